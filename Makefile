@@ -1,0 +1,47 @@
+# cufstudy: two commands on a fresh machine.
+#   make        set up .venv and build the deliverables from the embedded default data
+#   make test   set up .venv with the dev extras and run ruff, mypy and pytest
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEVSTAMP := $(VENV)/.installed-dev
+
+.PHONY: all build test lint typecheck pytest clean distclean help
+
+all: build
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (cufstudy)" >/dev/null
+	touch $@
+
+$(DEVSTAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+build: $(STAMP)  ## validate the case base and build every deliverable
+	$(BIN)/cufstudy validate data
+	$(BIN)/cufstudy cases data
+
+test: $(DEVSTAMP) lint typecheck pytest  ## ruff, mypy --strict and pytest (with the notebooks)
+
+lint: $(DEVSTAMP)
+	$(BIN)/ruff check cufstudy tests $(wildcard bench)
+
+typecheck: $(DEVSTAMP)
+	$(BIN)/mypy --strict cufstudy
+
+pytest: $(DEVSTAMP)
+	$(BIN)/pytest -q
+
+clean:  ## remove build products (keeps the venv)
+	rm -rf _build _output .pytest_cache .mypy_cache .ruff_cache
+
+distclean: clean
+	rm -rf $(VENV)
+
+help:
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'

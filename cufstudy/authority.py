@@ -1,0 +1,97 @@
+"""French local authorities: name, tier, official code, population (with its year and source), seat."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from cufstudy.vocab import Tier, TierGroup
+
+__all__ = ["Authority", "Population", "Seat", "code_pattern"]
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+# Official code formats by tier group: INSEE commune code, EPCI SIREN, département and région codes.
+_CODE_PATTERNS: dict[TierGroup, tuple[re.Pattern[str], str]] = {
+    TierGroup.COMMUNE: (re.compile(r"^(\d{5}|2[AB]\d{3})$"), "an INSEE commune code of 5 characters, e.g. '49007'"),
+    TierGroup.EPCI: (re.compile(r"^\d{9}$"), "an EPCI SIREN number of 9 digits, e.g. '200040715'"),
+    TierGroup.DEPARTEMENT: (
+        re.compile(r"^(0[1-9]|[1-8]\d|9[0-5]|2[AB]|97[1-6])$"),
+        "a département code, e.g. '13', '2A' or '974'",
+    ),
+    TierGroup.REGION: (re.compile(r"^\d{2}$"), "an INSEE région code of 2 digits, e.g. '84'"),
+    TierGroup.STATUT_PARTICULIER: (
+        re.compile(r"^(\d{2}|\d{3}|\d{9}|2[AB])$"),
+        "an INSEE code (2 or 3 characters) or a SIREN",
+    ),
+}
+
+
+def code_pattern(group: TierGroup) -> tuple[re.Pattern[str], str]:
+    """The regular expression an official code must match for a tier group, and its description."""
+    return _CODE_PATTERNS[group]
+
+
+class Population(BaseModel):
+    """A population figure with its vintage and source (e.g. INSEE population municipale 2017)."""
+
+    model_config = _FROZEN
+
+    value: int = Field(ge=0, le=100_000_000)
+    year: int = Field(ge=1800, le=2100)
+    source: str = Field(min_length=3, max_length=500)
+
+
+class Seat(BaseModel):
+    """Where the authority sits, for maps (WGS84 degrees)."""
+
+    model_config = _FROZEN
+
+    name: str | None = Field(default=None, max_length=200)
+    longitude: float = Field(ge=-180, le=180)
+    latitude: float = Field(ge=-90, le=90)
+    # position on the composite map of France (overseas départements in insets), when different
+    longitude_composite: float | None = Field(default=None, ge=-180, le=180)
+    latitude_composite: float | None = Field(default=None, ge=-90, le=90)
+
+
+class Authority(BaseModel):
+    """A French local authority (collectivité territoriale or EPCI).
+
+    ``code`` is the official code: INSEE commune code, EPCI SIREN, département or région code.
+    It may be left empty only for the fictional comparison authorities.
+    """
+
+    model_config = _FROZEN
+
+    name: str = Field(min_length=2, max_length=200)
+    tier: Tier
+    code: str | None = Field(default=None, max_length=20)
+    official_name: str | None = Field(default=None, max_length=200)
+    departement: str | None = Field(default=None, max_length=3)
+    region: str | None = Field(default=None, max_length=2)
+    population: Population | None = None
+    seat: Seat | None = None
+    fictional: bool = False
+
+    @property
+    def group(self) -> TierGroup:
+        return self.tier.group
+
+    @field_validator("code")
+    @classmethod
+    def _check_code(cls, code: str | None, info: ValidationInfo) -> str | None:
+        tier = info.data.get("tier")
+        if code is None or not isinstance(tier, Tier):
+            return code
+        pattern, expected = _CODE_PATTERNS[tier.group]
+        if not pattern.match(code):
+            raise ValueError(f"{code!r} does not fit the tier {tier.value!r}: expected {expected}")
+        return code
+
+    @model_validator(mode="after")
+    def _code_required(self) -> Authority:
+        if self.code is None and not self.fictional:
+            raise ValueError("the official code is required (set 'fictional: true' for an invented authority)")
+        return self

@@ -1,0 +1,535 @@
+"""The case base: one coded case per YAML file, validated into immutable typed objects.
+
+A case is an authority supported by a DCOL mission (or a non-DCOL comparison authority), with the
+coding of its strategy, the organisation of its international-relations (IR) service before the
+mission, as recommended and as observed afterwards, the recommendations with their follow-up, and
+the interviews. Every case says where its coding comes from (``provenance``); the default data is
+``illustrative``.
+
+Fields marked confidential (interviewee names, interview notes) exist only in the internal view;
+:meth:`CaseBase.public` drops them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import pandas as pd
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from cufstudy._yaml import YamlDoc, path_str, read_yaml
+from cufstudy.authority import Authority
+from cufstudy.countries import COUNTRIES_FR
+from cufstudy.errors import DataError, Problem
+from cufstudy.vocab import (
+    Ambition,
+    Attachment,
+    FollowUpStatus,
+    MissionKind,
+    Modality,
+    Motivation,
+    Provenance,
+    RecommendationKind,
+    Theme,
+    TierGroup,
+    label,
+)
+
+__all__ = [
+    "Case",
+    "CaseBase",
+    "FollowUp",
+    "Interview",
+    "Organisation",
+    "OrganisationSnapshot",
+    "Recommendation",
+    "Strategy",
+    "confidential_fields",
+    "load_cases",
+]
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+CONFIDENTIAL: dict[str, Any] = {"confidential": True}
+NON_DCOL = "non_dcol"
+
+
+def _check_slug(value: str) -> str:
+    if not _SLUG.match(value):
+        raise ValueError(
+            f"{value!r} is not a safe id: expected lowercase letters, digits and single hyphens, e.g. 'ville-angers'"
+        )
+    if value in _RESERVED:
+        raise ValueError(f"{value!r} is a reserved file name on Windows; choose another id")
+    return value
+
+
+Slug = Annotated[
+    str, Field(min_length=2, max_length=80), BeforeValidator(lambda v: _check_slug(v) if isinstance(v, str) else v)
+]
+
+
+def _dcol_call(value: Any) -> Any:
+    if value == NON_DCOL:
+        return value
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+        raise ValueError(f"expected a DCOL call number from 1 to 5, or '{NON_DCOL}' for a comparison authority")
+    return value
+
+
+DcolCall = Annotated[int | Literal["non_dcol"], BeforeValidator(_dcol_call)]
+
+
+def _unique(values: Sequence[Any]) -> Sequence[Any]:
+    seen = [v for v, n in Counter(values).items() if n > 1]
+    if seen:
+        raise ValueError(f"listed more than once: {', '.join(map(str, seen))}")
+    return values
+
+
+class Strategy(BaseModel):
+    """The coding of an international-relations strategy."""
+
+    model_config = _FROZEN
+
+    ambition: Ambition
+    motivations: tuple[Motivation, ...] = Field(min_length=1)
+    modalities: tuple[Modality, ...] = Field(min_length=1)
+    partner_countries: tuple[str, ...] = ()
+    themes: tuple[Theme, ...] = ()
+    know_how_promotion: bool = False
+
+    @field_validator("motivations", "modalities", "themes", "partner_countries")
+    @classmethod
+    def _no_repeats(cls, values: tuple[Any, ...]) -> tuple[Any, ...]:
+        _unique(values)
+        return values
+
+    @field_validator("partner_countries", mode="before")
+    @classmethod
+    def _iso(cls, values: Any) -> Any:
+        if not isinstance(values, list | tuple):
+            return values
+        bad = [v for v in values if not isinstance(v, str) or v not in COUNTRIES_FR]
+        if bad:
+            hints = []
+            for v in bad:
+                near = difflib.get_close_matches(str(v).upper(), COUNTRIES_FR, n=1)
+                hints.append(f"{v!r}" + (f" (did you mean {near[0]!r}?)" if near and str(v).upper() != v else ""))
+            expected = "expected ISO 3166-1 alpha-2 codes in capitals, e.g. 'BF', 'ML'"
+            raise ValueError(f"unknown country code {', '.join(hints)}: {expected}")
+        return values
+
+
+class OrganisationSnapshot(BaseModel):
+    """The IR service at one moment: where it is attached, its staff (FTE) and yearly budget."""
+
+    model_config = _FROZEN
+
+    attachment: Attachment
+    fte: float = Field(ge=0, le=500)
+    budget_eur: int | None = Field(default=None, ge=0, le=1_000_000_000)
+
+
+class Organisation(BaseModel):
+    """The IR service before the mission, as recommended by it, and as observed at follow-up."""
+
+    model_config = _FROZEN
+
+    before: OrganisationSnapshot | None = None
+    recommended: OrganisationSnapshot | None = None
+    after: OrganisationSnapshot | None = None
+
+
+class FollowUp(BaseModel):
+    model_config = _FROZEN
+
+    status: FollowUpStatus
+    obstacle: str | None = Field(default=None, max_length=2000)
+
+
+class Recommendation(BaseModel):
+    model_config = _FROZEN
+
+    kind: RecommendationKind
+    text: str = Field(min_length=3, max_length=2000)
+    follow_up: FollowUp | None = None
+
+
+class Interview(BaseModel):
+    """An interview with the authority. Name and notes are confidential: internal study only."""
+
+    model_config = _FROZEN
+
+    date: dt.date
+    role: str = Field(min_length=2, max_length=200)
+    interviewee: str | None = Field(default=None, max_length=200, json_schema_extra=CONFIDENTIAL)
+    notes: str | None = Field(default=None, max_length=10_000, json_schema_extra=CONFIDENTIAL)
+
+
+class Case(BaseModel):
+    """One case of the study."""
+
+    model_config = _FROZEN
+
+    id: Slug
+    provenance: Provenance
+    provenance_note: str | None = Field(default=None, max_length=1000)
+    authority: Authority
+    dcol_call: DcolCall
+    mission_kind: MissionKind | None = None
+    mission_year: int | None = Field(default=None, ge=2018, le=2100)
+    strategy: Strategy
+    organisation: Organisation = Organisation()
+    recommendations: tuple[Recommendation, ...] = ()
+    interviews: tuple[Interview, ...] = ()
+
+    @model_validator(mode="after")
+    def _mission_consistency(self) -> Case:
+        if self.dcol_call != NON_DCOL and self.mission_kind is None:
+            raise ValueError("a DCOL case needs its mission_kind (strategy, project or sdg_training)")
+        return self
+
+    @property
+    def is_dcol(self) -> bool:
+        """Supported by a DCOL mission (calls 1 to 5)."""
+        return self.dcol_call != NON_DCOL
+
+    @property
+    def is_comparison(self) -> bool:
+        """A non-DCOL comparison authority (no mission of any kind)."""
+        return self.dcol_call == NON_DCOL and self.mission_kind is None
+
+    @property
+    def role(self) -> str:
+        """``dcol``, ``pilot`` (a non-DCOL mission such as the SDG training-action) or ``comparison``."""
+        return "dcol" if self.is_dcol else ("comparison" if self.is_comparison else "pilot")
+
+    @property
+    def dcol_label(self) -> str:
+        return f"DCOL {self.dcol_call}" if self.is_dcol else "Hors DCOL"
+
+    def public(self) -> Case:
+        """This case without its confidential fields (interviewee names, interview notes)."""
+        return self.model_copy(
+            update={
+                "interviews": tuple(i.model_copy(update={"interviewee": None, "notes": None}) for i in self.interviews)
+            }
+        )
+
+
+def confidential_fields() -> list[str]:
+    """Dotted names of the fields the data model marks confidential (e.g. ``interviews.notes``)."""
+    found: list[str] = []
+
+    def walk(model: type[BaseModel], prefix: str, seen: frozenset[type[BaseModel]]) -> None:
+        for name, info in model.model_fields.items():
+            extra = info.json_schema_extra
+            if isinstance(extra, dict) and extra.get("confidential"):
+                found.append(f"{prefix}{name}")
+            for sub in _submodels(info.annotation):
+                if sub not in seen:
+                    walk(sub, f"{prefix}{name}.", seen | {sub})
+
+    walk(Case, "", frozenset({Case}))
+    return found
+
+
+def _submodels(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in getattr(annotation, "__args__", ()) for m in _submodels(arg)]
+
+
+class CaseBase:
+    """The validated cases of a data folder, in file-name order."""
+
+    def __init__(self, cases: Sequence[Case], source: Path, files: dict[str, str] | None = None) -> None:
+        self.cases: tuple[Case, ...] = tuple(cases)
+        self.source = source
+        self.files: dict[str, str] = dict(files or {})
+        self._by_id = {c.id: c for c in self.cases}
+
+    def __iter__(self) -> Iterator[Case]:
+        return iter(self.cases)
+
+    def __len__(self) -> int:
+        return len(self.cases)
+
+    def __getitem__(self, case_id: str) -> Case:
+        return self._by_id[case_id]
+
+    @property
+    def is_illustrative(self) -> bool:
+        """True when any case's coding is illustrative: deliverables must then say so on every page."""
+        return any(c.provenance is Provenance.ILLUSTRATIVE for c in self.cases)
+
+    def public(self) -> CaseBase:
+        """The public view: the same cases without any confidential field."""
+        return CaseBase([c.public() for c in self.cases], self.source, self.files)
+
+    def confidential_values(self) -> list[str]:
+        """Every confidential value present (for leak checks of public outputs)."""
+        values: list[str] = []
+        for case in self.cases:
+            for itw in case.interviews:
+                values += [v for v in (itw.interviewee, itw.notes) if v]
+        return values
+
+    def select(self, group: TierGroup | str | None = None, dcol_only: bool = False) -> CaseBase:
+        cases = [c for c in self.cases if (group is None or c.authority.group == TierGroup(group))]
+        if dcol_only:
+            cases = [c for c in cases if c.is_dcol]
+        return CaseBase(cases, self.source, self.files)
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        """One row per case, with codes and French labels, for notebooks."""
+        return self.to_frame()
+
+    def to_frame(self) -> pd.DataFrame:
+        rows = []
+        for c in self.cases:
+            a, s, o = c.authority, c.strategy, c.organisation
+            rows.append(
+                {
+                    "id": c.id,
+                    "nom": a.name,
+                    "tier": a.tier.value,
+                    "tier_label": label(a.tier),
+                    "group": a.group.value,
+                    "group_label": label(a.group),
+                    "dcol_call": c.dcol_call if c.is_dcol else None,
+                    "dcol_label": c.dcol_label,
+                    "role": c.role,
+                    "mission_kind": c.mission_kind.value if c.mission_kind else None,
+                    "provenance": c.provenance.value,
+                    "population": a.population.value if a.population else None,
+                    "population_year": a.population.year if a.population else None,
+                    "region": a.region,
+                    "departement": a.departement,
+                    "longitude": a.seat.longitude if a.seat else None,
+                    "latitude": a.seat.latitude if a.seat else None,
+                    "longitude_composite": (a.seat.longitude_composite or a.seat.longitude) if a.seat else None,
+                    "latitude_composite": (a.seat.latitude_composite or a.seat.latitude) if a.seat else None,
+                    "ambition": int(s.ambition),
+                    "ambition_label": label(s.ambition),
+                    "motivations": [m.value for m in s.motivations],
+                    "modalities": [m.value for m in s.modalities],
+                    "partner_countries": list(s.partner_countries),
+                    "n_partner_countries": len(s.partner_countries),
+                    "themes": [t.value for t in s.themes],
+                    "know_how_promotion": s.know_how_promotion,
+                    "attachment_before": o.before.attachment.value if o.before else None,
+                    "attachment_recommended": o.recommended.attachment.value if o.recommended else None,
+                    "attachment_after": o.after.attachment.value if o.after else None,
+                    "fte_before": o.before.fte if o.before else None,
+                    "fte_recommended": o.recommended.fte if o.recommended else None,
+                    "fte_after": o.after.fte if o.after else None,
+                    "budget_before": o.before.budget_eur if o.before else None,
+                    "budget_recommended": o.recommended.budget_eur if o.recommended else None,
+                    "n_recommendations": len(c.recommendations),
+                    "n_interviews": len(c.interviews),
+                }
+            )
+        frame = pd.DataFrame(rows)
+        if not frame.empty:
+            frame = frame.set_index("id", drop=False)
+        return frame
+
+    def recommendations_frame(self) -> pd.DataFrame:
+        """One row per recommendation: case, tier group, kind, follow-up status and obstacle."""
+        rows = [
+            {
+                "case": c.id,
+                "group": c.authority.group.value,
+                "group_label": label(c.authority.group),
+                "index": i,
+                "kind": r.kind.value,
+                "kind_label": label(r.kind),
+                "text": r.text,
+                "status": r.follow_up.status.value if r.follow_up else None,
+                "status_label": label(r.follow_up.status) if r.follow_up else "Non renseigné",
+                "obstacle": r.follow_up.obstacle if r.follow_up else None,
+            }
+            for c in self.cases
+            for i, r in enumerate(c.recommendations)
+        ]
+        return pd.DataFrame(
+            rows,
+            columns=[
+                "case",
+                "group",
+                "group_label",
+                "index",
+                "kind",
+                "kind_label",
+                "text",
+                "status",
+                "status_label",
+                "obstacle",
+            ],
+        )
+
+    def counts(self) -> dict[str, Counter[str]]:
+        return {
+            "tier": Counter(label(c.authority.group) for c in self.cases),
+            "provenance": Counter(c.provenance.value for c in self.cases),
+        }
+
+    def summary(self) -> str:
+        """A short English summary for the command line."""
+        counts = self.counts()
+        tiers = ", ".join(f"{n} {k}" for k, n in sorted(counts["tier"].items()))
+        prov = ", ".join(f"{n} {k}" for k, n in sorted(counts["provenance"].items()))
+        roles = Counter(c.role for c in self.cases)
+        lines = [
+            f"{len(self)} valid cases in {self.source} ({roles['dcol']} DCOL missions, {roles['pilot']} pilot, "
+            f"{roles['comparison']} non-DCOL comparison)",
+            f"  by tier: {tiers}",
+            f"  by provenance: {prov}",
+        ]
+        if self.is_illustrative:
+            lines.append("  note: illustrative coding present; every deliverable will say so")
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# loading and validation
+
+_ALL_FIELDS: set[str] = set()
+
+
+def _collect_fields(model: type[BaseModel]) -> None:
+    for name, info in model.model_fields.items():
+        _ALL_FIELDS.add(name)
+        for sub in _submodels(info.annotation):
+            _collect_fields(sub)
+
+
+_collect_fields(Case)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _problem(doc: YamlDoc, err: Any) -> Problem:
+    loc: tuple[str | int, ...] = tuple(err["loc"])
+    kind: str = err["type"]
+    value = err.get("input")
+    if kind == "missing":
+        message = "required field is missing"
+    elif kind == "extra_forbidden":
+        near = difflib.get_close_matches(str(loc[-1]), _ALL_FIELDS, n=1)
+        message = "unknown field" + (f" (did you mean {near[0]!r}?)" if near else "")
+    elif kind == "enum":
+        expected = err.get("ctx", {}).get("expected", "")
+        choices = [c.strip(" '") for c in re.split(r",| or ", expected) if c.strip(" '")]
+        near = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.6)
+        message = f"got {_short(value)}, expected one of: {', '.join(choices)}"
+        if near:
+            message += f" (did you mean {near[0]!r}?)"
+    elif kind == "value_error":
+        message = str(err.get("ctx", {}).get("error", err["msg"]))
+    else:
+        message = f"got {_short(value)}: {err['msg'][0].lower()}{err['msg'][1:]}"
+    # errors raised inside union/before-validators add the validator name to loc: drop non-field parts
+    loc = tuple(p for p in loc if isinstance(p, int) or not p.startswith(("function-", "literal[", "int")))
+    return Problem(doc.file, message, doc.line_of(loc), path_str(loc) or None)
+
+
+def validate_case(doc: YamlDoc) -> tuple[Case | None, list[Problem]]:
+    """Validate one parsed case file; return the case or its problems (all of them)."""
+    if not isinstance(doc.data, dict):
+        return None, [Problem(doc.file, f"expected a YAML mapping of fields, got {type(doc.data).__name__}", 1)]
+    try:
+        return Case.model_validate(doc.data), []
+    except ValidationError as exc:
+        return None, [_problem(doc, e) for e in exc.errors(include_url=False)]
+
+
+def case_files(folder: Path) -> list[Path]:
+    return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+
+
+def load_cases(path: str | Path = "data") -> CaseBase:
+    """Load and validate every case of a data folder.
+
+    Parameters
+    ----------
+    path
+        The data folder; cases are read from ``path/cases/*.yaml`` (or from ``path`` itself if it
+        holds the YAML files directly).
+
+    Returns
+    -------
+    CaseBase
+        The typed case base (``.frame`` gives it as a pandas DataFrame).
+
+    Raises
+    ------
+    DataError
+        Listing every problem of every file at once: file, line, field, bad value, expected value.
+
+    Examples
+    --------
+    >>> base = load_cases("data")  # doctest: +SKIP
+    >>> base["ville-angers"].authority.tier.value  # doctest: +SKIP
+    'commune'
+    """
+    root = Path(path)
+    folder = root / "cases" if (root / "cases").is_dir() else root
+    if not folder.is_dir():
+        raise DataError.single(str(root), "no such folder; expected a data folder holding cases/*.yaml")
+    files = case_files(folder)
+    if not files:
+        raise DataError.single(str(folder), "no case file (*.yaml) found")
+    problems: list[Problem] = []
+    cases: list[Case] = []
+    origin: dict[str, str] = {}
+    for file in files:
+        display = str(file)
+        try:
+            doc = read_yaml(file, display)
+        except DataError as exc:
+            problems += exc.problems
+            continue
+        case, found = validate_case(doc)
+        problems += found
+        if case is None:
+            continue
+        if case.id in origin:
+            problems.append(
+                Problem(
+                    display,
+                    f"duplicate case id {case.id!r}: already used by {origin[case.id]}",
+                    doc.line_of(("id",)),
+                    "id",
+                )
+            )
+            continue
+        origin[case.id] = display
+        cases.append(case)
+    if problems:
+        n_files = len({p.file for p in problems})
+        plural = "s" if len(problems) > 1 else ""
+        raise DataError(problems, summary=f"{len(problems)} problem{plural} in {n_files} of {len(files)} case files")
+    return CaseBase(cases, root, origin)

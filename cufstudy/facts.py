@@ -1,0 +1,251 @@
+"""Named facts: the numbers the prose cites, recorded by notebooks, formatted in French.
+
+A notebook calls :func:`record`; the value is shown in the notebook output (as Markdown and as a
+``application/vnd.cufstudy.fact+json`` bundle the runner collects) and written to the project's facts
+store, ``_build/facts.json``. The prose cites it with ``{{< fact key >}}``, so every deliverable prints
+the same figure, formatted the same way.
+
+The store is a JSON object ``{"facts": {key: Fact}}``. Writes take a lock and replace the file
+atomically, so parallel kernels never corrupt it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import math
+import os
+import re
+from collections.abc import Iterator, Mapping
+from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from cufstudy._atomic import atomic_write_text
+from cufstudy.errors import FactError
+
+__all__ = [
+    "FACT_MIME",
+    "Fact",
+    "FactStore",
+    "facts_path",
+    "format_fr",
+    "get",
+    "record",
+]
+
+FACT_MIME = "application/vnd.cufstudy.fact+json"
+NBSP = "\u00a0"
+NNBSP = "\u202f"  # narrow no-break space: thousands separator and before « ; ! ? »
+_KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9][a-z0-9_-]*)*$")
+
+Value = int | float | str | bool
+
+
+class Fact(BaseModel):
+    """A recorded fact: its raw value, its French label and unit, and the text the prose prints."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str
+    value: Value
+    label: str
+    unit: str | None = None
+    text: str
+    source: str | None = None
+
+
+def format_fr(value: Value, unit: str | None = None, decimals: int | None = None) -> str:
+    """Format a value the French way: thin no-break space for thousands, decimal comma.
+
+    Parameters
+    ----------
+    value
+        The number (or text) to format.
+    unit
+        Appended after a no-break space; ``%`` is preceded by a narrow no-break space.
+    decimals
+        Digits after the comma; default 0 for integers, 1 for floats.
+
+    Examples
+    --------
+    >>> format_fr(1234567)
+    '1\u202f234\u202f567'
+    >>> format_fr(0.5, "%")
+    '0,5\u202f%'
+    """
+    if isinstance(value, bool):
+        text = "oui" if value else "non"
+    elif isinstance(value, int):
+        text = f"{value:,}".replace(",", NNBSP)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise FactError(f"cannot format a non-finite number: {value!r}")
+        places = 1 if decimals is None else decimals
+        quant = Decimal(1).scaleb(-places)
+        rounded = Decimal(repr(value)).quantize(quant, rounding=ROUND_HALF_EVEN)
+        text = f"{rounded:,f}".replace(",", NNBSP).replace(".", ",")
+    else:
+        text = str(value)
+    if unit:
+        text += (NNBSP if unit == "%" else NBSP) + unit
+    return text
+
+
+def _project_root(start: Path | None = None) -> Path:
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "_quarto.yml").is_file():
+            return folder
+    return here
+
+
+def facts_path(root: Path | None = None) -> Path:
+    """The facts store: ``$CUFSTUDY_FACTS`` if set, else ``<project>/_build/facts.json``.
+
+    The project is the nearest folder, from the working directory up, holding ``_quarto.yml``.
+    """
+    env = os.environ.get("CUFSTUDY_FACTS")
+    if env:
+        return Path(env)
+    return _project_root(root) / "_build" / "facts.json"
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.with_suffix(path.suffix + ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+class FactStore:
+    """The facts of a project, read from and written to one JSON file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def read(self) -> dict[str, Fact]:
+        if not self.path.is_file():
+            return {}
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            return {k: Fact.model_validate(v) for k, v in raw.get("facts", {}).items()}
+        except (ValueError, AttributeError) as exc:
+            raise FactError(f"{self.path}: the facts store is not valid JSON facts ({exc})") from exc
+
+    def write(self, facts: Mapping[str, Fact]) -> None:
+        payload = {
+            "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "facts": {k: facts[k].model_dump(mode="json") for k in sorted(facts)},
+        }
+        atomic_write_text(self.path, json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
+
+    def put(self, fact: Fact) -> None:
+        with _locked(self.path):
+            facts = self.read()
+            facts[fact.key] = fact
+            self.write(facts)
+
+    def get(self, key: str) -> Fact:
+        facts = self.read()
+        if key not in facts:
+            near = [k for k in facts if k.split(".")[-1] == key.split(".")[-1]][:3]
+            hint = f" (did you mean {', '.join(near)}?)" if near else ""
+            raise FactError(f"unknown fact {key!r} in {self.path}{hint}")
+        return facts[key]
+
+
+def make_fact(
+    key: str,
+    value: Value,
+    label: str,
+    unit: str | None = None,
+    decimals: int | None = None,
+    source: str | None = None,
+) -> Fact:
+    """Build a :class:`Fact` with its French text, checking the key and the value."""
+    if not _KEY.match(key):
+        raise FactError(
+            f"invalid fact key {key!r}: expected lowercase words separated by dots, e.g. 'niveau.region.n_cas'"
+        )
+    if hasattr(value, "item"):  # numpy scalars from pandas
+        value = value.item()
+    if not isinstance(value, int | float | str | bool):
+        raise FactError(f"fact {key!r}: expected a number, text or boolean, got {type(value).__name__}")
+    return Fact(key=key, value=value, label=label, unit=unit, text=format_fr(value, unit, decimals), source=source)
+
+
+def record(
+    key: str,
+    value: Value,
+    label: str,
+    unit: str | None = None,
+    *,
+    decimals: int | None = None,
+    source: str | None = None,
+    store: Path | None = None,
+    display: bool = True,
+) -> Fact:
+    """Record a named fact from a notebook and show it in the cell output.
+
+    Parameters
+    ----------
+    key
+        Dotted lowercase name, e.g. ``n_cases`` or ``niveau.region.n_cas``.
+    value
+        The number or text.
+    label
+        French label (« Collectivités accompagnées »).
+    unit
+        French unit (``%``, ``habitants``, ``ETP``), optional.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "facts.json"
+    >>> record("n_cases", 18, "Collectivités accompagnées", store=p, display=False).text
+    '18'
+    """
+    fact = make_fact(key, value, label, unit, decimals, source)
+    FactStore(store or facts_path()).put(fact)
+    if display:
+        _display(fact)
+    return fact
+
+
+def _display(fact: Fact) -> None:
+    try:
+        import IPython.display
+    except ImportError:  # pragma: no cover - IPython is a dependency through ipykernel
+        return
+    ipy_display: Any = IPython.display.display
+    bundle = {
+        FACT_MIME: fact.model_dump(mode="json"),
+        "text/markdown": f"**{fact.label}** (`{fact.key}`) : {fact.text}",
+        "text/plain": f"{fact.key} = {fact.text}  # {fact.label}",
+    }
+    ipy_display(bundle, raw=True)
+
+
+def get(key: str, store: Path | None = None) -> Fact:
+    """Read a recorded fact back (raises :class:`FactError` with near matches if unknown)."""
+    return FactStore(store or facts_path()).get(key)
+
+
+def facts_from_notebook(nb: Mapping[str, Any]) -> list[Fact]:
+    """The facts a executed notebook displayed, in order (read from its outputs, not from the store)."""
+    found: list[Fact] = []
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []) or []:
+            data = out.get("data") or {}
+            if FACT_MIME in data:
+                found.append(Fact.model_validate(data[FACT_MIME]))
+    return found

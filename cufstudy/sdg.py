@@ -1,0 +1,207 @@
+"""The UN Sustainable Development Goals framework (ODD), in French and English.
+
+Loaded from ``data/sdg/`` (17 goals, 169 targets, 251 indicator rows of which 234 are unique: 13
+indicators repeat under several targets). Sources and licences are in ``data/sdg/SOURCE.md``.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cufstudy.errors import DataError, Problem
+
+__all__ = ["Framework", "Goal", "Indicator", "Target", "load_framework"]
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+_TARGET = re.compile(r"^(\d{1,2})\.(\d{1,2}|[a-z])$")
+_INDICATOR = re.compile(r"^(\d{1,2})\.(\d{1,2}|[a-z])\.(\d{1,2})$")
+
+
+class Goal(BaseModel):
+    model_config = _FROZEN
+
+    number: int = Field(ge=1, le=17)
+    title_fr: str
+    title_en: str
+    long_title_fr: str
+    long_title_en: str
+
+    @property
+    def code(self) -> str:
+        return str(self.number)
+
+
+class Target(BaseModel):
+    model_config = _FROZEN
+
+    code: str = Field(pattern=_TARGET.pattern)
+    goal: int = Field(ge=1, le=17)
+    title_fr: str
+    title_en: str
+
+
+class Indicator(BaseModel):
+    """A global indicator row. ``repeat_of`` names the first code of a repeated indicator."""
+
+    model_config = _FROZEN
+
+    code: str = Field(pattern=_INDICATOR.pattern)
+    target: str
+    goal: int = Field(ge=1, le=17)
+    title_fr: str
+    title_en: str
+    repeat_of: str | None = None
+    added_2025_review: bool = False
+
+    @property
+    def is_repeat(self) -> bool:
+        return self.repeat_of is not None
+
+
+def _fold(text: str) -> str:
+    """Lowercase without accents, for word search."""
+    return "".join(c for c in unicodedata.normalize("NFD", text.lower()) if unicodedata.category(c) != "Mn")
+
+
+@dataclass(frozen=True)
+class Framework:
+    """Goals, targets and indicators, searchable by code and by words."""
+
+    goals: tuple[Goal, ...]
+    targets: tuple[Target, ...]
+    indicators: tuple[Indicator, ...]
+    _index: dict[str, Goal | Target | Indicator] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        items: tuple[Goal | Target | Indicator, ...] = (*self.goals, *self.targets, *self.indicators)
+        for item in items:
+            self._index.setdefault(item.code, item)
+
+    @property
+    def unique_indicators(self) -> tuple[Indicator, ...]:
+        return tuple(i for i in self.indicators if not i.is_repeat)
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._index
+
+    def get(self, code: str) -> Goal | Target | Indicator:
+        """The goal (``"6"``), target (``"6.1"``) or indicator (``"6.1.1"``) with this code."""
+        try:
+            return self._index[code]
+        except KeyError:
+            raise KeyError(f"no SDG goal, target or indicator {code!r}") from None
+
+    def goal(self, number: int) -> Goal:
+        return self.goals[number - 1]
+
+    def target(self, code: str) -> Target:
+        item = self._index.get(code)
+        if not isinstance(item, Target):
+            raise KeyError(f"no SDG target {code!r}")
+        return item
+
+    def targets_of(self, goal: int) -> tuple[Target, ...]:
+        return tuple(t for t in self.targets if t.goal == goal)
+
+    def indicators_of(self, target: str) -> tuple[Indicator, ...]:
+        return tuple(i for i in self.indicators if i.target == target)
+
+    def search(self, words: str, lang: str = "fr") -> list[Goal | Target | Indicator]:
+        """Items whose title holds every word (accents and case ignored).
+
+        Examples
+        --------
+        >>> fw = load_framework("data")  # doctest: +SKIP
+        >>> [t.code for t in fw.search("eau potable")][:2]  # doctest: +SKIP
+        ['6.1', '6.1.1']
+        """
+        needles = _fold(words).split()
+        found: list[Goal | Target | Indicator] = []
+        for item in self:
+            title = item.title_fr if lang == "fr" else item.title_en
+            if isinstance(item, Goal):
+                title += " " + (item.long_title_fr if lang == "fr" else item.long_title_en)
+            hay = _fold(title)
+            if all(n in hay for n in needles):
+                found.append(item)
+        return found
+
+    def __iter__(self) -> Iterator[Goal | Target | Indicator]:
+        """Goals, then targets, then indicators, in framework order."""
+        yield from self.goals
+        yield from self.targets
+        yield from self.indicators
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    try:
+        with path.open(encoding="utf-8", newline="") as fh:
+            return list(csv.DictReader(fh))
+    except FileNotFoundError as exc:
+        raise DataError.single(str(path), "missing SDG reference file (copy data/sdg/ from the project)") from exc
+
+
+@lru_cache(maxsize=4)
+def load_framework(data: str | Path = "data") -> Framework:
+    """Load the SDG framework from ``<data>/sdg/*.csv`` (cached per folder)."""
+    folder = Path(data) / "sdg"
+    problems: list[Problem] = []
+
+    def build(
+        model: type[Goal | Target | Indicator], path: Path, row: dict[str, Any], line: int
+    ) -> Goal | Target | Indicator | None:
+        try:
+            return model.model_validate(row)
+        except ValueError as exc:
+            problems.append(Problem(str(path), str(exc).splitlines()[0], line))
+            return None
+
+    goals: list[Goal | Target | Indicator | None] = []
+    targets: list[Goal | Target | Indicator | None] = []
+    indicators: list[Goal | Target | Indicator | None] = []
+    gp, tp, ip = folder / "sdg_goals.csv", folder / "sdg_targets.csv", folder / "sdg_indicators.csv"
+    for n, r in enumerate(_rows(gp), start=2):
+        goals.append(
+            build(
+                Goal,
+                gp,
+                {"number": r["goal"], **{k: r[k] for k in ("title_fr", "title_en", "long_title_fr", "long_title_en")}},
+                n,
+            )
+        )
+    for n, r in enumerate(_rows(tp), start=2):
+        targets.append(
+            build(
+                Target,
+                tp,
+                {"code": r["target"], "goal": r["goal"], "title_fr": r["title_fr"], "title_en": r["title_en"]},
+                n,
+            )
+        )
+    for n, r in enumerate(_rows(ip), start=2):
+        row = {
+            "code": r["indicator"],
+            "target": r["target"],
+            "goal": r["goal"],
+            "title_fr": r["title_fr"],
+            "title_en": r["title_en"],
+            "repeat_of": r["repeat_of"] or None,
+            "added_2025_review": r["added_2025_review"] == "true",
+        }
+        indicators.append(build(Indicator, ip, row, n))
+    if problems:
+        raise DataError(problems)
+    return Framework(
+        tuple(g for g in goals if isinstance(g, Goal)),
+        tuple(t for t in targets if isinstance(t, Target)),
+        tuple(i for i in indicators if isinstance(i, Indicator)),
+    )
