@@ -35,7 +35,8 @@ typecheck: $(DEVSTAMP)
 	$(BIN)/mypy --strict cufstudy
 
 pytest: $(DEVSTAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q tests
+	CUFSTUDY_FACTS=$(CURDIR)/.pytest_cache/nbval-facts.json $(BIN)/pytest -q --nbval-lax notebooks
 
 clean:  ## remove build products (keeps the venv)
 	rm -rf _build _output .pytest_cache .mypy_cache .ruff_cache

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict
 
 from cufstudy._atomic import atomic_write_text
 from cufstudy.errors import FactError
+from cufstudy.project import project_root
 
 __all__ = [
     "FACT_MIME",
@@ -96,14 +97,6 @@ def format_fr(value: Value, unit: str | None = None, decimals: int | None = None
     return text
 
 
-def _project_root(start: Path | None = None) -> Path:
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "_quarto.yml").is_file():
-            return folder
-    return here
-
-
 def facts_path(root: Path | None = None) -> Path:
     """The facts store: ``$CUFSTUDY_FACTS`` if set, else ``<project>/_build/facts.json``.
 
@@ -112,7 +105,7 @@ def facts_path(root: Path | None = None) -> Path:
     env = os.environ.get("CUFSTUDY_FACTS")
     if env:
         return Path(env)
-    return _project_root(root) / "_build" / "facts.json"
+    return project_root(root) / "_build" / "facts.json"
 
 
 @contextlib.contextmanager

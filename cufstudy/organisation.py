@@ -1,0 +1,236 @@
+"""Organisation models of the international-relations (IR) service, and a decision aid.
+
+The models live in ``data/organisation.yaml``: for each attachment (cabinet, DGS mission, attractiveness
+directorate, ...) a French description, advantages and drawbacks each with a source (a key of
+``data/references.bib`` or ``analyse-equipe``), and fit scores by strategy type and tier group.
+:func:`rank_models` ranks the models for a strategy type and a tier (and, optionally, a population), with
+the pros and cons and the reasons of the score. :func:`transitions` tabulates the organisations observed
+before the missions, recommended by them and observed afterwards.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from cufstudy._yaml import FieldPath, YamlDoc, path_str, read_yaml
+from cufstudy.cases import CaseBase
+from cufstudy.errors import DataError, Problem
+from cufstudy.vocab import Attachment, TierGroup, label
+
+__all__ = [
+    "TEAM_ANALYSIS",
+    "OrganisationModel",
+    "Organisations",
+    "RankedModel",
+    "load_organisations",
+    "rank_models",
+    "transitions",
+]
+
+TEAM_ANALYSIS = "analyse-equipe"
+_FROZEN = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class SourcedPoint(BaseModel):
+    """An advantage or a drawback, with its source (bibliography key or ``analyse-equipe``)."""
+
+    model_config = _FROZEN
+
+    text: str = Field(min_length=3, max_length=500)
+    source: str = Field(min_length=2, max_length=80)
+
+    @property
+    def is_team_analysis(self) -> bool:
+        return self.source == TEAM_ANALYSIS
+
+
+class Fit(BaseModel):
+    model_config = _FROZEN
+
+    strategy_types: dict[str, int]
+    tiers: dict[TierGroup, int]
+
+    @field_validator("strategy_types", "tiers")
+    @classmethod
+    def _scores(cls, scores: dict[Any, int]) -> dict[Any, int]:
+        bad = {k: v for k, v in scores.items() if not 0 <= v <= 3}
+        if bad:
+            raise ValueError(f"fit scores must be 0 to 3, got {bad}")
+        return scores
+
+
+class OrganisationModel(BaseModel):
+    model_config = _FROZEN
+
+    attachment: Attachment
+    name: str = Field(min_length=3, max_length=200)
+    description: str = Field(min_length=10, max_length=2000)
+    advantages: tuple[SourcedPoint, ...] = Field(min_length=1)
+    drawbacks: tuple[SourcedPoint, ...] = Field(min_length=1)
+    fit: Fit
+
+    @property
+    def label(self) -> str:
+        return label(self.attachment)
+
+
+class PopulationRule(BaseModel):
+    model_config = _FROZEN
+
+    attachment: Attachment
+    tier_groups: tuple[TierGroup, ...]
+    min_population: int = Field(ge=0)
+    bonus: int = Field(ge=-3, le=3)
+    reason: str
+    source: str
+
+
+class Organisations(BaseModel):
+    """All organisation models and the sourced rules of the decision aid."""
+
+    model_config = _FROZEN
+
+    models: tuple[OrganisationModel, ...] = Field(min_length=1)
+    population_rules: tuple[PopulationRule, ...] = ()
+
+    def model(self, attachment: Attachment | str) -> OrganisationModel:
+        wanted = Attachment(attachment)
+        return next(m for m in self.models if m.attachment is wanted)
+
+    @property
+    def strategy_type_ids(self) -> set[str]:
+        return {k for m in self.models for k in m.fit.strategy_types}
+
+    def sources(self) -> set[str]:
+        points = [p for m in self.models for p in (*m.advantages, *m.drawbacks)]
+        return {p.source for p in points} | {r.source for r in self.population_rules}
+
+
+def _bib_keys(path: Path) -> set[str]:
+    if not path.is_file():
+        return set()
+    return set(re.findall(r"@\w+\s*\{\s*([^,\s]+)\s*,", path.read_text(encoding="utf-8")))
+
+
+def _located(doc: YamlDoc, errors: Iterable[Any]) -> list[Problem]:
+    problems = []
+    for err in errors:
+        loc = tuple(err["loc"])
+        if err["type"] == "enum":
+            expected = err.get("ctx", {}).get("expected", "")
+            choices = [c.strip(" '") for c in re.split(r",| or ", expected) if c.strip(" '")]
+            near = difflib.get_close_matches(str(err.get("input")), choices, n=1)
+            msg = f"got {err.get('input')!r}, expected one of: {', '.join(choices)}"
+            msg += f" (did you mean {near[0]!r}?)" if near else ""
+        elif err["type"] == "missing":
+            msg = "required field is missing"
+        else:
+            msg = str(err.get("ctx", {}).get("error", err["msg"]))
+        problems.append(Problem(doc.file, msg, doc.line_of(loc), path_str(loc) or None))
+    return problems
+
+
+def load_organisations(data: str | Path = "data", strategy_types: Iterable[str] | None = None) -> Organisations:
+    """Load and check ``<data>/organisation.yaml``.
+
+    Every source must be ``analyse-equipe`` or a key of ``<data>/references.bib``; every attachment must
+    appear once. When ``strategy_types`` (the ids of the typology) is given, each model's fit must cover
+    exactly those ids. All problems are reported at once.
+    """
+    path = Path(data) / "organisation.yaml"
+    doc = read_yaml(path)
+    try:
+        orgs = Organisations.model_validate(doc.data)
+    except ValidationError as exc:
+        raise DataError(_located(doc, exc.errors(include_url=False))) from exc
+    problems: list[Problem] = []
+    keys = _bib_keys(Path(data) / "references.bib") | {TEAM_ANALYSIS}
+    for i, m in enumerate(orgs.models):
+        for side in ("advantages", "drawbacks"):
+            for j, point in enumerate(getattr(m, side)):
+                if point.source not in keys:
+                    near = difflib.get_close_matches(point.source, keys, n=1)
+                    hint = f" (did you mean {near[0]!r}?)" if near else ""
+                    where: FieldPath = ("models", i, side, j, "source")
+                    msg = (
+                        f"unknown source {point.source!r}: expected a key of references.bib or {TEAM_ANALYSIS!r}{hint}"
+                    )
+                    problems.append(Problem(doc.file, msg, doc.line_of(where), path_str(where)))
+        if strategy_types is not None:
+            wanted, got = set(strategy_types), set(m.fit.strategy_types)
+            if wanted != got:
+                where = ("models", i, "fit", "strategy_types")
+                msg = (
+                    "fit must score every strategy type of the typology: "
+                    f"missing {sorted(wanted - got)}, unknown {sorted(got - wanted)}"
+                )
+                problems.append(Problem(doc.file, msg, doc.line_of(where), path_str(where)))
+    seen = [m.attachment for m in orgs.models]
+    for a in {a for a in seen if seen.count(a) > 1}:
+        problems.append(Problem(doc.file, f"attachment {a.value!r} is described twice", None, "models"))
+    if problems:
+        raise DataError(problems)
+    return orgs
+
+
+@dataclass(frozen=True)
+class RankedModel:
+    """A model in the decision aid's ranking, with its score and why."""
+
+    model: OrganisationModel
+    score: int
+    reasons: tuple[str, ...]
+
+
+def rank_models(
+    orgs: Organisations, strategy_type: str, tier: TierGroup | str, population: int | None = None
+) -> list[RankedModel]:
+    """Rank the organisation models for a strategy type and a tier group (best first).
+
+    The score is the model's fit with the strategy type plus its fit with the tier (0 to 3 each), plus the
+    sourced population rules that apply. Ties keep the order of the data file.
+
+    Examples
+    --------
+    >>> orgs = load_organisations("data")  # doctest: +SKIP
+    >>> rank_models(orgs, "influence", "region")[0].model.attachment.value  # doctest: +SKIP
+    'attractiveness_directorate'
+    """
+    group = TierGroup(tier)
+    if strategy_type not in orgs.strategy_type_ids:
+        raise KeyError(f"unknown strategy type {strategy_type!r}; expected one of {sorted(orgs.strategy_type_ids)}")
+    ranked = []
+    for m in orgs.models:
+        by_type = m.fit.strategy_types.get(strategy_type, 0)
+        by_tier = m.fit.tiers.get(group, 0)
+        reasons = [f"adéquation au type de stratégie : {by_type}/3", f"adéquation au niveau : {by_tier}/3"]
+        score = by_type + by_tier
+        for rule in orgs.population_rules:
+            applies = rule.attachment is m.attachment and group in rule.tier_groups
+            if applies and population is not None and population >= rule.min_population:
+                score += rule.bonus
+                reasons.append(f"{rule.reason} ({rule.source})")
+        ranked.append(RankedModel(m, score, tuple(reasons)))
+    return sorted(ranked, key=lambda r: -r.score)
+
+
+def transitions(base: CaseBase, start: str = "before", end: str = "recommended") -> pd.DataFrame:
+    """Cross-table of IR-service attachments between two moments (French labels), cases as counts.
+
+    ``start`` and ``end`` are ``before``, ``recommended`` or ``after``.
+    """
+    rows = []
+    for case in base:
+        a, b = getattr(case.organisation, start), getattr(case.organisation, end)
+        if a is not None and b is not None:
+            rows.append({start: label(a.attachment), end: label(b.attachment)})
+    frame = pd.DataFrame(rows, columns=[start, end])
+    return pd.crosstab(frame[start], frame[end])

@@ -1,0 +1,116 @@
+"""Tables for the deliverables: pandas DataFrames out as Markdown pipe tables, formatted in French.
+
+Notebooks show tables with :func:`show_table`, which emits ``text/markdown`` (what the renderers embed,
+so every format, HTML, Typst and DOCX, gets a real table) instead of pandas' raw HTML. Free text in
+cells is escaped, so a case file holding ``<script>``, ``# titre`` or ``{{< shortcode >}}`` prints as
+literal text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from cufstudy.facts import format_fr
+
+__all__ = ["Table", "escape_md", "markdown_table", "show_table"]
+
+# characters with a meaning in pandoc Markdown, escaped with a backslash
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~^$@&])")
+
+
+def escape_md(text: str) -> str:
+    """Escape free text so pandoc reads it as literal characters in every output format.
+
+    Line breaks become spaces (a table cell is one line).
+
+    Examples
+    --------
+    >>> print(escape_md("<b>1 %</b> # {{< x >}}"))
+    \\<b\\>1 %\\</b\\> \\# \\{\\{\\< x \\>\\}\\}
+    """
+    flat = re.sub(r"[ \t\r\n]+", " ", str(text)).strip()
+    return _MD_SPECIAL.sub(r"\\\1", flat)
+
+
+def _cell(value: Any, decimals: int | None, unit: str | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    if isinstance(value, bool | int | float):
+        return escape_md(format_fr(value, unit, decimals))
+    if isinstance(value, list | tuple):
+        return escape_md(", ".join(map(str, value)))
+    return escape_md(str(value))
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table ready for the deliverables: the Markdown text and its plain-text twin."""
+
+    markdown: str
+    plain: str
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown
+
+
+def markdown_table(
+    frame: pd.DataFrame,
+    *,
+    decimals: Mapping[str, int] | None = None,
+    units: Mapping[str, str] | None = None,
+    align: Mapping[str, str] | None = None,
+    index: bool = False,
+) -> str:
+    """Render a DataFrame as a pandoc pipe table with French number formats.
+
+    Parameters
+    ----------
+    frame
+        The table; column names are the French headers.
+    decimals
+        Digits after the decimal comma, per column (default: 0 for integers, 1 for floats).
+    units
+        Unit per column (``"%"``, ``"ETP"``), printed after each value.
+    align
+        ``"left"``, ``"right"`` or ``"center"`` per column; numbers default to right.
+    index
+        Include the index as the first column.
+    """
+    data = frame.reset_index() if index else frame
+    decimals = decimals or {}
+    units = units or {}
+    align = align or {}
+    headers = [escape_md(str(c)) for c in data.columns]
+    rules = []
+    for col in data.columns:
+        side = align.get(str(col)) or ("right" if pd.api.types.is_numeric_dtype(data[col]) else "left")
+        rules.append({"left": ":---", "right": "---:", "center": ":---:"}[side])
+    rows = [
+        [_cell(v, decimals.get(str(col)), units.get(str(col))) for col, v in zip(data.columns, row, strict=True)]
+        for row in data.itertuples(index=False, name=None)
+    ]
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(rules) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def show_table(frame: pd.DataFrame, **kwargs: Any) -> None:
+    """Display a table in a notebook as Markdown (what the renderers embed), once.
+
+    Keyword arguments go to :func:`markdown_table`. Returns nothing, so the cell shows the table once.
+    """
+    table = Table(markdown_table(frame, **kwargs), frame.to_string())
+    try:
+        import IPython.display
+    except ImportError:  # pragma: no cover
+        return
+    show: Any = IPython.display.display
+    show({"text/markdown": table.markdown, "text/plain": table.plain}, raw=True)
