@@ -1,0 +1,516 @@
+"""Typologies of international-action strategies: the experts' typology as data, and one drawn from the data.
+
+Two typologies sit side by side so that analysts see where the data disagrees with the experts:
+
+* **expert typology** (``data/typology.yaml``): strategy types with French names, descriptions, sources,
+  typical actions and typical organisations, and declarative *rules* on a case's political ambition,
+  motivations, modalities, themes, tier group and know-how promotion. :func:`classify` tries the types in
+  ``priority`` order and returns the first type with a matching rule, with the reasons; a ``fallback``
+  type takes the cases no rule describes;
+* **data-driven typology** (:func:`mca_hca`): multiple correspondence analysis (ACM, ``prince.MCA``) of
+  the coded categorical variables, then Ward hierarchical clustering (CAH, ``scipy``) of the factor
+  coordinates, as French social-science studies do (FactoMineR's ``MCA`` + ``HCPC``);
+* :func:`compare` crosses them: contingency table, adjusted Rand index, and the cases whose data cluster
+  mostly holds another expert type.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from cufstudy._mca import MCA_VARIABLES, Comparison, DataTypology, coded_table, compare, mca_hca
+from cufstudy._yaml import FieldPath, YamlDoc, path_str, read_yaml
+from cufstudy.cases import Case, CaseBase, Slug
+from cufstudy.errors import DataError, Problem
+from cufstudy.vocab import Ambition, Attachment, Modality, Motivation, Theme, TierGroup, label
+
+__all__ = [
+    "MCA_VARIABLES",
+    "AmbitionCondition",
+    "Classification",
+    "Comparison",
+    "DataTypology",
+    "Rule",
+    "SetCondition",
+    "StrategyType",
+    "TierCondition",
+    "Typology",
+    "classify",
+    "classify_all",
+    "coded_table",
+    "compare",
+    "load_typology",
+    "mca_hca",
+]
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+E = TypeVar("E", Motivation, Modality, Theme)
+
+
+def _no_repeats(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    repeated = sorted({str(getattr(v, "value", v)) for v in values if values.count(v) > 1})
+    if repeated:
+        raise ValueError(f"listed more than once: {', '.join(repeated)}")
+    return values
+
+
+def _codes(values: Iterable[Any]) -> str:
+    return "{" + ", ".join(str(getattr(v, "value", v)) for v in values) + "}"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the rule language
+
+
+class AmbitionCondition(BaseModel):
+    """``ambition: {min: 3}``, ``{max: 1}``, ``{min: 2, max: 3}`` or ``{in: [1, 4]}`` (all given must hold)."""
+
+    model_config = _FROZEN
+
+    min_: Ambition | None = Field(default=None, alias="min")
+    max_: Ambition | None = Field(default=None, alias="max")
+    in_: tuple[Ambition, ...] = Field(default=(), alias="in")
+
+    _repeats = field_validator("in_")(_no_repeats)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AmbitionCondition:
+        if self.min_ is None and self.max_ is None and not self.in_:
+            raise ValueError("an ambition condition needs at least one of min, max, in")
+        if self.min_ is not None and self.max_ is not None and self.min_ > self.max_:
+            raise ValueError(f"min ({int(self.min_)}) is greater than max ({int(self.max_)}): no case can match")
+        return self
+
+    def explain(self, ambition: int) -> list[str] | None:
+        """The satisfied conditions as text, or ``None`` when one fails."""
+        texts = []
+        lo, hi = self.min_, self.max_
+        if (lo is not None and ambition < lo) or (hi is not None and ambition > hi):
+            return None
+        if lo is not None and lo == hi:
+            texts.append(f"ambition {ambition} = {int(lo)}")
+        else:
+            texts += [f"ambition {ambition} ≥ {int(lo)}"] if lo is not None else []
+            texts += [f"ambition {ambition} ≤ {int(hi)}"] if hi is not None else []
+        if self.in_:
+            if ambition not in self.in_:
+                return None
+            texts.append(f"ambition {ambition} ∈ {_codes(int(a) for a in self.in_)}")
+        return texts
+
+
+class TierCondition(BaseModel):
+    """``tier_group: {in: [region, departement]}`` and/or ``{not_in: [commune]}``."""
+
+    model_config = _FROZEN
+
+    in_: tuple[TierGroup, ...] = Field(default=(), alias="in")
+    not_in: tuple[TierGroup, ...] = ()
+
+    _repeats = field_validator("in_", "not_in")(_no_repeats)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TierCondition:
+        if not self.in_ and not self.not_in:
+            raise ValueError("a tier_group condition needs in or not_in")
+        return self
+
+    def explain(self, group: TierGroup) -> list[str] | None:
+        texts = []
+        if self.in_:
+            if group not in self.in_:
+                return None
+            texts.append(f"tier_group {group.value} ∈ {_codes(self.in_)}")
+        if self.not_in:
+            if group in self.not_in:
+                return None
+            texts.append(f"tier_group {group.value} ∉ {_codes(self.not_in)}")
+        return texts
+
+
+class SetCondition(BaseModel, Generic[E]):
+    """On a coded list: ``any`` (at least one of), ``all`` (every one of), ``none`` (none of)."""
+
+    model_config = _FROZEN
+
+    any_: tuple[E, ...] = Field(default=(), alias="any")
+    all_: tuple[E, ...] = Field(default=(), alias="all")
+    none_: tuple[E, ...] = Field(default=(), alias="none")
+
+    _repeats = field_validator("any_", "all_", "none_")(_no_repeats)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SetCondition[E]:
+        if not (self.any_ or self.all_ or self.none_):
+            raise ValueError("a list condition needs at least one of any, all, none")
+        return self
+
+    def explain(self, name: str, have: Sequence[E]) -> list[str] | None:
+        texts = []
+        if self.any_:
+            common = [v for v in self.any_ if v in have]
+            if not common:
+                return None
+            texts.append(f"{name} ∩ {_codes(self.any_)} = {_codes(common)}")
+        if self.all_:
+            if any(v not in have for v in self.all_):
+                return None
+            texts.append(f"{name} ⊇ {_codes(self.all_)}")
+        if self.none_:
+            if any(v in have for v in self.none_):
+                return None
+            texts.append(f"{name} ∩ {_codes(self.none_)} = ∅")
+        return texts
+
+
+class Rule(BaseModel):
+    """A named conjunction of conditions: the rule matches a case when every condition given holds."""
+
+    model_config = _FROZEN
+
+    name: str = Field(min_length=3, max_length=200)
+    ambition: AmbitionCondition | None = None
+    tier_group: TierCondition | None = None
+    motivations: SetCondition[Motivation] | None = None
+    modalities: SetCondition[Modality] | None = None
+    themes: SetCondition[Theme] | None = None
+    know_how_promotion: bool | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Rule:
+        if all(getattr(self, f) is None for f in _CONDITIONS):
+            raise ValueError(f"a rule needs at least one condition among: {', '.join(_CONDITIONS)}")
+        return self
+
+    def explain(self, case: Case) -> tuple[str, ...] | None:
+        """The conditions this case satisfies, as text, or ``None`` when the rule does not match."""
+        s = case.strategy
+        parts: list[list[str] | None] = []
+        if self.ambition is not None:
+            parts.append(self.ambition.explain(int(s.ambition)))
+        if self.tier_group is not None:
+            parts.append(self.tier_group.explain(case.authority.group))
+        if self.motivations is not None:
+            parts.append(self.motivations.explain("motivations", s.motivations))
+        if self.modalities is not None:
+            parts.append(self.modalities.explain("modalities", s.modalities))
+        if self.themes is not None:
+            parts.append(self.themes.explain("themes", s.themes))
+        if self.know_how_promotion is not None:
+            ok = s.know_how_promotion == self.know_how_promotion
+            parts.append([f"know_how_promotion = {str(s.know_how_promotion).lower()}"] if ok else None)
+        if any(p is None for p in parts):
+            return None
+        return tuple(t for p in parts if p is not None for t in p)
+
+
+_CONDITIONS = ("ambition", "tier_group", "motivations", "modalities", "themes", "know_how_promotion")
+
+
+class StrategyType(BaseModel):
+    """One type of the expert typology."""
+
+    model_config = _FROZEN
+
+    id: Slug
+    name: str = Field(min_length=3, max_length=120)
+    priority: int = Field(ge=1, le=1000)
+    description: str = Field(min_length=20, max_length=2000)
+    source: str = Field(min_length=3, max_length=1000)
+    references: tuple[str, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    typical_actions: tuple[str, ...] = Field(min_length=1)
+    typical_organisations: tuple[Attachment, ...] = Field(min_length=1)
+
+    _repeats = field_validator("references", "typical_actions", "typical_organisations")(_no_repeats)
+
+
+class _TypologyFile(BaseModel):
+    model_config = _FROZEN
+
+    note: str | None = Field(default=None, max_length=2000)
+    fallback: Slug
+    types: tuple[StrategyType, ...] = Field(min_length=2)
+
+
+@dataclass(frozen=True)
+class Typology:
+    """The expert typology: strategy types in priority order, and the fallback type's id."""
+
+    types: tuple[StrategyType, ...]
+    fallback: str
+    note: str | None = None
+    file: str | None = None
+
+    def __iter__(self) -> Iterator[StrategyType]:
+        return iter(self.types)
+
+    def __len__(self) -> int:
+        return len(self.types)
+
+    def __getitem__(self, type_id: str) -> StrategyType:
+        for t in self.types:
+            if t.id == type_id:
+                return t
+        raise KeyError(f"unknown strategy type {type_id!r}; expected one of {', '.join(self.ids)}")
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """Type ids in priority order."""
+        return tuple(t.id for t in self.types)
+
+    @property
+    def names(self) -> dict[str, str]:
+        """French name of each type, by id."""
+        return {t.id: t.name for t in self.types}
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per type (priority order), with French organisation labels, for notebooks and tables."""
+        return pd.DataFrame(
+            [
+                {
+                    "id": t.id,
+                    "name": t.name,
+                    "priority": t.priority,
+                    "fallback": t.id == self.fallback,
+                    "description": t.description,
+                    "source": t.source,
+                    "n_rules": len(t.rules),
+                    "typical_actions": list(t.typical_actions),
+                    "typical_organisations": [label(a) for a in t.typical_organisations],
+                }
+                for t in self.types
+            ]
+        )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# loading and validation
+
+
+def _field_names(model: type[BaseModel], into: set[str]) -> set[str]:
+    for name, info in model.model_fields.items():
+        into.add(info.alias or name)
+        for arg in (info.annotation, *getattr(info.annotation, "__args__", ())):
+            for sub in (arg, *getattr(arg, "__args__", ())):
+                if isinstance(sub, type) and issubclass(sub, BaseModel) and sub is not model:
+                    _field_names(sub, into)
+    return into
+
+
+_ALL_FIELDS = _field_names(_TypologyFile, {"in", "not_in", "any", "all", "none", "min", "max"})
+
+
+def _is_echo(err: Any) -> bool:
+    """A "too short after validation" error on a list whose items were already reported as invalid."""
+    value, ctx = err.get("input"), err.get("ctx", {})
+    return err["type"] == "too_short" and isinstance(value, list) and len(value) >= ctx.get("min_length", 0)
+
+
+def _problem(doc: YamlDoc, err: Any) -> Problem:
+    loc: FieldPath = tuple(p for p in err["loc"] if isinstance(p, int) or not p.startswith("function-"))
+    kind: str = err["type"]
+    value = err.get("input")
+    if kind == "missing":
+        message = "required field is missing"
+    elif kind == "extra_forbidden":
+        near = difflib.get_close_matches(str(loc[-1]), sorted(_ALL_FIELDS), n=1, cutoff=0.5)
+        message = "unknown field" + (f" (did you mean {near[0]!r}?)" if near else "")
+    elif kind == "enum":
+        expected = err.get("ctx", {}).get("expected", "")
+        choices = [c.strip(" '") for c in re.split(r",| or ", expected) if c.strip(" '")]
+        near = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.6)
+        message = f"got {value!r}, expected one of: {', '.join(choices)}"
+        message += f" (did you mean {near[0]!r}?)" if near else ""
+    elif kind == "value_error":
+        message = str(err.get("ctx", {}).get("error", err["msg"]))
+    else:
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        message = f"got {shown}: {err['msg'][0].lower()}{err['msg'][1:]}"
+    return Problem(doc.file, message, doc.line_of(loc), path_str(loc) or None)
+
+
+def _bib_keys(data_dir: Path) -> set[str] | None:
+    bib = data_dir / "references.bib"
+    if not bib.is_file():
+        return None
+    return set(re.findall(r"^@\w+\s*\{\s*([^,\s]+)\s*,", bib.read_text(encoding="utf-8"), flags=re.MULTILINE))
+
+
+def _cross_checks(doc: YamlDoc, bib: set[str] | None) -> list[Problem]:
+    """Checks across types, made on the raw data so they are reported even when a type has other errors."""
+    data = doc.data
+    types = data.get("types") if isinstance(data, dict) else None
+    if not isinstance(types, list):
+        return []
+    problems: list[Problem] = []
+
+    def add(path: FieldPath, message: str) -> None:
+        problems.append(Problem(doc.file, message, doc.line_of(path), path_str(path)))
+
+    first_id: dict[str, int] = {}
+    first_priority: dict[int, int] = {}
+    fallback = data.get("fallback")
+    for i, t in enumerate(types):
+        if not isinstance(t, dict):
+            continue
+        tid, prio = t.get("id"), t.get("priority")
+        if isinstance(tid, str):
+            if tid in first_id:
+                add(("types", i, "id"), f"duplicate type id {tid!r}: already used by types[{first_id[tid]}]")
+            first_id.setdefault(tid, i)
+        if isinstance(prio, int) and not isinstance(prio, bool):
+            if prio in first_priority:
+                add(
+                    ("types", i, "priority"),
+                    f"priority {prio} is already the priority of types[{first_priority[prio]}]: "
+                    "priorities must be distinct so the order is unambiguous",
+                )
+            first_priority.setdefault(prio, i)
+        if not t.get("rules") and tid != fallback:
+            add(("types", i, "rules"), "a type without rules that is not the fallback can never be assigned")
+        refs = t.get("references")
+        if bib is not None and isinstance(refs, list):
+            for j, ref in enumerate(refs):
+                if isinstance(ref, str) and ref not in bib:
+                    near = difflib.get_close_matches(ref, sorted(bib), n=1)
+                    hint = f" (did you mean {near[0]!r}?)" if near else ""
+                    add(("types", i, "references", j), f"unknown reference {ref!r}: not a key of references.bib{hint}")
+    if isinstance(fallback, str) and first_id and fallback not in first_id:
+        near = difflib.get_close_matches(fallback, list(first_id), n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        add(("fallback",), f"{fallback!r} is not the id of a type; expected one of: {', '.join(first_id)}{hint}")
+    return problems
+
+
+def load_typology(path: str | Path = "data") -> Typology:
+    """Load and validate the expert typology.
+
+    Parameters
+    ----------
+    path
+        The data folder holding ``typology.yaml``, or the YAML file itself. When the folder holds a
+        ``references.bib``, every ``references`` key must be one of its entries.
+
+    Returns
+    -------
+    Typology
+        The strategy types in priority order.
+
+    Raises
+    ------
+    DataError
+        Listing every problem at once, each with file, line, field and reason (unknown codes come with a
+        "did you mean").
+
+    Examples
+    --------
+    >>> typology = load_typology("data")  # doctest: +SKIP
+    >>> typology.ids  # doctest: +SKIP
+    ('influence', 'integree', 'solidarite', 'jumelages')
+    """
+    file = Path(path)
+    if file.is_dir():
+        file = file / "typology.yaml"
+    if not file.is_file():
+        raise DataError.single(str(file), "no such file; expected the typology (typology.yaml) of the data folder")
+    doc = read_yaml(file, str(file))
+    if not isinstance(doc.data, dict):
+        raise DataError.single(doc.file, f"expected a YAML mapping, got {type(doc.data).__name__}", line=1)
+    problems = _cross_checks(doc, _bib_keys(file.parent))
+    parsed: _TypologyFile | None = None
+    try:
+        parsed = _TypologyFile.model_validate(doc.data)
+    except ValidationError as exc:
+        problems += [_problem(doc, e) for e in exc.errors(include_url=False) if not _is_echo(e)]
+    if problems or parsed is None:
+        raise DataError(problems, summary=f"{len(problems)} problem{'s' * (len(problems) > 1)} in {doc.file}")
+    ordered = tuple(sorted(parsed.types, key=lambda t: t.priority))
+    return Typology(types=ordered, fallback=parsed.fallback, note=parsed.note, file=doc.file)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# classification
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The expert type of one case, and why.
+
+    ``reasons`` has one text per matching rule of the type, naming the rule and the conditions that
+    hold (e.g. ``règle « … » : ambition 4 ≥ 3; motivations ∩ {attractiveness, economic} = {attractiveness}``),
+    or says that the fallback applied. ``rule`` is the first matching rule's name (``None`` for the fallback).
+    """
+
+    case_id: str
+    type_id: str
+    type_name: str
+    reasons: tuple[str, ...]
+    rule: str | None = None
+
+    @property
+    def is_fallback(self) -> bool:
+        return self.rule is None
+
+
+def classify(case: Case, typology: Typology) -> Classification:
+    """Assign a case to the first type, in priority order, with a rule that matches it.
+
+    Parameters
+    ----------
+    case
+        A validated case.
+    typology
+        The expert typology (:func:`load_typology`).
+
+    Returns
+    -------
+    Classification
+        The type with the reasons; the fallback type when no rule matches.
+    """
+    for stype in typology.types:
+        matched = [(rule.name, texts) for rule in stype.rules if (texts := rule.explain(case)) is not None]
+        if matched:
+            reasons = tuple(f"règle « {name} » : {'; '.join(texts)}" for name, texts in matched)
+            return Classification(case.id, stype.id, stype.name, reasons, matched[0][0])
+    fallback = typology[typology.fallback]
+    s = case.strategy
+    profile = (
+        f"ambition {int(s.ambition)}; motivations {_codes(s.motivations)}; tier_group {case.authority.group.value}"
+    )
+    reason = f"aucune règle ne s'applique ({profile}) : type par défaut « {fallback.name} »"
+    return Classification(case.id, fallback.id, fallback.name, (reason,), None)
+
+
+def classify_all(cases: CaseBase | Iterable[Case], typology: Typology) -> pd.DataFrame:
+    """Classify every case.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by case id (and with an ``id`` column, as :attr:`CaseBase.frame`): ``id``, ``group``,
+        ``type_id``, ``type_name``, ``rule`` and ``reasons`` (the reasons joined with `` | ``).
+    """
+    rows = []
+    for case in cases:
+        c = classify(case, typology)
+        rows.append(
+            {
+                "id": case.id,
+                "group": case.authority.group.value,
+                "type_id": c.type_id,
+                "type_name": c.type_name,
+                "rule": c.rule,
+                "reasons": " | ".join(c.reasons),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=["id", "group", "type_id", "type_name", "rule", "reasons"])
+    return frame.set_index("id", drop=False)
