@@ -349,6 +349,9 @@ class CaseBase:
                 }
             )
         frame = pd.DataFrame(rows)
+        for column in ("population", "population_year", "dcol_call"):
+            if column in frame:
+                frame[column] = frame[column].astype("Int64")
         if not frame.empty:
             frame = frame.set_index("id", drop=False)
         return frame

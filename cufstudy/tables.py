@@ -39,7 +39,7 @@ def escape_md(text: str) -> str:
 
 
 def _cell(value: Any, decimals: int | None, unit: str | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if hasattr(value, "item") and not isinstance(value, str):
         value = value.item()

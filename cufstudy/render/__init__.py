@@ -1,0 +1,52 @@
+"""Rendering of the deliverables: real Quarto when installed, else the embedded Pandoc + Typst engine.
+
+Both read the same ``_quarto.yml`` and profiles, the same ``.qmd`` sources and the same executed
+notebooks; the embedded engine supports exactly the Quarto subset documented in
+``docs/quarto-subset.md`` and reports anything else as a located error.
+
+>>> from cufstudy.render import build
+>>> report = build(profiles=["brochure"], preview=True)  # doctest: +SKIP
+>>> print(report.summary())  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from cufstudy.errors import LayoutError, RenderError
+from cufstudy.render._build import BuildReport, Engine, OutputFile, build
+from cufstudy.render._problems import SourceError
+from cufstudy.render.config import (
+    Deliverable,
+    PageRule,
+    QuartoConfig,
+    active_profiles,
+    deliverables,
+    load_config,
+    merge_configs,
+    profile_names,
+)
+from cufstudy.render.engine import EmbeddedEngine, external_urls
+from cufstudy.render.layout import pdf_media_box, pdf_page_count
+from cufstudy.render.quarto import quarto_path
+
+__all__ = [
+    "BuildReport",
+    "Deliverable",
+    "EmbeddedEngine",
+    "Engine",
+    "LayoutError",
+    "OutputFile",
+    "PageRule",
+    "QuartoConfig",
+    "RenderError",
+    "SourceError",
+    "active_profiles",
+    "build",
+    "deliverables",
+    "external_urls",
+    "load_config",
+    "merge_configs",
+    "pdf_media_box",
+    "pdf_page_count",
+    "profile_names",
+    "quarto_path",
+]

@@ -1,0 +1,236 @@
+"""``cufstudy.render.build``: render the deliverables, check them, then publish them all at once."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from cufstudy._atomic import atomic_write_bytes
+from cufstudy.errors import LayoutError, RenderError
+from cufstudy.render.config import Deliverable, deliverables
+from cufstudy.render.engine import EmbeddedEngine, RenderedFile, external_urls
+from cufstudy.render.layout import check_pages, pdf_page_count, preview_pdf
+from cufstudy.render.quarto import quarto_path, render_with_quarto
+
+__all__ = ["BuildReport", "Engine", "OutputFile", "build"]
+
+Engine = Literal["auto", "pandoc", "quarto"]
+PREVIEW_PPI = 60.0
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    """A published deliverable file."""
+
+    deliverable: str
+    format: str
+    path: Path
+    size: int
+    pages: int | None = None
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build produced, how, and how long it took."""
+
+    engine: str
+    outputs: tuple[OutputFile, ...]
+    previews: tuple[Path, ...] = ()
+    seconds: float = 0.0
+    timings: Mapping[str, float] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        lines = [f"built {len(self.outputs)} file(s) with the {self.engine} engine in {self.seconds:.1f} s"]
+        for out in self.outputs:
+            pages = f", {out.pages} page{'s' if out.pages != 1 else ''}" if out.pages is not None else ""
+            lines.append(f"  {out.path} ({out.size / 1024:.0f} KiB{pages})")
+        if self.previews:
+            lines.append(f"  {len(self.previews)} preview image(s) in {self.previews[0].parent}")
+        lines += [f"  warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+def _choose_engine(engine: str) -> str:
+    if engine == "auto":
+        return "quarto" if quarto_path() else "pandoc"
+    if engine == "quarto" and quarto_path() is None:
+        raise RenderError(
+            "--engine quarto: quarto is not on PATH (install Quarto >= 1.4), or use the embedded engine "
+            "(--engine pandoc, the default when Quarto is absent)"
+        )
+    if engine not in ("pandoc", "quarto"):
+        raise RenderError(f"unknown engine {engine!r}: choose auto, pandoc or quarto")
+    return engine
+
+
+@dataclass
+class _Staged:
+    file: RenderedFile
+    target: Path
+    pages: int | None = None
+    previews: list[bytes] = field(default_factory=list)
+
+
+def build(
+    project: Path = Path(),
+    profiles: Sequence[str] | None = None,
+    engine: Engine = "auto",
+    formats: Sequence[str] | None = None,
+    preview: bool = False,
+    notice: str | None = None,
+) -> BuildReport:
+    """Render the deliverables of a Quarto project into its output folder (``_output/``).
+
+    Everything is rendered into a work folder under ``_build/render/`` and checked (page counts,
+    offline HTML) before anything is published: a failed build leaves the previous deliverables in
+    place. Each file is then moved into place atomically.
+
+    Parameters
+    ----------
+    project
+        The project folder (holds ``_quarto.yml``).
+    profiles
+        Deliverables to build, one profile per entry (``["study", "guide"]``); default: ``$QUARTO_PROFILE``
+        or every ``_quarto-<name>.yml``.
+    engine
+        ``"auto"`` (Quarto if on PATH, else the embedded engine), ``"pandoc"`` (embedded: Pandoc +
+        Typst) or ``"quarto"`` (required).
+    formats
+        Only these formats (``html``, ``pdf``, ``docx``); default: every format of each profile.
+    preview
+        Also write PNG thumbnails of every PDF page to ``_output/preview/<name>-<n>.png``.
+    notice
+        The illustrative-data notice printed on every page; default: the ``cufstudy-notice`` metadata
+        of the project or profile (none if absent).
+
+    Raises
+    ------
+    SourceError
+        Constructs outside the supported subset, missing facts, unresolved references (all located).
+    LayoutError
+        A PDF breaks its ``cufstudy: pages:`` rule.
+    RenderError
+        Pandoc, Typst or Quarto failed.
+
+    Examples
+    --------
+    >>> from cufstudy.render import build
+    >>> report = build(Path("."), profiles=["brochure"], preview=True)  # doctest: +SKIP
+    """
+    started = time.perf_counter()
+    root = project.resolve()
+    if not (root / "_quarto.yml").is_file() and not (root / "_quarto.yaml").is_file():
+        raise RenderError(f"{root} is not a Quarto project: _quarto.yml not found")
+    chosen = _choose_engine(engine)
+    todo = deliverables(root, profiles, formats)
+    base = root / "_build" / "render"
+    base.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="build-", dir=base))
+    timings: dict[str, float] = {}
+    warnings: list[str] = []
+    try:
+        staged: list[_Staged] = []
+        embedded = EmbeddedEngine(root, workdir, notice=notice) if chosen == "pandoc" else None
+        for deliverable in todo:
+            staging = workdir / "staging" / deliverable.name
+            if embedded is not None:
+                warnings += [n for n in deliverable.notes if n not in warnings]
+                files = embedded.render(deliverable, staging)
+            else:
+                files, seconds = render_with_quarto(deliverable, staging, notice=notice)
+                timings[f"quarto {deliverable.name}"] = seconds
+            staged += _check(deliverable, files, embedded, preview)
+        if embedded is not None:
+            timings.update(embedded.timings)
+            warnings += embedded.warnings
+        outputs, previews = _publish(staged)
+    finally:
+        if not os.environ.get("CUFSTUDY_KEEP_BUILD"):
+            shutil.rmtree(workdir, ignore_errors=True)
+    return BuildReport(
+        engine=chosen,
+        outputs=tuple(outputs),
+        previews=tuple(previews),
+        seconds=time.perf_counter() - started,
+        timings=timings,
+        warnings=tuple(warnings),
+    )
+
+
+def _check(
+    deliverable: Deliverable,
+    files: list[RenderedFile],
+    embedded: EmbeddedEngine | None,
+    preview: bool,
+) -> list[_Staged]:
+    out: list[_Staged] = []
+    for file in files:
+        item = _Staged(file, deliverable.output_dir / file.name)
+        if file.fmt == "html":
+            urls = external_urls(file.staged.read_text(encoding="utf-8", errors="replace"))
+            if urls:
+                raise RenderError(
+                    f"{file.name} would load {urls[0]} from another host; HTML deliverables must work offline "
+                    "(embed-resources: true, no CDN scripts, no web fonts)"
+                )
+        if file.fmt == "typst":
+            item.pages = pdf_page_count(file.staged.read_bytes())
+            if preview:
+                item.previews = _previews(file, embedded)
+            try:
+                check_pages(deliverable.pages, file.name, item.pages, deliverable.name)
+            except LayoutError as exc:
+                if not item.previews:
+                    raise LayoutError(f"{exc} (build with preview to see the pages)") from None
+                folder = deliverable.root / "_build" / "rejected"
+                shutil.rmtree(folder / Path(file.name).stem, ignore_errors=True)
+                for n, png in enumerate(item.previews, start=1):
+                    atomic_write_bytes(folder / Path(file.name).stem / f"{n}.png", png)
+                raise LayoutError(f"{exc}; the rejected pages are in {folder / Path(file.name).stem}") from None
+        out.append(item)
+    return out
+
+
+def _previews(file: RenderedFile, embedded: EmbeddedEngine | None) -> list[bytes]:
+    if embedded is not None and file.typst_source is not None:
+        pngs = embedded.compile_typst(file.typst_source, fmt="png", ppi=PREVIEW_PPI)
+        return [pngs] if isinstance(pngs, bytes) else list(pngs)
+    return preview_pdf(file.staged, PREVIEW_PPI)
+
+
+def _move(src: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        src.replace(target)
+    except OSError:  # another file system: copy through a temporary file beside the target
+        atomic_write_bytes(target, src.read_bytes())
+
+
+def _publish(staged: list[_Staged]) -> tuple[list[OutputFile], list[Path]]:
+    outputs: list[OutputFile] = []
+    previews: list[Path] = []
+    for item in staged:
+        _move(item.file.staged, item.target)
+        ext = item.target.suffix.lstrip(".")
+        outputs.append(OutputFile(item.file.deliverable, ext, item.target, item.target.stat().st_size, item.pages))
+        if item.previews:
+            folder = item.target.parent / "preview"
+            stem = item.target.stem
+            for old in folder.glob(f"{stem}-*.png"):
+                suffix = old.stem.removeprefix(f"{stem}-")
+                if suffix.isdigit() and int(suffix) > len(item.previews):
+                    with contextlib.suppress(FileNotFoundError):
+                        old.unlink()
+            for n, png in enumerate(item.previews, start=1):
+                path = folder / f"{stem}-{n}.png"
+                atomic_write_bytes(path, png)
+                previews.append(path)
+    return outputs, previews

@@ -1,0 +1,352 @@
+"""Notebook outputs for ``{{< embed nb.ipynb#label >}}``: find the labelled cell, turn its outputs into Markdown.
+
+The renderer never executes: it reads the outputs Papermill stored. For each output of the cell it
+chooses the representation the target format can show:
+
+==========================  =====================  ======================  ====================
+output                      HTML                   PDF (Typst)             DOCX
+==========================  =====================  ======================  ====================
+Vega-Lite (v5/v6 JSON)      interactive (one        static SVG of the       static PNG of the
+                            Vega bundle per page)   cell, or vl-convert     cell, or vl-convert
+image/svg+xml, image/png    SVG, else PNG          SVG, else PNG           PNG, else SVG->PNG
+text/markdown               inserted as Markdown   same                    same
+text/plain (alone)          verbatim block         same                    same
+==========================  =====================  ======================  ====================
+
+Outputs carrying a recorded fact (``application/vnd.cufstudy.fact+json``) are records, not content, and
+are skipped. An error output, a stderr stream, or an HTML-only output is a located problem.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import struct
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cufstudy.facts import FACT_MIME
+
+__all__ = ["Assets", "Embedded", "NotebookCache", "NotebookCell", "cell_options", "embed_cell"]
+
+_VEGALITE = re.compile(r"^application/vnd\.vegalite\.v(\d+)[+.]json$")
+_OPTION = re.compile(r"^\s*#\|\s?(.*)$")
+#: widest static image, in inches (A4 text width with the templates' margins is about 6.5 in)
+MAX_WIDTH_IN = 6.3
+_PX_PER_IN = 96.0
+
+Report = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class NotebookCell:
+    """A labelled code cell of an executed notebook."""
+
+    label: str
+    options: Mapping[str, Any]
+    outputs: tuple[Mapping[str, Any], ...]
+    index: int
+
+
+def cell_options(source: str) -> dict[str, Any]:
+    """The ``#| key: value`` options at the top of a cell, parsed as YAML.
+
+    Examples
+    --------
+    >>> cell_options("#| label: fig-a\\n#| fig-cap: Répartition\\nplot()")
+    {'label': 'fig-a', 'fig-cap': 'Répartition'}
+    """
+    lines = []
+    for line in source.splitlines():
+        m = _OPTION.match(line)
+        if not m:
+            break
+        lines.append(m.group(1))
+    if not lines:
+        return {}
+    try:
+        data = yaml.safe_load("\n".join(lines))
+    except yaml.YAMLError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+class NotebookCache:
+    """Parsed notebooks, read once per build."""
+
+    def __init__(self) -> None:
+        self._cells: dict[Path, dict[str, NotebookCell]] = {}
+
+    def cells(self, path: Path) -> dict[str, NotebookCell]:
+        """The labelled cells of ``path``; raises ``ValueError`` with a readable reason."""
+        path = path.resolve()
+        if path not in self._cells:
+            try:
+                nb = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, ValueError) as exc:
+                raise ValueError(f"cannot read notebook {path.name}: {exc}") from exc
+            found: dict[str, NotebookCell] = {}
+            for i, cell in enumerate(nb.get("cells", [])):
+                if cell.get("cell_type") != "code":
+                    continue
+                source = cell.get("source", "")
+                if isinstance(source, list):
+                    source = "".join(source)
+                opts = cell_options(source)
+                label = opts.get("label") or (cell.get("metadata") or {}).get("label")
+                if label:
+                    found[str(label)] = NotebookCell(str(label), opts, tuple(cell.get("outputs") or ()), i)
+            self._cells[path] = found
+        return self._cells[path]
+
+
+class Assets:
+    """Files extracted from notebook outputs, named by content hash inside the build folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._svg_png: dict[str, bytes] = {}
+
+    def write(self, data: bytes, ext: str) -> Path:
+        digest = hashlib.sha256(data).hexdigest()[:16]
+        path = self.folder / f"{digest}.{ext}"
+        if not path.exists():
+            self.folder.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        return path
+
+
+@dataclass
+class Embedded:
+    """The Markdown an embed expands to, for one format."""
+
+    lines: list[str] = field(default_factory=list)
+    charts: int = 0
+    ids: list[str] = field(default_factory=list)
+
+
+def _text(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def _png_width_px(data: bytes) -> int | None:
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR":
+        return int(struct.unpack(">I", data[16:20])[0])
+    return None
+
+
+def _svg_width_px(svg: str) -> float | None:
+    m = re.search(r"<svg\b[^>]*?\bwidth=\"([\d.]+)(px|pt)?\"", svg)
+    if not m:
+        return None
+    value = float(m.group(1))
+    return value * 4 / 3 if m.group(2) == "pt" else value
+
+
+def _width_attr(px: float | None) -> str:
+    """A pandoc width for a chart ``px`` CSS pixels wide: its natural size, at most the text width."""
+    if px is None:
+        return "width=100%"
+    inches = px / _PX_PER_IN
+    if inches >= MAX_WIDTH_IN:
+        return "width=100%"
+    return f"width={inches:.2f}in"
+
+
+def _url_data(spec: Any, parent: str = "") -> bool:
+    if isinstance(spec, dict):
+        if parent == "data" and "url" in spec:
+            return True
+        return any(_url_data(v, k) for k, v in spec.items())
+    if isinstance(spec, list):
+        return any(_url_data(v, parent) for v in spec)
+    return False
+
+
+def _static_from_vegalite(spec: Mapping[str, Any], fmt: str) -> tuple[bytes, str]:
+    from cufstudy.render._vega import vegalite_to_static
+
+    return vegalite_to_static(dict(spec), "png" if fmt == "docx" else "svg")
+
+
+def _image(
+    data: Mapping[str, Any],
+    metadata: Mapping[str, Any],
+    fmt: str,
+    assets: Assets,
+    alt: str,
+) -> tuple[str, str] | None:
+    """(markdown, ext) for the best static image of an output bundle, or None if it has none."""
+    svg = data.get("image/svg+xml")
+    png = data.get("image/png")
+    jpeg = data.get("image/jpeg")
+    order = ("png", "svg", "jpeg") if fmt == "docx" else ("svg", "png", "jpeg")
+    for kind in order:
+        if kind == "svg" and svg is not None:
+            text = _text(svg)
+            path = assets.write(text.encode("utf-8"), "svg")
+            px = _meta_width(metadata, "image/svg+xml") or _svg_width_px(text)
+        elif kind == "png" and png is not None:
+            raw = base64.b64decode(_text(png))
+            path = assets.write(raw, "png")
+            natural = _png_width_px(raw)
+            px = _meta_width(metadata, "image/png") or (natural / 2 if natural else None)
+        elif kind == "jpeg" and jpeg is not None:
+            path = assets.write(base64.b64decode(_text(jpeg)), "jpg")
+            px = _meta_width(metadata, "image/jpeg")
+        else:
+            continue
+        suffix = "\\ " if alt else ""
+        return f"![{_escape(alt)}]({path}){{{_width_attr(px)}}}{suffix}", kind
+    if fmt == "docx" and svg is not None:  # pragma: no cover - order above always finds it
+        return None
+    return None
+
+
+def _meta_width(metadata: Mapping[str, Any], mime: str) -> float | None:
+    meta = metadata.get(mime) if isinstance(metadata, Mapping) else None
+    if isinstance(meta, Mapping) and isinstance(meta.get("width"), int | float):
+        return float(meta["width"])
+    return None
+
+
+def _escape(text: str) -> str:
+    return re.sub(r"([\\`*_{}\[\]<>#|])", r"\\\1", text)
+
+
+def _fence(text: str) -> str:
+    longest = max((len(m) for m in re.findall(r"~{3,}", text)), default=0)
+    return "~" * max(3, longest + 1)
+
+
+def embed_cell(
+    cell: NotebookCell,
+    fmt: str,
+    assets: Assets,
+    src: str,
+    report: Report,
+    chart_id: Callable[[], str],
+) -> Embedded:
+    """The Markdown of ``cell``'s outputs for format ``fmt`` (``html``, ``typst`` or ``docx``).
+
+    Parameters
+    ----------
+    cell
+        The labelled cell.
+    fmt
+        Target format.
+    assets
+        Where images are written.
+    src
+        ``file:line`` of the embed shortcode, carried by the generated blocks.
+    report
+        Called with a message for every problem (the caller locates it).
+    chart_id
+        Gives a fresh HTML id for an interactive chart.
+    """
+    out = Embedded()
+    body: list[str] = []
+    label = cell.label
+    alt = str(cell.options.get("fig-alt") or "")
+    for output in cell.outputs:
+        kind = output.get("output_type")
+        if kind == "error":
+            report(
+                f"cell {label!r} raised {output.get('ename')}: {output.get('evalue')}; fix the notebook and re-run it"
+            )
+            continue
+        if kind == "stream":
+            text = _text(output.get("text", ""))
+            if output.get("name") == "stderr":
+                first = text.strip().splitlines()[0] if text.strip() else ""
+                report(f"cell {label!r} wrote to stderr ({first[:120]!r}); silence it in the notebook")
+            elif text.strip():
+                fence = _fence(text)
+                body += [fence, *text.rstrip("\n").splitlines(), fence, ""]
+            continue
+        data: Mapping[str, Any] = output.get("data") or {}
+        metadata: Mapping[str, Any] = output.get("metadata") or {}
+        if FACT_MIME in data:
+            continue
+        vegalite = next((m for m in data if _VEGALITE.match(m)), None)
+        if vegalite is not None:
+            spec = data[vegalite]
+            if isinstance(spec, str):
+                spec = json.loads(spec)
+            if _url_data(spec):
+                report(f"the chart of cell {label!r} loads its data from a URL; embed the data in the spec")
+                continue
+            if fmt == "html":
+                ident = chart_id()
+                payload = json.dumps(spec, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+                body += [
+                    "```{=html}",
+                    f'<div class="cufstudy-vega" id="{ident}"></div>',
+                    f'<script type="application/json" data-cufstudy-vega="{ident}">{payload}</script>',
+                    "```",
+                    "",
+                ]
+                out.charts += 1
+                continue
+            image = _image(data, metadata, fmt, assets, alt)
+            if image is None:
+                try:
+                    raw, ext = _static_from_vegalite(spec, fmt)
+                except Exception as exc:  # vl-convert raises ValueError/RuntimeError with a message
+                    report(f"cannot convert the chart of cell {label!r} to a static image: {exc}")
+                    continue
+                key = "image/png" if ext == "png" else "image/svg+xml"
+                static = {key: base64.b64encode(raw).decode() if ext == "png" else raw.decode("utf-8")}
+                image = _image(static, {}, fmt, assets, alt)
+            if image is not None:
+                body += [image[0], ""]
+            continue
+        image = _image(data, metadata, fmt, assets, alt)
+        if image is not None:
+            body += [image[0], ""]
+        elif "text/markdown" in data:
+            body += [*_text(data["text/markdown"]).rstrip("\n").splitlines(), ""]
+        elif "text/html" in data:
+            report(
+                f"cell {label!r} has an HTML-only output ({sorted(data)}); emit Markdown "
+                "(e.g. tables as Markdown) or an image"
+            )
+        elif "text/plain" in data and set(data) <= {"text/plain"}:
+            text = _text(data["text/plain"])
+            fence = _fence(text)
+            body += [fence, *text.rstrip("\n").splitlines(), fence, ""]
+        elif data:
+            report(f"cell {label!r} has an output of unsupported type {sorted(data)}")
+    if not body:
+        report(f"cell {label!r} has no output to embed")
+    fig_cap = cell.options.get("fig-cap")
+    tbl_cap = cell.options.get("tbl-cap")
+    if label.startswith("fig-"):
+        out.ids.append(label)
+        out.lines += [f'::::: {{#{label} .cufstudy-figure data-src="{src}"}}', "", *body]
+        out.lines += [*_caption(fig_cap), ":::::", ""]
+    elif label.startswith("tbl-"):
+        out.ids.append(label)
+        out.lines += [f'::::: {{#{label} .cufstudy-table data-src="{src}"}}', "", *body]
+        out.lines += [*_caption(tbl_cap), ":::::", ""]
+    else:
+        if fig_cap or tbl_cap:
+            prefix = "fig" if fig_cap else "tbl"
+            report(
+                f"cell {label!r} has a {prefix}-cap but its label does not start with {prefix}-: label it "
+                f"{prefix}-{label} to number it (as Quarto does), or remove the caption"
+            )
+        out.lines += ["", *body]
+    return out
+
+
+def _caption(caption: Any) -> list[str]:
+    if not caption:
+        return []
+    return ["::: {.cufstudy-caption}", str(caption).strip(), ":::", ""]

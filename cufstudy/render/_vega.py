@@ -1,0 +1,111 @@
+"""Vega-Lite for the renderer: one offline Vega bundle per HTML page, static images for PDF and DOCX.
+
+``vl_convert.javascript_bundle()`` takes about a second; the bundle is cached in memory and on disk
+(``_build/cache/``), keyed by the vl-convert version and the snippet.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+__all__ = ["BUNDLE_MARKER", "configure_fonts", "inject_bundle", "vega_bundle", "vegalite_to_static"]
+
+#: the HTML comment the embedded engine leaves where the bundle goes (before </body>)
+BUNDLE_MARKER = "<!-- cufstudy-vega-bundle -->"
+
+_SNIPPET = """
+const formatLocale = %(format)s;
+const timeFormatLocale = %(time)s;
+for (const el of document.querySelectorAll('script[type="application/json"][data-cufstudy-vega]')) {
+  const target = document.getElementById(el.getAttribute("data-cufstudy-vega"));
+  vegaEmbed(target, JSON.parse(el.textContent), {
+    actions: false, renderer: "svg", formatLocale, timeFormatLocale,
+  }).catch((err) => { target.textContent = "Graphique indisponible : " + err; });
+}
+"""
+
+
+def _vlc() -> Any:
+    try:
+        import vl_convert
+    except ImportError as exc:  # pragma: no cover - a dependency
+        from cufstudy.errors import RenderError
+
+        raise RenderError("Vega-Lite charts need vl-convert-python: pip install vl-convert-python") from exc
+    return vl_convert
+
+
+_FONTS: list[Path] = []
+
+
+@functools.cache
+def _fonts_registered(folder: str) -> bool:
+    if Path(folder).is_dir():
+        _vlc().register_font_directory(folder)
+    return True
+
+
+def configure_fonts(folder: Path) -> None:
+    """Fonts vl-convert may use for static charts (the project's ``templates/fonts``)."""
+    if folder not in _FONTS:
+        _FONTS.append(folder)
+
+
+def _snippet() -> str:
+    vlc = _vlc()
+    return _SNIPPET % {
+        "format": json.dumps(vlc.get_format_locale("fr-FR"), ensure_ascii=False),
+        "time": json.dumps(vlc.get_time_format_locale("fr-FR"), ensure_ascii=False),
+    }
+
+
+_BUNDLES: dict[str, str] = {}
+
+
+def _bundle_cached(cache_dir: str | None) -> str:
+    vlc = _vlc()
+    snippet = _snippet()
+    version = getattr(vlc, "__version__", "unknown")
+    key = hashlib.sha256(f"{version}\n{snippet}".encode()).hexdigest()[:16]
+    if key in _BUNDLES:
+        return _BUNDLES[key]
+    cache = Path(cache_dir) / f"vega-bundle-{key}.js" if cache_dir else None
+    if cache is not None and cache.is_file():
+        bundle = cache.read_text(encoding="utf-8")
+    else:
+        bundle = str(vlc.javascript_bundle(snippet))
+        if cache is not None:
+            from cufstudy._atomic import atomic_write_text
+
+            atomic_write_text(cache, bundle)
+    _BUNDLES[key] = bundle
+    return bundle
+
+
+def vega_bundle(cache_dir: Path | None = None) -> str:
+    """The self-contained Vega + Vega-Lite + vega-embed bundle that draws every chart of a page."""
+    return _bundle_cached(str(cache_dir) if cache_dir else None)
+
+
+def inject_bundle(html: str, cache_dir: Path | None = None) -> str:
+    """Put the bundle once at the end of the page (replacing :data:`BUNDLE_MARKER`)."""
+    script = '<script type="module">' + vega_bundle(cache_dir).replace("</script", "<\\/script") + "</script>"
+    if BUNDLE_MARKER in html:
+        return html.replace(BUNDLE_MARKER, script, 1)
+    return html.replace("</body>", script + "\n</body>", 1)
+
+
+def vegalite_to_static(spec: dict[str, Any], ext: str, fonts: Path | None = None) -> tuple[bytes, str]:
+    """Render a Vega-Lite spec to ``svg`` or ``png`` (scale 2) with French number formats."""
+    vlc = _vlc()
+    for folder in [*_FONTS, *([fonts] if fonts is not None else [])]:
+        _fonts_registered(str(folder))
+    if ext == "png":
+        data = vlc.vegalite_to_png(spec, scale=2, format_locale="fr-FR", time_format_locale="fr-FR")
+        return bytes(data), "png"
+    svg = vlc.vegalite_to_svg(spec, format_locale="fr-FR", time_format_locale="fr-FR")
+    return str(svg).encode("utf-8"), "svg"

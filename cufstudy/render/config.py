@@ -1,0 +1,555 @@
+"""The Quarto project configuration: ``_quarto.yml``, the active profiles, and the deliverables they define.
+
+Profiles are activated and merged the way Quarto does it (``quarto-cli/src/project/project-profile.ts``):
+
+* active profiles: the ``profiles`` argument, else ``$QUARTO_PROFILE``, else ``profile: default:`` of
+  ``_quarto.yml``; a comma-separated string activates several at once; ``profile: group:`` adds the
+  first member of each group none of whose members is active;
+* ``_quarto-<name>.yml`` (or ``.yaml``) is merged over ``_quarto.yml`` for each active profile, the
+  first-listed profile winning, then ``_quarto.yml.local``;
+* merging is Quarto's ``mergeConfigs``: maps merge recursively, scalars of the overlay win, and **lists
+  are concatenated without duplicates** (a scalar meeting a list is treated as a one-item list). So a
+  list such as ``project: render:`` belongs in the profiles, not in ``_quarto.yml``.
+
+A *deliverable* is what one profile renders: its main ``.qmd`` (``project: render:``), in the formats
+listed under ``format:``, named after the profile (``_output/study.pdf``).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cufstudy._yaml import FieldPath, YamlDoc, read_yaml
+from cufstudy.render._problems import Problems
+
+__all__ = [
+    "COMMON_OPTIONS",
+    "FORMAT_OPTIONS",
+    "OUTPUT_EXTENSIONS",
+    "QUARTO_ONLY_OPTIONS",
+    "Deliverable",
+    "PageRule",
+    "QuartoConfig",
+    "active_profiles",
+    "deliverables",
+    "load_config",
+    "merge_configs",
+    "profile_names",
+]
+
+#: Quarto format name -> extension of the deliverable it produces.
+OUTPUT_EXTENSIONS: dict[str, str] = {"html": "html", "typst": "pdf", "docx": "docx"}
+
+#: Options every format of the embedded engine understands (top level or under ``format: <fmt>:``).
+COMMON_OPTIONS = frozenset(
+    {
+        "title",
+        "subtitle",
+        "author",
+        "date",
+        "lang",
+        "toc",
+        "toc-depth",
+        "toc-title",
+        "number-sections",
+        "bibliography",
+        "csl",
+        "link-citations",
+        "cufstudy-notice",
+        "cufstudy-variant",
+    }
+)
+#: Options specific to one format.
+FORMAT_OPTIONS: dict[str, frozenset[str]] = {
+    "html": frozenset({"css", "embed-resources", "self-contained", "standalone"}),
+    "typst": frozenset(
+        {
+            "papersize",
+            "margin",
+            "fontsize",
+            "mainfont",
+            "font-paths",
+            "columns",
+            "section-numbering",
+            "template-partials",
+        }
+    ),
+    "docx": frozenset({"reference-doc"}),
+}
+#: Options real Quarto uses that the embedded engine accepts and deliberately ignores (cosmetic only).
+QUARTO_ONLY_OPTIONS = frozenset(
+    {
+        "theme",
+        "toc-location",
+        "smooth-scroll",
+        "anchor-sections",
+        "code-fold",
+        "code-tools",
+        "title-block-banner",
+        "page-layout",
+        "fig-responsive",
+        "citations-hover",
+        "footnotes-hover",
+        "link-external-icon",
+        "keep-md",
+        "keep-typ",
+        "keep-ipynb",
+        "echo",
+        "warning",
+        "output",
+        "execute",
+    }
+)
+_PROJECT_KEYS = frozenset({"type", "output-dir", "render", "execute-dir", "lib-dir", "pre-render", "post-render"})
+_UNSUPPORTED_FORMATS = {
+    "pdf": "format 'pdf' needs LaTeX; use 'typst' for the PDF deliverables",
+    "revealjs": "slides (revealjs) are not part of the supported subset",
+    "gfm": "format 'gfm' is not part of the supported subset",
+}
+
+
+def merge_configs(base: Any, *overlays: Any) -> Any:
+    """Merge configurations as Quarto's ``mergeConfigs`` does (later overlays win; lists concatenate).
+
+    Examples
+    --------
+    >>> merge_configs({"a": {"x": 1, "l": [1]}}, {"a": {"y": 2, "l": [2, 1]}})
+    {'a': {'x': 1, 'l': [1, 2], 'y': 2}}
+    >>> merge_configs({"toc": True}, {"toc": False})
+    {'toc': False}
+    """
+    result = copy.deepcopy(base)
+    for overlay in overlays:
+        result = _merge_two(result, copy.deepcopy(overlay))
+    return result
+
+
+def _merge_two(base: Any, overlay: Any) -> Any:
+    if isinstance(base, list) or isinstance(overlay, list):
+        if base is None:
+            return overlay
+        if overlay is None:
+            return base
+        combined = (base if isinstance(base, list) else [base]) + (overlay if isinstance(overlay, list) else [overlay])
+        seen: set[str] = set()
+        out = []
+        for item in combined:
+            key = json.dumps(item, sort_keys=False, default=str)
+            if key not in seen:
+                seen.add(key)
+                out.append(item)
+        return out
+    if isinstance(base, dict) and isinstance(overlay, dict):
+        merged = dict(base)
+        for key, value in overlay.items():
+            merged[key] = _merge_two(merged[key], value) if key in merged else value
+        return merged
+    return overlay
+
+
+def profile_names(root: Path) -> list[str]:
+    """The profiles a project defines: the ``<name>`` of every ``_quarto-<name>.yml``, sorted."""
+    names = set()
+    for path in root.glob("_quarto-*.y*ml"):
+        if path.suffix in (".yml", ".yaml"):
+            names.add(path.stem.removeprefix("_quarto-"))
+    return sorted(names)
+
+
+def _split(value: str | Sequence[str] | None) -> list[str]:
+    if value is None:
+        return []
+    items = value.split(",") if isinstance(value, str) else [p for v in value for p in str(v).split(",")]
+    return [p.strip() for p in items if p.strip()]
+
+
+def active_profiles(
+    base: Mapping[str, Any],
+    requested: str | Sequence[str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> tuple[str, ...]:
+    """The profiles active for one render, Quarto's way.
+
+    Parameters
+    ----------
+    base
+        The content of ``_quarto.yml`` (its ``profile:`` key gives the default and the groups).
+    requested
+        Profiles asked for (``"study"`` or ``"study,print"``); when None, ``$QUARTO_PROFILE``, then
+        ``profile: default:``.
+    env
+        The environment (default ``os.environ``).
+    """
+    env = os.environ if env is None else env
+    profile_cfg = base.get("profile") if isinstance(base.get("profile"), dict) else {}
+    assert isinstance(profile_cfg, dict)
+    active = _split(requested) or _split(env.get("QUARTO_PROFILE")) or _split(profile_cfg.get("default"))
+    groups = profile_cfg.get("group") or []
+    if groups and all(isinstance(g, str) for g in groups):
+        groups = [groups]
+    for group in groups:
+        if isinstance(group, list) and group and not any(str(g) in active for g in group):
+            active.append(str(group[0]))
+    return tuple(dict.fromkeys(active))
+
+
+@dataclass(frozen=True)
+class QuartoConfig:
+    """The merged configuration of a project for a set of active profiles.
+
+    ``data`` is the merged mapping (``profile:`` removed, as Quarto does); :meth:`where` names the file
+    and line a value came from, for error messages.
+    """
+
+    root: Path
+    profiles: tuple[str, ...]
+    data: Mapping[str, Any]
+    files: tuple[Path, ...]
+    origins: Mapping[FieldPath, tuple[str, int]] = field(default_factory=dict, repr=False)
+
+    def get(self, *path: str, default: Any = None) -> Any:
+        node: Any = self.data
+        for key in path:
+            if not isinstance(node, Mapping) or key not in node:
+                return default
+            node = node[key]
+        return node
+
+    def where(self, *path: str | int) -> tuple[str, int | None]:
+        """``(file, line)`` of the value at ``path`` (or of its nearest located ancestor)."""
+        for n in range(len(path), -1, -1):
+            hit = self.origins.get(tuple(path[:n]))
+            if hit:
+                return hit
+        return (self.files[0].name if self.files else "_quarto.yml", None)
+
+
+def _display(root: Path, path: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def load_config(root: Path, profiles: str | Sequence[str] | None = None) -> QuartoConfig:
+    """Read ``_quarto.yml`` and merge the active profiles over it.
+
+    Raises
+    ------
+    DataError
+        ``_quarto.yml`` is missing or a configuration file is not valid YAML (located).
+    """
+    root = root.resolve()
+    base_path = root / "_quarto.yml"
+    if not base_path.is_file() and (root / "_quarto.yaml").is_file():
+        base_path = root / "_quarto.yaml"
+    base_doc = read_yaml(base_path, display=_display(root, base_path))
+    if not isinstance(base_doc.data, dict):
+        from cufstudy.errors import DataError
+
+        raise DataError.single(base_doc.file, "expected a YAML mapping", line=1)
+    active = active_profiles(base_doc.data, profiles)
+    data = {k: v for k, v in base_doc.data.items() if k != "profile"}
+    origins = _origins(base_doc)
+    files = [base_path]
+    overlays: list[YamlDoc] = []
+    for name in reversed(active):  # first listed wins: merged last
+        for ext in (".yml", ".yaml"):
+            path = root / f"_quarto-{name}{ext}"
+            if path.is_file():
+                overlays.append(read_yaml(path, display=_display(root, path)))
+                files.append(path)
+                break
+    for ext in (".yml", ".yaml"):
+        local = root / f"_quarto{ext}.local"
+        if local.is_file():
+            overlays.append(read_yaml(local, display=_display(root, local)))
+            files.append(local)
+            break
+    for doc in overlays:
+        if doc.data is None:
+            continue
+        if not isinstance(doc.data, dict):
+            from cufstudy.errors import DataError
+
+            raise DataError.single(doc.file, "expected a YAML mapping", line=1)
+        data = merge_configs(data, {k: v for k, v in doc.data.items() if k != "profile"})
+        origins.update(_origins(doc))
+    return QuartoConfig(root=root, profiles=active, data=data, files=tuple(files), origins=origins)
+
+
+def _origins(doc: YamlDoc) -> dict[FieldPath, tuple[str, int]]:
+    return {path: (doc.file, line) for path, line in doc.lines.items()}
+
+
+@dataclass(frozen=True)
+class PageRule:
+    """A page-count rule of a deliverable (``cufstudy: pages: {exact: 4}`` or ``{max: 30}``)."""
+
+    exact: int | None = None
+    max: int | None = None
+    min: int | None = None
+
+    def violation(self, filename: str, pages: int, deliverable: str) -> str | None:
+        """The message if ``pages`` breaks the rule, else None."""
+        if self.exact is not None and pages != self.exact:
+            return (
+                f"{filename} has {pages} page{'s' if pages != 1 else ''}; "
+                f"the {deliverable} must have exactly {self.exact}"
+            )
+        if self.max is not None and pages > self.max:
+            return f"{filename} has {pages} pages; the {deliverable} must have at most {self.max}"
+        if self.min is not None and pages < self.min:
+            plural = "s" if pages != 1 else ""
+            return f"{filename} has {pages} page{plural}; the {deliverable} must have at least {self.min}"
+        return None
+
+
+@dataclass(frozen=True)
+class Deliverable:
+    """One profile's output: its main document(s), formats, output folder and layout rule."""
+
+    name: str
+    config: QuartoConfig
+    inputs: tuple[Path, ...]
+    formats: tuple[str, ...]
+    output_dir: Path
+    pages: PageRule | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def root(self) -> Path:
+        return self.config.root
+
+    def output_name(self, source: Path, fmt: str) -> str:
+        """``study.pdf`` for the profile's only input; ``study-<stem>.pdf`` when it renders several."""
+        stem = self.name if len(self.inputs) == 1 else f"{self.name}-{source.stem}"
+        return f"{stem}.{OUTPUT_EXTENSIONS[fmt]}"
+
+    def project_options(self, fmt: str) -> dict[str, Any]:
+        """Top-level metadata merged with ``format: <fmt>:`` (the format wins), project level only."""
+        top = {k: v for k, v in self.config.data.items() if k not in ("project", "format", "profile")}
+        fmt_opts = self.config.get("format", fmt, default={})
+        return dict(merge_configs(top, fmt_opts if isinstance(fmt_opts, dict) else {}))
+
+
+def _format_map(config: QuartoConfig, problems: Problems) -> dict[str, dict[str, Any]]:
+    raw = config.get("format", default={})
+    if raw is None:
+        return {}
+    if isinstance(raw, str):
+        raw = {raw: {}}
+    if not isinstance(raw, dict):
+        file, line = config.where("format")
+        problems.add(file, "expected a mapping of format names to options", line, "format")
+        return {}
+    formats: dict[str, dict[str, Any]] = {}
+    for name, opts in raw.items():
+        file, line = config.where("format", name)
+        if name in _UNSUPPORTED_FORMATS:
+            problems.add(file, _UNSUPPORTED_FORMATS[name], line, f"format.{name}")
+            continue
+        if name not in OUTPUT_EXTENSIONS:
+            problems.add(
+                file,
+                f"unsupported format {name!r}; the supported formats are html, typst and docx",
+                line,
+                f"format.{name}",
+            )
+            continue
+        if opts in (None, "default"):
+            opts = {}
+        if not isinstance(opts, dict):
+            problems.add(file, "expected options or 'default'", line, f"format.{name}")
+            continue
+        check_options(opts, name, problems, lambda key, n=name: config.where("format", n, key), f"format.{name}")
+        formats[name] = opts
+    return formats
+
+
+def check_options(
+    opts: Mapping[str, Any],
+    fmt: str,
+    problems: Problems,
+    where: Any,
+    prefix: str,
+) -> None:
+    """Report the options of ``format: <fmt>:`` outside the supported subset."""
+    allowed = COMMON_OPTIONS | FORMAT_OPTIONS[fmt] | QUARTO_ONLY_OPTIONS
+    for key, value in opts.items():
+        file, line = where(key)
+        if key not in allowed:
+            problems.add(
+                file,
+                f"option {key!r} of format {fmt} is not in the supported subset (docs/quarto-subset.md)",
+                line,
+                f"{prefix}.{key}",
+            )
+        elif fmt == "html" and key in ("embed-resources", "self-contained", "standalone") and value is False:
+            problems.add(file, "HTML deliverables must be self-contained: remove this option", line, f"{prefix}.{key}")
+
+
+def _page_rule(config: QuartoConfig, problems: Problems) -> PageRule | None:
+    raw = config.get("cufstudy", "pages")
+    if raw is None:
+        return None
+    file, line = config.where("cufstudy", "pages")
+    if not isinstance(raw, dict) or not raw or set(raw) - {"exact", "max", "min"}:
+        problems.add(file, "expected {exact: N}, {max: N} and/or {min: N}", line, "cufstudy.pages")
+        return None
+    values: dict[str, int] = {}
+    for key, value in raw.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            problems.add(file, f"expected a positive whole number, got {value!r}", line, f"cufstudy.pages.{key}")
+        else:
+            values[key] = value
+    return PageRule(exact=values.get("exact"), max=values.get("max"), min=values.get("min"))
+
+
+def deliverables(
+    root: Path,
+    profiles: Sequence[str] | None = None,
+    formats: Sequence[str] | None = None,
+) -> list[Deliverable]:
+    """The deliverables to build.
+
+    Parameters
+    ----------
+    root
+        The project folder (holds ``_quarto.yml``).
+    profiles
+        One entry per deliverable (an entry may activate several profiles: ``"guide,print"``). None:
+        ``$QUARTO_PROFILE`` if set, else every ``_quarto-<name>.yml`` of the project, else the project
+        without profile.
+    formats
+        Restrict to these formats (``html``, ``pdf`` or ``typst``, ``docx``).
+
+    Raises
+    ------
+    SourceError
+        With every located problem of the configuration.
+    """
+    root = root.resolve()
+    if profiles is None:
+        env = os.environ.get("QUARTO_PROFILE")
+        entries: list[str | None] = [env] if env else list(profile_names(root)) or [None]
+    else:
+        entries = list(profiles) or [None]
+    wanted = None if formats is None else {("typst" if f == "pdf" else f) for f in formats}
+    if wanted is not None and wanted - set(OUTPUT_EXTENSIONS):
+        bad = ", ".join(sorted(wanted - set(OUTPUT_EXTENSIONS)))
+        from cufstudy.errors import RenderError
+
+        raise RenderError(f"unknown format {bad}: choose among html, pdf (typst) and docx")
+    problems = Problems()
+    found: list[Deliverable] = []
+    for entry in entries:
+        if entry is not None:
+            missing = [p for p in _split(entry) if p not in profile_names(root)]
+            if missing:
+                problems.add(
+                    "_quarto.yml",
+                    f"no profile file _quarto-{missing[0]}.yml (profiles: {', '.join(profile_names(root)) or 'none'})",
+                )
+                continue
+        config = load_config(root, entry)
+        found.append(_deliverable(config, problems, wanted))
+    problems.raise_if_any("the project configuration is outside the supported subset")
+    return found
+
+
+def _deliverable(config: QuartoConfig, problems: Problems, wanted: set[str] | None) -> Deliverable:
+    project = config.get("project", default={}) or {}
+    file, line = config.where("project")
+    if not isinstance(project, dict):
+        problems.add(file, "expected a mapping", line, "project")
+        project = {}
+    for key in project:
+        if key not in _PROJECT_KEYS:
+            f, ln = config.where("project", key)
+            problems.add(f, "not in the supported subset (docs/quarto-subset.md)", ln, f"project.{key}")
+    if project.get("type", "default") != "default":
+        f, ln = config.where("project", "type")
+        problems.add(f, "must be 'default' (books and websites are not supported)", ln, "project.type")
+    render = project.get("render") or []
+    if isinstance(render, str):
+        render = [render]
+    inputs: list[Path] = []
+    for i, item in enumerate(render):
+        f, ln = config.where("project", "render", i)
+        path = config.root / str(item)
+        if any(ch in str(item) for ch in "*?["):
+            problems.add(f, f"globs are not supported ({item})", ln, "project.render")
+        elif path.suffix != ".qmd":
+            problems.add(f, f"{item} is not a .qmd file", ln, "project.render")
+        elif not path.is_file():
+            problems.add(f, f"{item} does not exist", ln, "project.render")
+        else:
+            inputs.append(path)
+    if not render:
+        f, ln = config.where("project")
+        what = f"profile {','.join(config.profiles)}" if config.profiles else "the project"
+        problems.add(f, f"{what} lists no document under project.render", ln, "project.render")
+    formats = _format_map(config, problems)
+    if not formats:
+        f, ln = config.where("format")
+        problems.add(f, "no output format: list html, typst and/or docx", ln, "format")
+    top = {k: v for k, v in config.data.items() if k not in ("project", "format", "profile", "cufstudy")}
+    for key in ("toc", "number-sections", "lang"):
+        if key in top and not isinstance(top[key], bool | str | int):
+            f, ln = config.where(key)
+            problems.add(f, f"unexpected value {top[key]!r}", ln, key)
+    variant = config.get("cufstudy-variant")
+    if variant is not None and variant not in ("study", "guide", "brochure"):
+        f, ln = config.where("cufstudy-variant")
+        problems.add(f, f"must be study, guide or brochure, got {variant!r}", ln, "cufstudy-variant")
+    for key in ("filters", "shortcodes"):
+        _check_extensions(config, key, problems)
+    name = config.profiles[0] if config.profiles else (inputs[0].stem if inputs else "document")
+    out = project.get("output-dir", "_output")
+    chosen = tuple(f for f in formats if wanted is None or f in wanted)
+    notes = tuple(
+        f"project.{key} ({project[key]}) is run by Quarto only; the embedded engine skips it"
+        for key in ("pre-render", "post-render")
+        if project.get(key)
+    )
+    return Deliverable(
+        name=name,
+        config=config,
+        inputs=tuple(inputs),
+        formats=chosen,
+        output_dir=(config.root / str(out)).resolve(),
+        pages=_page_rule(config, problems),
+        notes=notes,
+    )
+
+
+#: The Quarto extension files the embedded engine knows: it implements them natively.
+KNOWN_SHORTCODES = {"fact.lua": "fact"}
+
+
+def _check_extensions(config: QuartoConfig, key: str, problems: Problems) -> None:
+    raw = config.get(key)
+    if raw is None:
+        return
+    items = raw if isinstance(raw, list) else [raw]
+    for i, item in enumerate(items):
+        f, ln = config.where(key, i)
+        if not isinstance(item, str):
+            problems.add(f, f"only paths to Lua files are supported, got {item!r}", ln, key)
+            continue
+        if key == "filters" and item == "quarto":
+            continue
+        path = config.root / item
+        if not item.endswith(".lua"):
+            problems.add(f, f"{item} is not a Lua file", ln, key)
+        elif not path.is_file():
+            problems.add(f, f"{item} does not exist", ln, key)
+        elif key == "shortcodes" and path.name not in KNOWN_SHORTCODES:
+            problems.add(f, f"{item}: the embedded engine implements only the fact shortcode (fact.lua)", ln, key)

@@ -1,0 +1,536 @@
+"""The embedded engine: renders a deliverable with Pandoc (``pypandoc-binary``) and Typst (``typst``).
+
+For each main document and format, the engine
+
+1. expands the ``.qmd`` (:func:`cufstudy.render.shortcodes.expand`): includes, embedded notebook
+   outputs, facts, page breaks; every problem of every format is collected and raised together;
+2. merges the options as Quarto does: project top level < ``format: <fmt>:`` of the project < front
+   matter < ``format: <fmt>:`` of the front matter;
+3. runs one pandoc process per format with the Lua filters of ``templates/filters/`` (structure,
+   cross-references, citeproc, callouts, French typography, then the project's own ``filters:``);
+4. HTML: ``--embed-resources --standalone``, one Vega bundle per page when it has charts (the build
+   then checks that nothing is loaded from another host); PDF: pandoc writes Typst with ``templates/typst/``, the
+   ``typst`` package compiles it with the project as root and the fonts of ``templates/fonts/``;
+   DOCX: ``--reference-doc`` (a per-build copy whose header carries the illustrative-data notice).
+
+Outputs go to a staging folder; publishing them into ``_output/`` is the caller's job
+(:func:`cufstudy.render.build`), so that a failed build never touches the previous deliverables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import re
+import shutil
+import subprocess
+import time
+import zipfile
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from xml.sax.saxutils import escape as xml_escape
+
+from cufstudy.errors import RenderError
+from cufstudy.facts import Fact, FactStore, facts_path
+from cufstudy.render._notebook import Assets, NotebookCache
+from cufstudy.render._problems import Problems
+from cufstudy.render._vega import BUNDLE_MARKER, configure_fonts, inject_bundle
+from cufstudy.render.config import Deliverable, check_options, merge_configs
+from cufstudy.render.shortcodes import Expanded, expand
+
+__all__ = [
+    "NOTICE_PLACEHOLDER",
+    "EmbeddedEngine",
+    "RenderedFile",
+    "Templates",
+    "external_urls",
+    "find_templates",
+    "pandoc_path",
+]
+
+NOTICE_PLACEHOLDER = "{{cufstudy-notice}}"
+_BUILTIN_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+#: keys the engine turns into pandoc options or files, not metadata
+_ENGINE_KEYS = frozenset(
+    {
+        "css",
+        "embed-resources",
+        "self-contained",
+        "standalone",
+        "reference-doc",
+        "template-partials",
+        "font-paths",
+        "format",
+        "number-sections",
+        "toc-depth",
+        "filters",
+        "shortcodes",
+        "cufstudy",
+        "project",
+        "profile",
+    }
+)
+_PATH_KEYS = ("bibliography", "csl", "css", "reference-doc", "template-partials", "font-paths")
+_WARNING = re.compile(r"^\[WARNING\] (.*)$", re.M)
+_CITE_MISSING = re.compile(r"Citeproc: citation (\S+) not found")
+_RESOURCE_MISSING = re.compile(r"Could not (?:fetch|find|convert).*?(?:resource|image)[^\n]*?([^\s']+)")
+_EXTERNAL = re.compile(
+    r"<(script|link|img|iframe|source|video|audio|embed|object)\b[^>]*?\b(?:src|href|data)\s*=\s*[\"']?((?:https?:)?//[^\"'\s>]+)",
+    re.I,
+)
+
+
+def pandoc_path() -> str:
+    """The pandoc executable of the ``pypandoc-binary`` wheel (or ``pandoc`` on PATH)."""
+    try:
+        import pypandoc
+
+        return str(pypandoc.get_pandoc_path())
+    except (ImportError, OSError) as exc:
+        found = shutil.which("pandoc")
+        if found:
+            return found
+        raise RenderError("pandoc not found: pip install pypandoc-binary") from exc
+
+
+@dataclass(frozen=True)
+class Templates:
+    """The files the engine uses; a project's ``templates/`` overrides the built-in ones file by file."""
+
+    filters: tuple[Path, ...]
+    typst_dir: Path
+    typst_files: Mapping[str, Path]
+    css: Path
+    reference_docx: Path
+    csl: Path
+    fonts: Path
+
+
+def _template(root: Path, rel: str) -> Path:
+    for base in (root / "templates", _BUILTIN_TEMPLATES):
+        path = base / rel
+        if path.exists():
+            return path
+    raise RenderError(f"template file templates/{rel} not found in the project nor in the cufstudy installation")
+
+
+def find_templates(root: Path) -> Templates:
+    """Resolve every template file for the project at ``root``."""
+    typst_files = {
+        name: _template(root, f"typst/{name}")
+        for name in ("template.typ", "definitions.typ", "typst-template.typ", "typst-show.typ")
+    }
+    return Templates(
+        filters=tuple(
+            _template(root, f"filters/{name}")
+            for name in ("structure.lua", "crossref.lua", "callouts.lua", "typography-fr.lua")
+        ),
+        typst_dir=typst_files["template.typ"].parent,
+        typst_files=typst_files,
+        css=_template(root, "cufstudy.css"),
+        reference_docx=_template(root, "reference.docx"),
+        csl=_template(root, "csl/iso690-author-date-fr.csl"),
+        fonts=_template(root, "fonts"),
+    )
+
+
+def external_urls(page: str) -> list[str]:
+    """URLs on other hosts that an HTML page would load (script, link, img, iframe, media)."""
+    return [m.group(2) for m in _EXTERNAL.finditer(page)]
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    """A file rendered into the staging folder, and where it goes."""
+
+    deliverable: str
+    fmt: str
+    staged: Path
+    name: str
+    typst_source: Path | None = None
+
+
+@dataclass
+class _Job:
+    source: Path
+    fmt: str
+    expanded: Expanded
+    options: dict[str, Any]
+    name: str
+
+
+@dataclass
+class EmbeddedEngine:
+    """Renders deliverables of one project into a work folder with pandoc and typst."""
+
+    root: Path
+    workdir: Path
+    notice: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.root = self.root.resolve()
+        self.templates = find_templates(self.root)
+        self.pandoc = pandoc_path()
+        self.notebooks = NotebookCache()
+        self.assets = Assets(self.workdir / "assets")
+        self._facts: dict[str, Fact] | None = None
+        self._facts_file = facts_path(self.root)
+        configure_fonts(self.templates.fonts)
+
+    # -- inputs ---------------------------------------------------------------------------------
+    @property
+    def facts(self) -> dict[str, Fact]:
+        if self._facts is None:
+            self._facts = FactStore(self._facts_file).read()
+        return self._facts
+
+    def _display(self, path: Path) -> str:
+        try:
+            return str(path.resolve().relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+    def _resolve_paths(self, opts: Mapping[str, Any], base: Path) -> dict[str, Any]:
+        out = dict(opts)
+        for key in _PATH_KEYS:
+            if key in out and out[key] is not None:
+                value = out[key]
+                if isinstance(value, list):
+                    out[key] = [str((base / str(v)).resolve()) for v in value]
+                else:
+                    out[key] = str((base / str(value)).resolve())
+        return out
+
+    def _options(
+        self, deliverable: Deliverable, source: Path, fmt: str, front: Mapping[str, Any], problems: Problems
+    ) -> dict[str, Any]:
+        project = self._resolve_paths(deliverable.project_options(fmt), self.root)
+        doc_dir = source.resolve().parent
+        front_top = {k: v for k, v in front.items() if k != "format"}
+        front_formats = front.get("format") or {}
+        display = self._display(source)
+        if isinstance(front_formats, str):
+            front_formats = {front_formats: {}}
+        front_fmt: dict[str, Any] = {}
+        if isinstance(front_formats, dict):
+            for name, opts in front_formats.items():
+                if name not in deliverable.config.get("format", default={}):
+                    problems.add(display, f"front matter format {name!r} is not listed by the profile's format:", 1)
+                elif name == fmt and isinstance(opts, dict):
+                    check_options(opts, fmt, problems, lambda key: (display, 1), f"format.{fmt}")
+                    front_fmt = opts
+        doc = self._resolve_paths(merge_configs(front_top, front_fmt), doc_dir)
+        merged: dict[str, Any] = dict(merge_configs(project, doc))
+        # lists that Quarto would concatenate but that are single values for us
+        for key in ("csl", "reference-doc"):
+            if isinstance(merged.get(key), list):
+                merged[key] = merged[key][-1]
+        return merged
+
+    # -- one document -----------------------------------------------------------------------------
+    def prepare(self, deliverable: Deliverable) -> list[_Job]:
+        """Expand every document of ``deliverable`` for every format; raise all problems at once."""
+        problems = Problems()
+        jobs: list[_Job] = []
+        started = time.perf_counter()
+        for source in deliverable.inputs:
+            for fmt in deliverable.formats:
+                expanded = expand(
+                    source,
+                    self.root,
+                    fmt,
+                    self.facts,
+                    self.notebooks,
+                    self.assets,
+                    problems,
+                    facts_file=self._display(self._facts_file),
+                )
+                options = self._options(deliverable, source, fmt, expanded.front_matter, problems)
+                jobs.append(_Job(source, fmt, expanded, options, deliverable.output_name(source, fmt)))
+        self.timings["expand"] = self.timings.get("expand", 0.0) + time.perf_counter() - started
+        problems.raise_if_any(f"{deliverable.name}: the sources are outside the supported subset")
+        return jobs
+
+    def render(self, deliverable: Deliverable, staging: Path) -> list[RenderedFile]:
+        """Render every format of ``deliverable`` into ``staging``."""
+        jobs = self.prepare(deliverable)
+        staging.mkdir(parents=True, exist_ok=True)
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            results = list(pool.map(lambda job: self._render_job(deliverable, job, staging), jobs))
+        return results
+
+    def _metadata(self, job: _Job) -> dict[str, Any]:
+        meta = {k: v for k, v in job.options.items() if k not in _ENGINE_KEYS}
+        meta.setdefault("lang", "fr")
+        meta["cufstudy-root"] = str(self.root)
+        meta["cufstudy-docdir"] = str(job.source.resolve().parent)
+        if self.notice is not None:
+            meta["cufstudy-notice"] = self.notice
+        if not meta.get("cufstudy-notice"):
+            meta.pop("cufstudy-notice", None)
+        if job.options.get("bibliography") and not meta.get("csl"):
+            meta["csl"] = str(self.templates.csl)
+        if job.fmt == "typst" and job.options.get("number-sections") and "section-numbering" not in meta:
+            meta["section-numbering"] = "1.1"
+        if job.fmt == "typst":
+            meta.setdefault("papersize", "a4")
+        if "title" in meta and "pagetitle" not in meta:
+            meta["pagetitle"] = meta["title"]
+        if "author" in meta:
+            meta["author"] = _authors(meta["author"])
+        if meta.get("date") in ("today", "now", "last-modified"):
+            when = (
+                dt.date.today()
+                if meta["date"] != "last-modified"
+                else dt.date.fromtimestamp(job.source.stat().st_mtime)
+            )
+            meta["date"] = _french_date(when)
+        return meta
+
+    def _pandoc_args(self, job: _Job, base: Path) -> list[str]:
+        opts = job.options
+        args = [self.pandoc, f"{base}.md", "-f", "markdown", "--standalone", f"--metadata-file={base}.meta.json"]
+        filters = list(self.templates.filters)
+        structure, crossref, callouts, typography = filters
+        args += [f"--lua-filter={structure}", f"--lua-filter={crossref}"]
+        if opts.get("bibliography"):
+            args.append("--citeproc")
+        args += [f"--lua-filter={callouts}", f"--lua-filter={typography}"]
+        for extra in self._project_filters(opts):
+            if extra.name != typography.name:
+                args.append(f"--lua-filter={extra}")
+        if opts.get("toc"):
+            args.append("--toc")
+        if opts.get("toc-depth"):
+            args.append(f"--toc-depth={int(opts['toc-depth'])}")
+        if opts.get("number-sections") and job.fmt != "typst":
+            args.append("--number-sections")
+        if job.fmt == "html":
+            args += ["-t", "html5", "--embed-resources", "--mathml", "--section-divs", f"--css={self.templates.css}"]
+            css = opts.get("css")
+            for sheet in css if isinstance(css, list) else [css] if css else []:
+                args.append(f"--css={sheet}")
+            if self._notice(job):
+                args.append(f"--include-before-body={base}.notice.html")
+            if job.expanded.charts:
+                args.append(f"--include-after-body={base}.after.html")
+            args += ["-o", f"{base}.html"]
+        elif job.fmt == "typst":
+            args += ["-t", "typst", f"--template={base}.typst/template.typ", "-o", f"{base}.typ"]
+        else:
+            args += ["-t", "docx", f"--reference-doc={base}.reference.docx", "-o", f"{base}.docx"]
+        return args
+
+    def _project_filters(self, opts: Mapping[str, Any]) -> list[Path]:
+        raw = opts.get("filters") or []
+        return [self.root / str(f) for f in (raw if isinstance(raw, list) else [raw]) if f != "quarto"]
+
+    def _notice(self, job: _Job) -> str | None:
+        value = self.notice if self.notice is not None else job.options.get("cufstudy-notice")
+        return str(value) if value else None
+
+    def _write_inputs(self, job: _Job, base: Path) -> None:
+        base.parent.mkdir(parents=True, exist_ok=True)
+        Path(f"{base}.md").write_text(job.expanded.text, encoding="utf-8")
+        meta = self._metadata(job)
+        Path(f"{base}.meta.json").write_text(json.dumps(meta, ensure_ascii=False, default=str), encoding="utf-8")
+        notice = self._notice(job)
+        if job.fmt == "html":
+            if notice:
+                Path(f"{base}.notice.html").write_text(
+                    f'<div class="cufstudy-notice" role="note">{html.escape(notice)}</div>\n', encoding="utf-8"
+                )
+            Path(f"{base}.after.html").write_text(BUNDLE_MARKER + "\n", encoding="utf-8")
+        elif job.fmt == "typst":
+            self._typst_template(job, Path(f"{base}.typst"))
+        else:
+            self._reference_docx(job, Path(f"{base}.reference.docx"), notice)
+
+    def _typst_template(self, job: _Job, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        files = dict(self.templates.typst_files)
+        partials = job.options.get("template-partials") or []
+        for partial in partials if isinstance(partials, list) else [partials]:
+            path = Path(str(partial))
+            if path.name not in ("typst-template.typ", "typst-show.typ"):
+                raise RenderError(
+                    f"template-partials: {path.name}: the embedded engine supports the partials "
+                    "typst-template.typ and typst-show.typ"
+                )
+            if not path.is_file():
+                raise RenderError(f"template-partials: {path} does not exist")
+            files[path.name] = path
+        for name, path in files.items():
+            shutil.copyfile(path, folder / name)
+
+    def _reference_docx(self, job: _Job, target: Path, notice: str | None) -> None:
+        source = Path(str(job.options.get("reference-doc") or self.templates.reference_docx))
+        if not source.is_file():
+            raise RenderError(f"reference-doc {source} does not exist")
+        placeholder = xml_escape(NOTICE_PLACEHOLDER)
+        replacement = xml_escape(notice) if notice else ""
+        found = False
+        with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+            for item in zin.infolist():
+                data = zin.read(item.filename)
+                if item.filename.startswith("word/header") and item.filename.endswith(".xml"):
+                    text = data.decode("utf-8")
+                    if placeholder in text:
+                        found = True
+                        data = text.replace(placeholder, replacement).encode("utf-8")
+                zout.writestr(item, data)
+        if notice and not found:
+            raise RenderError(
+                f"{source}: the reference document has no header holding {NOTICE_PLACEHOLDER}, so the "
+                "illustrative-data notice cannot be shown (build it with templates/make_reference_docx.py)"
+            )
+
+    def _run_pandoc(self, job: _Job, base: Path) -> None:
+        started = time.perf_counter()
+        proc = subprocess.run(
+            self._pandoc_args(job, base),
+            capture_output=True,
+            text=True,
+            cwd=self.root,
+            check=False,
+        )
+        self._time(f"pandoc {job.fmt}", started)
+        problems = Problems()
+        for warning in _WARNING.findall(proc.stderr):
+            cite = _CITE_MISSING.search(warning)
+            if cite:
+                origin = job.expanded.locate("@" + cite.group(1))
+                file, line = (origin.file, origin.line) if origin else (self._display(job.source), None)
+                problems.add(file, f"citation @{cite.group(1)} is not in the bibliography", line)
+            elif "Could not" in warning and ("resource" in warning or "image" in warning):
+                problems.add(self._display(job.source), f"pandoc: {warning}")
+            else:
+                self.warnings.append(f"{job.name}: pandoc: {warning}")
+        if proc.returncode != 0:
+            raise RenderError(f"{self._display(job.source)}: pandoc failed for {job.fmt}: {_pandoc_error(proc.stderr)}")
+        problems.raise_if_any(f"{job.name}: unresolved references")
+
+    def _render_job(self, deliverable: Deliverable, job: _Job, staging: Path) -> RenderedFile:
+        stem = job.name.rsplit(".", 1)[0]
+        base = self.workdir / f"{stem}.{job.fmt}"
+        self._write_inputs(job, base)
+        self._run_pandoc(job, base)
+        target = staging / job.name
+        if job.fmt == "html":
+            page = Path(f"{base}.html").read_text(encoding="utf-8")
+            if job.expanded.charts:
+                started = time.perf_counter()
+                page = inject_bundle(page, self.root / "_build" / "cache")
+                self._time("vega bundle", started)
+            else:
+                page = page.replace(BUNDLE_MARKER, "")
+            target.write_text(page, encoding="utf-8")
+            return RenderedFile(deliverable.name, job.fmt, target, job.name)
+        if job.fmt == "typst":
+            typ = Path(f"{base}.typ")
+            pdf = self.compile_typst(typ, job.options)
+            assert isinstance(pdf, bytes)
+            target.write_bytes(pdf)
+            return RenderedFile(deliverable.name, job.fmt, target, job.name, typst_source=typ)
+        shutil.copyfile(f"{base}.docx", target)
+        return RenderedFile(deliverable.name, job.fmt, target, job.name)
+
+    # -- typst ----------------------------------------------------------------------------------------
+    def font_paths(self, options: Mapping[str, Any] | None = None) -> list[str]:
+        paths = [str(self.templates.fonts)]
+        extra = (options or {}).get("font-paths") or []
+        paths += [str(p) for p in (extra if isinstance(extra, list) else [extra])]
+        return paths
+
+    def compile_typst(
+        self,
+        typ: Path,
+        options: Mapping[str, Any] | None = None,
+        fmt: Literal["pdf", "png", "svg"] = "pdf",
+        ppi: float | None = None,
+    ) -> bytes | list[bytes]:
+        """Compile a Typst file with the project as root and the project's fonts only.
+
+        PDF gives the document's bytes; PNG and SVG give one image per page (bytes for a single page).
+        """
+        import typst
+
+        started = time.perf_counter()
+        try:
+            result, warnings = typst.compile_with_warnings(
+                str(typ),
+                root=str(self.root),
+                font_paths=self.font_paths(options),
+                ignore_system_fonts=True,
+                format=fmt,
+                ppi=ppi,
+            )
+        except typst.TypstError as exc:
+            hints = "; ".join(getattr(exc, "hints", []) or [])
+            detail = getattr(exc, "diagnostic", "") or str(exc)
+            hint = f" hint: {hints}" if hints else ""
+            raise RenderError(f"{typ.name}: typst failed: {getattr(exc, 'message', exc)}\n{detail}{hint}") from exc
+        if fmt == "pdf":
+            for warning in warnings:
+                self.warnings.append(f"{typ.name}: typst: {getattr(warning, 'message', warning)}")
+        if result is None:  # pragma: no cover - only when an output path is given
+            raise RenderError(f"{typ.name}: typst produced nothing")
+        self._time(f"typst {fmt}", started)
+        return result
+
+    def _time(self, key: str, started: float) -> None:
+        self.timings[key] = self.timings.get(key, 0.0) + time.perf_counter() - started
+
+
+_MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+def _french_date(day: dt.date) -> str:
+    """``22 novembre 2026`` (Quarto's long date in French, for ``date: today``)."""
+    return f"{'1er' if day.day == 1 else day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def _authors(value: Any) -> list[str]:
+    """Quarto's author forms (a name, a list of names, maps with ``name``) as a list of names."""
+    items = value if isinstance(value, list) else [value]
+    names = []
+    for item in items:
+        if isinstance(item, dict):
+            name = item.get("name")
+            if isinstance(name, dict):
+                name = name.get("literal") or " ".join(str(name.get(k, "")) for k in ("given", "family")).strip()
+            if name:
+                names.append(str(name))
+        elif item:
+            names.append(str(item))
+    return names
+
+
+def _pandoc_error(stderr: str) -> str:
+    lines = [ln for ln in stderr.strip().splitlines() if ln.strip() and not ln.startswith("[WARNING]")]
+    # a Lua error: "Error running filter X:\n<file>:<n>: <message>\nstack traceback: ..."
+    for i, line in enumerate(lines):
+        if line.startswith("Error running filter") and i + 1 < len(lines):
+            message = re.sub(r"^\S+\.lua:\d+:\s*", "", lines[i + 1])
+            return message
+    cut = [ln for ln in lines if not ln.startswith("stack traceback")]
+    return "\n".join(cut[:6]) or "unknown error"

@@ -1,0 +1,116 @@
+--[[
+typography-fr.lua: French typography for every output format (Quarto and the embedded engine).
+
+* a no-break space (U+00A0) before ":" and inside guillemets « »;
+* a narrow no-break space (U+202F) before ";", "!" and "?";
+* "quoted" text (pandoc's Quoted elements) becomes « quoted »; nested 'quotes' become “quotes”.
+
+An ordinary space before the sign is replaced; a missing one is added when the sign ends a word
+("Attention!" -> "Attention !"), never inside a token such as a URL ("https://x.org/?a=1"), a time
+("10:30") or a ratio ("1:2"). Code, raw blocks and link targets are never touched (they are not text
+inlines in the pandoc tree). Runs before Quarto's own filters; idempotent.
+]]
+
+local NBSP = "\u{00A0}"
+local NNBSP = "\u{202F}"
+
+local function space_for(sign)
+  if sign == ":" or sign == "»" then
+    return NBSP
+  end
+  return NNBSP
+end
+
+-- first UTF-8 character of s
+local function first_char(s)
+  return s:match("^[%z\1-\127\194-\244][\128-\191]*") or ""
+end
+
+-- last UTF-8 character of s
+local function last_char(s)
+  return s:match("[%z\1-\127\194-\244][\128-\191]*$") or ""
+end
+
+local OPENERS = { [";"] = true, [":"] = true, ["!"] = true, ["?"] = true, ["»"] = true }
+local HIGH = { [";"] = true, ["!"] = true, ["?"] = true }
+local NO_SPACE_AFTER = {
+  [" "] = true, [NBSP] = true, [NNBSP] = true, ["("] = true, ["["] = true, ["«"] = true,
+  ["/"] = true, ["'"] = true, ["’"] = true, ["\""] = true, [";"] = true, [":"] = true,
+  ["!"] = true, ["?"] = true, ["…"] = true, ["-"] = true,
+}
+
+-- Add the missing spaces inside one Str (no ordinary spaces in a pandoc Str).
+local function fix_str(text)
+  local chars = {}
+  for ch in text:gmatch("[%z\1-\127\194-\244][\128-\191]*") do
+    chars[#chars + 1] = ch
+  end
+  local out = {}
+  for i, ch in ipairs(chars) do
+    local prev = chars[i - 1]
+    local nxt = chars[i + 1]
+    if prev == "«" and ch ~= NBSP and ch ~= NNBSP then
+      out[#out + 1] = NBSP -- «oui -> « oui
+    elseif prev and not NO_SPACE_AFTER[prev] then
+      if ch == "»" then
+        out[#out + 1] = NBSP -- oui» -> oui »
+      elseif HIGH[ch] and (nxt == nil or nxt == "»" or nxt == ")" or HIGH[nxt]) then
+        -- "Vraiment?" "Non!" "Ah?!" -- but not "page.php?id=3"
+        out[#out + 1] = NNBSP
+      elseif ch == ":" and nxt == nil and not prev:match("^%d$") then
+        out[#out + 1] = NBSP -- "Note:" -> "Note :", but not "10:30" or "https://"
+      end
+    end
+    out[#out + 1] = ch
+  end
+  return table.concat(out)
+end
+
+local function is_space(el)
+  return el and (el.t == "Space" or el.t == "SoftBreak")
+end
+
+local function fix_inlines(inlines)
+  local result = pandoc.List()
+  -- pass 1: quotes and Str contents
+  for _, el in ipairs(inlines) do
+    if el.t == "Quoted" then
+      if el.quotetype == "DoubleQuote" then
+        result:insert(pandoc.Str("«" .. NBSP))
+        result:extend(el.content)
+        result:insert(pandoc.Str(NBSP .. "»"))
+      else
+        result:insert(pandoc.Str("“"))
+        result:extend(el.content)
+        result:insert(pandoc.Str("”"))
+      end
+    elseif el.t == "Str" then
+      result:insert(pandoc.Str(fix_str(el.text)))
+    else
+      result:insert(el)
+    end
+  end
+  -- pass 2: spaces around the signs
+  local n = #result
+  for i = 1, n do
+    local el = result[i]
+    if is_space(el) then
+      local nxt = result[i + 1]
+      local prev = result[i - 1]
+      if nxt and nxt.t == "Str" then
+        local c = first_char(nxt.text)
+        if OPENERS[c] then
+          result[i] = pandoc.Str(space_for(c))
+        end
+      end
+      if result[i] == el and prev and prev.t == "Str" and last_char(prev.text) == "«" then
+        result[i] = pandoc.Str(NBSP)
+      end
+    end
+  end
+  return result
+end
+
+return {
+  { Inlines = fix_inlines },
+}

@@ -1,0 +1,127 @@
+"""The Lua side: French typography (every format, Quarto too) and the Quarto ``fact`` shortcode extension."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from cufstudy.render.engine import pandoc_path
+
+REPO = Path(__file__).resolve().parents[1]
+TYPO = REPO / "templates" / "filters" / "typography-fr.lua"
+FACT_LUA = REPO / "templates" / "quarto" / "fact.lua"
+NBSP = "\u00a0"
+NNBSP = "\u202f"
+
+
+def _pandoc(
+    markdown: str, *args: str, to: str = "plain", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [pandoc_path(), "-f", "markdown", "-t", to, "--wrap=none", *args],
+        input=markdown,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+
+
+def _typo(markdown: str, to: str = "plain") -> str:
+    proc = _pandoc(markdown, f"--lua-filter={TYPO}", to=to)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+def test_french_spaces_before_signs_and_inside_guillemets() -> None:
+    assert _typo("Bonjour : « oui » !") == f"Bonjour{NBSP}: «{NBSP}oui{NBSP}»{NNBSP}!"
+    assert _typo("Vraiment? Oui; enfin!") == f"Vraiment{NNBSP}? Oui{NNBSP}; enfin{NNBSP}!"
+    assert _typo("Note: «ok»") == f"Note{NBSP}: «{NBSP}ok{NBSP}»"
+
+
+def test_quotes_become_guillemets() -> None:
+    assert _typo("Il dit \"bonjour\" et 'salut'.") == f"Il dit «{NBSP}bonjour{NBSP}» et “salut”."
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Il est 10:30.", "Voir https://example.org/?a=1 ici.", "Le ratio 1:2 tient."],
+)
+def test_tokens_are_left_alone(text: str) -> None:
+    assert _typo(text) == text
+
+
+def test_code_and_urls_untouched() -> None:
+    out = _typo("`a : b ?` et [lien](https://x.org/?q=1) !", to="html")
+    assert "<code>a : b ?</code>" in out
+    assert 'href="https://x.org/?q=1"' in out
+    assert f"</a>{NNBSP}!" in out
+
+
+def test_idempotent() -> None:
+    once = _typo("Bonjour : « oui » ! Vraiment ?")
+    assert _typo(once) == once
+
+
+@pytest.mark.parametrize("to", ["typst", "docx", "html"])
+def test_applies_in_every_format(to: str, tmp_path: Path) -> None:
+    out = tmp_path / f"out.{to}"
+    proc = _pandoc("Bonjour !", f"--lua-filter={TYPO}", "-o", str(out), to=to)
+    assert proc.returncode == 0, proc.stderr
+    if to == "docx":
+        import zipfile
+
+        text = zipfile.ZipFile(out).read("word/document.xml").decode()
+    else:
+        text = out.read_text(encoding="utf-8")
+    assert f"Bonjour{NNBSP}!" in text or (to == "typst" and f"Bonjour{NNBSP}!" in text.replace("~", NBSP))
+
+
+HARNESS = """
+quarto = { project = { directory = os.getenv("PROJECT_DIR") } }
+local shortcodes = dofile(os.getenv("FACT_LUA"))
+function Str(el)
+  local key = el.text:match("^FACT:(.+)$")
+  if key then
+    return shortcodes["fact"]({ pandoc.Inlines({ pandoc.Str(key) }) }, {}, {})
+  end
+end
+"""
+
+
+def _fact(tmp_path: Path, key: str) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "_build").mkdir(exist_ok=True)
+    facts = {
+        "facts": {
+            "n_cases": {"key": "n_cases", "value": 19, "label": "Cas", "unit": None, "text": "19", "source": None},
+            "budget.total": {
+                "key": "budget.total",
+                "value": 1234567,
+                "label": "Budget",
+                "unit": "€",
+                "text": f"1{NNBSP}234{NNBSP}567{NBSP}€",
+                "source": None,
+            },
+        }
+    }
+    (tmp_path / "_build" / "facts.json").write_text(json.dumps(facts, ensure_ascii=False), encoding="utf-8")
+    harness = tmp_path / "harness.lua"
+    harness.write_text(HARNESS, encoding="utf-8")
+    env = {"PROJECT_DIR": str(tmp_path), "FACT_LUA": str(FACT_LUA), "PATH": "/usr/bin:/bin"}
+    return _pandoc(f"Budget : FACT:{key} (fin)", f"--lua-filter={harness}", env=env)
+
+
+def test_quarto_fact_shortcode_prints_the_text(tmp_path: Path) -> None:
+    proc = _fact(tmp_path, "budget.total")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"Budget : 1{NNBSP}234{NNBSP}567{NBSP}€ (fin)"
+
+
+def test_quarto_fact_shortcode_fails_on_missing_fact(tmp_path: Path) -> None:
+    proc = _fact(tmp_path, "total")
+    assert proc.returncode != 0
+    assert "unknown fact 'total'" in proc.stderr
+    assert "did you mean budget.total" in proc.stderr
