@@ -22,9 +22,9 @@ $(DEVSTAMP): pyproject.toml $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-build: $(STAMP)  ## validate the case base and build every deliverable
+build: $(STAMP)  ## validate the case base, run the notebooks and build every deliverable into _output/
 	$(BIN)/cufstudy validate data
-	$(BIN)/cufstudy cases data
+	$(BIN)/cufstudy build --no-progress
 
 test: $(DEVSTAMP) lint typecheck pytest  ## ruff, mypy --strict and pytest (with the notebooks)
 

@@ -44,21 +44,43 @@ __all__ = [
     "RenderError",
     "RunError",
     "__version__",
+    "build",
+    "classify",
     "load_cases",
     "load_framework",
+    "load_organisations",
+    "load_partnership",
+    "load_plan",
+    "load_typology",
+    "rank_models",
+    "run",
 ]
 
 # name -> module that defines it, imported on first use
 _LAZY = {
     "Case": "cufstudy.cases",
     "CaseBase": "cufstudy.cases",
+    "build": "cufstudy.build",
+    "classify": "cufstudy.typology",
     "load_cases": "cufstudy.cases",
     "load_framework": "cufstudy.sdg",
+    "load_organisations": "cufstudy.organisation",
+    "load_partnership": "cufstudy.partnerships",
+    "load_plan": "cufstudy.plan",
+    "load_typology": "cufstudy.typology",
+    "rank_models": "cufstudy.organisation",
+    "run": "cufstudy.runs",
 }
 
 if TYPE_CHECKING:
+    from cufstudy.build import build
     from cufstudy.cases import Case, CaseBase, load_cases
+    from cufstudy.organisation import load_organisations, rank_models
+    from cufstudy.partnerships import load_partnership
+    from cufstudy.plan import load_plan
+    from cufstudy.runs import run
     from cufstudy.sdg import load_framework
+    from cufstudy.typology import classify, load_typology
 
 
 def __getattr__(name: str) -> Any:

@@ -22,6 +22,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp = Path(name)
+    tmp.chmod(0o644)  # mkstemp creates 0600; outputs are ordinary readable files
     try:
         yield tmp
         with tmp.open("rb+") as fh:

@@ -91,6 +91,137 @@ def cases(path: DataPath = Path("data")) -> None:
     console.print(table)
 
 
+@app.command("run")
+@handles_errors
+def run_command(
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-j", min=1, help="Notebooks executed at once [default: cores].")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Execute every run, even unchanged ones.")] = False,
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="Execute only the runs of this notebook (stem); repeatable.")
+    ] = None,
+    project: Annotated[Path, typer.Option("--project", help="The project folder (holds _quarto.yml).")] = Path(),
+    no_progress: Annotated[
+        bool, typer.Option("--no-progress", help="Log one line per run instead of the live table.")
+    ] = False,
+    no_wait: Annotated[
+        bool, typer.Option("--no-wait", help="Fail instead of waiting when another run or build holds the lock.")
+    ] = False,
+) -> None:
+    """Execute the notebooks of the run plan (cufstudy: runs: in _quarto.yml) with Papermill.
+
+    Unchanged runs are skipped; failed runs keep their last good output; exit 1 if any run failed.
+    """
+    from cufstudy.runs import run
+
+    report = run(project, workers=workers, force=force, only=only, progress=not no_progress, wait=not no_wait)
+    console.print(report.summary(), highlight=False)
+    report.raise_for_failures()
+
+
+sdg_app = typer.Typer(
+    help="SDG toolbox: the transferable Excel grid of a partnership's contribution to the SDGs.",
+    no_args_is_help=True,
+)
+app.add_typer(sdg_app, name="sdg")
+
+SdgData = Annotated[Path, typer.Option("--data", help="Data folder holding sdg/ (the UN framework).")]
+
+
+@sdg_app.command("grid-template")
+@handles_errors
+def sdg_grid_template(
+    out: Annotated[Path, typer.Argument(help="The .xlsx workbook to write.")],
+    data: SdgData = Path("data"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write the empty SDG grid (Excel) a French authority and its partner fill in."""
+    from cufstudy.grid import write_template
+    from cufstudy.sdg import load_framework
+
+    path = write_template(out, load_framework(data), overwrite=force)
+    console.print(f"wrote {path}", highlight=False, soft_wrap=True)
+
+
+@sdg_app.command("import")
+@handles_errors
+def sdg_import(
+    file: Annotated[Path, typer.Argument(help="The filled .xlsx grid.")],
+    to: Annotated[
+        Path | None, typer.Option("--to", help="Write the partnership there (data/partnerships/<id>.yaml).")
+    ] = None,
+    data: SdgData = Path("data"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the --to file if it exists.")] = False,
+) -> None:
+    """Read a filled grid, report every problem with its sheet and cell (exit 1), optionally write the YAML."""
+    from cufstudy.grid import import_grid, to_yaml
+    from cufstudy.partnerships import summary
+    from cufstudy.sdg import load_framework
+
+    framework = load_framework(data)
+    partnership = import_grid(file, framework)
+    s = summary(partnership, framework)
+    console.print(
+        f"{partnership.id}: {s.n_projects} projects, {s.n_links} target links ({s.n_goals} goals), "
+        f"{s.n_indicators} indicators, {s.n_actions} roadmap actions",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if to is None:
+        console.print("valid; use --to data/partnerships/<id>.yaml to write it", highlight=False, soft_wrap=True)
+        return
+    path = to_yaml(partnership, to, overwrite=force, source=file.name)
+    console.print(f"wrote {path}", highlight=False, soft_wrap=True)
+
+
+@app.command("build")
+@handles_errors
+def build_command(
+    profiles: Annotated[
+        list[str] | None,
+        typer.Argument(help="Deliverables to build: study, guide, brochure, toolbox [default: all profiles]."),
+    ] = None,
+    engine: Annotated[
+        str, typer.Option("--engine", help="auto (Quarto if on PATH, else embedded), pandoc (embedded) or quarto.")
+    ] = "auto",
+    to: Annotated[
+        list[str] | None, typer.Option("--to", help="Only this format: html, pdf or docx; repeatable.")
+    ] = None,
+    preview: Annotated[bool, typer.Option("--preview", help="Write PNG thumbnails of the PDF pages.")] = False,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-j", min=1, help="Notebooks executed at once [default: cores].")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Re-execute every notebook, even unchanged ones.")] = False,
+    project: Annotated[Path, typer.Option("--project", help="The project folder (holds _quarto.yml).")] = Path(),
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="Plain log instead of the live table.")] = False,
+    no_wait: Annotated[
+        bool, typer.Option("--no-wait", help="Fail instead of waiting when another build holds the lock.")
+    ] = False,
+) -> None:
+    """Validate the data, run the notebooks, render and check the deliverables into _output/.
+
+    A failed build leaves the previous deliverables in place. Public deliverables are checked for
+    confidential values before they are published.
+    """
+    from cufstudy.build import build
+
+    if engine not in ("auto", "pandoc", "quarto"):
+        raise typer.BadParameter(f"{engine!r}: choose auto, pandoc or quarto", param_hint="--engine")
+    result = build(
+        project,
+        profiles or None,
+        engine=engine,  # type: ignore[arg-type]
+        formats=to or None,
+        preview=preview,
+        workers=workers,
+        force=force,
+        wait=not no_wait,
+        progress=not no_progress,
+    )
+    console.print(result.summary(), highlight=False)
+
+
 def main() -> None:
     """Entry point of the ``cufstudy`` console script."""
     app(prog_name="cufstudy")

@@ -19,7 +19,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cufstudy.errors import DataError, Problem
 
-__all__ = ["Framework", "Goal", "Indicator", "Target", "load_framework"]
+__all__ = [
+    "INDICATOR_SOURCES",
+    "Framework",
+    "Goal",
+    "Indicator",
+    "IndicatorSource",
+    "Target",
+    "indicator_sources",
+    "load_framework",
+]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 _TARGET = re.compile(r"^(\d{1,2})\.(\d{1,2}|[a-z])$")
@@ -205,3 +214,78 @@ def load_framework(data: str | Path = "data") -> Framework:
         tuple(t for t in targets if isinstance(t, Target)),
         tuple(i for i in indicators if isinstance(i, Indicator)),
     )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# indicator sources
+
+
+@dataclass(frozen=True)
+class IndicatorSource:
+    """A family of indicators a partnership can follow, beside the UN global indicators.
+
+    Attributes
+    ----------
+    code
+        Short code used in the data files (``un``, ``insee``, ``oecd``, ``local``).
+    label_fr
+        French label for the deliverables and the Excel grid.
+    scale
+        Geographic scale of the indicators, in French (``mondial``, ``national``...).
+    publisher
+        Who publishes them.
+    url
+        Where to find them, when there is a reference list.
+    coded
+        Whether each indicator carries an official code: only UN global indicators do, and their code
+        must exist in the framework. Other indicators are named; they carry a code only when the
+        analyst gives one (cufstudy never invents one).
+    """
+
+    code: str
+    label_fr: str
+    scale: str
+    publisher: str
+    url: str | None
+    coded: bool
+
+
+INDICATOR_SOURCES: tuple[IndicatorSource, ...] = (
+    IndicatorSource(
+        "un",
+        "Indicateur mondial de l'ONU",
+        "mondial",
+        "Commission de statistique des Nations unies",
+        "https://unstats.un.org/sdgs/indicators/indicators-list/",
+        True,
+    ),
+    IndicatorSource(
+        "insee",
+        "Indicateur national de suivi des ODD (INSEE)",
+        "national",
+        "INSEE",
+        "https://www.insee.fr/fr/statistiques/2654964",
+        False,
+    ),
+    IndicatorSource(
+        "oecd",
+        "Indicateur territorial de l'OCDE",
+        "territorial",
+        "OCDE, A Territorial Approach to the Sustainable Development Goals (2020)",
+        "https://www.oecd.org/cfe/territorial-approach-sdgs.htm",
+        False,
+    ),
+    IndicatorSource("local", "Indicateur local ad hoc", "local", "Les collectivités partenaires", None, False),
+)
+"""The open list of indicator sources: extend it (e.g. with RFSC or Comité 21 indicators) by adding entries."""
+
+
+def indicator_sources() -> dict[str, IndicatorSource]:
+    """The indicator sources by code, in list order.
+
+    Examples
+    --------
+    >>> list(indicator_sources())
+    ['un', 'insee', 'oecd', 'local']
+    """
+    return {s.code: s for s in INDICATOR_SOURCES}

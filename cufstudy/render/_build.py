@@ -7,7 +7,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -19,9 +19,11 @@ from cufstudy.render.engine import EmbeddedEngine, RenderedFile, external_urls
 from cufstudy.render.layout import check_pages, pdf_page_count, preview_pdf
 from cufstudy.render.quarto import quarto_path, render_with_quarto
 
-__all__ = ["BuildReport", "Engine", "OutputFile", "build"]
+__all__ = ["BuildReport", "Engine", "OutputFile", "Verifier", "build"]
 
 Engine = Literal["auto", "pandoc", "quarto"]
+Verifier = Callable[[Deliverable, Sequence[Path]], None]
+"""Called with a deliverable and its rendered (not yet published) files; raises to stop the build."""
 PREVIEW_PPI = 60.0
 
 
@@ -86,6 +88,7 @@ def build(
     formats: Sequence[str] | None = None,
     preview: bool = False,
     notice: str | None = None,
+    verify: Verifier | None = None,
 ) -> BuildReport:
     """Render the deliverables of a Quarto project into its output folder (``_output/``).
 
@@ -110,6 +113,9 @@ def build(
     notice
         The illustrative-data notice printed on every page; default: the ``cufstudy-notice`` metadata
         of the project or profile (none if absent).
+    verify
+        Extra check of each deliverable's rendered files before anything is published (the leak check of
+        public deliverables); an exception stops the build and nothing is published.
 
     Raises
     ------
@@ -147,7 +153,10 @@ def build(
             else:
                 files, seconds = render_with_quarto(deliverable, staging, notice=notice)
                 timings[f"quarto {deliverable.name}"] = seconds
-            staged += _check(deliverable, files, embedded, preview)
+            checked = _check(deliverable, files, embedded, preview)
+            if verify is not None:
+                verify(deliverable, [item.file.staged for item in checked])
+            staged += checked
         if embedded is not None:
             timings.update(embedded.timings)
             warnings += embedded.warnings

@@ -1,0 +1,133 @@
+"""Leak check: no confidential value may appear in a public output.
+
+Confidential fields (interviewee names, interview notes, any field the data model marks confidential)
+reach the internal study only. After a public deliverable is rendered, and before it is published, its
+text is extracted (HTML text, PDF text, DOCX XML, executed notebooks it embeds) and searched for every
+confidential value; one hit fails the build and the previous deliverable stays in place.
+
+Matching is done on normalised text (Unicode NFKC, case folded, every run of whitespace, including the
+non-breaking spaces the French typography adds, turned into one space, soft hyphens and end-of-line
+hyphenation removed), so typesetting cannot hide a leak.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cufstudy.errors import LeakError
+
+__all__ = ["Leak", "check_no_leak", "extract_text", "find_leaks", "normalise"]
+
+_WS = re.compile(r"\s+")
+_TAG = re.compile(r"<[^>]+>")
+_SCRIPT_STYLE = re.compile(r"<(script|style)\b.*?</\1>", re.S | re.I)
+MIN_LENGTH = 4  # shorter values ("A", "oui") would match everywhere and are not secrets worth a check
+
+
+def normalise(text: str) -> str:
+    """Fold text for leak matching: NFKC, casefold, hyphenation and all whitespace normalised."""
+    text = unicodedata.normalize("NFKC", text).replace("\u00ad", "")
+    text = re.sub(r"-\s*\n\s*", "", text)  # words hyphenated across PDF lines
+    return _WS.sub(" ", text).casefold().strip()
+
+
+def _html_text(raw: str) -> str:
+    # scripts hold the Vega specs (data values, tooltips): keep them, they are readable by anyone
+    body = _SCRIPT_STYLE.sub(lambda m: " " + m.group(0) + " ", raw)
+    return html.unescape(_TAG.sub(" ", body)) + " " + html.unescape(raw)
+
+
+def _docx_text(data: bytes) -> str:
+    parts = []
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for name in zf.namelist():
+            if name.endswith(".xml") or name.endswith(".rels"):
+                xml = zf.read(name).decode("utf-8", errors="replace")
+                parts.append(html.unescape(_TAG.sub("", xml)))
+                parts.append(html.unescape(_TAG.sub(" ", xml)))
+    return "\n".join(parts)
+
+
+def _pdf_text(data: bytes) -> str:
+    try:
+        from pypdf import PdfReader
+    except ImportError as exc:  # pragma: no cover - pypdf is a dependency
+        raise LeakError("the leak check of PDF files needs pypdf: pip install pypdf") from exc
+    reader = PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() or "" for page in reader.pages)
+
+
+def _notebook_text(raw: str) -> str:
+    nb = json.loads(raw)
+    parts: list[str] = []
+    for cell in nb.get("cells", []):
+        parts.append("".join(cell.get("source", "")))
+        for out in cell.get("outputs", []) or []:
+            parts.append(
+                "".join(out.get("text", "")) if isinstance(out.get("text"), list) else str(out.get("text", ""))
+            )
+            for mime, value in (out.get("data") or {}).items():
+                if mime.startswith("image/png"):
+                    continue
+                parts.append(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+    return "\n".join(parts)
+
+
+def extract_text(path: Path) -> str:
+    """The text a reader (or a tool) can get out of an output file, by its extension."""
+    suffix = path.suffix.lower()
+    data = path.read_bytes()
+    if suffix == ".pdf":
+        return _pdf_text(data)
+    if suffix == ".docx":
+        return _docx_text(data)
+    if suffix == ".ipynb":
+        return _notebook_text(data.decode("utf-8", errors="replace"))
+    text = data.decode("utf-8", errors="replace")
+    return _html_text(text) if suffix in (".html", ".htm") else text
+
+
+@dataclass(frozen=True)
+class Leak:
+    """A confidential value found in an output."""
+
+    file: Path
+    value: str
+
+    def __str__(self) -> str:
+        shown = self.value if len(self.value) <= 40 else self.value[:37] + "..."
+        return f"{self.file}: contains the confidential value {shown!r}"
+
+
+def find_leaks(files: Iterable[Path], secrets: Sequence[str]) -> list[Leak]:
+    """Every (file, confidential value) pair where the value appears in the file's text."""
+    needles = sorted({normalise(s) for s in secrets if len(normalise(s)) >= MIN_LENGTH})
+    originals = {normalise(s): s for s in secrets}
+    leaks: list[Leak] = []
+    if not needles:
+        return leaks
+    for path in files:
+        hay = normalise(extract_text(path))
+        hay_tight = hay.replace(" ", "")
+        for needle in needles:
+            if needle in hay or needle.replace(" ", "") in hay_tight:
+                leaks.append(Leak(path, originals[needle]))
+    return leaks
+
+
+def check_no_leak(files: Iterable[Path], secrets: Sequence[str], deliverable: str) -> None:
+    """Raise :class:`LeakError` naming every leak found in a public deliverable's files."""
+    leaks = find_leaks(files, secrets)
+    if leaks:
+        lines = "\n".join(f"  {leak}" for leak in leaks)
+        raise LeakError(
+            f"the public deliverable {deliverable!r} contains confidential data; nothing was published:\n{lines}"
+        )

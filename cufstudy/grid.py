@@ -1,0 +1,808 @@
+"""The transferable Excel grid: a workbook another authority fills in, read back into a typed partnership.
+
+:func:`write_template` writes the workbook (openpyxl): an ``Instructions`` sheet in French, one sheet
+per part of a partnership (``Partenariat``, ``Projets``, ``Cibles``, ``Indicateurs``, ``Feuille de
+route``) with frozen headers, set column widths, help comments on the headers and drop-down lists,
+and a hidden ``Listes`` sheet that feeds the drop-downs (goals, the 169 targets with their titles,
+contribution levels 0-4, territories, indicator sources, tiers, countries, UN indicators).
+
+:func:`import_grid` reads a filled workbook into a :class:`~cufstudy.partnerships.Partnership`,
+reporting every problem at once with its sheet, cell and reason (``Cibles!E7``), and returns nothing
+unless the whole workbook is valid. :func:`to_yaml` writes the result to
+``data/partnerships/<id>.yaml``.
+
+Workbook layout
+---------------
+``Partenariat``: a form, one field per row (column A the label, B the value, C help).
+``Projets``: Identifiant, Intitulé, Thèmes, Date de début, Date de fin, Budget (€), Cofinanceurs.
+``Cibles``: Projet, ODD, Cible, Intitulé de la cible (automatic), Niveau, Territoire, Justification.
+``Indicateurs``: Identifiant, Source, Code, Nom, Intitulé ONU (automatic), Cible ODD, Unité,
+Territoire, Valeur de référence, Année de référence, Valeur visée 2030, Valeur actuelle, Année de la
+valeur actuelle, Sens souhaité.
+``Feuille de route``: Action, Responsable, Échéance, Indicateur, Projet.
+Lists inside a cell (themes, co-funders) are separated by « ; ». Columns are found by their header,
+so they may be moved but not renamed; extra columns are ignored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import os
+import re
+import unicodedata
+import warnings
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from cufstudy._atomic import atomic_path, atomic_write_text
+from cufstudy._yaml import FieldPath
+from cufstudy.countries import COUNTRIES_FR
+from cufstudy.errors import DataError, Problem
+from cufstudy.facts import NBSP, NNBSP
+from cufstudy.partnerships import (
+    DIRECTION_LABELS_FR,
+    LEVEL_HELP_FR,
+    LEVEL_LABELS_FR,
+    PROVENANCE_LABELS_FR,
+    SIDE_LABELS_FR,
+    Partnership,
+    PartnershipProvenance,
+    dump_yaml,
+    typeset_fr,
+    validate_partnership,
+)
+from cufstudy.sdg import Framework, indicator_sources
+from cufstudy.vocab import LABELS_FR, Tier
+
+__all__ = [
+    "LIST_SHEET",
+    "SHEETS",
+    "import_grid",
+    "to_yaml",
+    "write_template",
+]
+
+INSTRUCTIONS: Final = "Instructions"
+PARTNERSHIP: Final = "Partenariat"
+PROJECTS: Final = "Projets"
+LINKS: Final = "Cibles"
+INDICATORS: Final = "Indicateurs"
+ROADMAP: Final = "Feuille de route"
+LIST_SHEET: Final = "Listes"
+SHEETS: Final = (INSTRUCTIONS, PARTNERSHIP, PROJECTS, LINKS, INDICATORS, ROADMAP, LIST_SHEET)
+"""The sheets of the grid, in order (``Listes`` is hidden)."""
+
+MAX_BYTES: Final = 20_000_000
+MAX_UNZIPPED: Final = 100_000_000
+_ROWS: Final = {PROJECTS: 50, LINKS: 300, INDICATORS: 100, ROADMAP: 100}  # rows prepared with drop-downs
+
+# workbook value (French) -> code of the data files; import also accepts the code itself
+SIDES: Final = {label: side.value for side, label in SIDE_LABELS_FR.items()}
+DIRECTIONS: Final = {label: d.value for d, label in DIRECTION_LABELS_FR.items()}
+PROVENANCES: Final = {label: p.value for p, label in PROVENANCE_LABELS_FR.items()}
+SOURCES: Final = {"ONU": "un", "INSEE": "insee", "OCDE": "oecd", "local": "local"}
+TIERS: Final = {LABELS_FR[Tier][t]: t.value for t in Tier}
+
+_HEAD_FILL: Final = PatternFill("solid", fgColor="1F4E79")
+_HEAD_FILL_OPTIONAL: Final = PatternFill("solid", fgColor="6A9AC4")
+_AUTO_FILL: Final = PatternFill("solid", fgColor="EDEDED")
+_HEAD_FONT: Final = Font(bold=True, color="FFFFFF")
+_WRAP: Final = Alignment(wrap_text=True, vertical="top")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table sheet (or one row of the ``Partenariat`` form)."""
+
+    header: str
+    key: str | None  # field of the model; None for an automatic (formula) column
+    kind: str  # text, int, number, date, list, level, target, goal, choice, raw
+    required: bool
+    width: float
+    help: str
+    choices: Mapping[str, str] | None = None
+    options: str | None = None  # defined name feeding a drop-down list
+    formula: str | None = None  # automatic column: formula with {row}
+
+
+_SIDE_HELP = "France, Partenaire ou Les deux : le territoire sur lequel la contribution agit"
+
+PROJECT_COLUMNS: Final = (
+    Column("Identifiant", "id", "text", True, 24,
+           "Identifiant court du projet : minuscules, chiffres, tirets (ex. eau-potable)"),
+    Column("Intitulé", "title", "text", True, 50, "Intitulé du projet"),
+    Column("Thèmes", "themes", "list", False, 30, "Thèmes libres, séparés par « ; »"),
+    Column("Date de début", "start", "date", True, 14, "Date de début (jj/mm/aaaa)"),
+    Column("Date de fin", "end", "date", False, 14, "Date de fin prévue (jj/mm/aaaa)"),
+    Column("Budget (€)", "budget_eur", "int", False, 14, "Budget total du projet en euros"),
+    Column("Cofinanceurs", "co_funders", "list", False, 40, "Cofinanceurs, séparés par « ; »"),
+)  # fmt: skip
+LINK_COLUMNS: Final = (
+    Column("Projet", "project", "text", True, 24, "Identifiant du projet (feuille Projets)", options="liste_projets"),
+    Column("ODD", "goal", "goal", False, 7, "Numéro de l'objectif (facultatif : contrôle la cible)",
+           options="liste_odd"),
+    Column("Cible", "target", "target", True, 9, "Code de la cible ODD (ex. 6.1, 6.a)", options="liste_cibles"),
+    Column("Intitulé de la cible", None, "auto", False, 60, "Rempli automatiquement à partir du code de la cible",
+           formula='=IF(C{row}="","",IFERROR(VLOOKUP(C{row},table_cibles,2,FALSE),"cible inconnue"))'),
+    Column("Niveau", "level", "level", True, 8, "Niveau de contribution de 0 à 4 (voir Instructions)",
+           options="liste_niveaux"),
+    Column("Territoire", "side", "choice", True, 13, _SIDE_HELP, SIDES, "liste_territoires"),
+    Column("Justification", "evidence", "text", False, 70,
+           "Ce que le projet a fait qui justifie le niveau (obligatoire dès le niveau 1)"),
+)  # fmt: skip
+INDICATOR_COLUMNS: Final = (
+    Column("Identifiant", "id", "text", True, 24, "Identifiant court de l'indicateur (ex. acces-eau)"),
+    Column("Source", "source", "choice", True, 10, "ONU, INSEE, OCDE ou local", SOURCES, "liste_sources"),
+    Column("Code", "code", "text", False, 10,
+           "Code ONU obligatoire pour la source ONU (ex. 6.1.1) ; pour les autres, seulement s'il existe",
+           options="liste_indicateurs_onu"),
+    Column("Nom", "name", "text", False, 50, "Nom de l'indicateur (obligatoire hors ONU)"),
+    Column("Intitulé ONU", None, "auto", False, 40, "Rempli automatiquement pour un code ONU",
+           formula='=IF(C{row}="","",IFERROR(VLOOKUP(C{row},table_indicateurs_onu,2,FALSE),""))'),
+    Column("Cible ODD", "sdg_target", "target", False, 10, "Cible ODD suivie (déduite du code pour l'ONU)",
+           options="liste_cibles"),
+    Column("Unité", "unit", "text", False, 10, "Unité (%, ha, personnes…)"),
+    Column("Territoire", "side", "choice", False, 13, "Territoire mesuré : France, Partenaire ou Les deux", SIDES,
+           "liste_territoires"),
+    Column("Valeur de référence", "baseline.value", "number", True, 12, "Valeur au départ"),
+    Column("Année de référence", "baseline.year", "int", True, 11, "Année de la valeur de référence"),
+    Column("Valeur visée 2030", "target_2030", "number", True, 12, "Valeur à atteindre en 2030"),
+    Column("Valeur actuelle", "current.value", "number", False, 12, "Dernière valeur connue"),
+    Column("Année de la valeur actuelle", "current.year", "int", False, 12, "Année de la dernière valeur"),
+    Column("Sens souhaité", "direction", "choice", False, 11,
+           "hausse ou baisse ; à remplir seulement si la valeur visée égale la référence", DIRECTIONS, "liste_sens"),
+)  # fmt: skip
+ROADMAP_COLUMNS: Final = (
+    Column("Action", "action", "text", True, 60, "L'action à mener"),
+    Column("Responsable", "owner", "text", True, 30, "Qui la mène (service, collectivité)"),
+    Column("Échéance", "date", "date", True, 14, "Date prévue (jj/mm/aaaa)"),
+    Column("Indicateur", "indicator", "text", False, 24, "Identifiant de l'indicateur alimenté (feuille Indicateurs)",
+           options="liste_indicateurs"),
+    Column("Projet", "project", "text", False, 24, "Identifiant du projet concerné (feuille Projets)",
+           options="liste_projets"),
+)  # fmt: skip
+TABLES: Final[dict[str, tuple[Column, ...]]] = {
+    PROJECTS: PROJECT_COLUMNS,
+    LINKS: LINK_COLUMNS,
+    INDICATORS: INDICATOR_COLUMNS,
+    ROADMAP: ROADMAP_COLUMNS,
+}
+FORM: Final = (
+    Column("Identifiant du partenariat", "id", "text", True, 0,
+           "Minuscules, chiffres et tirets (ex. aude-hauts-bassins) ; donne le nom du fichier importé"),
+    Column("Intitulé du partenariat", "title", "text", False, 0, "Ex. Coopération décentralisée Aude – Hauts-Bassins"),
+    Column("Provenance du codage", "provenance", "choice", True, 0,
+           "auto-évaluation (remplie par les collectivités), formation-action ou illustratif", PROVENANCES,
+           "liste_provenance"),
+    Column("Note sur la provenance", "provenance_note", "text", False, 0,
+           "Qui a rempli la grille, quand, avec quelles sources"),
+    Column("Collectivité française : nom", "french_authority.name", "text", True, 0,
+           "Ex. Conseil départemental de l'Aude"),
+    Column("Collectivité française : échelon", "french_authority.level", "choice", True, 0,
+           "Commune, intercommunalité, département, région…", TIERS, "liste_echelons"),
+    Column("Collectivité française : code officiel", "french_authority.code", "text", False, 0,
+           "Code INSEE (commune, département, région) ou SIREN (intercommunalité)"),
+    Column("Collectivité française : population", "french_authority.population.value", "int", False, 0,
+           "Population (facultatif)"),
+    Column("Collectivité française : année de la population", "french_authority.population.year", "int", False, 0,
+           "Millésime de la population"),
+    Column("Collectivité française : source de la population", "french_authority.population.source", "text", False, 0,
+           "Ex. INSEE, population municipale 2017"),
+    Column("Partenaire : nom", "partner.name", "text", True, 0, "Ex. Région des Hauts-Bassins"),
+    Column("Partenaire : pays", "partner.country", "raw", True, 0, "Code ISO du pays à deux lettres (ex. BF)",
+           options="liste_pays"),
+    Column("Partenaire : échelon", "partner.level", "text", True, 0, "Ex. région, commune, province"),
+    Column("Partenariat engagé depuis (année)", "since", "int", False, 0, "Année de début du partenariat (facultatif)"),
+)  # fmt: skip
+
+
+def _fr(text: str) -> str:
+    return typeset_fr(text)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# writing the template
+
+
+def _lists(framework: Framework) -> list[tuple[str, str, list[tuple[Any, ...]]]]:
+    """(defined name of the first column, French header(s), rows) of each list of the ``Listes`` sheet."""
+    sources = indicator_sources()
+    return [
+        ("liste_odd", "ODD|Objectif", [(g.number, g.title_fr) for g in framework.goals]),
+        ("liste_cibles", "Cible|Intitulé", [(t.code, t.title_fr) for t in framework.targets]),
+        ("liste_niveaux", "Niveau|Libellé|Définition",
+         [(int(level), LEVEL_LABELS_FR[level], _fr(text)) for level, text in LEVEL_HELP_FR.items()]),
+        ("liste_territoires", "Territoire", [(label,) for label in SIDES]),
+        ("liste_sources", "Source|Libellé|Référence",
+         [(label, sources[code].label_fr, sources[code].url or "") for label, code in SOURCES.items()]),
+        ("liste_echelons", "Échelon", [(label,) for label in TIERS]),
+        ("liste_pays", "Pays|Nom", sorted(COUNTRIES_FR.items())),
+        ("liste_provenance", "Provenance", [(label,) for label in PROVENANCES]),
+        ("liste_sens", "Sens", [(label,) for label in DIRECTIONS]),
+        ("liste_indicateurs_onu", "Indicateur ONU|Intitulé", [(i.code, i.title_fr) for i in framework.indicators]),
+    ]  # fmt: skip
+
+
+def _write_lists(wb: Workbook, framework: Framework) -> None:
+    ws = wb.create_sheet(LIST_SHEET)
+    col = 1
+    for name, headers, rows in _lists(framework):
+        for k, header in enumerate(headers.split("|")):
+            ws.cell(1, col + k, header).font = Font(bold=True)
+            ws.column_dimensions[get_column_letter(col + k)].width = 12 if k == 0 else 40
+        for r, row in enumerate(rows, start=2):
+            for k, value in enumerate(row):
+                ws.cell(r, col + k, value)
+        first, last = get_column_letter(col), get_column_letter(col + len(headers.split("|")) - 1)
+        end = len(rows) + 1
+        wb.defined_names[name] = DefinedName(name, attr_text=f"'{LIST_SHEET}'!${first}$2:${first}${end}")
+        if name in ("liste_cibles", "liste_indicateurs_onu"):
+            table = name.replace("liste_", "table_")
+            wb.defined_names[table] = DefinedName(table, attr_text=f"'{LIST_SHEET}'!${first}$2:${last}${end}")
+        col += len(headers.split("|")) + 1
+    ws.sheet_state = "hidden"
+    # the ids typed in the sheets, for the drop-downs of references
+    for name, sheet, n in (
+        ("liste_projets", PROJECTS, _ROWS[PROJECTS]),
+        ("liste_indicateurs", INDICATORS, _ROWS[INDICATORS]),
+    ):
+        wb.defined_names[name] = DefinedName(name, attr_text=f"'{sheet}'!$A$2:$A${n + 1}")
+
+
+# lists that accept other values with a warning: codes of non-UN indicators, ids typed before their row exists
+_OPEN_LISTS: Final = frozenset({"liste_indicateurs_onu", "liste_projets", "liste_indicateurs"})
+
+
+def _validation(options: str, message: str) -> DataValidation:
+    dv = DataValidation(type="list", formula1=f"={options}", allow_blank=True)
+    dv.showErrorMessage = True
+    dv.errorStyle = "warning" if options in _OPEN_LISTS else "stop"
+    dv.errorTitle = "Valeur hors liste"
+    dv.error = _fr(f"Choisissez une valeur dans la liste. {message}")[:255]
+    dv.promptTitle = "Aide"
+    dv.prompt = _fr(message)[:255]
+    dv.showInputMessage = True
+    return dv
+
+
+def _header(cell: Any, text: str, required: bool, help_text: str) -> None:
+    cell.value = text
+    cell.font = _HEAD_FONT
+    cell.fill = _HEAD_FILL if required else _HEAD_FILL_OPTIONAL
+    cell.alignment = Alignment(wrap_text=True, vertical="center")
+    cell.comment = Comment(_fr(help_text + (" (obligatoire)" if required else " (facultatif)")), "cufstudy")
+
+
+def _write_table(wb: Workbook, sheet: str, columns: Sequence[Column]) -> None:
+    ws = wb.create_sheet(sheet)
+    n = _ROWS[sheet]
+    for c, column in enumerate(columns, start=1):
+        letter = get_column_letter(c)
+        _header(ws.cell(1, c), column.header, column.required, column.help)
+        ws.column_dimensions[letter].width = column.width
+        if column.options:
+            dv = _validation(column.options, column.help)
+            ws.add_data_validation(dv)
+            dv.add(f"{letter}2:{letter}{n + 1}")
+        for r in range(2, n + 2):
+            cell = ws.cell(r, c)
+            if column.formula:
+                cell.value = column.formula.format(row=r)
+                cell.fill = _AUTO_FILL
+            elif column.kind in ("target", "text") and column.key in ("target", "sdg_target", "code", "id"):
+                cell.number_format = "@"  # typed as text: '8.10' stays '8.10'
+            elif column.kind == "date":
+                cell.number_format = "DD/MM/YYYY"
+            if column.kind == "text" and column.width >= 40:
+                cell.alignment = _WRAP
+    ws.row_dimensions[1].height = 32
+    ws.freeze_panes = "A2"
+
+
+def _write_form(wb: Workbook) -> None:
+    ws = wb.create_sheet(PARTNERSHIP)
+    for c, (text, width) in enumerate((("Champ", 46), ("Valeur", 50), ("Aide", 70)), start=1):
+        _header(ws.cell(1, c), text, True, "Remplir la colonne Valeur")
+        ws.column_dimensions[get_column_letter(c)].width = width
+    for r, column in enumerate(FORM, start=2):
+        ws.cell(r, 1, _fr(column.header)).font = Font(bold=column.required)
+        ws.cell(r, 3, _fr(column.help + (" (obligatoire)" if column.required else " (facultatif)"))).alignment = _WRAP
+        if column.options:
+            dv = _validation(column.options, column.help)
+            ws.add_data_validation(dv)
+            dv.add(f"B{r}")
+        if column.key in ("id", "french_authority.code"):
+            ws.cell(r, 2).number_format = "@"
+    ws.cell(2 + [c.key for c in FORM].index("provenance"), 2, "auto-évaluation")
+    ws.freeze_panes = "A2"
+
+
+def _instructions() -> list[tuple[str, str]]:
+    """(style, text) of each row of the Instructions sheet: ``title``, ``head``, ``text``."""
+    levels = [("text", f"{int(level)} – {LEVEL_LABELS_FR[level]} : {text}.") for level, text in LEVEL_HELP_FR.items()]
+    sources = indicator_sources()
+    rows = [
+        ("title", "Grille de contribution d'un partenariat de coopération décentralisée aux ODD"),
+        ("text", "Cette grille décrit un partenariat, ses projets, leur contribution aux cibles des objectifs de "
+                 "développement durable (ODD), les indicateurs suivis et la feuille de route. Elle est relue par "
+                 "« cufstudy sdg import », qui signale chaque problème avec sa feuille et sa cellule : rien n'est "
+                 "importé tant qu'il en reste un."),
+        ("text", "En-têtes bleu foncé : colonnes obligatoires ; bleu clair : facultatives ; cellules grises : "
+                 "remplies automatiquement. Ne renommez pas les en-têtes ; vous pouvez ajouter des colonnes de "
+                 "commentaire. Une ligne vide est ignorée. Les listes dans une cellule se séparent par « ; »."),
+        ("head", "1. Feuille « Partenariat »"),
+        ("text", "Une valeur par ligne dans la colonne B : identifiant du partenariat, collectivité française "
+                 "(nom, échelon, code officiel), partenaire étranger (nom, code ISO du pays à deux lettres, échelon) "
+                 "et provenance du codage."),
+        ("head", "2. Feuille « Projets »"),
+        ("text", "Une ligne par projet de coopération : identifiant court (minuscules, chiffres, tirets), intitulé, "
+                 "thèmes, dates de début et de fin (jj/mm/aaaa), budget en euros et cofinanceurs."),
+        ("head", "3. Feuille « Cibles »"),
+        ("text", "Une ligne par lien entre un projet et une cible ODD : identifiant du projet, code de la cible "
+                 "(liste des 169 cibles), niveau de contribution de 0 à 4, territoire sur lequel la contribution "
+                 "agit et justification (obligatoire dès le niveau 1). Une cible n'est liée qu'une fois par projet."),
+        ("head", "Échelle de contribution (0 à 4)"),
+        *levels,
+        ("text", "Correspondance indicative avec les marqueurs du CAD de l'OCDE : 0 → 0 (non ciblé), 1 à 3 → 1 "
+                 "(objectif significatif), 4 → 2 (objectif principal)."),
+        ("head", "Territoire"),
+        ("text", "France : la contribution agit sur le territoire de la collectivité française. Partenaire : sur "
+                 "celui du partenaire. Les deux : sur les deux territoires."),
+        ("head", "4. Feuille « Indicateurs »"),
+        ("text", "Une ligne par indicateur suivi. Source ONU : indicateur mondial, code obligatoire (ex. 6.1.1). "
+                 "Sources INSEE, OCDE ou local : nom obligatoire, code seulement s'il existe (n'en inventez pas). "
+                 "Valeur de référence et son année, valeur visée en 2030, valeur actuelle et son année. Le sens "
+                 "(hausse ou baisse) se déduit de la référence et de la valeur visée."),
+        *[("text", f"{label} : {sources[code].label_fr}.") for label, code in SOURCES.items()],
+        ("text", "Le progrès est calculé comme dans la méthode territoriale de l'OCDE : 0 à la valeur de référence, "
+                 "100 à la valeur visée en 2030, linéaire entre les deux (au-delà de la cible, la valeur brute "
+                 "dépasse 100 et la valeur affichée reste à 100)."),
+        ("head", "5. Feuille « Feuille de route »"),
+        ("text", "Une ligne par action : l'action, son responsable, son échéance (jj/mm/aaaa) et, s'il y a lieu, "
+                 "l'identifiant de l'indicateur qu'elle alimente et du projet concerné."),
+        ("head", "Import"),
+        ("text", "cufstudy sdg import grille.xlsx --to data/partnerships/<identifiant>.yaml"),
+    ]  # fmt: skip
+    return [(style, _fr(text)) for style, text in rows]
+
+
+def write_template(path: str | Path, framework: Framework, *, overwrite: bool = False) -> Path:
+    """Write the empty grid a French authority and its partner fill in.
+
+    Parameters
+    ----------
+    path
+        The ``.xlsx`` file to write (atomically).
+    framework
+        The SDG framework: its goals, 169 targets and UN indicators feed the drop-down lists.
+    overwrite
+        Replace an existing file.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    DataError
+        If the name does not end in ``.xlsx`` or the file exists and ``overwrite`` is false.
+    """
+    target = Path(path)
+    if target.suffix.lower() != ".xlsx":
+        raise DataError.single(str(path), "the grid must be an .xlsx file")
+    if target.exists() and not overwrite:
+        raise DataError.single(str(path), "the file exists; choose another name or overwrite it (--force)")
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = INSTRUCTIONS
+    ws.column_dimensions["A"].width = 120
+    for r, (style, text) in enumerate(_instructions(), start=1):
+        cell = ws.cell(r, 1, text)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        cell.font = Font(bold=style != "text", size={"title": 14, "head": 12}.get(style, 11))
+    _write_form(wb)
+    for sheet, columns in TABLES.items():
+        _write_table(wb, sheet, columns)
+    _write_lists(wb, framework)
+    wb.properties.title = "Grille de contribution aux ODD"
+    wb.properties.creator = "cufstudy"
+    with atomic_path(target) as tmp:
+        wb.save(tmp)
+    _share(target)
+    return target
+
+
+# ---------------------------------------------------------------------------------------------------------
+# reading a filled grid
+
+
+def _fold(text: str) -> str:
+    flat = " ".join(str(text).replace(NBSP, " ").replace(NNBSP, " ").split()).casefold()
+    return "".join(c for c in unicodedata.normalize("NFD", flat) if unicodedata.category(c) != "Mn")
+
+
+_BAD: Final = object()  # a cell that could not be converted (its problem is already recorded)
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _to_date(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        for pattern in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"):
+            try:
+                return dt.datetime.strptime(text, pattern).date()
+            except ValueError:
+                continue
+    return _BAD
+
+
+def _to_number(value: Any, whole: bool) -> Any:
+    if isinstance(value, bool):
+        return _BAD
+    if isinstance(value, str):
+        text = value.strip().replace(NBSP, "").replace(NNBSP, "").replace(" ", "").replace(",", ".")
+        try:
+            value = float(text)
+        except ValueError:
+            return _BAD
+    if isinstance(value, int | float):
+        if whole:
+            return int(value) if float(value).is_integer() else _BAD
+        return float(value)
+    return _BAD
+
+
+@dataclass
+class _Reader:
+    """Reads the sheets of a workbook into raw partnership data, recording problems and cells."""
+
+    file: str
+    data: dict[str, Any] = field(default_factory=dict)
+    cells: dict[FieldPath, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # cell -> column header
+    problems: list[Problem] = field(default_factory=list)
+    bad_cells: set[str] = field(default_factory=set)
+    broken_sheets: set[str] = field(default_factory=set)
+
+    def problem(self, cell: str, message: str) -> None:
+        self.problems.append(Problem(self.file, message, None, cell))
+        self.bad_cells.add(cell)
+
+    def convert(self, column: Column, value: Any, cell: str) -> Any:
+        """The cell's value for the model, ``None`` when empty, ``_BAD`` after recording a problem."""
+        if isinstance(value, str):
+            value = value.strip()
+        if value is None or value == "":
+            return None
+        where = f" ({self.headers.get(cell, column.header)})"
+        kind = column.kind
+        if kind in ("text", "list"):
+            text = _number_text(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+            if isinstance(text, dt.datetime | dt.date):
+                text = text.strftime("%d/%m/%Y")
+            text = str(text)
+            if kind == "list":
+                return [part.strip() for part in re.split(r"[;\n]", text) if part.strip()]
+            return text
+        if kind == "date":
+            result = _to_date(value)
+            if result is _BAD:
+                self.problem(cell, f"not a date: {value!r}; enter a date such as 31/12/2022{where}")
+            return result
+        if kind in ("int", "number", "goal"):
+            result = _to_number(value, whole=kind != "number")
+            if result is _BAD:
+                expected = "a number" if kind == "number" else "a whole number"
+                self.problem(cell, f"got {value!r}: expected {expected}{where}")
+            elif kind == "goal" and not 1 <= result <= 17:
+                self.problem(cell, f"got {value!r}: expected a goal number from 1 to 17{where}")
+                return _BAD
+            return result
+        if kind == "level":
+            number = _to_number(value, whole=True)
+            number = _to_number(value, whole=False) if number is _BAD else number
+            return value if number is _BAD else number  # the model explains a bad level
+        if kind == "choice":
+            assert column.choices is not None
+            folded = {_fold(label): code for label, code in column.choices.items()}
+            folded.update({_fold(code): code for code in column.choices.values()})
+            code = folded.get(_fold(str(value)))
+            if code is None:
+                labels = list(column.choices)
+                near = difflib.get_close_matches(str(value), labels, n=1, cutoff=0.6)
+                hint = f" (did you mean {near[0]!r}?)" if near else ""
+                self.problem(cell, f"got {value!r}, expected one of: {', '.join(labels)}{hint}{where}")
+                return _BAD
+            return code
+        return value  # target, raw: the model checks them
+
+    def read_form(self, ws: Worksheet) -> None:
+        rows = {_fold(r[0]): (n, r[1] if len(r) > 1 else None) for n, r in _rows(ws) if r and isinstance(r[0], str)}
+        self.data.update(french_authority={}, partner={})  # so that each empty required row is reported
+        for column in FORM:
+            path = tuple(column.key.split(".")) if column.key else ()
+            found = rows.get(_fold(column.header))
+            if found is None:
+                self.problem(
+                    f"{PARTNERSHIP}!A1",
+                    f"row « {column.header} » not found in column A; do not rename or delete the form's rows",
+                )
+                self.cells[path] = f"{PARTNERSHIP}!A1"
+                continue
+            n, value = found
+            cell = f"{PARTNERSHIP}!B{n}"
+            self.headers[cell] = f"row « {column.header} »"
+            self.cells[path] = cell
+            for k in range(1, len(path)):
+                self.cells.setdefault(path[:k], cell)
+            converted = self.convert(column, value, cell)
+            if converted is not None and converted is not _BAD:
+                _set(self.data, path, converted)
+
+    def read_table(self, ws: Worksheet, sheet: str, columns: Sequence[Column]) -> list[tuple[int, dict[str, Any]]]:
+        """The non-empty rows of a table sheet, as (row number, {key: value}); cells are recorded."""
+        all_rows = list(_rows(ws))
+        header_row = all_rows[0][1] if all_rows and all_rows[0][0] == 1 else ()
+        found = {_fold(h): i for i, h in enumerate(header_row) if isinstance(h, str) and h.strip()}
+        position: dict[str, int] = {}
+        for default, column in enumerate(columns):
+            if column.key is None:
+                continue
+            if _fold(column.header) in found:
+                position[column.key] = found[_fold(column.header)]
+                continue
+            index = default
+            actual = header_row[index] if index < len(header_row) else None
+            seen = f"found {str(actual)!r} there" if actual not in (None, "") else "the cell is empty"
+            self.problem(
+                f"{sheet}!{get_column_letter(index + 1)}1",
+                f"column « {column.header} » not found ({seen}): headers must not be renamed",
+            )
+            self.broken_sheets.add(sheet)
+        if sheet in self.broken_sheets:
+            return []
+        out = []
+        for n, values in all_rows[1:]:
+            raw = {key: values[i] if i < len(values) else None for key, i in position.items()}
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in raw.values()):
+                continue
+            record: dict[str, Any] = {}
+            for column in columns:
+                if column.key is None:
+                    continue
+                cell = f"{sheet}!{get_column_letter(position[column.key] + 1)}{n}"
+                self.headers[cell] = f"column « {column.header} »"
+                record[column.key] = (cell, self.convert(column, raw[column.key], cell))
+            out.append((n, record))
+        return out
+
+    def add_rows(self, key: str, sheet: str, rows: Iterable[tuple[int, dict[str, Any]]], base: FieldPath = ()) -> None:
+        items: list[dict[str, Any]] = []
+        rows_list = list(rows)
+        for n, record in rows_list:
+            path = (*base, key, len(items))
+            self.cells[path] = f"{sheet}!A{n}"
+            item: dict[str, Any] = {}
+            for name, (cell, value) in record.items():
+                sub = tuple(name.split("."))
+                self.cells[(*path, *sub)] = cell
+                if len(sub) > 1:
+                    self.cells.setdefault((*path, sub[0]), cell)
+                if value is not None and value is not _BAD:
+                    _set(item, sub, value)
+            items.append(item)
+        first = min((n for n, _ in rows_list), default=2)
+        self.cells.setdefault((*base, key), f"{sheet}!A{first}")
+        if items:
+            _set(self.data, (*base, key), items)
+
+    def add_links(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
+        projects: list[dict[str, Any]] = self.data.get("projects", [])
+        index = {p["id"]: i for i, p in reversed(list(enumerate(projects))) if isinstance(p.get("id"), str)}
+        per_project: dict[int, list[tuple[int, dict[str, Any]]]] = {}
+        for n, record in rows:
+            cell, ref = record.pop("project")
+            goal_cell, goal = record.pop("goal")
+            target = record["target"][1]
+            if ref is None:
+                self.problem(cell, "empty required cell (column « Projet »)")
+            elif ref not in index:
+                if PROJECTS not in self.broken_sheets:
+                    near = difflib.get_close_matches(str(ref), list(index), n=1)
+                    hint = f" (did you mean {near[0]!r}?)" if near else ""
+                    self.problem(cell, f"project {ref!r} is not in the Projets sheet{hint} (column « Projet »)")
+            else:
+                per_project.setdefault(index[ref], []).append((n, record))
+            if isinstance(goal, int) and isinstance(target, str) and target.split(".")[0] != str(goal):
+                self.problem(goal_cell, f"goal {goal} does not match the target {target!r} (column « ODD »)")
+        for i, links in per_project.items():
+            self.add_rows("links", LINKS, links, base=("projects", i))
+
+    def locate(self, loc: FieldPath, kind: str, message: str) -> Problem:
+        cell = None
+        for n in range(len(loc), -1, -1):
+            if loc[:n] in self.cells:
+                cell = self.cells[loc[:n]]
+                break
+        header = self.headers.get(cell or "")
+        if kind == "missing" and header:
+            message = "empty required cell"
+        elif kind in ("missing", "too_short") and loc == ("projects",):
+            message = "no project: describe at least one project"
+        if header:
+            message += f" ({header})"
+        return Problem(self.file, message, None, cell or PARTNERSHIP)
+
+
+def _set(data: dict[str, Any], path: FieldPath, value: Any) -> None:
+    node: Any = data
+    for part in path[:-1]:
+        node = node[part] if isinstance(part, int) else node.setdefault(part, {})
+    node[path[-1]] = value
+
+
+def _rows(ws: Worksheet) -> Iterable[tuple[int, tuple[Any, ...]]]:
+    reset = getattr(ws, "reset_dimensions", None)
+    if reset is not None:  # read-only sheets trust the stored dimension, which some writers get wrong
+        reset()
+    for n, values in enumerate(ws.iter_rows(values_only=True), start=1):
+        yield n, tuple(values)
+
+
+def _open(file: Path, display: str) -> Workbook:
+    suffix = file.suffix.lower()
+    if suffix in (".xls", ".ods", ".csv", ".xlsb"):
+        raise DataError.single(display, f"a {suffix} file is not supported: save it as an Excel workbook (.xlsx)")
+    if suffix not in (".xlsx", ".xlsm"):
+        raise DataError.single(display, "not an Excel workbook: expected an .xlsx file")
+    try:
+        size = file.stat().st_size
+    except OSError as exc:
+        raise DataError.single(display, f"cannot read the file: {exc.strerror}") from exc
+    if size > MAX_BYTES:
+        raise DataError.single(display, f"the file is {size:,} bytes; at most {MAX_BYTES:,} bytes are accepted")
+    try:
+        with zipfile.ZipFile(file) as archive:
+            unzipped = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise DataError.single(display, "not a readable .xlsx workbook (corrupt, or not a zip archive)") from exc
+    if unzipped > MAX_UNZIPPED:
+        raise DataError.single(display, f"the workbook expands to {unzipped:,} bytes; refused")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about Excel extensions it drops
+            return load_workbook(file, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
+        raise DataError.single(display, f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from exc
+
+
+def import_grid(path: str | Path, framework: Framework) -> Partnership:
+    """Read a filled grid into a :class:`~cufstudy.partnerships.Partnership`.
+
+    Parameters
+    ----------
+    path
+        The ``.xlsx`` workbook written by :func:`write_template` and filled in.
+    framework
+        The SDG framework the targets and UN indicator codes are checked against.
+
+    Returns
+    -------
+    Partnership
+        The validated partnership; nothing is returned unless the whole workbook is valid.
+
+    Raises
+    ------
+    DataError
+        With every problem at once, each with its sheet and cell in ``field`` (``Cibles!E7``):
+        unreadable file, missing sheet, renamed header, empty required cell, unknown target, level out
+        of range, unknown project, date that is not a date...
+    """
+    display = str(path)
+    wb = _open(Path(path), display)
+    reader = _Reader(display)
+    try:
+        missing = [s for s in (PARTNERSHIP, PROJECTS, LINKS, INDICATORS, ROADMAP) if s not in wb.sheetnames]
+        for sheet in missing:
+            reader.problem(sheet, f"missing sheet « {sheet} »: start from the template (cufstudy sdg grid-template)")
+            reader.broken_sheets.add(sheet)
+        if PARTNERSHIP not in missing:
+            reader.read_form(_sheet(wb, PARTNERSHIP))
+        tables = {s: reader.read_table(_sheet(wb, s), s, TABLES[s]) for s in TABLES if s not in missing}
+    finally:
+        wb.close()
+    reader.add_rows("projects", PROJECTS, tables.get(PROJECTS, []))
+    reader.add_links(tables.get(LINKS, []))
+    reader.add_rows("indicators", INDICATORS, tables.get(INDICATORS, []))
+    reader.add_rows("roadmap", ROADMAP, tables.get(ROADMAP, []))
+    for sheet, key in ((INDICATORS, "indicator"), (PROJECTS, "project")):
+        if sheet in reader.broken_sheets:  # references to a sheet that could not be read are not checked
+            reader.bad_cells |= {c for p, c in reader.cells.items() if p[:1] == ("roadmap",) and p[-1:] == (key,)}
+    problems = list(reader.problems)
+    try:
+        partnership = validate_partnership(reader.data, framework, reader.locate)
+    except DataError as exc:
+        problems += [
+            p
+            for p in exc.problems
+            if p.field not in reader.bad_cells and (p.field or "").split("!")[0] not in reader.broken_sheets
+        ]
+    if problems:
+        n = len(problems)
+        raise DataError(problems, summary=f"{n} problem{'s' if n > 1 else ''} in {display}; nothing was imported")
+    return partnership
+
+
+def _sheet(wb: Workbook, name: str) -> Worksheet:
+    ws = wb[name]
+    assert isinstance(ws, Worksheet) or hasattr(ws, "iter_rows")
+    return ws
+
+
+def to_yaml(
+    partnership: Partnership,
+    path: str | Path | None = None,
+    *,
+    data: str | Path = "data",
+    overwrite: bool = False,
+    source: str | None = None,
+) -> Path:
+    """Write a partnership to ``<data>/partnerships/<id>.yaml`` (or ``path``), atomically.
+
+    Parameters
+    ----------
+    partnership
+        The partnership, e.g. from :func:`import_grid`.
+    path
+        The file to write; default ``<data>/partnerships/<id>.yaml``.
+    overwrite
+        Replace an existing file (refused otherwise).
+    source
+        Where the partnership comes from (e.g. the workbook), noted in the file's header comment.
+
+    Raises
+    ------
+    DataError
+        If the file exists and ``overwrite`` is false, or its name is not ``<id>.yaml``.
+    """
+    target = Path(path) if path is not None else Path(data) / "partnerships" / f"{partnership.id}.yaml"
+    if target.name != f"{partnership.id}.yaml":
+        raise DataError.single(str(target), f"the file must be named after the partnership: {partnership.id}.yaml")
+    if target.exists() and not overwrite:
+        raise DataError.single(str(target), "the file exists; pass overwrite=True (--force) to replace it")
+    lines = [f"Partenariat « {partnership.display_title} »."]
+    if source:
+        lines.append(f"Importé de {source} le {dt.date.today().isoformat()} par cufstudy sdg import.")
+    if partnership.provenance is PartnershipProvenance.ILLUSTRATIVE:
+        lines.append("VALEURS ILLUSTRATIVES : aucune valeur n'est mesurée.")
+    atomic_write_text(target, dump_yaml(partnership, header="\n".join(lines)))
+    _share(target)
+    return target
+
+
+def _share(path: Path) -> None:
+    """Give a written file the usual permissions (the atomic temporary file is created private)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    path.chmod(0o666 & ~mask)

@@ -1,0 +1,1168 @@
+"""SDG partnerships: a decentralised-cooperation partnership coded against the SDG framework (ODD).
+
+A partnership links a French authority and a foreign partner. Each of its projects is linked to SDG
+targets with a **contribution level** on a 0-4 scale, an extension of the OECD DAC policy markers
+(0 not targeted, 1 significant, 2 principal; :func:`dac_marker` maps 0 to 0, 1-3 to 1 and 4 to 2):
+
+- 0 none (*aucune*): the target was examined and the project does not serve it;
+- 1 awareness or indirect (*sensibilisation*): the project raises awareness of it or serves it indirectly;
+- 2 output (*réalisation*): the project delivers outputs for it (works, training, tools);
+- 3 outcome (*effet*): a measurable change for the target is observed among beneficiaries;
+- 4 principal or structural (*structurante*): the target is the project's main aim, or the project
+  lastingly changes policies, institutions or funding.
+
+Each link says which territory the contribution acts on (``side``: ``france``, ``partner`` or
+``both``) and the evidence behind the level. The partnership follows **indicators**: UN global
+indicators (their code must exist in the framework), or indicators from the open list of sources of
+:data:`cufstudy.sdg.INDICATOR_SOURCES` (INSEE national, OECD territorial, local ad hoc), which are
+named and carry a code only when the analyst gives one. Progress is normalised 0-100 the way the
+OECD territorial SDG method does it (:func:`progress`). A **roadmap** lists actions with their owner,
+date and the indicator they feed.
+
+Partnerships live in ``data/partnerships/<id>.yaml`` (:func:`load_partnership`) or come from the
+Excel grid (:mod:`cufstudy.grid`); both report every problem at once, located.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import Enum, IntEnum, StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Final, NamedTuple
+
+import pandas as pd
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from cufstudy._yaml import FieldPath, path_str, read_yaml
+from cufstudy.authority import Population, code_pattern
+from cufstudy.cases import Slug
+from cufstudy.countries import COUNTRIES_FR
+from cufstudy.errors import DataError, Problem
+from cufstudy.facts import NBSP, NNBSP, format_fr
+from cufstudy.sdg import Framework, Indicator, Target, indicator_sources
+from cufstudy.vocab import Tier
+
+if TYPE_CHECKING:
+    import altair as alt
+
+__all__ = [
+    "DIRECTION_LABELS_FR",
+    "ILLUSTRATIVE_NOTE_FR",
+    "LEVEL_HELP_FR",
+    "LEVEL_LABELS_FR",
+    "PROVENANCE_LABELS_FR",
+    "SIDE_LABELS_FR",
+    "Direction",
+    "ForeignPartner",
+    "FrenchAuthority",
+    "Level",
+    "Locator",
+    "Measure",
+    "Partnership",
+    "PartnershipIndicator",
+    "PartnershipProvenance",
+    "PartnershipSummary",
+    "Progress",
+    "Project",
+    "RoadmapAction",
+    "Side",
+    "TargetLink",
+    "contribution_profile",
+    "dac_marker",
+    "date_fr",
+    "dump_yaml",
+    "goal_matrix",
+    "indicator_progress",
+    "infer_direction",
+    "load_partnership",
+    "matrix_chart",
+    "partnership_file",
+    "partnership_ids",
+    "profile_chart",
+    "progress",
+    "progress_chart",
+    "roadmap_table",
+    "summary",
+    "target_detail",
+    "typeset_fr",
+    "unknown_target_message",
+    "validate_partnership",
+]
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+_TARGET_CODE = re.compile(r"^\d{1,2}\.(\d{1,2}|[a-z])$")
+_DEFER = "defer_references"
+ILLUSTRATIVE_NOTE_FR: Final = "Valeurs illustratives, à remplacer par le codage issu de la formation-action"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# vocabularies
+
+
+class Level(IntEnum):
+    """Contribution of a project to an SDG target (0-4; see the module docstring)."""
+
+    NONE = 0
+    AWARENESS = 1
+    OUTPUT = 2
+    OUTCOME = 3
+    PRINCIPAL = 4
+
+
+class Side(StrEnum):
+    """The territory a contribution acts on."""
+
+    FRANCE = "france"
+    PARTNER = "partner"
+    BOTH = "both"
+
+
+class Direction(StrEnum):
+    """Whether an indicator should rise or fall to reach its 2030 value."""
+
+    INCREASE = "increase"
+    DECREASE = "decrease"
+
+
+class PartnershipProvenance(StrEnum):
+    """Where the coding of a partnership comes from."""
+
+    ILLUSTRATIVE = "illustrative"
+    TRAINING_ACTION = "training_action"
+    SELF_ASSESSMENT = "self_assessment"
+
+
+LEVEL_LABELS_FR: Final[dict[Level, str]] = {
+    Level.NONE: "Aucune",
+    Level.AWARENESS: "Sensibilisation",
+    Level.OUTPUT: "Réalisation",
+    Level.OUTCOME: "Effet",
+    Level.PRINCIPAL: "Structurante",
+}
+LEVEL_HELP_FR: Final[dict[Level, str]] = {
+    Level.NONE: "le projet ne contribue pas à la cible (cible examinée et écartée)",
+    Level.AWARENESS: "le projet fait connaître l'enjeu de la cible ou y contribue indirectement, "
+    "sans réalisation dédiée",
+    Level.OUTPUT: "le projet livre des réalisations liées à la cible (ouvrages, formations, outils), "
+    "sans effet encore mesuré",
+    Level.OUTCOME: "un changement mesurable lié à la cible est observé chez les bénéficiaires "
+    "(accès, pratiques, services rendus)",
+    Level.PRINCIPAL: "la cible est l'objectif principal du projet, ou le projet transforme durablement "
+    "des politiques, des institutions ou des financements",
+}
+SIDE_LABELS_FR: Final[dict[Side, str]] = {Side.FRANCE: "France", Side.PARTNER: "Partenaire", Side.BOTH: "Les deux"}
+DIRECTION_LABELS_FR: Final[dict[Direction, str]] = {Direction.INCREASE: "hausse", Direction.DECREASE: "baisse"}
+PROVENANCE_LABELS_FR: Final[dict[PartnershipProvenance, str]] = {
+    PartnershipProvenance.ILLUSTRATIVE: "illustratif",
+    PartnershipProvenance.TRAINING_ACTION: "formation-action",
+    PartnershipProvenance.SELF_ASSESSMENT: "auto-évaluation",
+}
+
+
+def dac_marker(level: int) -> int:
+    """The OECD DAC policy marker a contribution level corresponds to (indicative).
+
+    0 stays 0 (not targeted), 1 to 3 give 1 (significant objective), 4 gives 2 (principal objective).
+
+    Examples
+    --------
+    >>> [dac_marker(n) for n in range(5)]
+    [0, 1, 1, 1, 2]
+    """
+    return 0 if level <= 0 else (2 if level >= 4 else 1)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# validators
+
+
+def _framework(info: ValidationInfo) -> Framework | None:
+    context = info.context
+    fw = context.get("framework") if isinstance(context, Mapping) else None
+    return fw if isinstance(fw, Framework) else None
+
+
+def unknown_target_message(code: str, framework: Framework) -> str:
+    """``unknown SDG target '6.9' (did you mean '16.9'?); goal 6 has the targets 6.1, ...``."""
+    near = difflib.get_close_matches(code, [t.code for t in framework.targets], n=1, cutoff=0.6)
+    message = f"unknown SDG target {code!r}" + (f" (did you mean {near[0]!r}?)" if near else "")
+    goal = code.split(".")[0]
+    if goal.isdigit() and 1 <= int(goal) <= 17:
+        message += f"; goal {goal} has the targets {', '.join(t.code for t in framework.targets_of(int(goal)))}"
+    return message
+
+
+def _target_code(value: Any, info: ValidationInfo) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(
+            f"got the number {value!r}: write the target code as text in quotes, e.g. '8.10' "
+            "(as a number it loses its trailing zero)"
+        )
+    if not isinstance(value, str):
+        return value
+    value = value.strip()
+    if not _TARGET_CODE.match(value):
+        raise ValueError(f"{value!r} is not an SDG target code: expected 'goal.target', e.g. '6.1' or '6.a'")
+    fw = _framework(info)
+    if fw is not None and not (value in fw and isinstance(fw.get(value), Target)):
+        raise ValueError(unknown_target_message(value, fw))
+    return value
+
+
+TargetCode = Annotated[str, BeforeValidator(_target_code)]
+
+
+def _level(value: Any) -> Any:
+    integral = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    if isinstance(value, bool) or not integral or not 0 <= value <= 4:
+        raise ValueError(
+            f"got {value!r}: expected a contribution level from 0 to 4 "
+            "(0 none, 1 awareness or indirect, 2 output, 3 outcome, 4 principal or structural)"
+        )
+    return Level(int(value))
+
+
+ContributionLevel = Annotated[Level, BeforeValidator(_level)]
+
+
+def _country(value: Any) -> Any:
+    if isinstance(value, str) and value not in COUNTRIES_FR:
+        near = difflib.get_close_matches(value.strip().upper(), COUNTRIES_FR, n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near and value.strip().upper() == near[0] else ""
+        raise ValueError(
+            f"unknown country code {value!r}{hint}: expected an ISO 3166-1 alpha-2 code in capitals, e.g. 'BF', 'ML'"
+        )
+    return value
+
+
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the model
+
+
+class FrenchAuthority(BaseModel):
+    """The French local authority of the partnership."""
+
+    model_config = _FROZEN
+
+    name: str = Field(min_length=2, max_length=200)
+    level: Tier
+    code: str | None = Field(default=None, max_length=20)
+    population: Population | None = None
+
+    @field_validator("code")
+    @classmethod
+    def _check_code(cls, code: str | None, info: ValidationInfo) -> str | None:
+        level = info.data.get("level")
+        if code is None or not isinstance(level, Tier):
+            return code
+        pattern, expected = code_pattern(level.group)
+        if not pattern.match(code):
+            raise ValueError(f"{code!r} does not fit the level {level.value!r}: expected {expected}")
+        return code
+
+
+class ForeignPartner(BaseModel):
+    """The foreign partner authority: name, country (ISO 3166-1 alpha-2) and level, in French."""
+
+    model_config = _FROZEN
+
+    name: str = Field(min_length=2, max_length=200)
+    country: Annotated[str, BeforeValidator(_country)]
+    level: str = Field(min_length=2, max_length=100, description="e.g. 'région', 'commune', 'province'")
+
+
+class TargetLink(BaseModel):
+    """A project's contribution to one SDG target."""
+
+    model_config = _FROZEN
+
+    target: TargetCode
+    level: ContributionLevel
+    side: Side
+    evidence: str | None = Field(default=None, max_length=2000, validate_default=True)
+
+    @field_validator("evidence")
+    @classmethod
+    def _evidence_for_levels(cls, evidence: str | None, info: ValidationInfo) -> str | None:
+        level = info.data.get("level")
+        if not evidence and isinstance(level, Level) and level > 0:
+            raise ValueError(f"a contribution level of {int(level)} needs its evidence (what the project did)")
+        return evidence or None
+
+
+class Project(BaseModel):
+    """A cooperation project and the SDG targets it contributes to."""
+
+    model_config = _FROZEN
+
+    id: Slug
+    title: str = Field(min_length=3, max_length=300)
+    themes: tuple[Text, ...] = ()
+    start: dt.date
+    end: dt.date | None = None
+    budget_eur: int | None = Field(default=None, ge=0, le=10_000_000_000)
+    co_funders: tuple[Text, ...] = ()
+    links: tuple[TargetLink, ...] = ()
+
+    @field_validator("end")
+    @classmethod
+    def _end_after_start(cls, end: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        start = info.data.get("start")
+        if end is not None and isinstance(start, dt.date) and end < start:
+            raise ValueError(f"the end date {end.isoformat()} is before the start date {start.isoformat()}")
+        return end
+
+
+class Measure(BaseModel):
+    """A value of an indicator and the year it refers to."""
+
+    model_config = _FROZEN
+
+    value: float = Field(allow_inf_nan=False)
+    year: int = Field(ge=1990, le=2100)
+
+
+class Progress(NamedTuple):
+    """Normalised progress of an indicator (OECD territorial SDG method).
+
+    Attributes
+    ----------
+    raw
+        ``100 * (current - baseline) / (target - baseline)``: negative when the indicator moved away
+        from its target, above 100 when it went beyond it.
+    clipped
+        ``raw`` clipped to [0, 100]: 0 is the baseline, 100 the 2030 target reached.
+    distance
+        Distance to the target in normalised points, ``100 - clipped``.
+    """
+
+    raw: float
+    clipped: float
+    distance: float
+
+
+def infer_direction(baseline: float, target: float) -> Direction:
+    """``decrease`` when the 2030 target is below the baseline, else ``increase``."""
+    return Direction.DECREASE if target < baseline else Direction.INCREASE
+
+
+def progress(baseline: float, target: float, current: float, direction: Direction | None = None) -> Progress:
+    """Progress from the baseline (0) to the 2030 target (100), linear, as the OECD territorial method.
+
+    Decreasing indicators need no special case: the ratio of two negative differences is positive.
+    When the target equals the baseline (a level to keep), progress is 100 if the current value meets
+    the target in the indicator's direction (at least the target for ``increase``, the default; at
+    most for ``decrease``), else 0.
+
+    Parameters
+    ----------
+    baseline, target, current
+        The indicator's baseline, 2030 target and current values.
+    direction
+        Inferred from baseline and target when omitted; it must agree with them.
+
+    Examples
+    --------
+    >>> progress(40, 80, 60)
+    Progress(raw=50.0, clipped=50.0, distance=50.0)
+    >>> progress(30, 10, 5).raw  # a decreasing indicator beyond its target
+    125.0
+    """
+    trend = direction or infer_direction(baseline, target)
+    if trend is not infer_direction(baseline, target) and target != baseline:
+        raise ValueError(f"direction {trend.value!r} contradicts the baseline {baseline} and the target {target}")
+    if target == baseline:
+        met = current >= target if trend is Direction.INCREASE else current <= target
+        raw = 100.0 if met else 0.0
+    else:
+        raw = 100.0 * ((current - baseline) / (target - baseline))  # exactly 100 at the target
+    clipped = min(max(raw, 0.0), 100.0)
+    return Progress(raw, clipped, 100.0 - clipped)
+
+
+class PartnershipIndicator(BaseModel):
+    """An indicator the partnership follows, with its baseline, 2030 target and current value.
+
+    ``source`` is a code of :func:`cufstudy.sdg.indicator_sources`. A UN global indicator (``un``)
+    needs its ``code`` (which must exist in the framework); the others need a ``name`` and carry a
+    ``code`` only if the analyst gives one.
+    """
+
+    model_config = _FROZEN
+
+    id: Slug
+    source: str
+    code: str | None = Field(default=None, max_length=40, validate_default=True)
+    name: str | None = Field(default=None, max_length=400, validate_default=True)
+    sdg_target: TargetCode | None = None
+    unit: str | None = Field(default=None, max_length=40)
+    side: Side | None = None
+    baseline: Measure
+    target_2030: float = Field(allow_inf_nan=False)
+    current: Measure | None = None
+    direction: Direction | None = Field(default=None, validate_default=True)
+
+    @field_validator("source")
+    @classmethod
+    def _known_source(cls, source: str) -> str:
+        known = list(indicator_sources())
+        if source not in known:
+            near = difflib.get_close_matches(source.lower(), known, n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise ValueError(f"unknown indicator source {source!r}{hint}: expected one of {', '.join(known)}")
+        return source
+
+    @field_validator("code")
+    @classmethod
+    def _check_code(cls, code: str | None, info: ValidationInfo) -> str | None:
+        source = info.data.get("source")
+        if source != "un":
+            return code
+        if code is None:
+            raise ValueError("a UN global indicator needs its code, e.g. '6.1.1'")
+        fw = _framework(info)
+        if fw is not None and not (code in fw and isinstance(fw.get(code), Indicator)):
+            codes = [i.code for i in fw.indicators]
+            near = difflib.get_close_matches(code, codes, n=1, cutoff=0.6)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise ValueError(
+                f"unknown UN global indicator {code!r}{hint}; for a national or local indicator set the source "
+                "(insee, oecd, local) and its name"
+            )
+        return code
+
+    @field_validator("name")
+    @classmethod
+    def _name_unless_un(cls, name: str | None, info: ValidationInfo) -> str | None:
+        if not name and info.data.get("source") not in (None, "un"):
+            raise ValueError("a national, territorial or local indicator needs its name (no code is invented)")
+        return name or None
+
+    @field_validator("current")
+    @classmethod
+    def _current_after_baseline(cls, current: Measure | None, info: ValidationInfo) -> Measure | None:
+        baseline = info.data.get("baseline")
+        if current is not None and isinstance(baseline, Measure) and current.year < baseline.year:
+            raise ValueError(f"the current value's year {current.year} is before the baseline year {baseline.year}")
+        return current
+
+    @field_validator("direction")
+    @classmethod
+    def _direction_agrees(cls, direction: Direction | None, info: ValidationInfo) -> Direction | None:
+        baseline, target = info.data.get("baseline"), info.data.get("target_2030")
+        if direction is None or not isinstance(baseline, Measure) or not isinstance(target, float):
+            return direction
+        if target != baseline.value and direction is not infer_direction(baseline.value, target):
+            raise ValueError(
+                f"direction {direction.value!r} contradicts the baseline {baseline.value:g} and the 2030 target "
+                f"{target:g}; leave it empty to infer it"
+            )
+        return direction
+
+    @property
+    def trend(self) -> Direction:
+        """The direction given, else the one inferred from the baseline and the 2030 target."""
+        return self.direction or infer_direction(self.baseline.value, self.target_2030)
+
+    @property
+    def progress(self) -> Progress | None:
+        """Normalised progress (:func:`progress`), or ``None`` without a current value."""
+        if self.current is None:
+            return None
+        return progress(self.baseline.value, self.target_2030, self.current.value, self.trend)
+
+    def label(self, framework: Framework) -> str:
+        """The indicator's name, or the French title of a UN indicator without one."""
+        if self.name:
+            return self.name
+        item = framework.get(self.code) if self.code and self.code in framework else None
+        return item.title_fr if item is not None else self.id
+
+    def target_code(self, framework: Framework) -> str | None:
+        """The SDG target followed: ``sdg_target``, else the target of a UN indicator."""
+        if self.sdg_target:
+            return self.sdg_target
+        item = framework.get(self.code) if self.source == "un" and self.code and self.code in framework else None
+        return item.target if isinstance(item, Indicator) else None
+
+
+class RoadmapAction(BaseModel):
+    """One action of the partnership's SDG roadmap."""
+
+    model_config = _FROZEN
+
+    action: str = Field(min_length=3, max_length=500)
+    owner: str = Field(min_length=2, max_length=200)
+    date: dt.date
+    indicator: str | None = Field(default=None, max_length=80)
+    project: str | None = Field(default=None, max_length=80)
+
+
+class Partnership(BaseModel):
+    """A decentralised-cooperation partnership coded against the SDGs.
+
+    Cross references (unique ids, roadmap references to projects and indicators, one link per target
+    and project) are checked too. Target and UN indicator codes are checked against the framework
+    given in the validation context (``context={"framework": fw}``), as :func:`load_partnership` and
+    :func:`cufstudy.grid.import_grid` do; without it only their format is checked.
+    """
+
+    model_config = _FROZEN
+
+    id: Slug
+    title: str | None = Field(default=None, max_length=300)
+    provenance: PartnershipProvenance
+    provenance_note: str | None = Field(default=None, max_length=1000)
+    french_authority: FrenchAuthority
+    partner: ForeignPartner
+    since: int | None = Field(default=None, ge=1950, le=2100)
+    projects: tuple[Project, ...] = Field(min_length=1)
+    indicators: tuple[PartnershipIndicator, ...] = ()
+    roadmap: tuple[RoadmapAction, ...] = ()
+
+    @model_validator(mode="after")
+    def _references(self, info: ValidationInfo) -> Partnership:
+        if isinstance(info.context, Mapping) and info.context.get(_DEFER):
+            return self  # the loaders check them on the raw data, located
+        found = _reference_problems(self.model_dump())
+        if found:
+            raise ValueError("; ".join(f"{path_str(path)}: {message}" for path, message in found))
+        return self
+
+    @property
+    def display_title(self) -> str:
+        """The title, else « <French authority> – <partner> »."""
+        return self.title or f"{self.french_authority.name} – {self.partner.name}"
+
+    @property
+    def is_illustrative(self) -> bool:
+        return self.provenance is PartnershipProvenance.ILLUSTRATIVE
+
+    def project(self, project_id: str) -> Project:
+        for p in self.projects:
+            if p.id == project_id:
+                return p
+        raise KeyError(f"no project {project_id!r} in partnership {self.id!r}")
+
+    def indicator(self, indicator_id: str) -> PartnershipIndicator:
+        for i in self.indicators:
+            if i.id == indicator_id:
+                return i
+        raise KeyError(f"no indicator {indicator_id!r} in partnership {self.id!r}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# validation with located problems (YAML lines, workbook cells)
+
+Locator = Callable[[FieldPath, str, str], Problem]
+"""Turns (field path, pydantic error type, message) into a located :class:`Problem`."""
+
+_FIELDS: set[str] = set()
+
+
+def _collect_fields(model: type[BaseModel]) -> None:
+    for name, info in model.model_fields.items():
+        _FIELDS.add(name)
+        for arg in (info.annotation, *getattr(info.annotation, "__args__", ())):
+            for sub in (arg, *getattr(arg, "__args__", ())):
+                if isinstance(sub, type) and issubclass(sub, BaseModel) and sub is not model:
+                    _collect_fields(sub)
+
+
+_collect_fields(Partnership)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _describe(err: Mapping[str, Any]) -> tuple[FieldPath, str, str]:
+    """(field path, error type, message) of one pydantic error, in the style of the case files."""
+    loc: FieldPath = tuple(err["loc"])
+    kind: str = err["type"]
+    value = err.get("input")
+    if kind == "missing":
+        message = "required field is missing"
+    elif kind == "extra_forbidden":
+        near = difflib.get_close_matches(str(loc[-1]), _FIELDS, n=1)
+        message = "unknown field" + (f" (did you mean {near[0]!r}?)" if near else "")
+    elif kind == "enum":
+        expected = err.get("ctx", {}).get("expected", "")
+        choices = [c.strip(" '") for c in re.split(r",| or ", expected) if c.strip(" '")]
+        near = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.6)
+        message = f"got {_short(value)}, expected one of: {', '.join(choices)}"
+        message += f" (did you mean {near[0]!r}?)" if near else ""
+    elif kind == "value_error":
+        message = str(err.get("ctx", {}).get("error", err["msg"]))
+    else:
+        message = f"got {_short(value)}: {err['msg'][0].lower()}{err['msg'][1:]}"
+    loc = tuple(p for p in loc if isinstance(p, int) or not p.startswith(("function-", "literal[", "int", "str")))
+    return loc, kind, message
+
+
+def _items(data: Mapping[str, Any], key: str) -> list[tuple[int, Mapping[str, Any]]]:
+    items = data.get(key)
+    if not isinstance(items, list | tuple):
+        return []
+    return [(i, item) for i, item in enumerate(items) if isinstance(item, Mapping)]
+
+
+def _reference_problems(data: Any) -> list[tuple[FieldPath, str]]:
+    """Cross-reference problems, found on raw data so that they are reported with the others."""
+    if not isinstance(data, Mapping):
+        return []
+    found: list[tuple[FieldPath, str]] = []
+    known: dict[str, dict[str, int]] = {}
+    for key in ("projects", "indicators"):
+        seen: dict[str, int] = {}
+        for i, item in _items(data, key):
+            ident = item.get("id")
+            if not isinstance(ident, str):
+                continue
+            if ident in seen:
+                what = "project" if key == "projects" else "indicator"
+                found.append(((key, i, "id"), f"duplicate {what} id {ident!r}: each {what} needs its own id"))
+            else:
+                seen[ident] = i
+        known[key] = seen
+    for i, project in _items(data, "projects"):
+        targets: dict[str, int] = {}
+        for j, link in _items(project, "links"):
+            code = link.get("target")
+            if not isinstance(code, str):
+                continue
+            if code.strip() in targets:
+                found.append(
+                    (
+                        ("projects", i, "links", j, "target"),
+                        f"target {code.strip()!r} is linked twice to this project; keep one link, "
+                        "with the highest level",
+                    )
+                )
+            else:
+                targets[code.strip()] = j
+    for k, action in _items(data, "roadmap"):
+        for key, pool in (("indicator", "indicators"), ("project", "projects")):
+            ref = action.get(key)
+            if isinstance(ref, str) and ref not in known[pool]:
+                near = difflib.get_close_matches(ref, list(known[pool]), n=1)
+                hint = f" (did you mean {near[0]!r}?)" if near else ""
+                ids = ", ".join(known[pool]) or "none"
+                found.append((("roadmap", k, key), f"unknown {key} {ref!r}{hint}: the {pool} ids are {ids}"))
+    return found
+
+
+def validate_partnership(data: Any, framework: Framework, locate: Locator) -> Partnership:
+    """Validate raw data (parsed YAML, or the rows of a workbook) into a :class:`Partnership`.
+
+    Parameters
+    ----------
+    data
+        The partnership as plain mappings and lists.
+    framework
+        The SDG framework the target and indicator codes are checked against.
+    locate
+        Places each problem: called with the field path, the pydantic error type (``missing``,
+        ``value_error``...; ``reference`` for cross references) and the message.
+
+    Raises
+    ------
+    DataError
+        With every problem found, located; nothing is returned half-valid.
+    """
+    if not isinstance(data, Mapping):
+        raise DataError([locate((), "type", f"expected a mapping of fields, got {type(data).__name__}")])
+    problems = [locate(path, "reference", message) for path, message in _reference_problems(data)]
+    try:
+        partnership = Partnership.model_validate(data, context={"framework": framework, _DEFER: True})
+    except ValidationError as exc:
+        problems += [locate(*_describe(e)) for e in exc.errors(include_url=False)]
+    if problems:
+        raise DataError(problems)
+    return partnership
+
+
+def partnership_ids(data: str | Path = "data") -> list[str]:
+    """The ids of the partnerships of a data folder (``<data>/partnerships/*.yaml``), sorted."""
+    folder = Path(data) / "partnerships"
+    return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+
+
+def partnership_file(data: str | Path, partnership_id: str) -> Path:
+    """The YAML file of a partnership, ``<data>/partnerships/<id>.yaml``.
+
+    Raises
+    ------
+    DataError
+        If there is no such file, naming the partnerships that exist (and the nearest id).
+    """
+    path = Path(data) / "partnerships" / f"{partnership_id}.yaml"
+    if not path.is_file():
+        ids = partnership_ids(data)
+        near = difflib.get_close_matches(partnership_id, ids, n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        raise DataError.single(
+            str(path), f"no partnership {partnership_id!r}{hint}; available: {', '.join(ids) or 'none'}"
+        )
+    return path
+
+
+def load_partnership(path: str | Path, framework: Framework) -> Partnership:
+    """Load and validate one partnership file, ``data/partnerships/<id>.yaml``.
+
+    Parameters
+    ----------
+    path
+        The YAML file; its name must be the partnership's id.
+    framework
+        The SDG framework (:func:`cufstudy.sdg.load_framework`).
+
+    Raises
+    ------
+    DataError
+        With every problem of the file at once: line, field and reason (with near matches).
+
+    Examples
+    --------
+    >>> from cufstudy.sdg import load_framework
+    >>> p = load_partnership("data/partnerships/aude-hauts-bassins.yaml", load_framework("data"))
+    >>> p.partner.country, p.is_illustrative
+    ('BF', True)
+    """
+    file = Path(path)
+    doc = read_yaml(file, str(path))
+
+    def locate(loc: FieldPath, kind: str, message: str) -> Problem:
+        return Problem(doc.file, message, doc.line_of(loc), path_str(loc) or None)
+
+    partnership = validate_partnership(doc.data, framework, locate)
+    if partnership.id != file.stem:
+        raise DataError.single(
+            doc.file,
+            f"the id {partnership.id!r} differs from the file name {file.stem!r}: name the file <id>.yaml",
+            doc.line_of(("id",)),
+            "id",
+        )
+    return partnership
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def dump_yaml(partnership: Partnership, header: str | None = None) -> str:
+    """The partnership as the text of a YAML file :func:`load_partnership` reads back unchanged.
+
+    Parameters
+    ----------
+    header
+        Comment lines written first (each prefixed with ``# ``).
+    """
+    data = _plain(partnership.model_dump(exclude_none=True, exclude_defaults=True))
+    data = {"id": partnership.id, "provenance": partnership.provenance.value, **data}
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=110, default_flow_style=False)
+    comments = "".join(f"# {line}\n".replace("# \n", "#\n") for line in (header or "").splitlines())
+    return comments + text
+
+
+# ---------------------------------------------------------------------------------------------------------
+# outputs: tables (French column names, ready for cufstudy.tables.show_table)
+
+
+_SPACE_BEFORE: Final = re.compile(r" ([:;!?»])")
+
+
+def typeset_fr(text: str) -> str:
+    """French typography for free text: no-break spaces before ``: ; ! ? »`` and after ``«``.
+
+    Only existing spaces are replaced, so codes and URLs stay as they are.
+
+    Examples
+    --------
+    >>> typeset_fr("Jeunesse : « citoyenneté » ; suite ?") == (
+    ...     "Jeunesse\u00a0: «\u00a0citoyenneté\u00a0»\u202f; suite\u202f?"
+    ... )
+    True
+    """
+    text = _SPACE_BEFORE.sub(lambda m: (NBSP if m.group(1) in ":»" else NNBSP) + m.group(1), text)
+    return text.replace("« ", f"«{NBSP}")
+
+
+def _typeset(frame: pd.DataFrame) -> pd.DataFrame:
+    for col in frame.columns:
+        if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col]):
+            frame[col] = [typeset_fr(v) if isinstance(v, str) else v for v in frame[col]]
+    return frame
+
+
+def _goal_label(fw: Framework, goal: int) -> str:
+    return f"ODD {goal} – {fw.goal(goal).title_fr}"
+
+
+def _target_order(fw: Framework) -> dict[str, int]:
+    return {t.code: i for i, t in enumerate(fw.targets)}
+
+
+def _links(partnership: Partnership) -> list[tuple[Project, TargetLink]]:
+    return [(p, link) for p in partnership.projects for link in p.links]
+
+
+def _goal_of(code: str) -> int:
+    return int(code.split(".")[0])
+
+
+def contribution_profile(partnership: Partnership, framework: Framework, *, all_goals: bool = False) -> pd.DataFrame:
+    """The contribution grid: for each goal, how strongly and how widely the partnership contributes.
+
+    Columns: ``ODD`` (number), ``Objectif``, ``Niveau max`` (highest level of any link), ``Niveau
+    moyen`` (mean over the partnership's projects of each project's highest level for the goal, 0 for
+    a project without a link to it: it measures breadth as well as strength), ``Projets`` (projects
+    contributing, level 1 or more), ``Liens`` (target links, any level), ``Cibles`` (codes) and
+    ``Justifications`` (the evidence of each link, « cible (niveau) : texte »).
+
+    Parameters
+    ----------
+    all_goals
+        Keep the 17 goals, with zeros for those without a link (for a profile chart).
+    """
+    order = _target_order(framework)
+    rows = []
+    n_projects = len(partnership.projects)
+    for goal in framework.goals:
+        links = [(p, k) for p, k in _links(partnership) if _goal_of(k.target) == goal.number]
+        if not links and not all_goals:
+            continue
+        per_project = [max((int(k.level) for q, k in links if q.id == p.id), default=0) for p in partnership.projects]
+        codes = sorted({k.target for _, k in links}, key=order.__getitem__)
+        evidence = [
+            f"{k.target} ({int(k.level)}){NBSP}: {k.evidence}"
+            for _, k in sorted(links, key=lambda pk: (order[pk[1].target], -pk[1].level))
+            if k.evidence
+        ]
+        rows.append(
+            {
+                "ODD": goal.number,
+                "Objectif": goal.title_fr,
+                "Niveau max": max((int(k.level) for _, k in links), default=0),
+                "Niveau moyen": sum(per_project) / n_projects,
+                "Projets": sum(1 for level in per_project if level > 0),
+                "Liens": len(links),
+                "Cibles": ", ".join(codes),
+                "Justifications": f"{NBSP}; ".join(evidence),
+            }
+        )
+    columns = ["ODD", "Objectif", "Niveau max", "Niveau moyen", "Projets", "Liens", "Cibles", "Justifications"]
+    return _typeset(pd.DataFrame(rows, columns=columns))
+
+
+def goal_matrix(partnership: Partnership, framework: Framework) -> pd.DataFrame:
+    """The matrix projects × goals: each project's highest contribution level to each goal.
+
+    One row per project (``Projet``), one column per goal with at least one link (``ODD 6``...);
+    empty (NaN) where the project has no link to the goal. Show it with
+    ``show_table(m, decimals={c: 0 for c in m.columns[1:]})``.
+    """
+    goals = sorted({_goal_of(k.target) for _, k in _links(partnership)})
+    rows = []
+    for p in partnership.projects:
+        row: dict[str, Any] = {"Projet": p.title}
+        for goal in goals:
+            levels = [int(k.level) for k in p.links if _goal_of(k.target) == goal]
+            row[f"ODD {goal}"] = float(max(levels)) if levels else float("nan")
+        rows.append(row)
+    return _typeset(pd.DataFrame(rows, columns=["Projet", *(f"ODD {g}" for g in goals)]))
+
+
+def target_detail(partnership: Partnership, framework: Framework) -> pd.DataFrame:
+    """Every target link in detail, in framework order: project, goal, target and its title, level, side, evidence."""
+    order = _target_order(framework)
+    rows = [
+        {
+            "ODD": _goal_of(k.target),
+            "Cible": k.target,
+            "Intitulé de la cible": framework.target(k.target).title_fr,
+            "Projet": p.title,
+            "Niveau": int(k.level),
+            "Contribution": LEVEL_LABELS_FR[k.level],
+            "Territoire": SIDE_LABELS_FR[k.side],
+            "Justification": k.evidence,
+        }
+        for p, k in sorted(_links(partnership), key=lambda pk: order[pk[1].target])
+    ]
+    columns = [
+        "ODD",
+        "Cible",
+        "Intitulé de la cible",
+        "Projet",
+        "Niveau",
+        "Contribution",
+        "Territoire",
+        "Justification",
+    ]
+    return _typeset(pd.DataFrame(rows, columns=columns))
+
+
+def indicator_progress(partnership: Partnership, framework: Framework) -> pd.DataFrame:
+    """The indicators with their normalised progress (0-100) and distance to the 2030 target.
+
+    ``Progrès brut`` may fall below 0 or exceed 100; ``Progrès`` is clipped to [0, 100] and
+    ``Distance`` is ``100 - Progrès`` (normalised points); ``Écart`` is the remaining gap in the
+    indicator's unit (2030 target minus current value). Empty (NaN or None) when unknown.
+    """
+    sources = indicator_sources()
+    rows = []
+    for ind in partnership.indicators:
+        prog = ind.progress
+        rows.append(
+            {
+                "Indicateur": ind.label(framework),
+                "Source": sources[ind.source].label_fr,
+                "Code": ind.code,
+                "Cible ODD": ind.target_code(framework),
+                "Territoire": SIDE_LABELS_FR[ind.side] if ind.side else None,
+                "Unité": ind.unit,
+                "Référence": ind.baseline.value,
+                "Année de référence": str(ind.baseline.year),
+                "Valeur visée 2030": ind.target_2030,
+                "Valeur actuelle": ind.current.value if ind.current else float("nan"),
+                "Année": str(ind.current.year) if ind.current else None,
+                "Sens": DIRECTION_LABELS_FR[ind.trend],
+                "Progrès brut": prog.raw if prog else float("nan"),
+                "Progrès": prog.clipped if prog else float("nan"),
+                "Distance": prog.distance if prog else float("nan"),
+                "Écart": ind.target_2030 - ind.current.value if ind.current else float("nan"),
+            }
+        )
+    columns = [
+        "Indicateur", "Source", "Code", "Cible ODD", "Territoire", "Unité", "Référence", "Année de référence",
+        "Valeur visée 2030", "Valeur actuelle", "Année", "Sens", "Progrès brut", "Progrès", "Distance", "Écart",
+    ]  # fmt: skip
+    return _typeset(pd.DataFrame(rows, columns=columns))
+
+
+_MONTHS_FR: Final = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)  # fmt: skip
+
+
+def date_fr(day: dt.date) -> str:
+    """``1er mars 2022``, ``15 septembre 2022``."""
+    return f"{'1er' if day.day == 1 else day.day} {_MONTHS_FR[day.month - 1]} {day.year}"
+
+
+def roadmap_table(partnership: Partnership, framework: Framework) -> pd.DataFrame:
+    """The roadmap in date order: ``Échéance``, ``Action``, ``Responsable``, ``Projet``, ``Indicateur``."""
+    rows = [
+        {
+            "Échéance": date_fr(a.date),
+            "Action": a.action,
+            "Responsable": a.owner,
+            "Projet": partnership.project(a.project).title if a.project else None,
+            "Indicateur": partnership.indicator(a.indicator).label(framework) if a.indicator else None,
+        }
+        for a in sorted(partnership.roadmap, key=lambda a: a.date)
+    ]
+    return _typeset(pd.DataFrame(rows, columns=["Échéance", "Action", "Responsable", "Projet", "Indicateur"]))
+
+
+@dataclass(frozen=True)
+class PartnershipSummary:
+    """Key figures of a partnership, for the facts the prose cites."""
+
+    n_projects: int
+    n_links: int
+    n_targets: int
+    n_goals: int
+    n_principal: int
+    n_indicators: int
+    n_indicators_un: int
+    n_measured: int
+    mean_progress: float | None
+    n_actions: int
+    budget_eur: int
+    illustrative: bool
+
+
+def summary(partnership: Partnership, framework: Framework) -> PartnershipSummary:
+    """Counts over the partnership: projects, links, targets and goals with a contribution (level 1+)...
+
+    ``mean_progress`` is the mean clipped progress of the indicators with a current value (``None``
+    if none has one).
+    """
+    links = [k for _, k in _links(partnership)]
+    contributing = [k for k in links if k.level > 0]
+    measured = [p for i in partnership.indicators if (p := i.progress) is not None]
+    return PartnershipSummary(
+        n_projects=len(partnership.projects),
+        n_links=len(links),
+        n_targets=len({k.target for k in contributing}),
+        n_goals=len({_goal_of(k.target) for k in contributing}),
+        n_principal=sum(1 for k in links if k.level is Level.PRINCIPAL),
+        n_indicators=len(partnership.indicators),
+        n_indicators_un=sum(1 for i in partnership.indicators if i.source == "un"),
+        n_measured=len(measured),
+        mean_progress=sum(p.clipped for p in measured) / len(measured) if measured else None,
+        n_actions=len(partnership.roadmap),
+        budget_eur=sum(p.budget_eur or 0 for p in partnership.projects),
+        illustrative=partnership.is_illustrative,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# charts (Altair, French; cufstudy.charts.display shows them with the house theme)
+
+_LEVEL_COLOURS: Final = ["#EFF3FF", "#BDD7E7", "#6BAED6", "#3182BD", "#08519C"]  # ColorBrewer Blues, 0 to 4
+
+
+def _finish(chart: alt.TopLevelMixin, partnership: Partnership, title: str, alt_text: str) -> alt.TopLevelMixin:
+    import altair as alt
+
+    subtitle = [partnership.display_title, *([ILLUSTRATIVE_NOTE_FR] if partnership.is_illustrative else [])]
+    note = f" {ILLUSTRATIVE_NOTE_FR}." if partnership.is_illustrative else ""
+    return chart.properties(title=alt.TitleParams(title, subtitle=subtitle), description=alt_text + note)
+
+
+def _short_label(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _level_scale() -> alt.Scale:
+    import altair as alt
+
+    return alt.Scale(domain=[0, 1, 2, 3, 4], range=_LEVEL_COLOURS)
+
+
+def profile_chart(partnership: Partnership, framework: Framework) -> alt.TopLevelMixin:
+    """Bars of the highest contribution level per goal (17 goals), with the mean level as a tick."""
+    import altair as alt
+
+    prof = contribution_profile(partnership, framework, all_goals=True)
+    data = pd.DataFrame(
+        {
+            "goal": [_goal_label(framework, g) for g in prof["ODD"]],
+            "max": prof["Niveau max"],
+            "mean": prof["Niveau moyen"],
+            "label": [LEVEL_LABELS_FR[Level(v)] for v in prof["Niveau max"]],
+            "mean_text": [format_fr(float(v), decimals=1) for v in prof["Niveau moyen"]],
+        }
+    )
+    order = list(data["goal"])
+    y = alt.Y("goal:N", sort=order, title=None, axis=alt.Axis(labelLimit=330))
+    axis = alt.Axis(values=[0, 1, 2, 3, 4], format="d", title="Niveau de contribution (0 à 4)")
+    bars = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            y=y,
+            x=alt.X("max:Q", scale=alt.Scale(domain=[0, 4]), axis=axis),
+            color=alt.Color("max:O", scale=_level_scale(), legend=None),
+            tooltip=[
+                alt.Tooltip("goal:N", title="Objectif"),
+                alt.Tooltip("label:N", title="Niveau maximal"),
+                alt.Tooltip("mean_text:N", title="Niveau moyen"),
+            ],
+        )
+    )
+    ticks = alt.Chart(data).mark_tick(color="#222222", thickness=2, size=14).encode(y=y, x="mean:Q")
+    touched = prof[prof["Niveau max"] > 0]
+    alt_text = (
+        f"Niveau de contribution maximal par objectif{NBSP}: "
+        + ", ".join(f"ODD {g} {int(m)}" for g, m in zip(touched["ODD"], touched["Niveau max"], strict=True))
+        + f"{NBSP}; les autres objectifs à 0."
+    )
+    chart = alt.layer(bars, ticks).properties(height=17 * 18)
+    return _finish(
+        chart, partnership, typeset_fr("Contribution aux ODD par objectif (barre : maximum, trait : moyenne)"), alt_text
+    )
+
+
+def matrix_chart(partnership: Partnership, framework: Framework) -> alt.TopLevelMixin:
+    """Heatmap of the matrix projects × goals, each cell the highest level, labelled."""
+    import altair as alt
+
+    wide = goal_matrix(partnership, framework)
+    data = wide.melt(id_vars="Projet", var_name="goal", value_name="level").dropna()
+    data["level"] = data["level"].astype(int)
+    data["goal_n"] = [int(g.split()[1]) for g in data["goal"]]
+    data["label"] = [LEVEL_LABELS_FR[Level(v)] for v in data["level"]]
+    goals = list(wide.columns[1:])
+    base = alt.Chart(data).encode(
+        x=alt.X("goal:N", sort=goals, title=None, axis=alt.Axis(labelAngle=0, orient="top")),
+        y=alt.Y("Projet:N", sort=list(wide["Projet"]), title=None, axis=alt.Axis(labelLimit=300)),
+    )
+    rect = base.mark_rect(stroke="white").encode(
+        color=alt.Color("level:O", scale=_level_scale(), title="Niveau de contribution"),
+        tooltip=[
+            alt.Tooltip("Projet:N"),
+            alt.Tooltip("goal:N", title="Objectif"),
+            alt.Tooltip("label:N", title="Contribution"),
+        ],
+    )
+    text = base.mark_text().encode(
+        text="level:Q", color=alt.condition("datum.level >= 3", alt.value("white"), alt.value("#222222"))
+    )
+    alt_text = f"Matrice des projets et des objectifs{NBSP}: " + "; ".join(
+        f"{row['Projet']}{NBSP}: {row['goal']} niveau {row['level']}" for _, row in data.iterrows()
+    )
+    chart = alt.layer(rect, text).properties(width=max(54 * len(goals), 200), height=36 * len(wide))
+    return _finish(chart, partnership, "Matrice projets × objectifs (niveau de contribution maximal)", alt_text)
+
+
+def progress_chart(partnership: Partnership, framework: Framework) -> alt.TopLevelMixin:
+    """Horizontal bars of each measured indicator's progress from its baseline (0) to its 2030 target (100)."""
+    import altair as alt
+
+    table = indicator_progress(partnership, framework).dropna(subset=["Progrès"])
+    data = pd.DataFrame(
+        {
+            "indicator": [
+                _short_label(f"{code} – {name}" if code else name)
+                for code, name in zip(table["Code"], table["Indicateur"], strict=True)
+            ],
+            "progress": table["Progrès"],
+            "text": [format_fr(float(v), decimals=0) for v in table["Progrès brut"]],
+        }
+    )
+    y = alt.Y("indicator:N", sort=list(data["indicator"]), title=None, axis=alt.Axis(labelLimit=340))
+    bars = (
+        alt.Chart(data)
+        .mark_bar(color="#3182BD")
+        .encode(
+            y=y,
+            x=alt.X(
+                "progress:Q", scale=alt.Scale(domain=[0, 100]), title="Progrès vers la valeur visée 2030 (0 à 100)"
+            ),
+        )
+    )
+    labels = alt.Chart(data).mark_text(align="left", dx=4).encode(y=y, x="progress:Q", text="text:N")
+    goal_rule = alt.Chart(pd.DataFrame({"x": [100]})).mark_rule(strokeDash=[4, 3], color="#595959").encode(x="x:Q")
+    alt_text = f"Progrès des indicateurs vers leur valeur visée 2030, de 0 (référence) à 100{NBSP}: " + "; ".join(
+        f"{name}{NBSP}: {text}" for name, text in zip(data["indicator"], data["text"], strict=True)
+    )
+    chart = alt.layer(bars, labels, goal_rule).properties(height=max(28 * len(data), 60))
+    return _finish(chart, partnership, "Progrès des indicateurs (0 = référence, 100 = valeur visée 2030)", alt_text)
