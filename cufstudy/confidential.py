@@ -27,14 +27,15 @@ from cufstudy.errors import LeakError
 __all__ = ["Leak", "check_no_leak", "extract_text", "find_leaks", "normalise"]
 
 _WS = re.compile(r"\s+")
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
 _TAG = re.compile(r"<[^>]+>")
 _SCRIPT_STYLE = re.compile(r"<(script|style)\b.*?</\1>", re.S | re.I)
 MIN_LENGTH = 4  # shorter values ("A", "oui") would match everywhere and are not secrets worth a check
 
 
 def normalise(text: str) -> str:
-    """Fold text for leak matching: NFKC, casefold, hyphenation and all whitespace normalised."""
-    text = unicodedata.normalize("NFKC", text).replace("\u00ad", "")
+    """Fold text for leak matching: NFKC, casefold, curly quotes, hyphenation and all whitespace normalised."""
+    text = unicodedata.normalize("NFKC", text).replace("\u00ad", "").translate(_QUOTES)
     text = re.sub(r"-\s*\n\s*", "", text)  # words hyphenated across PDF lines
     return _WS.sub(" ", text).casefold().strip()
 

@@ -1,0 +1,184 @@
+"""The deliverables built end to end from a copy of the project (real Papermill runs, real rendering).
+
+Two builds: one from the default data, one from a modified copy (a case removed, canary strings in every
+confidential field), to check that the prose follows the data and that nothing confidential leaks.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import docx
+import pytest
+from pypdf import PdfReader
+
+from cufstudy.build import ILLUSTRATIVE_NOTICE, build
+from cufstudy.confidential import extract_text, normalise
+from cufstudy.render import external_urls
+
+from .conftest import ROOT
+
+COPY = ["_quarto.yml", "_quarto-study.yml", "_quarto-guide.yml", "_quarto-brochure.yml", "_quarto-toolbox.yml"]
+COPY_DIRS = ["data", "notebooks", "reports", "templates"]
+A4 = (595.28, 841.89)
+PUBLIC = ["guide", "brochure", "toolbox"]
+
+
+def _copy_project(dest: Path) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in COPY:
+        if (ROOT / name).is_file():
+            shutil.copy(ROOT / name, dest / name)
+    for name in COPY_DIRS:
+        shutil.copytree(ROOT / name, dest / name)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def default_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    root = _copy_project(tmp_path_factory.mktemp("default") / "project")
+    build(root, engine="pandoc", workers=2, progress=False)
+    yield root
+
+
+CANARIES = ["CANARYNAMEa1b2c3", "CANARYNOTEd4e5f6"]
+REMOVED = "ville-autun.yaml"
+
+
+@pytest.fixture(scope="module")
+def modified_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    root = _copy_project(tmp_path_factory.mktemp("modified") / "project")
+    (root / "data" / "cases" / REMOVED).unlink()
+    path = root / "data" / "cases" / "ville-angers.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = re.sub(r'interviewee: ".*"', f'interviewee: "Jeanne {CANARIES[0]}"', text)
+    text = re.sub(r'notes: ".*"', f'notes: "Propos confidentiels {CANARIES[1]} sur le service"', text)
+    path.write_text(text, encoding="utf-8")
+    build(root, engine="pandoc", workers=2, progress=False)
+    yield root
+
+
+def _pdf_pages(path: Path) -> list[str]:
+    return [page.extract_text() or "" for page in PdfReader(path).pages]
+
+
+def _facts(root: Path) -> dict[str, dict[str, object]]:
+    return dict(json.loads((root / "_build" / "facts.json").read_text(encoding="utf-8"))["facts"])
+
+
+def test_every_deliverable_is_written(default_build: Path) -> None:
+    out = default_build / "_output"
+    expected = {
+        "study.html", "study.pdf", "study.docx", "guide.html", "guide.pdf", "guide.docx",
+        "brochure.pdf", "brochure.docx",
+    }
+    if (default_build / "_quarto-toolbox.yml").is_file():
+        expected |= {"toolbox.html", "toolbox.pdf", "toolbox.docx"}
+    assert expected <= {p.name for p in out.iterdir() if p.is_file()}
+
+
+def test_page_counts_and_a4(default_build: Path) -> None:
+    out = default_build / "_output"
+    assert len(PdfReader(out / "brochure.pdf").pages) == 4
+    assert len(PdfReader(out / "guide.pdf").pages) <= 30
+    for pdf in out.glob("*.pdf"):
+        for page in PdfReader(pdf).pages:
+            box = page.mediabox
+            assert (round(float(box.width), 2), round(float(box.height), 2)) == A4, pdf.name
+
+
+def test_illustrative_notice_on_every_pdf_page(default_build: Path) -> None:
+    head = normalise(ILLUSTRATIVE_NOTICE)[:40]
+    for pdf in (default_build / "_output").glob("*.pdf"):
+        for n, text in enumerate(_pdf_pages(pdf), start=1):
+            assert head in normalise(text), f"{pdf.name} page {n} lacks the illustrative notice"
+
+
+def test_illustrative_notice_in_html_and_docx(default_build: Path) -> None:
+    head = normalise(ILLUSTRATIVE_NOTICE)[:40]
+    for path in (default_build / "_output").glob("*.html"):
+        assert head in normalise(extract_text(path)), path.name
+    for path in (default_build / "_output").glob("*.docx"):
+        with zipfile.ZipFile(path) as zf:
+            headers = " ".join(zf.read(n).decode("utf-8") for n in zf.namelist() if n.startswith("word/header"))
+        assert head in normalise(re.sub(r"<[^>]+>", "", headers)), path.name
+
+
+def test_docx_headings(default_build: Path) -> None:
+    doc = docx.Document(str(default_build / "_output" / "study.docx"))
+    headings = [p.text for p in doc.paragraphs if p.style is not None and p.style.name == "Heading 1"]
+    for section in (
+        "Objet et méthode", "Panorama des cas", "Caractérisation des stratégies", "Typologie des stratégies",
+        "Les actions par type de stratégie", "L'organisation du service des relations internationales",
+        "Profils par niveau de collectivité", "Similitudes et divergences entre niveaux",
+        "Le suivi des recommandations", "Les collectivités de comparaison", "Limites de l'étude",
+        "Bibliographie", "Annexe : grille de codage et liste des cas",
+    ):
+        assert any(normalise(section) in normalise(h) for h in headings), section
+
+
+def test_html_loads_nothing_from_another_host(default_build: Path) -> None:
+    for path in (default_build / "_output").glob("*.html"):
+        html = path.read_text(encoding="utf-8")
+        assert external_urls(html) == [], path.name
+
+
+def test_facts_resolved_and_identical_across_deliverables(default_build: Path) -> None:
+    facts = _facts(default_build)
+    out = default_build / "_output"
+    texts = {name: normalise(extract_text(out / f"{name}.pdf")) for name in ("study", "guide", "brochure")}
+    for text in texts.values():
+        assert "{{<" not in text and "fact " not in text
+    # a fact cited by the three deliverables prints the same text in each
+    for key in ("n_dcol", "n_calls", "suivi.share_engaged", "suivi.top_obstacle"):
+        printed = normalise(str(facts[key]["text"]))
+        for name, text in texts.items():
+            assert printed in text, f"{key} = {printed!r} missing from {name}.pdf"
+
+
+def test_citations_resolved(default_build: Path) -> None:
+    text = normalise(extract_text(default_build / "_output" / "study.pdf"))
+    assert "(france urbaine et cnfpt/inet, 2021)" in text  # an author-date citation in the text
+    assert "@franceurbaine2021" not in text and "???" not in text
+    html = normalise(extract_text(default_build / "_output" / "study.html"))
+    assert "france urbaine ; cnfpt/inet, 2021. l'action internationale des villes" in html  # the bibliography entry
+    assert 'data-cites="franceurbaine2021"' in html
+
+
+def test_prose_follows_the_data(default_build: Path, modified_build: Path) -> None:
+    before, after = _facts(default_build), _facts(modified_build)
+    assert after["n_dcol"]["value"] == before["n_dcol"]["value"] - 1  # type: ignore[operator]
+    for name in ("study", "guide", "brochure"):
+        old = normalise(extract_text(default_build / "_output" / f"{name}.pdf"))
+        new = normalise(extract_text(modified_build / "_output" / f"{name}.pdf"))
+        assert f"{before['n_dcol']['text']} accompagnements" in old
+        assert f"{after['n_dcol']['text']} accompagnements" in new, name
+    study = normalise(extract_text(modified_build / "_output" / "study.pdf"))
+    assert "autun" not in study  # the removed case is gone from the tables
+
+
+def test_no_canary_in_public_outputs(modified_build: Path) -> None:
+    out = modified_build / "_output"
+    public_files = [p for p in out.iterdir() if p.is_file() and p.stem in PUBLIC]
+    assert public_files
+    for path in public_files:
+        text = normalise(extract_text(path))
+        for canary in CANARIES:
+            assert normalise(canary) not in text, f"{canary} leaked into {path.name}"
+    for nb in (modified_build / "_build" / "notebooks").glob("*.ipynb"):
+        if nb.stem.startswith("entretiens"):
+            continue  # the internal notebook, embedded by the internal study only
+        raw = nb.read_text(encoding="utf-8")
+        assert not any(c in raw for c in CANARIES), nb.name
+
+
+def test_canaries_present_in_internal_study(modified_build: Path) -> None:
+    for ext in ("html", "pdf", "docx"):
+        text = normalise(extract_text(modified_build / "_output" / f"study.{ext}"))
+        for canary in CANARIES:
+            assert normalise(canary) in text, f"{canary} missing from study.{ext}"
