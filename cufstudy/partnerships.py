@@ -16,25 +16,29 @@ Each link says which territory the contribution acts on (``side``: ``france``, `
 indicators (their code must exist in the framework), or indicators from the open list of sources of
 :data:`cufstudy.sdg.INDICATOR_SOURCES` (INSEE national, OECD territorial, local ad hoc), which are
 named and carry a code only when the analyst gives one. Progress is normalised 0-100 the way the
-OECD territorial SDG method does it (:func:`progress`). A **roadmap** lists actions with their owner,
-date and the indicator they feed.
+OECD territorial SDG method does it (:func:`cufstudy.contribution.progress`). A **roadmap** lists
+actions with their owner, date and the indicator they feed.
 
 Partnerships live in ``data/partnerships/<id>.yaml`` (:func:`load_partnership`) or come from the
 Excel grid (:mod:`cufstudy.grid`); both report every problem at once, located.
+
+This module holds the model and its loaders; what a partnership contributes (the grid, the matrix,
+indicator progress, the roadmap table, the summary and the charts) is computed by
+:mod:`cufstudy.contribution`. Those names, once defined here, can still be imported from this module
+(resolved lazily, on first use).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import difflib
+import importlib
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from enum import Enum, IntEnum, StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
-import pandas as pd
 import yaml
 from pydantic import (
     BaseModel,
@@ -52,12 +56,25 @@ from cufstudy.authority import Population, code_pattern
 from cufstudy.cases import Slug
 from cufstudy.countries import COUNTRIES_FR
 from cufstudy.errors import DataError, Problem
-from cufstudy.facts import NBSP, NNBSP, format_fr
+from cufstudy.facts import NBSP, NNBSP
 from cufstudy.sdg import Framework, Indicator, Target, indicator_sources
 from cufstudy.vocab import Tier
 
 if TYPE_CHECKING:
-    import altair as alt
+    # moved to cufstudy.contribution, still importable from here (see __getattr__ at the end)
+    from cufstudy.contribution import PartnershipSummary as PartnershipSummary
+    from cufstudy.contribution import Progress as Progress
+    from cufstudy.contribution import contribution_profile as contribution_profile
+    from cufstudy.contribution import date_fr as date_fr
+    from cufstudy.contribution import goal_matrix as goal_matrix
+    from cufstudy.contribution import indicator_progress as indicator_progress
+    from cufstudy.contribution import matrix_chart as matrix_chart
+    from cufstudy.contribution import profile_chart as profile_chart
+    from cufstudy.contribution import progress as progress
+    from cufstudy.contribution import progress_chart as progress_chart
+    from cufstudy.contribution import roadmap_table as roadmap_table
+    from cufstudy.contribution import summary as summary
+    from cufstudy.contribution import target_detail as target_detail
 
 __all__ = [
     "DIRECTION_LABELS_FR",
@@ -75,29 +92,16 @@ __all__ = [
     "Partnership",
     "PartnershipIndicator",
     "PartnershipProvenance",
-    "PartnershipSummary",
-    "Progress",
     "Project",
     "RoadmapAction",
     "Side",
     "TargetLink",
-    "contribution_profile",
     "dac_marker",
-    "date_fr",
     "dump_yaml",
-    "goal_matrix",
-    "indicator_progress",
     "infer_direction",
     "load_partnership",
-    "matrix_chart",
     "partnership_file",
     "partnership_ids",
-    "profile_chart",
-    "progress",
-    "progress_chart",
-    "roadmap_table",
-    "summary",
-    "target_detail",
     "typeset_fr",
     "unknown_target_message",
     "validate_partnership",
@@ -339,62 +343,9 @@ class Measure(BaseModel):
     year: int = Field(ge=1990, le=2100)
 
 
-class Progress(NamedTuple):
-    """Normalised progress of an indicator (OECD territorial SDG method).
-
-    Attributes
-    ----------
-    raw
-        ``100 * (current - baseline) / (target - baseline)``: negative when the indicator moved away
-        from its target, above 100 when it went beyond it.
-    clipped
-        ``raw`` clipped to [0, 100]: 0 is the baseline, 100 the 2030 target reached.
-    distance
-        Distance to the target in normalised points, ``100 - clipped``.
-    """
-
-    raw: float
-    clipped: float
-    distance: float
-
-
 def infer_direction(baseline: float, target: float) -> Direction:
     """``decrease`` when the 2030 target is below the baseline, else ``increase``."""
     return Direction.DECREASE if target < baseline else Direction.INCREASE
-
-
-def progress(baseline: float, target: float, current: float, direction: Direction | None = None) -> Progress:
-    """Progress from the baseline (0) to the 2030 target (100), linear, as the OECD territorial method.
-
-    Decreasing indicators need no special case: the ratio of two negative differences is positive.
-    When the target equals the baseline (a level to keep), progress is 100 if the current value meets
-    the target in the indicator's direction (at least the target for ``increase``, the default; at
-    most for ``decrease``), else 0.
-
-    Parameters
-    ----------
-    baseline, target, current
-        The indicator's baseline, 2030 target and current values.
-    direction
-        Inferred from baseline and target when omitted; it must agree with them.
-
-    Examples
-    --------
-    >>> progress(40, 80, 60)
-    Progress(raw=50.0, clipped=50.0, distance=50.0)
-    >>> progress(30, 10, 5).raw  # a decreasing indicator beyond its target
-    125.0
-    """
-    trend = direction or infer_direction(baseline, target)
-    if trend is not infer_direction(baseline, target) and target != baseline:
-        raise ValueError(f"direction {trend.value!r} contradicts the baseline {baseline} and the target {target}")
-    if target == baseline:
-        met = current >= target if trend is Direction.INCREASE else current <= target
-        raw = 100.0 if met else 0.0
-    else:
-        raw = 100.0 * ((current - baseline) / (target - baseline))  # exactly 100 at the target
-    clipped = min(max(raw, 0.0), 100.0)
-    return Progress(raw, clipped, 100.0 - clipped)
 
 
 class PartnershipIndicator(BaseModel):
@@ -483,9 +434,11 @@ class PartnershipIndicator(BaseModel):
 
     @property
     def progress(self) -> Progress | None:
-        """Normalised progress (:func:`progress`), or ``None`` without a current value."""
+        """Normalised progress (:func:`cufstudy.contribution.progress`), or ``None`` without a current value."""
         if self.current is None:
             return None
+        from cufstudy.contribution import progress  # the computation module imports this one
+
         return progress(self.baseline.value, self.target_2030, self.current.value, self.trend)
 
     def label(self, framework: Framework) -> str:
@@ -790,7 +743,7 @@ def dump_yaml(partnership: Partnership, header: str | None = None) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# outputs: tables (French column names, ready for cufstudy.tables.show_table)
+# French typography of free text (titles, evidence, labels), for the grid and the tables
 
 
 _SPACE_BEFORE: Final = re.compile(r" ([:;!?»])")
@@ -812,357 +765,29 @@ def typeset_fr(text: str) -> str:
     return text.replace("« ", f"«{NBSP}")
 
 
-def _typeset(frame: pd.DataFrame) -> pd.DataFrame:
-    for col in frame.columns:
-        if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col]):
-            frame[col] = [typeset_fr(v) if isinstance(v, str) else v for v in frame[col]]
-    return frame
-
-
-def _goal_label(fw: Framework, goal: int) -> str:
-    return f"ODD {goal} – {fw.goal(goal).title_fr}"
-
-
-def _target_order(fw: Framework) -> dict[str, int]:
-    return {t.code: i for i, t in enumerate(fw.targets)}
-
-
-def _links(partnership: Partnership) -> list[tuple[Project, TargetLink]]:
-    return [(p, link) for p in partnership.projects for link in p.links]
-
-
-def _goal_of(code: str) -> int:
-    return int(code.split(".")[0])
-
-
-def contribution_profile(partnership: Partnership, framework: Framework, *, all_goals: bool = False) -> pd.DataFrame:
-    """The contribution grid: for each goal, how strongly and how widely the partnership contributes.
-
-    Columns: ``ODD`` (number), ``Objectif``, ``Niveau max`` (highest level of any link), ``Niveau
-    moyen`` (mean over the partnership's projects of each project's highest level for the goal, 0 for
-    a project without a link to it: it measures breadth as well as strength), ``Projets`` (projects
-    contributing, level 1 or more), ``Liens`` (target links, any level), ``Cibles`` (codes) and
-    ``Justifications`` (the evidence of each link, « cible (niveau) : texte »).
-
-    Parameters
-    ----------
-    all_goals
-        Keep the 17 goals, with zeros for those without a link (for a profile chart).
-    """
-    order = _target_order(framework)
-    rows = []
-    n_projects = len(partnership.projects)
-    for goal in framework.goals:
-        links = [(p, k) for p, k in _links(partnership) if _goal_of(k.target) == goal.number]
-        if not links and not all_goals:
-            continue
-        per_project = [max((int(k.level) for q, k in links if q.id == p.id), default=0) for p in partnership.projects]
-        codes = sorted({k.target for _, k in links}, key=order.__getitem__)
-        evidence = [
-            f"{k.target} ({int(k.level)}){NBSP}: {k.evidence}"
-            for _, k in sorted(links, key=lambda pk: (order[pk[1].target], -pk[1].level))
-            if k.evidence
-        ]
-        rows.append(
-            {
-                "ODD": goal.number,
-                "Objectif": goal.title_fr,
-                "Niveau max": max((int(k.level) for _, k in links), default=0),
-                "Niveau moyen": sum(per_project) / n_projects,
-                "Projets": sum(1 for level in per_project if level > 0),
-                "Liens": len(links),
-                "Cibles": ", ".join(codes),
-                "Justifications": f"{NBSP}; ".join(evidence),
-            }
-        )
-    columns = ["ODD", "Objectif", "Niveau max", "Niveau moyen", "Projets", "Liens", "Cibles", "Justifications"]
-    return _typeset(pd.DataFrame(rows, columns=columns))
-
-
-def goal_matrix(partnership: Partnership, framework: Framework) -> pd.DataFrame:
-    """The matrix projects × goals: each project's highest contribution level to each goal.
-
-    One row per project (``Projet``), one column per goal with at least one link (``ODD 6``...);
-    empty (NaN) where the project has no link to the goal. Show it with
-    ``show_table(m, decimals={c: 0 for c in m.columns[1:]})``.
-    """
-    goals = sorted({_goal_of(k.target) for _, k in _links(partnership)})
-    rows = []
-    for p in partnership.projects:
-        row: dict[str, Any] = {"Projet": p.title}
-        for goal in goals:
-            levels = [int(k.level) for k in p.links if _goal_of(k.target) == goal]
-            row[f"ODD {goal}"] = float(max(levels)) if levels else float("nan")
-        rows.append(row)
-    return _typeset(pd.DataFrame(rows, columns=["Projet", *(f"ODD {g}" for g in goals)]))
-
-
-def target_detail(partnership: Partnership, framework: Framework) -> pd.DataFrame:
-    """Every target link in detail, in framework order: project, goal, target and its title, level, side, evidence."""
-    order = _target_order(framework)
-    rows = [
-        {
-            "ODD": _goal_of(k.target),
-            "Cible": k.target,
-            "Intitulé de la cible": framework.target(k.target).title_fr,
-            "Projet": p.title,
-            "Niveau": int(k.level),
-            "Contribution": LEVEL_LABELS_FR[k.level],
-            "Territoire": SIDE_LABELS_FR[k.side],
-            "Justification": k.evidence,
-        }
-        for p, k in sorted(_links(partnership), key=lambda pk: order[pk[1].target])
-    ]
-    columns = [
-        "ODD",
-        "Cible",
-        "Intitulé de la cible",
-        "Projet",
-        "Niveau",
-        "Contribution",
-        "Territoire",
-        "Justification",
-    ]
-    return _typeset(pd.DataFrame(rows, columns=columns))
-
-
-def indicator_progress(partnership: Partnership, framework: Framework) -> pd.DataFrame:
-    """The indicators with their normalised progress (0-100) and distance to the 2030 target.
-
-    ``Progrès brut`` may fall below 0 or exceed 100; ``Progrès`` is clipped to [0, 100] and
-    ``Distance`` is ``100 - Progrès`` (normalised points); ``Écart`` is the remaining gap in the
-    indicator's unit (2030 target minus current value). Empty (NaN or None) when unknown.
-    """
-    sources = indicator_sources()
-    rows = []
-    for ind in partnership.indicators:
-        prog = ind.progress
-        rows.append(
-            {
-                "Indicateur": ind.label(framework),
-                "Source": sources[ind.source].label_fr,
-                "Code": ind.code,
-                "Cible ODD": ind.target_code(framework),
-                "Territoire": SIDE_LABELS_FR[ind.side] if ind.side else None,
-                "Unité": ind.unit,
-                "Référence": ind.baseline.value,
-                "Année de référence": str(ind.baseline.year),
-                "Valeur visée 2030": ind.target_2030,
-                "Valeur actuelle": ind.current.value if ind.current else float("nan"),
-                "Année": str(ind.current.year) if ind.current else None,
-                "Sens": DIRECTION_LABELS_FR[ind.trend],
-                "Progrès brut": prog.raw if prog else float("nan"),
-                "Progrès": prog.clipped if prog else float("nan"),
-                "Distance": prog.distance if prog else float("nan"),
-                "Écart": ind.target_2030 - ind.current.value if ind.current else float("nan"),
-            }
-        )
-    columns = [
-        "Indicateur", "Source", "Code", "Cible ODD", "Territoire", "Unité", "Référence", "Année de référence",
-        "Valeur visée 2030", "Valeur actuelle", "Année", "Sens", "Progrès brut", "Progrès", "Distance", "Écart",
-    ]  # fmt: skip
-    return _typeset(pd.DataFrame(rows, columns=columns))
-
-
-_MONTHS_FR: Final = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)  # fmt: skip
-
-
-def date_fr(day: dt.date) -> str:
-    """``1er mars 2022``, ``15 septembre 2022``."""
-    return f"{'1er' if day.day == 1 else day.day} {_MONTHS_FR[day.month - 1]} {day.year}"
-
-
-def roadmap_table(partnership: Partnership, framework: Framework) -> pd.DataFrame:
-    """The roadmap in date order: ``Échéance``, ``Action``, ``Responsable``, ``Projet``, ``Indicateur``."""
-    rows = [
-        {
-            "Échéance": date_fr(a.date),
-            "Action": a.action,
-            "Responsable": a.owner,
-            "Projet": partnership.project(a.project).title if a.project else None,
-            "Indicateur": partnership.indicator(a.indicator).label(framework) if a.indicator else None,
-        }
-        for a in sorted(partnership.roadmap, key=lambda a: a.date)
-    ]
-    return _typeset(pd.DataFrame(rows, columns=["Échéance", "Action", "Responsable", "Projet", "Indicateur"]))
-
-
-@dataclass(frozen=True)
-class PartnershipSummary:
-    """Key figures of a partnership, for the facts the prose cites."""
-
-    n_projects: int
-    n_links: int
-    n_targets: int
-    n_goals: int
-    n_principal: int
-    n_indicators: int
-    n_indicators_un: int
-    n_measured: int
-    mean_progress: float | None
-    n_actions: int
-    budget_eur: int
-    illustrative: bool
-
-
-def summary(partnership: Partnership, framework: Framework) -> PartnershipSummary:
-    """Counts over the partnership: projects, links, targets and goals with a contribution (level 1+)...
-
-    ``mean_progress`` is the mean clipped progress of the indicators with a current value (``None``
-    if none has one).
-    """
-    links = [k for _, k in _links(partnership)]
-    contributing = [k for k in links if k.level > 0]
-    measured = [p for i in partnership.indicators if (p := i.progress) is not None]
-    return PartnershipSummary(
-        n_projects=len(partnership.projects),
-        n_links=len(links),
-        n_targets=len({k.target for k in contributing}),
-        n_goals=len({_goal_of(k.target) for k in contributing}),
-        n_principal=sum(1 for k in links if k.level is Level.PRINCIPAL),
-        n_indicators=len(partnership.indicators),
-        n_indicators_un=sum(1 for i in partnership.indicators if i.source == "un"),
-        n_measured=len(measured),
-        mean_progress=sum(p.clipped for p in measured) / len(measured) if measured else None,
-        n_actions=len(partnership.roadmap),
-        budget_eur=sum(p.budget_eur or 0 for p in partnership.projects),
-        illustrative=partnership.is_illustrative,
-    )
-
-
 # ---------------------------------------------------------------------------------------------------------
-# charts (Altair, French; cufstudy.charts.display shows them with the house theme)
+# names moved to cufstudy.contribution, resolved on first use (that module imports this one)
 
-_LEVEL_COLOURS: Final = ["#EFF3FF", "#BDD7E7", "#6BAED6", "#3182BD", "#08519C"]  # ColorBrewer Blues, 0 to 4
-
-
-def _finish(chart: alt.TopLevelMixin, partnership: Partnership, title: str, alt_text: str) -> alt.TopLevelMixin:
-    import altair as alt
-
-    subtitle = [partnership.display_title, *([ILLUSTRATIVE_NOTE_FR] if partnership.is_illustrative else [])]
-    note = f" {ILLUSTRATIVE_NOTE_FR}." if partnership.is_illustrative else ""
-    return chart.properties(title=alt.TitleParams(title, subtitle=subtitle), description=alt_text + note)
-
-
-def _short_label(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _level_scale() -> alt.Scale:
-    import altair as alt
-
-    return alt.Scale(domain=[0, 1, 2, 3, 4], range=_LEVEL_COLOURS)
+_MOVED: Final = frozenset(
+    {
+        "PartnershipSummary",
+        "Progress",
+        "contribution_profile",
+        "date_fr",
+        "goal_matrix",
+        "indicator_progress",
+        "matrix_chart",
+        "profile_chart",
+        "progress",
+        "progress_chart",
+        "roadmap_table",
+        "summary",
+        "target_detail",
+    }
+)
 
 
-def profile_chart(partnership: Partnership, framework: Framework) -> alt.TopLevelMixin:
-    """Bars of the highest contribution level per goal (17 goals), with the mean level as a tick."""
-    import altair as alt
-
-    prof = contribution_profile(partnership, framework, all_goals=True)
-    data = pd.DataFrame(
-        {
-            "goal": [_goal_label(framework, g) for g in prof["ODD"]],
-            "max": prof["Niveau max"],
-            "mean": prof["Niveau moyen"],
-            "label": [LEVEL_LABELS_FR[Level(v)] for v in prof["Niveau max"]],
-            "mean_text": [format_fr(float(v), decimals=1) for v in prof["Niveau moyen"]],
-        }
-    )
-    order = list(data["goal"])
-    y = alt.Y("goal:N", sort=order, title=None, axis=alt.Axis(labelLimit=330))
-    axis = alt.Axis(values=[0, 1, 2, 3, 4], format="d", title="Niveau de contribution (0 à 4)")
-    bars = (
-        alt.Chart(data)
-        .mark_bar()
-        .encode(
-            y=y,
-            x=alt.X("max:Q", scale=alt.Scale(domain=[0, 4]), axis=axis),
-            color=alt.Color("max:O", scale=_level_scale(), legend=None),
-            tooltip=[
-                alt.Tooltip("goal:N", title="Objectif"),
-                alt.Tooltip("label:N", title="Niveau maximal"),
-                alt.Tooltip("mean_text:N", title="Niveau moyen"),
-            ],
-        )
-    )
-    ticks = alt.Chart(data).mark_tick(color="#222222", thickness=2, size=14).encode(y=y, x="mean:Q")
-    touched = prof[prof["Niveau max"] > 0]
-    alt_text = (
-        f"Niveau de contribution maximal par objectif{NBSP}: "
-        + ", ".join(f"ODD {g} {int(m)}" for g, m in zip(touched["ODD"], touched["Niveau max"], strict=True))
-        + f"{NBSP}; les autres objectifs à 0."
-    )
-    chart = alt.layer(bars, ticks).properties(height=17 * 18)
-    return _finish(
-        chart, partnership, typeset_fr("Contribution aux ODD par objectif (barre : maximum, trait : moyenne)"), alt_text
-    )
-
-
-def matrix_chart(partnership: Partnership, framework: Framework) -> alt.TopLevelMixin:
-    """Heatmap of the matrix projects × goals, each cell the highest level, labelled."""
-    import altair as alt
-
-    wide = goal_matrix(partnership, framework)
-    data = wide.melt(id_vars="Projet", var_name="goal", value_name="level").dropna()
-    data["level"] = data["level"].astype(int)
-    data["goal_n"] = [int(g.split()[1]) for g in data["goal"]]
-    data["label"] = [LEVEL_LABELS_FR[Level(v)] for v in data["level"]]
-    goals = list(wide.columns[1:])
-    base = alt.Chart(data).encode(
-        x=alt.X("goal:N", sort=goals, title=None, axis=alt.Axis(labelAngle=0, orient="top")),
-        y=alt.Y("Projet:N", sort=list(wide["Projet"]), title=None, axis=alt.Axis(labelLimit=300)),
-    )
-    rect = base.mark_rect(stroke="white").encode(
-        color=alt.Color("level:O", scale=_level_scale(), title="Niveau de contribution"),
-        tooltip=[
-            alt.Tooltip("Projet:N"),
-            alt.Tooltip("goal:N", title="Objectif"),
-            alt.Tooltip("label:N", title="Contribution"),
-        ],
-    )
-    text = base.mark_text().encode(
-        text="level:Q", color=alt.condition("datum.level >= 3", alt.value("white"), alt.value("#222222"))
-    )
-    alt_text = f"Matrice des projets et des objectifs{NBSP}: " + "; ".join(
-        f"{row['Projet']}{NBSP}: {row['goal']} niveau {row['level']}" for _, row in data.iterrows()
-    )
-    chart = alt.layer(rect, text).properties(width=max(54 * len(goals), 200), height=36 * len(wide))
-    return _finish(chart, partnership, "Matrice projets × objectifs (niveau de contribution maximal)", alt_text)
-
-
-def progress_chart(partnership: Partnership, framework: Framework) -> alt.TopLevelMixin:
-    """Horizontal bars of each measured indicator's progress from its baseline (0) to its 2030 target (100)."""
-    import altair as alt
-
-    table = indicator_progress(partnership, framework).dropna(subset=["Progrès"])
-    data = pd.DataFrame(
-        {
-            "indicator": [
-                _short_label(f"{code} – {name}" if code else name)
-                for code, name in zip(table["Code"], table["Indicateur"], strict=True)
-            ],
-            "progress": table["Progrès"],
-            "text": [format_fr(float(v), decimals=0) for v in table["Progrès brut"]],
-        }
-    )
-    y = alt.Y("indicator:N", sort=list(data["indicator"]), title=None, axis=alt.Axis(labelLimit=340))
-    bars = (
-        alt.Chart(data)
-        .mark_bar(color="#3182BD")
-        .encode(
-            y=y,
-            x=alt.X(
-                "progress:Q", scale=alt.Scale(domain=[0, 100]), title="Progrès vers la valeur visée 2030 (0 à 100)"
-            ),
-        )
-    )
-    labels = alt.Chart(data).mark_text(align="left", dx=4).encode(y=y, x="progress:Q", text="text:N")
-    goal_rule = alt.Chart(pd.DataFrame({"x": [100]})).mark_rule(strokeDash=[4, 3], color="#595959").encode(x="x:Q")
-    alt_text = f"Progrès des indicateurs vers leur valeur visée 2030, de 0 (référence) à 100{NBSP}: " + "; ".join(
-        f"{name}{NBSP}: {text}" for name, text in zip(data["indicator"], data["text"], strict=True)
-    )
-    chart = alt.layer(bars, labels, goal_rule).properties(height=max(28 * len(data), 60))
-    return _finish(chart, partnership, "Progrès des indicateurs (0 = référence, 100 = valeur visée 2030)", alt_text)
+def __getattr__(name: str) -> Any:
+    if name not in _MOVED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module("cufstudy.contribution"), name)
