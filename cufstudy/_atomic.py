@@ -11,6 +11,16 @@ from pathlib import Path
 __all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text"]
 
 
+def _read_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# Read once, at import: os.umask can only be read by setting it, which is not safe while threads write files.
+_UMASK = _read_umask()
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success it replaces ``target`` atomically.
@@ -22,7 +32,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp = Path(name)
-    tmp.chmod(0o644)  # mkstemp creates 0600; outputs are ordinary readable files
+    tmp.chmod(0o666 & ~_UMASK)  # mkstemp creates 0600; outputs get the permissions of an ordinary file
     try:
         yield tmp
         with tmp.open("rb+") as fh:

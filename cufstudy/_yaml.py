@@ -8,7 +8,7 @@ It reads the file's bytes itself so that every problem is located and explained:
 * parsing with ``yaml.SafeLoader`` (no Python object tags), composed into nodes first so that
   duplicate keys in a mapping are errors and each value keeps its line;
 * aliases are expanded under a node budget (``MAX_NODES``), which stops "billion laughs" bombs
-  before memory grows;
+  before memory grows, and nesting deeper than ``MAX_DEPTH`` is refused (no recursion overflow);
 * strings longer than ``MAX_STRING`` are refused.
 
 :func:`read_yaml` returns the data and a map from field path to line number, used to locate
@@ -17,6 +17,7 @@ validation errors found later by pydantic.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,11 +26,23 @@ import yaml
 
 from cufstudy.errors import DataError, Problem
 
-__all__ = ["MAX_BYTES", "MAX_NODES", "MAX_STRING", "FieldPath", "YamlDoc", "path_str", "read_yaml"]
+__all__ = [
+    "MAX_BYTES",
+    "MAX_DEPTH",
+    "MAX_NODES",
+    "MAX_STRING",
+    "FieldPath",
+    "YamlDoc",
+    "parse_yaml",
+    "path_str",
+    "read_yaml",
+]
 
 MAX_BYTES = 1_000_000
 MAX_NODES = 50_000
 MAX_STRING = 20_000
+MAX_DEPTH = 100
+_PLAIN_KEY = re.compile(r"^[^\s.\[\]'\"]+$")  # shown as is in a field path; other keys are quoted
 
 FieldPath = tuple[str | int, ...]
 
@@ -38,13 +51,18 @@ _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def path_str(path: FieldPath) -> str:
-    """``("recommendations", 2, "status")`` -> ``recommendations[2].status``."""
+    """``("recommendations", 2, "status")`` -> ``recommendations[2].status``.
+
+    A key that would not read as one (empty, blank, with spaces, dots, brackets) is quoted: ``strategy[' ']``.
+    """
     out = ""
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
+        elif not _PLAIN_KEY.match(part):
+            out += f"[{part!r}]"
         else:
-            out += f".{part}" if out else str(part)
+            out += f".{part}" if out else part
     return out
 
 
@@ -64,9 +82,26 @@ class YamlDoc:
         return None
 
 
+def _looks_utf16(raw: bytes) -> bool:
+    """UTF-16 without a BOM: in text mostly made of ASCII, every other byte is NUL."""
+    head = raw[:400]
+    if len(head) < 4:
+        return False
+    for zeros, other in ((head[1::2], head[0::2]), (head[0::2], head[1::2])):
+        if zeros.count(0) >= 0.8 * len(zeros) and other.count(0) <= 0.2 * len(other):
+            return True
+    return False
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _decode(raw: bytes, file: str) -> str:
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise DataError.single(file, "the file is UTF-16 encoded; save it as UTF-8 (without BOM)", line=1)
+    if _looks_utf16(raw):
+        raise DataError.single(file, "the file looks UTF-16 encoded (without BOM); save it as UTF-8", line=1)
     if raw.startswith(b"\xef\xbb\xbf"):
         raise DataError.single(
             file, "the file starts with a UTF-8 byte-order mark (BOM); save it as UTF-8 without BOM", line=1
@@ -108,10 +143,20 @@ class _Builder:
     def build(self, node: yaml.Node, path: FieldPath) -> Any:
         self.budget -= 1
         if self.budget < 0:
+            # an alias's node is its anchor's: name the innermost mapping key being expanded instead
+            key = next((path[:n] for n in range(len(path), 0, -1) if isinstance(path[n - 1], str)), ())
             raise DataError.single(
                 self.file,
                 f"the document expands to more than {MAX_NODES} values (YAML aliases used as a bomb?); refused",
+                line=self.lines.get(key, node.start_mark.line + 1),
+                field=path_str(key) or None,
+            )
+        if len(path) > MAX_DEPTH:
+            raise DataError.single(
+                self.file,
+                f"values nested more than {MAX_DEPTH} levels deep; refused",
                 line=node.start_mark.line + 1,
+                field=path_str(path[:3]) + "..." if path else None,
             )
         self.lines.setdefault(path, node.start_mark.line + 1)
         if node.tag not in _STANDARD_TAGS:
@@ -171,7 +216,10 @@ class _Builder:
         except ValueError as exc:  # e.g. a timestamp like 2022-13-45
             self.problems.append(
                 Problem(
-                    self.file, f"invalid value {node.value!r}: {exc}", node.start_mark.line + 1, path_str(path) or None
+                    self.file,
+                    f"invalid value {_short(repr(node.value))}: {_short(str(exc), 120)}",
+                    node.start_mark.line + 1,
+                    path_str(path) or None,
                 )
             )
             return None
@@ -213,6 +261,35 @@ def read_yaml(path: Path, display: str | None = None, max_bytes: int = MAX_BYTES
     text = _decode(path.read_bytes(), file)
     if not text.strip():
         raise DataError.single(file, "the file is empty; expected a YAML mapping", line=1)
+    doc = parse_yaml(text, file)
+    if doc.data is None and not doc.lines:
+        raise DataError.single(file, "the file holds no YAML document; expected a mapping", line=1)
+    return doc
+
+
+def parse_yaml(text: str, file: str, first_line: int = 1) -> YamlDoc:
+    """Parse YAML text already read (e.g. the front matter of a document) with the same safeguards.
+
+    Parameters
+    ----------
+    text
+        The YAML text.
+    file
+        How to name its file in messages.
+    first_line
+        The line of the file on which ``text`` starts, so that reported lines are the file's.
+
+    Returns
+    -------
+    YamlDoc
+        ``data`` is None (and ``lines`` empty) when the text holds no document.
+
+    Raises
+    ------
+    DataError
+        With every located problem found (syntax, control characters, duplicate keys, bombs, depth).
+    """
+    text = "\n" * (first_line - 1) + text
     loader = _Loader(text)
     try:
         root = loader.get_single_node()
@@ -223,12 +300,25 @@ def read_yaml(path: Path, display: str | None = None, max_bytes: int = MAX_BYTES
         if exc.context:
             what = f"{exc.context}, {what}"
         raise DataError.single(file, f"YAML syntax error: {what}", line=line) from exc
+    except yaml.reader.ReaderError as exc:  # a control character: not a mark, but a position in the text
+        line = None
+        if isinstance(exc.position, int):  # the C reader counts bytes of UTF-8, the Python one characters
+            if _Loader is yaml.SafeLoader:
+                line = text.count("\n", 0, exc.position) + 1
+            else:
+                line = text.encode("utf-8").count(b"\n", 0, exc.position) + 1
+        what = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+        raise DataError.single(
+            file, f"control character {what} is not allowed in a YAML file; remove it", line=line
+        ) from exc
     except yaml.YAMLError as exc:
-        raise DataError.single(file, f"YAML error: {exc}") from exc
+        raise DataError.single(file, f"YAML error: {_short(str(exc), 200)}") from exc
+    except RecursionError as exc:  # the pure-Python composer on absurdly nested flow collections
+        raise DataError.single(file, f"values nested more than {MAX_DEPTH} levels deep; refused") from exc
     finally:
         loader.dispose()
     if root is None:
-        raise DataError.single(file, "the file holds no YAML document; expected a mapping", line=1)
+        return YamlDoc(file=file, data=None)
     builder = _Builder(file)
     try:
         data = builder.build(root, ())

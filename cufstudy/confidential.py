@@ -57,13 +57,21 @@ def _docx_text(data: bytes) -> str:
     return "\n".join(parts)
 
 
+_MAX_PDF_FORMS = 10_000_000
+
+
 def _pdf_text(data: bytes) -> str:
     try:
         from pypdf import PdfReader
     except ImportError as exc:  # pragma: no cover - pypdf is a dependency
         raise LeakError("the leak check of PDF files needs pypdf: pip install pypdf") from exc
+    from pypdf import apply_configuration
+
     reader = PdfReader(io.BytesIO(data))
-    return "\n".join(page.extract_text() or "" for page in reader.pages)
+    # Our own PDFs are trusted input; pypdf's default cap (5,000 form XObjects per page, reached by a
+    # chart of a few thousand points) would skip the rest of the page's text, and a leak with it.
+    with apply_configuration(xform_maximum_invocations_per_extraction=_MAX_PDF_FORMS):
+        return "\n".join(page.extract_text() or "" for page in reader.pages)
 
 
 def _notebook_text(raw: str) -> str:

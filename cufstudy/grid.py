@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import os
 import re
 import unicodedata
 import warnings
@@ -422,7 +421,6 @@ def write_template(path: str | Path, framework: Framework, *, overwrite: bool = 
     wb.properties.creator = "cufstudy"
     with atomic_path(target) as tmp:
         wb.save(tmp)
-    _share(target)
     return target
 
 
@@ -797,12 +795,4 @@ def to_yaml(
     if partnership.provenance is PartnershipProvenance.ILLUSTRATIVE:
         lines.append("VALEURS ILLUSTRATIVES : aucune valeur n'est mesurée.")
     atomic_write_text(target, dump_yaml(partnership, header="\n".join(lines)))
-    _share(target)
     return target
-
-
-def _share(path: Path) -> None:
-    """Give a written file the usual permissions (the atomic temporary file is created private)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    path.chmod(0o666 & ~mask)

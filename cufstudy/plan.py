@@ -26,9 +26,11 @@ Rules:
   ``<data>/partnerships/*.yaml``. ``every`` expands to all the values of the vocabulary. Other
   vocabularies can be passed to :func:`load_plan` as *resolvers*.
 * ``output`` is a template relative to the project root; ``{notebook}`` is the notebook's file stem,
-  any other placeholder must be a parameter of the entry. The default is
+  any other placeholder must be a parameter of the entry (a plain ``{name}``: no format spec or
+  conversion). The default is
   ``_build/notebooks/{notebook}.ipynb``, with ``-{name}`` appended for every parameter given as a
   list or ``every``. Two runs may never write the same file.
+* A plan makes at most ``MAX_RUNS`` runs (lists multiply quickly).
 * Keys other than ``data`` and ``runs`` under ``cufstudy:`` belong to other parts of the library
   and are left alone here.
 
@@ -41,6 +43,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import keyword
+import math
 import os
 import string
 from collections.abc import Callable, Mapping, Sequence
@@ -56,6 +59,7 @@ from cufstudy.vocab import Tier, TierGroup
 __all__ = [
     "CONFIG_FILE",
     "EVERY",
+    "MAX_RUNS",
     "Plan",
     "Resolver",
     "Run",
@@ -70,6 +74,7 @@ __all__ = [
 
 CONFIG_FILE = "_quarto.yml"
 EVERY = "every"
+MAX_RUNS = 1000
 OUTPUT_DIR = "_build/notebooks"
 FAILED_SUFFIX = ".failed.ipynb"
 
@@ -253,6 +258,7 @@ class _Parser:
         self.resolvers = resolvers
         self.problems: list[Problem] = []
         self.warnings: list[str] = []
+        self.total = 0  # runs made by the entries parsed so far
         self._vocab: dict[str, list[str]] = {}
         self.data_dir = root / "data"
 
@@ -327,7 +333,7 @@ class _Parser:
 
     # -- paths ------------------------------------------------------------------------------------
     def relative(self, text: str, path: FieldPath, what: str) -> PurePosixPath | None:
-        pure = PurePosixPath(text.replace(os.sep, "/"))
+        pure = PurePosixPath(text.replace(os.sep, "/").replace("\\", "/"))  # a Windows path escapes too
         if pure.is_absolute() or ".." in pure.parts:
             self.problem(path, f"{what} {text!r} must be a path relative to the project root, inside it")
             return None
@@ -345,8 +351,15 @@ class _Parser:
         fields = []
         allowed = ["notebook", *names]
         ok = True
-        for _, field, _, _ in parsed:
+        for _, field, spec, conversion in parsed:
             if field is None:
+                continue
+            if spec or conversion:  # {tier:>99999999} would make a huge name, {tier!r} a quoted one
+                ok = False
+                extra = (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+                self.problem(
+                    path, f"output placeholder {{{field}{extra}}} takes no format spec or conversion: write {{{field}}}"
+                )
                 continue
             if field not in allowed:
                 ok = False
@@ -422,6 +435,15 @@ class _Parser:
         if notebook is None or fields is None or len(self.problems) > before:
             return []
 
+        count = math.prod(len(values) for _, values in axes)
+        if self.total + count > MAX_RUNS:
+            self.problem(
+                (*base, "parameters"),
+                f"the plan would make {self.total + count:,} runs (this entry: {count:,}, the product of its "
+                f"parameter lists); at most {MAX_RUNS:,} are allowed",
+            )
+            return []
+        self.total += count
         runs = []
         for combo in itertools.product(*(values for _, values in axes)):
             params = dict(zip(names, combo, strict=True))

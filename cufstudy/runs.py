@@ -583,6 +583,7 @@ class _Live(_Log):
 
     def __rich__(self) -> Any:
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(box=None, show_header=False, pad_edge=False)
         table.add_column("status", min_width=7)
@@ -593,7 +594,13 @@ class _Live(_Log):
         for label, status, started, duration, detail in self.rows.values():
             took = duration if duration is not None else (now - started if started is not None else None)
             shown = "done" if status == "ok" else status
-            table.add_row(f"[{self._STYLE[status]}]{shown}[/]", "" if took is None else f"{took:.1f} s", label, detail)
+            # Text, not markup: labels and exception messages come from the data and the notebooks.
+            table.add_row(
+                Text(shown, style=self._STYLE[status]),
+                "" if took is None else f"{took:.1f} s",
+                Text(label),
+                Text(detail),
+            )
         return table
 
     def __enter__(self) -> _Live:

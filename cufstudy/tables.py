@@ -22,20 +22,34 @@ __all__ = ["Table", "escape_md", "markdown_table", "show_table"]
 
 # characters with a meaning in pandoc Markdown, escaped with a backslash
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~^$@&])")
+# what makes a line a block when it starts it: a list item ("- ", "+ ", "2019. ", "a) ", "(iv) "), a
+# horizontal rule ("---"), a title block ("% "), a definition (": "), a fenced div (":::")
+_LEADING_MARKER = re.compile(r"^([-+%:]|\(?(?:[0-9]+|[a-zA-Z]|[ivxlcdmIVXLCDM]+)(?=[.)](?: |$)))")
 
 
 def escape_md(text: str) -> str:
     """Escape free text so pandoc reads it as literal characters in every output format.
 
-    Line breaks become spaces (a table cell is one line).
+    Line breaks become spaces (a table cell is one line), and a leading list, rule or title marker is
+    escaped, so the text stays inline wherever it lands (a table cell, a list item, the start of a line).
 
     Examples
     --------
     >>> print(escape_md("<b>1 %</b> # {{< x >}}"))
     \\<b\\>1 %\\</b\\> \\# \\{\\{\\< x \\>\\}\\}
+    >>> print(escape_md("- 2019. un tiret en tête"), escape_md("2019. une date en tête"))
+    \\- 2019. un tiret en tête 2019\\. une date en tête
     """
     flat = re.sub(r"[ \t\r\n]+", " ", str(text)).strip()
-    return _MD_SPECIAL.sub(r"\\\1", flat)
+    escaped = _MD_SPECIAL.sub(r"\\\1", flat)
+    marker = _LEADING_MARKER.match(escaped)
+    if marker is None:
+        return escaped
+    if marker.group(1) in "-+%:":
+        return "\\" + escaped
+    end = marker.end()  # the enumerator: escape its delimiter, and an opening parenthesis
+    head = escaped[:end].replace("(", "\\(")
+    return head + "\\" + escaped[end:]
 
 
 def _cell(value: Any, decimals: int | None, unit: str | None) -> str:

@@ -139,7 +139,8 @@ def build(
     todo = deliverables(root, profiles, formats)
     base = root / "_build" / "render"
     base.mkdir(parents=True, exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix="build-", dir=base))
+    _sweep(base)
+    workdir = Path(tempfile.mkdtemp(prefix=f"build-{os.getpid()}-", dir=base))
     timings: dict[str, float] = {}
     warnings: list[str] = []
     try:
@@ -172,6 +173,25 @@ def build(
         timings=timings,
         warnings=tuple(warnings),
     )
+
+
+def _sweep(base: Path) -> None:
+    """Remove the work folders left by builds that were killed (their process is gone)."""
+    for folder in base.glob("build-*"):
+        pid = folder.name.split("-")[1]
+        if pid.isdigit() and _alive(int(pid)):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def _check(

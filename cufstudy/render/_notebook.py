@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from cufstudy._yaml import parse_yaml
+from cufstudy.errors import DataError
 from cufstudy.facts import FACT_MIME
 
 __all__ = ["Assets", "Embedded", "NotebookCache", "NotebookCell", "cell_options", "embed_cell"]
@@ -70,9 +70,9 @@ def cell_options(source: str) -> dict[str, Any]:
         lines.append(m.group(1))
     if not lines:
         return {}
-    try:
-        data = yaml.safe_load("\n".join(lines))
-    except yaml.YAMLError:
+    try:  # the safeguarded loader: no alias bombs, no deep nesting, no huge strings
+        data = parse_yaml("\n".join(lines), "cell options").data
+    except DataError:
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -225,6 +225,17 @@ def _fence(text: str) -> str:
     return "~" * max(3, longest + 1)
 
 
+def _script_json(value: Any) -> str:
+    """``value`` as JSON safe inside a ``<script>`` element: no ``<``, ``>`` or ``&`` in the text.
+
+    Escaping only ``</`` is not enough: ``<!--<script>`` in a data value would switch the HTML parser to
+    the "script data double escaped" state and the element would swallow the page. In JSON these characters
+    can only occur inside strings, where ``\\u003c`` is the same character for ``JSON.parse``.
+    """
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def embed_cell(
     cell: NotebookCell,
     fmt: str,
@@ -284,7 +295,7 @@ def embed_cell(
                 continue
             if fmt == "html":
                 ident = chart_id()
-                payload = json.dumps(spec, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+                payload = _script_json(spec)
                 body += [
                     "```{=html}",
                     f'<div class="cufstudy-vega" id="{ident}"></div>',

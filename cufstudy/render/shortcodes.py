@@ -15,7 +15,11 @@
 Everything else Quarto would do and this renderer would not is a located problem, collected for the
 whole document before one :class:`~cufstudy.render.SourceError` is raised: unknown shortcodes,
 executable code cells (rendering never executes), raw blocks and raw HTML, unknown callout types,
-metadata blocks in included files, cross-references without a target, missing facts.
+metadata blocks in included files, cross-references without a target, missing facts. So is what could
+run script in the HTML output or pull in a file from outside the project: event-handler attributes
+(``{onclick=...}``), ``javascript:`` links, includes, embeds and images outside the project folder.
+The front matter is read with the safe YAML reader of :mod:`cufstudy._yaml` (no alias bombs, no
+duplicate keys, located errors).
 """
 
 from __future__ import annotations
@@ -29,8 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from cufstudy._yaml import parse_yaml
+from cufstudy.errors import DataError
 from cufstudy.facts import Fact
 from cufstudy.render._notebook import Assets, NotebookCache, embed_cell
 from cufstudy.render._problems import Problems
@@ -51,6 +55,10 @@ _CALLOUT = re.compile(r"\.callout-([\w-]+)")
 _XREF_DEF = re.compile(r"\{#((?:fig|tbl|sec)-[\w-]*\w)[\s}]")
 _XREF_USE = re.compile(r"(?<![\w@.])-?@((?:fig|tbl|sec)-[\w-]*\w)")
 _EXECUTABLE = re.compile(r"^\{\s*([a-zA-Z][\w-]*)")
+_EVENT_ATTR = re.compile(r"(?<!\\)\{[^{}]*?(?<![\w-])(on[a-zA-Z]+)\s*=")
+_SCRIPT_URL = re.compile(r"(?:\]\(|<)\s*(javascript|vbscript):", re.I)
+_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
+_URL = re.compile(r"^[a-zA-Z][\w+.-]*:")
 NBSP = "\u00a0"
 
 
@@ -102,12 +110,11 @@ def split_front_matter(text: str) -> tuple[str | None, int, str]:
     return None, 1, text
 
 
-def _escape_md(text: str) -> str:
-    return re.sub(r"([\\`*_{}\[\]<>#|$@~^])", r"\\\1", text)
-
-
 def _fact_text(fact: Fact) -> str:
-    return _escape_md(fact.text)
+    """The fact's text as literal Markdown: a text fact may come from the data (an obstacle, a name)."""
+    from cufstudy.tables import escape_md  # the one escaping of free text (tables imports pandas)
+
+    return escape_md(fact.text)
 
 
 @dataclass
@@ -139,6 +146,10 @@ class _Context:
             return (self.root / target.lstrip("/")).resolve()
         return (self.main_dir / target).resolve()
 
+    def outside(self, path: Path) -> bool:
+        """True when a resolved path is not inside the project folder."""
+        return not path.is_relative_to(self.root)
+
 
 def _parse_args(raw: str) -> tuple[str, list[str], dict[str, str]]:
     try:
@@ -155,6 +166,27 @@ def _parse_args(raw: str) -> tuple[str, list[str], dict[str, str]]:
 
 def _strip_code_spans(line: str) -> str:
     return _INLINE_CODE.sub(lambda m: " " * len(m.group(0)), line)
+
+
+def _check_source_line(ctx: _Context, line: str, origin: Origin) -> None:
+    """What could run script in the HTML output or read a file outside the project, on a source line."""
+    add = ctx.problems.add
+    text = _strip_code_spans(line)
+    for m in _EVENT_ATTR.finditer(text):
+        add(
+            origin.file,
+            f"attribute {m.group(1)}= is not allowed: an event handler would run script in the HTML output",
+            origin.line,
+        )
+    for m in _SCRIPT_URL.finditer(text):
+        add(origin.file, f"{m.group(1).lower()}: links are not allowed: they would run script", origin.line)
+    for m in _IMAGE.finditer(text):
+        target = m.group(1)
+        if _URL.match(target) or target.startswith("#"):
+            continue  # a URL: the offline check of the HTML output refuses remote resources
+        path = Path(target) if target.startswith(str(ctx.root)) else ctx.resolve(target)
+        if ctx.outside(path.resolve()):
+            add(origin.file, f"image {target} is outside the project folder; copy it into the project", origin.line)
 
 
 def _check_line(ctx: _Context, line: str, origin: Origin) -> None:
@@ -246,6 +278,13 @@ def _include(ctx: _Context, args: list[str], origin: Origin) -> None:
         ctx.problems.add(origin.file, "the include shortcode takes one path: {{< include file.qmd >}}", origin.line)
         return
     path = ctx.resolve(args[0])
+    if ctx.outside(path):
+        ctx.problems.add(
+            origin.file,
+            f"included file {args[0]} is outside the project folder; include files of the project only",
+            origin.line,
+        )
+        return
     if not path.is_file():
         ctx.problems.add(
             origin.file,
@@ -273,6 +312,13 @@ def _embed(ctx: _Context, args: list[str], origin: Origin) -> None:
     if label.startswith(("fig-", "tbl-")):
         _define(ctx, label, origin)  # even if the notebook is missing: no cascade of unresolved references
     path = ctx.resolve(target)
+    if ctx.outside(path):
+        ctx.problems.add(
+            origin.file,
+            f"embed: notebook {target} is outside the project folder; embed notebooks of the project",
+            origin.line,
+        )
+        return
     if path.suffix != ".ipynb":
         ctx.problems.add(origin.file, f"embed: {target} is not a notebook (.ipynb)", origin.line)
         return
@@ -323,7 +369,12 @@ def _expand_file(ctx: _Context, path: Path, included: bool) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        ctx.problems.add(display, f"not valid UTF-8 (byte offset {exc.start}); save the file as UTF-8")
+        bad_line = exc.object[: exc.start].count(b"\n") + 1
+        ctx.problems.add(
+            display,
+            f"not valid UTF-8 (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); save the file as UTF-8",
+            bad_line,
+        )
         return {}
     front: dict[str, Any] = {}
     yaml_text, start, body = split_front_matter(text)
@@ -332,11 +383,10 @@ def _expand_file(ctx: _Context, path: Path, included: bool) -> dict[str, Any]:
             ctx.problems.add(display, "an included file cannot have a metadata block (--- ... ---)", 1)
         else:
             try:
-                loaded = yaml.safe_load(yaml_text) or {}
-            except yaml.YAMLError as exc:
-                mark = getattr(exc, "problem_mark", None)
-                line = (mark.line + 2) if mark is not None else 1
-                ctx.problems.add(display, f"front matter is not valid YAML: {getattr(exc, 'problem', exc)}", line)
+                loaded = parse_yaml(yaml_text, display, first_line=2).data or {}
+            except DataError as exc:
+                for problem in exc.problems:
+                    ctx.problems.add(display, f"front matter: {problem.message}", problem.line, problem.field)
                 loaded = {}
             if not isinstance(loaded, dict):
                 ctx.problems.add(display, "the front matter must be a YAML mapping", 1)
@@ -369,6 +419,7 @@ def _expand_file(ctx: _Context, path: Path, included: bool) -> dict[str, Any]:
                 )
             ctx.emit(line, origin)
             continue
+        _check_source_line(ctx, line, origin)
         stripped = line.strip()
         alone = bool(re.fullmatch(r"\{\{<.*>\}\}", stripped)) and stripped.count("{{<") == 1
         expanded = _shortcodes(ctx, line, origin, alone)
@@ -388,7 +439,9 @@ def _expand_file(ctx: _Context, path: Path, included: bool) -> dict[str, Any]:
                     ctx.emit(raw, origin)
                 ctx.emit("", origin)
             continue
-        _check_line(ctx, expanded, origin)
+        # the source's own text is checked, not the facts it cites (data, escaped: `<img>` in an obstacle
+        # is text to print, not raw HTML of the source)
+        _check_line(ctx, _SHORTCODE.sub(lambda m: " " * len(m.group(0)), line), origin)
         ctx.emit(expanded, origin)
     if fence is not None:
         ctx.problems.add(display, "a code block is never closed", start + len(body.splitlines()) - 1)
