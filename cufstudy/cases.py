@@ -32,7 +32,8 @@ from pydantic import (
     model_validator,
 )
 
-from cufstudy._yaml import YamlDoc, path_str, read_yaml
+from cufstudy import _case_cache
+from cufstudy._yaml import MAX_BYTES, YamlDoc, path_str, read_yaml
 from cufstudy.authority import Authority
 from cufstudy.countries import COUNTRIES_FR
 from cufstudy.errors import DataError, Problem
@@ -505,6 +506,10 @@ def load_cases(path: str | Path = "data") -> CaseBase:
     files = case_files(folder)
     if not files:
         raise DataError.single(str(folder), "no case file (*.yaml) found")
+    key = _cache_key(files)
+    cached = _case_cache.load(folder, key) if key else None
+    if isinstance(cached, tuple) and len(cached) == 2:
+        return CaseBase(cached[0], root, cached[1])
     problems: list[Problem] = []
     cases: list[Case] = []
     origin: dict[str, str] = {}
@@ -535,4 +540,16 @@ def load_cases(path: str | Path = "data") -> CaseBase:
         n_files = len({p.file for p in problems})
         plural = "s" if len(problems) > 1 else ""
         raise DataError(problems, summary=f"{len(problems)} problem{plural} in {n_files} of {len(files)} case files")
+    if key:
+        _case_cache.store(folder, key, (cases, origin))
     return CaseBase(cases, root, origin)
+
+
+def _cache_key(files: list[Path]) -> str | None:
+    """The key of the validated-case cache; None when a file is too big or unreadable (the parser reports it)."""
+    try:
+        if any(f.stat().st_size > MAX_BYTES for f in files):
+            return None
+        return _case_cache.cache_key([(str(f), f.read_bytes()) for f in files])
+    except OSError:
+        return None

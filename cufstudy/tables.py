@@ -12,13 +12,19 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from cufstudy._atomic import atomic_write_bytes
 from cufstudy.facts import format_fr
+from cufstudy.project import project_root, resolve
 
-__all__ = ["Table", "escape_md", "markdown_table", "show_table"]
+__all__ = ["LISTING_ROWS", "Table", "escape_md", "markdown_table", "show_table", "write_csv"]
+
+#: rows shown of a listing with one row per case (:func:`show_table`'s ``max_rows`` in the notebooks)
+LISTING_ROWS = 200
 
 # characters with a meaning in pandoc Markdown, escaped with a backslash
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~^$@&])")
@@ -116,15 +122,54 @@ def markdown_table(
     return "\n".join(lines) + "\n"
 
 
-def show_table(frame: pd.DataFrame, **kwargs: Any) -> None:
+def show_table(
+    frame: pd.DataFrame,
+    *,
+    max_rows: int | None = None,
+    full_copy: str | Path | None = None,
+    **kwargs: Any,
+) -> None:
     """Display a table in a notebook as Markdown (what the renderers embed), once.
 
     Keyword arguments go to :func:`markdown_table`. Returns nothing, so the cell shows the table once.
+
+    Parameters
+    ----------
+    frame
+        The table.
+    max_rows
+        Listings of one row per case grow with the case base: above ``max_rows`` rows only the first
+        ``max_rows`` are shown, followed by a note giving the total (a 5,000-case listing would fill
+        a hundred pages).
+    full_copy
+        Where to write the whole table as CSV (``;``-separated, UTF-8 with BOM: what a French spreadsheet
+        opens) when it is cut; relative paths are from the project root. The note names the file.
     """
-    table = Table(markdown_table(frame, **kwargs), frame.to_string())
+    shown, note = frame, ""
+    if max_rows is not None and len(frame) > max_rows:
+        shown = frame.head(max_rows)
+        note = f"*Tableau limité aux {format_fr(max_rows)} premières lignes sur {format_fr(len(frame))}"
+        if full_copy is not None:
+            path = write_csv(frame, full_copy)
+            shown_path = path.relative_to(project_root()) if path.is_relative_to(project_root()) else path
+            note += f" ; tableau complet : {escape_md(shown_path.as_posix())}"
+        note += ".*"
+    markdown = markdown_table(shown, **kwargs) + (f"\n\n{note}\n" if note else "")
+    table = Table(markdown, shown.to_string() + (f"\n{note.strip('*')}" if note else ""))
     try:
         import IPython.display
     except ImportError:  # pragma: no cover
         return
     show: Any = IPython.display.display
     show({"text/markdown": table.markdown, "text/plain": table.plain}, raw=True)
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write ``frame`` as a CSV a French spreadsheet opens as is (``;``, decimal comma, UTF-8 with BOM).
+
+    Relative paths are from the project root; the file is written atomically. Returns the path.
+    """
+    target = resolve(path)
+    text = frame.to_csv(sep=";", decimal=",", index=False)
+    atomic_write_bytes(target, text.encode("utf-8-sig"))
+    return target

@@ -47,6 +47,7 @@ __all__ = [
     "classify_all",
     "coded_table",
     "compare",
+    "examples_by_type",
     "load_typology",
     "mca_hca",
 ]
@@ -514,3 +515,43 @@ def classify_all(cases: CaseBase | Iterable[Case], typology: Typology) -> pd.Dat
         )
     frame = pd.DataFrame(rows, columns=["id", "group", "type_id", "type_name", "rule", "reasons"])
     return frame.set_index("id", drop=False)
+
+
+def examples_by_type(classes: pd.DataFrame, frame: pd.DataFrame, per_type: int = 5) -> pd.DataFrame:
+    """At most ``per_type`` example cases of each strategy type, spread over the tiers.
+
+    A guide shows a few examples, not the whole case base: with 5,000 authorities a list of every case
+    would fill a hundred pages. Within a type, cases are taken in turn from each tier group (communes,
+    intercommunalities, départements, régions...), in alphabetical order inside a group, so the examples
+    cover the tiers where the type occurs.
+
+    Parameters
+    ----------
+    classes
+        :func:`classify_all` of the cases.
+    frame
+        :attr:`CaseBase.frame` of the same cases (gives ``nom`` and ``group``).
+    per_type
+        Largest number of examples of one type.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by case id, ordered by type name then case name: ``type_id``, ``type_name``,
+        ``n_type`` (the number of cases of the type) and the columns of ``frame``.
+    """
+    if per_type < 1:
+        raise ValueError(f"per_type must be at least 1, got {per_type}")
+    joined = frame.join(classes[["type_id", "type_name"]], how="inner")
+    chosen: list[str] = []
+    for _, cases in joined.groupby("type_id", sort=False):
+        queues = [list(g.sort_values("nom").index) for _, g in cases.groupby("group", sort=True)]
+        picked: list[str] = []
+        while len(picked) < per_type and any(queues):
+            for queue in queues:
+                if queue and len(picked) < per_type:
+                    picked.append(queue.pop(0))
+        chosen += picked
+    out = joined.loc[chosen].copy()
+    out["n_type"] = out["type_id"].map(joined["type_id"].value_counts())
+    return out.sort_values(["type_name", "nom"])

@@ -13,7 +13,7 @@ from cufstudy import facts, followup, tiers
 from cufstudy.cases import load_cases
 from cufstudy.errors import DataError, FactError
 from cufstudy.organisation import load_organisations, rank_models, transitions
-from cufstudy.tables import escape_md, markdown_table
+from cufstudy.tables import escape_md, markdown_table, show_table
 from cufstudy.vocab import Attachment, TierGroup
 
 from .conftest import DATA
@@ -166,6 +166,32 @@ def test_record_and_get(tmp_path: Path) -> None:
         facts.get("n_cases", store=store)
     with pytest.raises(FactError, match="invalid fact key"):
         facts.record("Bad Key", 1, "x", store=store, display=False)
+
+
+def test_a_long_listing_is_cut_with_a_note_and_written_whole_as_csv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import IPython.display
+
+    shown: list[dict[str, str]] = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: shown.append(obj))
+    (tmp_path / "_quarto.yml").write_text("project: {}\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    frame = pd.DataFrame({"Collectivité": [f"Ville {n:04d}" for n in range(2500)], "Part": [0.5] * 2500})
+    show_table(frame, max_rows=200, full_copy="_build/tables/cas.csv")
+    md = shown[-1]["text/markdown"]
+    assert md.count("| Ville ") == 200 and "Ville 0199" in md and "Ville 0200" not in md
+    assert md.rstrip().endswith(
+        "*Tableau limité aux 200 premières lignes sur 2\u202f500 ; tableau complet : \\_build/tables/cas.csv.*"
+    )
+    csv = (tmp_path / "_build" / "tables" / "cas.csv").read_bytes()
+    assert csv.startswith(b"\xef\xbb\xbfCollectivit\xc3\xa9;Part\r\n") or csv.startswith(
+        b"\xef\xbb\xbfCollectivit\xc3\xa9;Part\n"
+    )
+    assert csv.decode("utf-8-sig").splitlines()[-1] == "Ville 2499;0,5"
+    show_table(frame.head(200), max_rows=200, full_copy="_build/tables/other.csv")
+    assert "Tableau limité" not in shown[-1]["text/markdown"]  # not cut: no note, no file
+    assert not (tmp_path / "_build" / "tables" / "other.csv").exists()
 
 
 def test_markdown_table_is_french_and_escaped() -> None:

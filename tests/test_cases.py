@@ -211,3 +211,54 @@ def test_cli_help_on_every_command() -> None:
         result = runner.invoke(app, [*command, "--help"])
         assert result.exit_code == 0
         assert "Usage" in result.output
+
+
+# -- the validated-case cache -------------------------------------------------------------------------
+def _project_with_cases(tmp_path: Path) -> Path:
+    tmp_path.mkdir(exist_ok=True)
+    (tmp_path / "_quarto.yml").write_text("project: {}\n", encoding="utf-8")
+    shutil.copytree(DATA / "cases", tmp_path / "data" / "cases")
+    return tmp_path
+
+
+def test_a_second_load_reads_the_validated_cases_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cufstudy.cases
+
+    root = _project_with_cases(tmp_path)
+    first = load_cases(root / "data")
+    assert [p.name.startswith("cases-") for p in (root / "_build" / "cache").iterdir()] == [True]
+
+    def no_parsing(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the files were parsed again")
+
+    monkeypatch.setattr(cufstudy.cases, "read_yaml", no_parsing)
+    second = load_cases(root / "data")
+    assert [c.model_dump() for c in second] == [c.model_dump() for c in first]
+    assert second.source == first.source and second.frame.equals(first.frame)
+
+
+def test_an_edited_case_misses_the_cache_and_a_bad_one_is_still_reported(tmp_path: Path) -> None:
+    root = _project_with_cases(tmp_path)
+    load_cases(root / "data")
+    file = root / "data" / "cases" / "ville-angers.yaml"
+    text = file.read_text(encoding="utf-8")
+    assert "tier: commune" in text
+    file.write_text(text.replace("tier: commune", "tier: comune"), encoding="utf-8")
+    with pytest.raises(DataError, match="authority.tier: got 'comune'"):
+        load_cases(root / "data")
+    file.write_text(text.replace('name: "Ville d\'Angers"', 'name: "Ville d\'Angers (modifié)"'), encoding="utf-8")
+    assert load_cases(root / "data")["ville-angers"].authority.name == "Ville d'Angers (modifié)"
+    assert len(list((root / "_build" / "cache").iterdir())) == 1  # the stale entry was removed
+
+
+def test_no_cache_outside_a_project_or_when_turned_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copytree(DATA / "cases", tmp_path / "bare" / "cases")
+    load_cases(tmp_path / "bare")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bare"]  # nothing written beside or in the data
+    assert sorted(p.name for p in (tmp_path / "bare").iterdir()) == ["cases"]
+    root = _project_with_cases(tmp_path / "p")
+    monkeypatch.setenv("CUFSTUDY_NO_CASE_CACHE", "1")
+    load_cases(root / "data")
+    assert not (root / "_build").exists()

@@ -74,8 +74,14 @@ def _facts(root: Path) -> dict[str, dict[str, object]]:
 def test_every_deliverable_is_written(default_build: Path) -> None:
     out = default_build / "_output"
     expected = {
-        "study.html", "study.pdf", "study.docx", "guide.html", "guide.pdf", "guide.docx",
-        "brochure.pdf", "brochure.docx",
+        "study.html",
+        "study.pdf",
+        "study.docx",
+        "guide.html",
+        "guide.pdf",
+        "guide.docx",
+        "brochure.pdf",
+        "brochure.docx",
     }
     if (default_build / "_quarto-toolbox.yml").is_file():
         expected |= {"toolbox.html", "toolbox.pdf", "toolbox.docx"}
@@ -113,11 +119,19 @@ def test_docx_headings(default_build: Path) -> None:
     doc = docx.Document(str(default_build / "_output" / "study.docx"))
     headings = [p.text for p in doc.paragraphs if p.style is not None and p.style.name == "Heading 1"]
     for section in (
-        "Objet et méthode", "Panorama des cas", "Caractérisation des stratégies", "Typologie des stratégies",
-        "Les actions par type de stratégie", "L'organisation du service des relations internationales",
-        "Profils par niveau de collectivité", "Similitudes et divergences entre niveaux",
-        "Le suivi des recommandations", "Les collectivités de comparaison", "Limites de l'étude",
-        "Bibliographie", "Annexe : grille de codage et liste des cas",
+        "Objet et méthode",
+        "Panorama des cas",
+        "Caractérisation des stratégies",
+        "Typologie des stratégies",
+        "Les actions par type de stratégie",
+        "L'organisation du service des relations internationales",
+        "Profils par niveau de collectivité",
+        "Similitudes et divergences entre niveaux",
+        "Le suivi des recommandations",
+        "Les collectivités de comparaison",
+        "Limites de l'étude",
+        "Bibliographie",
+        "Annexe : grille de codage et liste des cas",
     ):
         assert any(normalise(section) in normalise(h) for h in headings), section
 

@@ -20,6 +20,7 @@ import yaml
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from cufstudy import confidential
 from cufstudy._yaml import YamlDoc
 from cufstudy.cases import Case, load_cases, validate_case
 from cufstudy.contribution import progress
@@ -381,3 +382,20 @@ def test_progress_moves_with_the_indicator(baseline: float, target: float, a: fl
 def test_progress_of_a_level_to_keep(level: float, current: float) -> None:
     p = progress(level, level, current)
     assert p.raw == (100.0 if current >= level else 0.0)
+
+
+# -- the leak check's narrowed search finds exactly what a search of each value finds -------------------
+_ALPHABET = st.sampled_from("ab cé-")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    hay=st.text(_ALPHABET, max_size=200),
+    needles=st.lists(st.text(_ALPHABET, min_size=1, max_size=14), max_size=12),
+)
+def test_the_narrowed_leak_search_equals_the_direct_search(hay: str, needles: list[str]) -> None:
+    direct = {n for n in needles if n in hay}
+    assert confidential._contained(hay, needles) == direct  # small work: the direct search
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(confidential, "_DIRECT_WORK", -1)  # force the k-gram filter
+        assert confidential._contained(hay, needles) == direct

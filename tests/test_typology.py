@@ -24,6 +24,7 @@ from cufstudy.typology import (
     classify_all,
     coded_table,
     compare,
+    examples_by_type,
     load_typology,
     mca_hca,
 )
@@ -500,3 +501,22 @@ def test_default_data_classifies_every_case_and_runs_the_mca(typology: Typology)
     comparison = compare(classified["type_id"], result.labels)
     assert comparison.n_cases == len(base)
     assert -1 <= comparison.ari <= 1
+
+
+def test_examples_by_type_are_bounded_and_spread_over_the_tiers() -> None:
+    frame = pd.DataFrame(
+        {"nom": [f"C{n:02d}" for n in range(12)], "group": ["commune"] * 8 + ["region"] * 3 + ["epci"]},
+        index=[f"c{n}" for n in range(12)],
+    )
+    classes = pd.DataFrame(
+        {"type_id": ["a"] * 11 + ["b"], "type_name": ["Type A"] * 11 + ["Type B"]}, index=frame.index
+    )
+    out = examples_by_type(classes, frame, per_type=4)
+    a = out[out["type_id"] == "a"]
+    assert len(a) == 4 and set(a["n_type"]) == {11}
+    # turns over the tier groups (commune, epci, region), alphabetical inside each: C00, C08, C01, C09
+    assert sorted(a.index) == ["c0", "c1", "c8", "c9"]
+    assert list(out[out["type_id"] == "b"].index) == ["c11"]  # a type with fewer cases shows them all
+    assert list(out["type_name"]) == ["Type A"] * 4 + ["Type B"]
+    with pytest.raises(ValueError, match="per_type must be at least 1"):
+        examples_by_type(classes, frame, per_type=0)

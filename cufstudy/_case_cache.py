@@ -1,0 +1,84 @@
+"""A cache of validated case bases, so that each notebook of a batch does not parse the YAML files again.
+
+Every notebook of a run plan starts with :func:`~cufstudy.cases.load_cases`; with thousands of case
+files, parsing and validating them takes seconds, once per run. The first load of a project stores the
+validated cases in ``_build/cache/cases-<key>.pickle``; later loads with the same key read them back.
+
+The key hashes the bytes and names of every case file and the source of the cufstudy package (which
+defines the models), so any change of the data or of the library misses the cache: a stale case base is
+never returned. Only a folder inside a project (a parent holds ``_quarto.yml``) is cached, under that
+project's ``_build/``: the data folder itself is never written to. ``CUFSTUDY_NO_CASE_CACHE=1`` turns the
+cache off. The pickle is as trusted as the project's notebooks, which run code anyway.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from cufstudy._atomic import atomic_path
+from cufstudy.project import project_root
+
+__all__ = ["cache_key", "load", "store"]
+
+_PREFIX = "cases-"
+
+
+@lru_cache(maxsize=1)
+def _library() -> bytes:
+    package = Path(__file__).resolve().parent
+    total = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        total.update(f"{path.relative_to(package).as_posix()}\0".encode())
+        total.update(hashlib.sha256(path.read_bytes()).digest())
+    return total.digest()
+
+
+def _folder(data_folder: Path) -> Path | None:
+    if os.environ.get("CUFSTUDY_NO_CASE_CACHE"):
+        return None
+    root = project_root(data_folder)
+    if not (root / "_quarto.yml").is_file():
+        return None
+    return root / "_build" / "cache"
+
+
+def cache_key(files: list[tuple[str, bytes]]) -> str:
+    """Hash of the library source and of every (name, content) of the case files."""
+    total = hashlib.sha256(_library())
+    for name, raw in files:
+        total.update(f"{name}\0{len(raw)}\0".encode())
+        total.update(raw)
+    return total.hexdigest()[:32]
+
+
+def load(data_folder: Path, key: str) -> Any | None:
+    """What :func:`store` stored under ``key``, or None (no cache, other key, unreadable file)."""
+    folder = _folder(data_folder)
+    if folder is None:
+        return None
+    try:
+        with (folder / f"{_PREFIX}{key}.pickle").open("rb") as fh:
+            return pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError):
+        return None
+
+
+def store(data_folder: Path, key: str, value: Any) -> None:
+    """Store ``value`` under ``key`` (atomically) and remove the entries of other keys; failures are ignored."""
+    folder = _folder(data_folder)
+    if folder is None:
+        return
+    target = folder / f"{_PREFIX}{key}.pickle"
+    with contextlib.suppress(OSError, pickle.PicklingError):
+        with atomic_path(target) as tmp, tmp.open("wb") as fh:
+            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        for old in folder.glob(f"{_PREFIX}*.pickle"):
+            if old != target:
+                with contextlib.suppress(OSError):
+                    old.unlink()
