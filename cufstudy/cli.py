@@ -97,7 +97,8 @@ def cases(path: DataPath = Path("data")) -> None:
 @handles_errors
 def run_command(
     workers: Annotated[
-        int | None, typer.Option("--workers", "-j", min=1, help="Notebooks executed at once [default: cores].")
+        int | None,
+        typer.Option("--workers", "-j", min=1, help="Notebooks executed at once (default: the number of cores)."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Execute every run, even unchanged ones.")] = False,
     only: Annotated[
@@ -182,7 +183,7 @@ def sdg_import(
 def build_command(
     profiles: Annotated[
         list[str] | None,
-        typer.Argument(help="Deliverables to build: study, guide, brochure, toolbox [default: all profiles]."),
+        typer.Argument(help="Deliverables to build: study, guide, brochure, toolbox (default: every profile)."),
     ] = None,
     engine: Annotated[
         str, typer.Option("--engine", help="auto (Quarto if on PATH, else embedded), pandoc (embedded) or quarto.")
@@ -192,7 +193,8 @@ def build_command(
     ] = None,
     preview: Annotated[bool, typer.Option("--preview", help="Write PNG thumbnails of the PDF pages.")] = False,
     workers: Annotated[
-        int | None, typer.Option("--workers", "-j", min=1, help="Notebooks executed at once [default: cores].")
+        int | None,
+        typer.Option("--workers", "-j", min=1, help="Notebooks executed at once (default: the number of cores)."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Re-execute every notebook, even unchanged ones.")] = False,
     project: Annotated[Path, typer.Option("--project", help="The project folder (holds _quarto.yml).")] = Path(),
@@ -203,8 +205,9 @@ def build_command(
 ) -> None:
     """Validate the data, run the notebooks, render and check the deliverables into _output/.
 
-    A failed build leaves the previous deliverables in place. Public deliverables are checked for
-    confidential values before they are published.
+    A failed build leaves the previous deliverables in place.
+
+    Public deliverables are checked for confidential values before they are published.
     """
     from cufstudy.build import build
 
