@@ -12,6 +12,7 @@ hyphenation removed), so typesetting cannot hide a leak.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import io
 import json
@@ -27,8 +28,10 @@ from cufstudy.errors import LeakError
 __all__ = ["Leak", "check_no_leak", "extract_text", "find_leaks", "normalise"]
 
 _WS = re.compile(r"\s+")
-_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
+# typographic variants a renderer may substitute: curly quotes, hyphen and non-breaking hyphen (after NFKC)
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2010": "-"})
 _TAG = re.compile(r"<[^>]+>")
+_BUNDLE = re.compile(r'<script type="module" data-cufstudy-bundle="([0-9a-f]{64})">(.*?)</script>', re.S)
 _SCRIPT_STYLE = re.compile(r"<(script|style)\b.*?</\1>", re.S | re.I)
 MIN_LENGTH = 4  # shorter values ("A", "oui") would match everywhere and are not secrets worth a check
 
@@ -40,8 +43,16 @@ def normalise(text: str) -> str:
     return _WS.sub(" ", text).casefold().strip()
 
 
+def _drop_bundle(match: re.Match[str]) -> str:
+    code = match.group(2)
+    return " " if hashlib.sha256(code.encode("utf-8")).hexdigest() == match.group(1) else match.group(0)
+
+
 def _html_text(raw: str) -> str:
-    # scripts hold the Vega specs (data values, tooltips): keep them, they are readable by anyone
+    # The Vega library bundle (render._vega.inject_bundle) is our own code, the same on every page: skipped
+    # when its content matches the hash it carries. Other scripts hold the Vega specs (data values,
+    # tooltips): kept, they are readable by anyone.
+    raw = _BUNDLE.sub(_drop_bundle, raw)
     body = _SCRIPT_STYLE.sub(lambda m: " " + m.group(0) + " ", raw)
     return html.unescape(_TAG.sub(" ", body)) + " " + html.unescape(raw)
 

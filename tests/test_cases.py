@@ -246,7 +246,7 @@ def test_an_edited_case_misses_the_cache_and_a_bad_one_is_still_reported(tmp_pat
     text = file.read_text(encoding="utf-8")
     assert "tier: commune" in text
     file.write_text(text.replace("tier: commune", "tier: comune"), encoding="utf-8")
-    with pytest.raises(DataError, match="authority.tier: got 'comune'"):
+    with pytest.raises(DataError, match=r"authority\.tier: got 'comune'"):
         load_cases(root / "data")
     file.write_text(text.replace('name: "Ville d\'Angers"', 'name: "Ville d\'Angers (modifié)"'), encoding="utf-8")
     assert load_cases(root / "data")["ville-angers"].authority.name == "Ville d'Angers (modifié)"

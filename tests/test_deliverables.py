@@ -196,3 +196,27 @@ def test_canaries_present_in_internal_study(modified_build: Path) -> None:
         text = normalise(extract_text(modified_build / "_output" / f"study.{ext}"))
         for canary in CANARIES:
             assert normalise(canary) in text, f"{canary} missing from study.{ext}"
+
+
+def test_a_confidential_value_in_a_public_deliverable_fails_the_build_and_publishes_nothing(
+    default_build: Path, tmp_path: Path
+) -> None:
+    from cufstudy.cases import load_cases
+    from cufstudy.errors import LeakError
+
+    root = tmp_path / "project"
+    shutil.copytree(default_build, root)
+    secret = load_cases(root / "data").confidential_values()[0]
+    before = {p.name: p.read_bytes() for p in (root / "_output").iterdir() if p.is_file()}
+    guide = root / "reports" / "guide" / "guide.qmd"
+    # an analyst pastes an interview into the public guide, its spaces and case changed on the way
+    pasted = "  ".join(secret.upper().split())
+    guide.write_text(guide.read_text(encoding="utf-8") + f"\n\nComme le dit {pasted}.\n", encoding="utf-8")
+    with pytest.raises(LeakError) as caught:
+        build(root, ["guide"], engine="pandoc", workers=2, progress=False)
+    message = str(caught.value)
+    assert "the public deliverable 'guide' contains confidential data; nothing was published" in message
+    for ext in ("html", "pdf", "docx"):
+        assert f"guide.{ext}: contains the confidential value {secret[:37]!r}"[:60] in message, ext
+    after = {p.name: p.read_bytes() for p in (root / "_output").iterdir() if p.is_file()}
+    assert after == before  # the previous deliverables are kept, byte for byte
