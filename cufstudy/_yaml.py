@@ -130,6 +130,9 @@ _STANDARD_TAGS = {
 }
 
 
+_STR = "tag:yaml.org,2002:str"
+
+
 class _Builder:
     """Turn a composed node tree into Python data, recording lines and refusing bad shapes."""
 
@@ -212,7 +215,8 @@ class _Builder:
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
         assert isinstance(node, yaml.ScalarNode)
         try:
-            value = self._scalar.construct_object(node, deep=True)
+            # most values are text: construct_yaml_str returns node.value, without the constructor's cost
+            value = node.value if node.tag == _STR else self._scalar.construct_object(node, deep=True)
         except ValueError as exc:  # e.g. a timestamp like 2022-13-45
             self.problems.append(
                 Problem(
