@@ -10,11 +10,15 @@ a failure loses the least:
    deliverables the leak check (no confidential value in any output file or embedded notebook);
 4. only then are the files moved into ``_output/``, each atomically.
 
+A deliverable whose inputs (sources, templates, executed notebooks, facts, library, options, confidential
+values) have not changed since it was published is not rendered again, unless ``force`` is given.
+
 While any case of the data is illustrative, every page of every deliverable carries the notice.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sys
 import time
@@ -115,7 +119,9 @@ def build(
     preview
         Also write PNG thumbnails of the PDF pages into ``_output/preview/``.
     workers, force
-        Passed to :func:`cufstudy.runs.run`.
+        Passed to :func:`cufstudy.runs.run`. Without ``force``, a deliverable whose inputs have not changed
+        since it was published is kept as it is (see :mod:`cufstudy.render._stamp`); ``force`` re-executes
+        every notebook and renders every deliverable again.
     wait
         Wait for another build holding the project lock (else fail at once with ``LockError``).
 
@@ -152,8 +158,18 @@ def build(
             check_no_leak([*files, *notebooks], secrets, deliverable.name)
 
         notice = ILLUSTRATIVE_NOTICE if base.is_illustrative else None
+        # a change of the confidential values changes what the leak check must find: render again
+        secrets_key = hashlib.sha256("\0".join(sorted(secrets)).encode("utf-8")).hexdigest()
         rendered = render_build(
-            root, profiles, engine=engine, formats=formats, preview=preview, notice=notice, verify=verify
+            root,
+            profiles,
+            engine=engine,
+            formats=formats,
+            preview=preview,
+            notice=notice,
+            verify=verify,
+            reuse=not force,
+            reuse_key=secrets_key,
         )
     # the notebooks were just run: the embedded engine's reminder that it skips pre-render is noise here
     rendered = replace(rendered, warnings=tuple(w for w in rendered.warnings if "pre-render" not in w))

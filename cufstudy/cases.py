@@ -19,9 +19,8 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import pandas as pd
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -50,6 +49,9 @@ from cufstudy.vocab import (
     TierGroup,
     label,
 )
+
+if TYPE_CHECKING:  # pandas is imported where a frame is made: a no-op build does not pay for it
+    import pandas as pd
 
 __all__ = [
     "Case",
@@ -305,6 +307,8 @@ class CaseBase:
         return self.to_frame()
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
         rows = []
         for c in self.cases:
             a, s, o = c.authority, c.strategy, c.organisation
@@ -359,6 +363,8 @@ class CaseBase:
 
     def recommendations_frame(self) -> pd.DataFrame:
         """One row per recommendation: case, tier group, kind, follow-up status and obstacle."""
+        import pandas as pd
+
         rows = [
             {
                 "case": c.id,

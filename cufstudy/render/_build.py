@@ -14,6 +14,7 @@ from typing import Literal
 
 from cufstudy._atomic import atomic_write_bytes
 from cufstudy.errors import LayoutError, RenderError
+from cufstudy.render._stamp import RenderStamp, inputs_digest
 from cufstudy.render.config import Deliverable, deliverables
 from cufstudy.render.engine import EmbeddedEngine, RenderedFile, external_urls
 from cufstudy.render.layout import check_pages, pdf_page_count, preview_pdf
@@ -48,12 +49,18 @@ class BuildReport:
     seconds: float = 0.0
     timings: Mapping[str, float] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    reused: tuple[str, ...] = ()
+    """Deliverables not rendered again: their inputs had not changed since they were published."""
 
     def summary(self) -> str:
-        lines = [f"built {len(self.outputs)} file(s) with the {self.engine} engine in {self.seconds:.1f} s"]
+        made = [out for out in self.outputs if out.deliverable not in self.reused]
+        lines = [f"built {len(made)} file(s) with the {self.engine} engine in {self.seconds:.1f} s"]
+        if self.reused:
+            lines[0] += f"; up to date (inputs unchanged, not rendered again): {', '.join(self.reused)}"
         for out in self.outputs:
             pages = f", {out.pages} page{'s' if out.pages != 1 else ''}" if out.pages is not None else ""
-            lines.append(f"  {out.path} ({out.size / 1024:.0f} KiB{pages})")
+            same = ", unchanged" if out.deliverable in self.reused else ""
+            lines.append(f"  {out.path} ({out.size / 1024:.0f} KiB{pages}{same})")
         if self.previews:
             lines.append(f"  {len(self.previews)} preview image(s) in {self.previews[0].parent}")
         lines += [f"  warning: {w}" for w in self.warnings]
@@ -89,6 +96,8 @@ def build(
     preview: bool = False,
     notice: str | None = None,
     verify: Verifier | None = None,
+    reuse: bool = True,
+    reuse_key: str = "",
 ) -> BuildReport:
     """Render the deliverables of a Quarto project into its output folder (``_output/``).
 
@@ -116,6 +125,12 @@ def build(
     verify
         Extra check of each deliverable's rendered files before anything is published (the leak check of
         public deliverables); an exception stops the build and nothing is published.
+    reuse
+        Keep a deliverable whose inputs have not changed since it was published (``_build/render-stamp.json``,
+        see :mod:`cufstudy.render._stamp`) instead of rendering it again; ``False`` renders everything.
+    reuse_key
+        What else the published files depend on, for that comparison (``cufstudy build`` passes a hash of
+        the confidential values its ``verify`` looks for).
 
     Raises
     ------
@@ -137,6 +152,40 @@ def build(
         raise RenderError(f"{root} is not a Quarto project: _quarto.yml not found")
     chosen = _choose_engine(engine)
     todo = deliverables(root, profiles, formats)
+    stamp = RenderStamp(root)
+    data_dir = todo[0].config.get("cufstudy", "data") if todo else None
+    digest = inputs_digest(
+        root,
+        [d.config.data for d in todo],
+        root / data_dir if isinstance(data_dir, str) else None,
+        {
+            "engine": chosen,
+            "quarto": _tool_identity(quarto_path()) if chosen == "quarto" else None,
+            "formats": sorted(formats or []),
+            "preview": preview,
+            "notice": notice,
+            "key": reuse_key,
+        },
+    )
+    reused: list[OutputFile] = []
+    if reuse:
+        for deliverable in list(todo):
+            recorded = stamp.fresh(deliverable.name, digest)
+            if recorded is None:
+                continue
+            todo.remove(deliverable)
+            reused += [
+                OutputFile(deliverable.name, out["format"], root / out["path"], out["size"], out.get("pages"))
+                for out in recorded
+                if out["format"] != "png"
+            ]
+    if not todo:
+        return BuildReport(
+            engine=chosen,
+            outputs=tuple(reused),
+            seconds=time.perf_counter() - started,
+            reused=tuple(dict.fromkeys(o.deliverable for o in reused)),
+        )
     base = root / "_build" / "render"
     base.mkdir(parents=True, exist_ok=True)
     _sweep(base)
@@ -162,17 +211,45 @@ def build(
             timings.update(embedded.timings)
             warnings += embedded.warnings
         outputs, previews = _publish(staged)
+        _remember(stamp, digest, [d.name for d in todo], outputs, previews)
     finally:
         if not os.environ.get("CUFSTUDY_KEEP_BUILD"):
             shutil.rmtree(workdir, ignore_errors=True)
     return BuildReport(
         engine=chosen,
-        outputs=tuple(outputs),
+        outputs=(*reused, *outputs),
         previews=tuple(previews),
         seconds=time.perf_counter() - started,
         timings=timings,
         warnings=tuple(warnings),
+        reused=tuple(dict.fromkeys(o.deliverable for o in reused)),
     )
+
+
+def _tool_identity(path: str | None) -> list[object] | None:
+    """A program's path, size and date: another version of Quarto renders the deliverables again."""
+    if path is None:
+        return None
+    try:
+        st = Path(path).resolve().stat()
+    except OSError:
+        return [path]
+    return [path, st.st_size, st.st_mtime_ns]
+
+
+def _remember(
+    stamp: RenderStamp, digest: str, names: list[str], outputs: list[OutputFile], previews: list[Path]
+) -> None:
+    """Record what each rendered deliverable was published from (a failure here only costs a re-render)."""
+    for name in names:
+        files = [(o.path, o.pages, o.format) for o in outputs if o.deliverable == name]
+        files += [(p, None, "png") for p in previews if p.name.startswith(f"{name}-")]
+        if files:
+            stamp.record(name, digest, files)
+        else:
+            stamp.forget(name)
+    with contextlib.suppress(OSError):
+        stamp.save()
 
 
 def _sweep(base: Path) -> None:
