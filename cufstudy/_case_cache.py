@@ -17,26 +17,16 @@ import contextlib
 import hashlib
 import os
 import pickle
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from cufstudy._atomic import atomic_path
+from cufstudy._digest import library_digest
 from cufstudy.project import project_root
 
 __all__ = ["cache_key", "load", "store"]
 
 _PREFIX = "cases-"
-
-
-@lru_cache(maxsize=1)
-def _library() -> bytes:
-    package = Path(__file__).resolve().parent
-    total = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        total.update(f"{path.relative_to(package).as_posix()}\0".encode())
-        total.update(hashlib.sha256(path.read_bytes()).digest())
-    return total.digest()
 
 
 def _folder(data_folder: Path) -> Path | None:
@@ -50,7 +40,7 @@ def _folder(data_folder: Path) -> Path | None:
 
 def cache_key(files: list[tuple[str, bytes]]) -> str:
     """Hash of the library source and of every (name, content) of the case files."""
-    total = hashlib.sha256(_library())
+    total = hashlib.sha256(library_digest().encode())
     for name, raw in files:
         total.update(f"{name}\0{len(raw)}\0".encode())
         total.update(raw)

@@ -158,8 +158,8 @@ def sdg_import(
     force: Annotated[bool, typer.Option("--force", help="Overwrite the --to file if it exists.")] = False,
 ) -> None:
     """Read a filled grid, report every problem with its sheet and cell (exit 1), optionally write the YAML."""
+    from cufstudy.contribution import summary
     from cufstudy.grid import import_grid, to_yaml
-    from cufstudy.partnerships import summary
     from cufstudy.sdg import load_framework
 
     framework = load_framework(data)

@@ -67,7 +67,6 @@ __all__ = [
     "date_fr",
     "goal_matrix",
     "indicator_progress",
-    "infer_direction",
     "matrix_chart",
     "profile_chart",
     "progress",

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import importlib
 import re
 from collections.abc import Callable, Mapping
 from enum import Enum, IntEnum, StrEnum
@@ -60,21 +59,8 @@ from cufstudy.facts import NBSP, NNBSP
 from cufstudy.sdg import Framework, Indicator, Target, indicator_sources
 from cufstudy.vocab import Tier
 
-if TYPE_CHECKING:
-    # moved to cufstudy.contribution, still importable from here (see __getattr__ at the end)
-    from cufstudy.contribution import PartnershipSummary as PartnershipSummary
-    from cufstudy.contribution import Progress as Progress
-    from cufstudy.contribution import contribution_profile as contribution_profile
-    from cufstudy.contribution import date_fr as date_fr
-    from cufstudy.contribution import goal_matrix as goal_matrix
-    from cufstudy.contribution import indicator_progress as indicator_progress
-    from cufstudy.contribution import matrix_chart as matrix_chart
-    from cufstudy.contribution import profile_chart as profile_chart
-    from cufstudy.contribution import progress as progress
-    from cufstudy.contribution import progress_chart as progress_chart
-    from cufstudy.contribution import roadmap_table as roadmap_table
-    from cufstudy.contribution import summary as summary
-    from cufstudy.contribution import target_detail as target_detail
+if TYPE_CHECKING:  # contribution imports this module: the type only
+    from cufstudy.contribution import Progress
 
 __all__ = [
     "DIRECTION_LABELS_FR",
@@ -763,31 +749,3 @@ def typeset_fr(text: str) -> str:
     """
     text = _SPACE_BEFORE.sub(lambda m: (NBSP if m.group(1) in ":»" else NNBSP) + m.group(1), text)
     return text.replace("« ", f"«{NBSP}")
-
-
-# ---------------------------------------------------------------------------------------------------------
-# names moved to cufstudy.contribution, resolved on first use (that module imports this one)
-
-_MOVED: Final = frozenset(
-    {
-        "PartnershipSummary",
-        "Progress",
-        "contribution_profile",
-        "date_fr",
-        "goal_matrix",
-        "indicator_progress",
-        "matrix_chart",
-        "profile_chart",
-        "progress",
-        "progress_chart",
-        "roadmap_table",
-        "summary",
-        "target_detail",
-    }
-)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _MOVED:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module("cufstudy.contribution"), name)

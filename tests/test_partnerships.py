@@ -255,16 +255,6 @@ def test_charts_fit_the_a4_text_width(pilot: Partnership, make: Callable[[Partne
     assert width <= CHART_WIDTH + 10, f"{make.__name__} is {width} px wide"
 
 
-def test_moved_names_are_still_importable_from_partnerships() -> None:
-    import cufstudy.contribution as contribution
-    import cufstudy.partnerships as partnerships
-
-    for name in ("summary", "progress", "Progress", "contribution_profile", "profile_chart", "roadmap_table"):
-        assert getattr(partnerships, name) is getattr(contribution, name)
-    with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
-        _ = partnerships.nothing
-
-
 # ---------------------------------------------------------------------------------------------------------
 # located errors in partnership files
 

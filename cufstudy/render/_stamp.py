@@ -21,26 +21,16 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from cufstudy._atomic import atomic_write_text
+from cufstudy._digest import library_digest
 
 __all__ = ["RenderStamp", "inputs_digest"]
 
 STAMP = Path("_build") / "render-stamp.json"
 _SKIP_DIRS = {"_build", "_output", "node_modules", "__pycache__"}
-
-
-@lru_cache(maxsize=1)
-def _library() -> str:
-    package = Path(__file__).resolve().parent.parent
-    total = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        total.update(f"{path.relative_to(package).as_posix()}\0".encode())
-        total.update(hashlib.sha256(path.read_bytes()).digest())
-    return total.hexdigest()
 
 
 def _project_files(root: Path, data_dir: Path | None) -> list[Path]:
@@ -91,7 +81,7 @@ def inputs_digest(
 ) -> str:
     """Hash of everything the rendering of a project's deliverables depends on (see the module docstring)."""
     total = hashlib.sha256(json.dumps(options, sort_keys=True, default=str).encode())
-    total.update(_library().encode())
+    total.update(library_digest().encode())
     files = {p.resolve() for p in _project_files(root, data_dir)}
     files |= set(_named_files(root, configs))
     for path in sorted(files):
