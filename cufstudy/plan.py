@@ -15,6 +15,7 @@ The plan is declared once, under the ``cufstudy:`` key of the project's ``_quart
         - notebook: notebooks/grille_odd.ipynb
           parameters:
             partnership: every        # every value of the vocabulary: one run each
+          inputs: [sdg, partnerships] # what it reads of the data folder (default: all of it)
 
 Rules:
 
@@ -30,6 +31,13 @@ Rules:
   conversion). The default is
   ``_build/notebooks/{notebook}.ipynb``, with ``-{name}`` appended for every parameter given as a
   list or ``every``. Two runs may never write the same file.
+* ``inputs`` lists the files and folders of the data folder that the notebook reads, as paths
+  relative to the data folder; only their files are hashed into the cache key of the entry's runs,
+  so editing another data file does not re-execute them. Without ``inputs``, the whole data folder is
+  hashed (the safe default); ``inputs: []`` declares a notebook that reads no data. Each path must stay
+  inside the data folder, exist, and not be hidden (hidden files are never hashed). Declare every
+  path the notebook reads, including those read through the library: an undeclared file can change
+  without re-executing the run.
 * A plan makes at most ``MAX_RUNS`` runs (lists multiply quickly).
 * Keys other than ``data`` and ``runs`` under ``cufstudy:`` belong to other parts of the library
   and are left alone here.
@@ -111,6 +119,7 @@ class RunSpec(BaseModel):
     notebook: str = Field(min_length=1)
     parameters: dict[str, Any] = Field(default_factory=dict)
     output: str | None = None
+    inputs: list[str] | None = None
 
 
 class Run(BaseModel):
@@ -125,6 +134,9 @@ class Run(BaseModel):
     notebook: str
     parameters: dict[str, Scalar]
     output: str
+    inputs: tuple[str, ...] | None = None
+    """What the run reads of the data folder: POSIX paths relative to it (``.`` is the folder itself),
+    normalised and in declaration order; None (the default) for the whole data folder."""
 
     @property
     def stem(self) -> str:
@@ -260,7 +272,9 @@ class _Parser:
         self.warnings: list[str] = []
         self.total = 0  # runs made by the entries parsed so far
         self._vocab: dict[str, list[str]] = {}
+        self.data_name = "data"
         self.data_dir = root / "data"
+        self.data_ok = True  # False when the data folder itself has a problem (already reported)
 
     def problem(self, path: FieldPath, message: str) -> None:
         self.problems.append(Problem(self.doc.file, message, self.doc.line_of(path), path_str(path)))
@@ -342,6 +356,55 @@ class _Parser:
             return None
         return pure
 
+    def inputs(self, raw: Sequence[str], path: FieldPath) -> tuple[str, ...]:
+        """The normalised ``inputs`` of an entry (paths relative to the data folder), problems reported."""
+        good: list[str] = []
+        for j, text in enumerate(raw):
+            ipath = (*path, j)
+            if not text.strip():
+                self.problem(ipath, "empty input: give a file or folder of the data folder")
+                continue
+            pure = PurePosixPath(text.replace("\\", "/"))  # a Windows path escapes too
+            if pure.is_absolute() or ".." in pure.parts:
+                self.problem(
+                    ipath, f"input {text!r} must be a path relative to the data folder {self.data_name!r}, inside it"
+                )
+                continue
+            if any(part.startswith(".") for part in pure.parts):
+                self.problem(
+                    ipath, f"input {text!r} is hidden (a name starting with '.'): hidden files are never hashed"
+                )
+                continue
+            if "__pycache__" in pure.parts:
+                self.problem(ipath, f"input {text!r} is in a __pycache__ folder, whose files are never hashed")
+                continue
+            name = pure.as_posix()
+            if name in good:
+                self.problem(ipath, f"input {text!r} is listed twice")
+                continue
+            if self.data_ok and not self.input_exists(text, pure, ipath):
+                continue
+            good.append(name)
+        return tuple(good)
+
+    def input_exists(self, text: str, pure: PurePosixPath, path: FieldPath) -> bool:
+        target = self.data_dir / pure
+        if not target.exists():
+            parent = target.parent
+            siblings = (
+                [(pure.parent / p.name).as_posix() for p in parent.iterdir() if not p.name.startswith(".")]
+                if parent.is_dir()
+                else []
+            )
+            near = difflib.get_close_matches(pure.as_posix(), siblings, n=1, cutoff=0.6)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            self.problem(path, f"input {text!r} does not exist in the data folder {self.data_name!r}{hint}")
+            return False
+        if not target.resolve().is_relative_to(self.data_dir.resolve()):
+            self.problem(path, f"input {text!r} leads outside the data folder {self.data_name!r} (a symbolic link)")
+            return False
+        return True
+
     def template_fields(self, template: str, names: Sequence[str], path: FieldPath) -> list[str] | None:
         try:
             parsed = list(string.Formatter().parse(template))
@@ -395,7 +458,14 @@ class _Parser:
                 elif err["type"] == "missing":
                     self.problem(base, f"missing key {loc[-1]!r}")
                 elif err["type"] == "model_type":
-                    self.problem(base, "expected a mapping with keys notebook, parameters, output")
+                    self.problem(base, "expected a mapping with keys notebook, parameters, output, inputs")
+                elif loc[0] == "inputs":
+                    self.problem(
+                        (*base, *loc),
+                        "expected a list of paths relative to the data folder, e.g. [sdg, partnerships]"
+                        if len(loc) == 1
+                        else "expected a path relative to the data folder (text)",
+                    )
                 else:
                     self.problem((*base, *loc), err["msg"])
             return []
@@ -403,6 +473,7 @@ class _Parser:
         notebook = self.relative(spec.notebook, (*base, "notebook"), "notebook")
         if notebook is not None and not (self.root / notebook).is_file():
             self.problem((*base, "notebook"), f"notebook {spec.notebook!r} does not exist (in {self.root})")
+        inputs = None if spec.inputs is None else self.inputs(spec.inputs, (*base, "inputs"))
 
         axes: list[tuple[str, list[Scalar]]] = []
         varying: list[str] = []
@@ -461,7 +532,7 @@ class _Parser:
                     "are reserved for failed and partial runs",
                 )
                 return []
-            run = Run(index=i, notebook=notebook.as_posix(), parameters=params, output=out.as_posix())
+            run = Run(index=i, notebook=notebook.as_posix(), parameters=params, output=out.as_posix(), inputs=inputs)
             key = out.as_posix()
             if key in outputs or run.failed_output in outputs:
                 j, label = outputs.get(key) or outputs[run.failed_output]
@@ -489,12 +560,16 @@ class _Parser:
         if not isinstance(data_name, str) or not data_name:
             self.problem(("cufstudy", "data"), "expected the data folder, a path relative to the project root")
             data_name = "data"
+            self.data_ok = False
         else:
             pure = PurePosixPath(data_name)
             if pure.is_absolute() or ".." in pure.parts:
                 self.problem(("cufstudy", "data"), f"data folder {data_name!r} must be relative to the project root")
+                self.data_ok = False
             elif "data" in section and not (self.root / pure).is_dir():
                 self.problem(("cufstudy", "data"), f"data folder {data_name!r} does not exist (in {self.root})")
+                self.data_ok = False
+        self.data_name = data_name
         self.data_dir = self.root / data_name
 
         raw_runs = section.get("runs")

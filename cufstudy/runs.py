@@ -6,11 +6,13 @@
 Cache
     Each run has a key, the SHA-256 of: the notebook without its outputs, execution counts and
     save-time metadata (cell types, sources and tags only); the run's parameters (canonical JSON);
-    every file of the data folder (sorted relative path and content hash, hidden files skipped);
-    the cufstudy version; and the source of the ``cufstudy`` package itself (its ``.py`` files), so
-    that an edit of the library re-runs everything. A run whose key is unchanged, whose last status
-    is ok and whose output exists is skipped; ``force=True`` re-runs it. Data file digests are
-    cached in the manifest by (size, mtime) to keep a no-op re-run fast.
+    every file of the data folder (sorted relative path and content hash, hidden files skipped), or
+    only the files under the run's declared ``inputs`` (see :mod:`cufstudy.plan`) and the list of
+    those inputs; the cufstudy version; and the source of the ``cufstudy`` package itself (its
+    ``.py`` files), so that an edit of the library re-runs everything. A run whose key is unchanged,
+    whose last status is ok and whose output exists is skipped; ``force=True`` re-runs it. Data file
+    digests are computed once per batch for the whole data folder and cached in the manifest by
+    (size, mtime) to keep a no-op re-run fast.
 
 Manifest
     ``_build/manifest.json`` records, per run (keyed by output path): notebook, parameters, key
@@ -69,6 +71,7 @@ from typing import IO, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from cufstudy._atomic import atomic_write_text
+from cufstudy._digest import library_digest
 from cufstudy.errors import FactError, LockError, RunError
 from cufstudy.facts import Fact, FactStore, facts_from_notebook
 from cufstudy.plan import Plan, Resolver, Run, Scalar, load_plan
@@ -388,8 +391,36 @@ def notebook_digest(path: Path) -> str:
     return _sha(_canonical(cells))
 
 
-def _data_digest(data_dir: Path, cache: dict[str, tuple[int, int, str]]) -> tuple[str, dict[str, tuple[int, int, str]]]:
+DataCache = dict[str, tuple[int, int, str]]
+"""Data file digests by POSIX path relative to the data folder: (size, mtime in ns, SHA-256)."""
+
+
+def _data_digest(data_dir: Path, cache: DataCache) -> tuple[str, DataCache]:
     """Hash of every non-hidden file under ``data_dir``, and the refreshed (size, mtime) cache."""
+    files, fresh = _data_files(data_dir, cache)
+    return _combine(files), fresh
+
+
+def _combine(files: Iterable[tuple[str, str]]) -> str:
+    """Hash of (relative path, content digest) pairs, in the order given (sorted by path)."""
+    total = hashlib.sha256()
+    for rel, digest in files:
+        total.update(f"{rel}\0{digest}\n".encode())
+    return total.hexdigest()
+
+
+def _subset(files: Sequence[tuple[str, str]], inputs: Sequence[str]) -> list[tuple[str, str]]:
+    """The files (sorted pairs of :func:`_data_files`) at or under one of ``inputs`` (``.``: all)."""
+    if "." in inputs:
+        return list(files)
+    exact = set(inputs)
+    prefixes = tuple(f"{name}/" for name in inputs)
+    return [(rel, digest) for rel, digest in files if rel in exact or rel.startswith(prefixes)]
+
+
+def _data_files(data_dir: Path, cache: DataCache) -> tuple[list[tuple[str, str]], DataCache]:
+    """(relative path, content digest) of every non-hidden file under ``data_dir``, sorted by path,
+    and the refreshed (size, mtime) cache."""
     files: list[tuple[str, Path]] = []
     for dirpath, dirnames, filenames in os.walk(data_dir):
         dirnames[:] = [d for d in dirnames if not d.startswith(".") and d != "__pycache__"]
@@ -400,8 +431,8 @@ def _data_digest(data_dir: Path, cache: dict[str, tuple[int, int, str]]) -> tupl
                 files.append((rel, Path(dirpath, name)))
     files.sort()
     now = time.time_ns()
-    fresh: dict[str, tuple[int, int, str]] = {}
-    total = hashlib.sha256()
+    fresh: DataCache = {}
+    digests: list[tuple[str, str]] = []
     for rel, full in files:
         st = full.stat()
         hit = cache.get(rel)
@@ -412,18 +443,13 @@ def _data_digest(data_dir: Path, cache: dict[str, tuple[int, int, str]]) -> tupl
                 digest = hashlib.file_digest(fh, "sha256").hexdigest()
         if st.st_mtime_ns < now - _RACY_NS:  # a file written just now may change again within mtime resolution
             fresh[rel] = (st.st_size, st.st_mtime_ns, digest)
-        total.update(f"{rel}\0{digest}\n".encode())
-    return total.hexdigest(), fresh
+        digests.append((rel, digest))
+    return digests, fresh
 
 
 def _library_digest() -> str:
     """Hash of the source of the cufstudy package: editing the library re-runs the notebooks."""
-    package = Path(__file__).resolve().parent
-    total = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        total.update(f"{path.relative_to(package).as_posix()}\0".encode())
-        total.update(hashlib.sha256(path.read_bytes()).digest())
-    return total.hexdigest()
+    return library_digest()
 
 
 def _version() -> str:
@@ -444,19 +470,31 @@ def _version() -> str:
 def cache_parts(plan: Plan, runs: Iterable[Run], manifest: Manifest | None = None) -> dict[str, dict[str, str]]:
     """The cache key parts of each run, by output path (``key`` is the hash of the others).
 
-    Refreshes ``manifest.data_files`` (the data digest cache) when a manifest is given.
+    ``data`` hashes the whole data folder, or for a run with ``inputs`` only the files under them
+    (its ``inputs`` part then lists them). Refreshes ``manifest.data_files`` (the data digest cache)
+    when a manifest is given.
     """
     cache = manifest.data_files if manifest is not None else {}
-    data, fresh = _data_digest(plan.data_dir, cache)
+    files, fresh = _data_files(plan.data_dir, cache)
     if manifest is not None:
         manifest.data_files = fresh
-    common = {"data": data, "library": _library_digest(), "version": _version(), "kernel": KERNEL}
+    common = {"library": _library_digest(), "version": _version(), "kernel": KERNEL}
+    data: dict[tuple[str, ...] | None, str] = {}  # by declared inputs (None: the whole folder)
     out: dict[str, dict[str, str]] = {}
     digests: dict[str, str] = {}
     for r in runs:
         if r.notebook not in digests:
             digests[r.notebook] = notebook_digest(plan.root / r.notebook)
-        parts = {**common, "notebook": digests[r.notebook], "parameters": _canonical(r.parameters)}
+        if r.inputs not in data:
+            data[r.inputs] = _combine(files if r.inputs is None else _subset(files, r.inputs))
+        parts = {
+            "data": data[r.inputs],
+            **common,
+            "notebook": digests[r.notebook],
+            "parameters": _canonical(r.parameters),
+        }
+        if r.inputs is not None:
+            parts["inputs"] = _canonical(sorted(r.inputs))  # the order of the declaration does not matter
         out[r.output] = {**parts, "key": _sha(_canonical(parts))}
     return out
 
@@ -464,6 +502,7 @@ def cache_parts(plan: Plan, runs: Iterable[Run], manifest: Manifest | None = Non
 _PART_NAMES = {
     "notebook": "notebook changed",
     "parameters": "parameters changed",
+    "inputs": "inputs changed",
     "data": "data changed",
     "library": "cufstudy changed",
     "version": "cufstudy changed",
@@ -480,7 +519,10 @@ def _why(prev: ManifestEntry | None, parts: dict[str, str], output: Path, force:
     if prev.status == "failed":
         return "failed last time"
     if prev.key != parts["key"]:
-        changed = dict.fromkeys(_PART_NAMES[k] for k in _PART_NAMES if prev.parts.get(k) != parts[k])
+        keys = [k for k in _PART_NAMES if prev.parts.get(k) != parts.get(k)]
+        if "inputs" in keys and "data" in keys:  # other files are hashed: the data digest differs anyway
+            keys.remove("data")
+        changed = dict.fromkeys(_PART_NAMES[k] for k in keys)
         return ", ".join(changed) or "key changed"
     if not output.is_file():
         return "output missing"

@@ -343,3 +343,95 @@ def test_select_by_notebook_stem(tmp_path: Path) -> None:
     assert plan.select(None) is plan
     with pytest.raises(PlanError, match=r"--only bb: no notebook of the plan has that name \(did you mean 'b'\?\)"):
         plan.select(["bb"])
+
+
+def test_inputs_are_normalised_and_default_to_the_whole_data_folder(tmp_path: Path) -> None:
+    make_project(
+        tmp_path,
+        """
+        cufstudy:
+          runs:
+            - notebook: notebooks/a.ipynb
+              parameters: {tier: [commune, region]}
+              inputs: [sdg/, ./partnerships/p1.yaml]
+            - notebook: notebooks/b.ipynb
+              inputs: []
+        """,
+        notebooks=("a", "b"),
+    )
+    (tmp_path / "data" / "sdg").mkdir()
+    (tmp_path / "data" / "partnerships").mkdir()
+    (tmp_path / "data" / "partnerships" / "p1.yaml").write_text("{}")
+    plan = load_plan(tmp_path)
+    assert [r.inputs for r in plan.runs] == [("sdg", "partnerships/p1.yaml")] * 2 + [()]
+    make_project(tmp_path, "cufstudy:\n  runs:\n    - notebook: notebooks/a.ipynb\n")
+    assert load_plan(tmp_path).runs[0].inputs is None
+
+
+def test_bad_inputs_are_located(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_project(
+        tmp_path,
+        """
+        cufstudy:
+          data: data
+          runs:
+            - notebook: notebooks/a.ipynb
+              inputs:
+                - ../secrets
+                - /etc/passwd
+                - sdgs
+                - sdg
+                - sdg/
+                - .cache
+                - sdg/../cases
+            - notebook: notebooks/b.ipynb
+              inputs: sdg
+        """,
+    )
+    (tmp_path / "data" / "sdg").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert str(plan_error(tmp_path)) == (
+        "the run plan in _quarto.yml has 7 problems\n"
+        "  _quarto.yml:6: cufstudy.runs[0].inputs[0]: input '../secrets' must be a path relative to the data "
+        "folder 'data', inside it\n"
+        "  _quarto.yml:7: cufstudy.runs[0].inputs[1]: input '/etc/passwd' must be a path relative to the data "
+        "folder 'data', inside it\n"
+        "  _quarto.yml:8: cufstudy.runs[0].inputs[2]: input 'sdgs' does not exist in the data folder 'data' "
+        "(did you mean 'sdg'?)\n"
+        "  _quarto.yml:10: cufstudy.runs[0].inputs[4]: input 'sdg/' is listed twice\n"
+        "  _quarto.yml:11: cufstudy.runs[0].inputs[5]: input '.cache' is hidden (a name starting with '.'): "
+        "hidden files are never hashed\n"
+        "  _quarto.yml:12: cufstudy.runs[0].inputs[6]: input 'sdg/../cases' must be a path relative to the data "
+        "folder 'data', inside it\n"
+        "  _quarto.yml:14: cufstudy.runs[1].inputs: expected a list of paths relative to the data folder, "
+        "e.g. [sdg, partnerships]"
+    )
+
+
+def test_an_input_may_not_lead_outside_the_data_folder_through_a_link(tmp_path: Path) -> None:
+    make_project(
+        tmp_path,
+        """
+        cufstudy:
+          runs:
+            - notebook: notebooks/a.ipynb
+              inputs: [elsewhere, [sdg]]
+        """,
+    )
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "data" / "elsewhere").symlink_to(tmp_path / "outside")
+    (problem,) = plan_error(tmp_path).problems
+    assert (problem.line, problem.field) == (4, "cufstudy.runs[0].inputs[1]")
+    assert problem.message == "expected a path relative to the data folder (text)"
+    make_project(
+        tmp_path,
+        """
+        cufstudy:
+          runs:
+            - notebook: notebooks/a.ipynb
+              inputs: [elsewhere]
+        """,
+    )
+    (problem,) = plan_error(tmp_path).problems
+    assert (problem.line, problem.field) == (4, "cufstudy.runs[0].inputs[0]")
+    assert problem.message == "input 'elsewhere' leads outside the data folder 'data' (a symbolic link)"

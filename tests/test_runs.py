@@ -168,6 +168,54 @@ def test_editing_a_data_file_reruns_every_run(project: Path) -> None:
     assert facts(project)["alpha.n"]["value"] == 4
 
 
+DELTA = [
+    "import pathlib\nfrom cufstudy.facts import record",
+    "record('delta.goals', len(pathlib.Path('data/sdg/goals.csv').read_text().splitlines()), 'Objectifs')",
+]
+
+
+def test_a_run_with_inputs_reruns_only_when_they_change(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    plan = (
+        PLAN.split("    - notebook: notebooks/beta")[0] + "    - notebook: notebooks/delta.ipynb\n      inputs: [sdg]\n"
+    )
+    root = make_project(tmp_path, plan)
+    (root / "data" / "sdg").mkdir()
+    (root / "data" / "sdg" / "goals.csv").write_text("goal\n1\n2\n")
+    write_notebook(root / "notebooks" / "delta.ipynb", DELTA)
+    assert statuses(run(root, workers=2, progress=False)) == {
+        "alpha.ipynb": ("ok", "new"),
+        "delta.ipynb": ("ok", "new"),
+    }
+    parts = {k.removeprefix("_build/notebooks/"): e["parts"] for k, e in manifest(root).items()}
+    assert parts["alpha.ipynb"]["data"] == cufstudy.runs._data_digest(root / "data", {})[0]  # the whole folder
+    assert "inputs" not in parts["alpha.ipynb"] and parts["delta.ipynb"]["inputs"] == '["sdg"]'
+
+    # a file outside the inputs: only the run reading the whole data folder executes
+    with (root / "data" / "cases.csv").open("a") as fh:
+        fh.write("c3,epci\n")
+    assert statuses(run(root, progress=False)) == {
+        "alpha.ipynb": ("ok", "data changed"),
+        "delta.ipynb": ("skipped", "unchanged"),
+    }
+
+    # a file of the inputs: both
+    with (root / "data" / "sdg" / "goals.csv").open("a") as fh:
+        fh.write("3\n")
+    assert statuses(run(root, workers=2, progress=False)) == {
+        "alpha.ipynb": ("ok", "data changed"),
+        "delta.ipynb": ("ok", "data changed"),
+    }
+    assert facts(root)["delta.goals"]["value"] == 4
+
+    # declaring other inputs re-runs the run, for that reason only (no kernel: it fails)
+    (root / "_quarto.yml").write_text(plan.replace("[sdg]", "[sdg, cases.csv]"))
+    request.getfixturevalue("no_kernel")
+    assert statuses(run(root, progress=False)) == {
+        "alpha.ipynb": ("skipped", "unchanged"),
+        "delta.ipynb": ("failed", "inputs changed"),
+    }
+
+
 class CountingExecutor(ProcessPoolExecutor):
     """A process pool (so the work unit must pickle) that counts what it is given."""
 
