@@ -188,7 +188,7 @@ def test_two_builds_at_once_take_turns(project: Path) -> None:
 
 
 def test_a_build_that_must_not_wait_fails_at_once(project: Path) -> None:
-    holder = start(project)
+    holder = start(project, force=True)  # forced: it holds the lock long enough for both attempts
     try:
         lock = project / LOCK
         wait_for(lambda: lock.is_file() and lock.read_text().strip() == str(holder.pid), holder)
