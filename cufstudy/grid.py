@@ -26,6 +26,7 @@ so they may be moved but not renamed; extra columns are ignored.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 import re
@@ -747,9 +748,53 @@ def import_grid(path: str | Path, framework: Framework) -> Partnership:
             if p.field not in reader.bad_cells and (p.field or "").split("!")[0] not in reader.broken_sheets
         ]
     if problems:
+        problems = _explain_formulas(Path(path), problems)
         n = len(problems)
         raise DataError(problems, summary=f"{n} problem{'s' if n > 1 else ''} in {display}; nothing was imported")
     return partnership
+
+
+_EMPTY = "empty required cell"
+
+
+def _explain_formulas(path: Path, problems: list[Problem]) -> list[Problem]:
+    """Name the formula behind an "empty" cell: a formula the file holds without its computed value.
+
+    Cells are read as values (formulas are never evaluated). A workbook written by a program other than
+    a spreadsheet has formulas but no computed values, which reads as empty: say so instead.
+    """
+    empty = [p for p in problems if p.message.startswith(_EMPTY) and p.field and "!" in p.field]
+    if not empty:
+        return problems
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wb = load_workbook(path, read_only=True, data_only=False)
+    except Exception:  # the values were readable; the formulas are only an explanation
+        return problems
+    formulas: dict[str, str] = {}
+    try:
+        for p in empty:
+            sheet, ref = str(p.field).split("!", 1)
+            with contextlib.suppress(KeyError, ValueError, AttributeError):
+                value = wb[sheet][ref].value
+                if isinstance(value, str) and value.startswith("="):
+                    formulas[str(p.field)] = value
+    finally:
+        wb.close()
+    out = []
+    for p in problems:
+        formula = formulas.get(str(p.field)) if p in empty else None
+        if formula is None:
+            out.append(p)
+            continue
+        shown = formula if len(formula) <= 60 else formula[:57] + "..."
+        message = (
+            f"formula {shown!r} without a computed value (formulas are not evaluated; the file was not saved by "
+            f"a spreadsheet program): type the value itself{p.message.removeprefix(_EMPTY)}"
+        )
+        out.append(Problem(p.file, message, p.line, p.field))
+    return out
 
 
 def _sheet(wb: Workbook, name: str) -> Worksheet:

@@ -663,6 +663,12 @@ def test_grid_zip_bomb(project: Path, tmp_path: Path) -> None:
     refused(project, _import_args(path, project), [f"{path}: the workbook expands to 150,000,000 bytes; refused"])
 
 
+NO_VALUE = (
+    "without a computed value (formulas are not evaluated; the file was not saved by a spreadsheet program): "
+    "type the value itself (column « Intitulé »)"
+)
+
+
 def test_grid_formula_without_value_is_not_evaluated(project: Path, filled: Path, tmp_path: Path) -> None:
     def edit(wb: Any) -> None:
         wb["Projets"]["B2"] = '=HYPERLINK("https://evil.example","clic")'
@@ -673,8 +679,8 @@ def test_grid_formula_without_value_is_not_evaluated(project: Path, filled: Path
         project,
         _import_args(path, project),
         [
-            f"{path}: Projets!B2: empty required cell (column « Intitulé »)",
-            f"{path}: Projets!B3: empty required cell (column « Intitulé »)",
+            f'{path}: Projets!B2: formula \'=HYPERLINK("https://evil.example","clic")\' {NO_VALUE}',
+            f"{path}: Projets!B3: formula \"=cmd|' /C calc'!A0\" {NO_VALUE}",
         ],
     )
 
