@@ -4,6 +4,10 @@ Every notebook of a run plan starts with :func:`~cufstudy.cases.load_cases`; wit
 files, parsing and validating them takes seconds, once per run. The first load of a project stores the
 validated cases in ``_build/cache/cases-<key>.pickle``; later loads with the same key read them back.
 
+Beside it, ``cases-<key>.json`` summarises the validated base (number of cases, whether any is
+illustrative, a hash of the confidential values): what ``cufstudy build`` needs to decide that nothing
+changed, without loading the cases at all.
+
 The key hashes the bytes and names of every case file and the source of the cufstudy package (which
 defines the models), so any change of the data or of the library misses the cache: a stale case base is
 never returned. Only a folder inside a project (a parent holds ``_quarto.yml``) is cached, under that
@@ -15,16 +19,17 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import pickle
 from pathlib import Path
 from typing import Any
 
-from cufstudy._atomic import atomic_path
+from cufstudy._atomic import atomic_path, atomic_write_text
 from cufstudy._digest import library_digest
 from cufstudy.project import project_root
 
-__all__ = ["cache_key", "load", "store"]
+__all__ = ["cache_key", "load", "load_summary", "store", "store_summary"]
 
 _PREFIX = "cases-"
 
@@ -68,7 +73,34 @@ def store(data_folder: Path, key: str, value: Any) -> None:
     with contextlib.suppress(OSError, pickle.PicklingError):
         with atomic_path(target) as tmp, tmp.open("wb") as fh:
             pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        for old in folder.glob(f"{_PREFIX}*.pickle"):
-            if old != target:
-                with contextlib.suppress(OSError):
-                    old.unlink()
+        _remove_other_keys(folder, key)
+
+
+def load_summary(data_folder: Path, key: str) -> dict[str, Any] | None:
+    """What :func:`store_summary` stored under ``key``, or None."""
+    folder = _folder(data_folder)
+    if folder is None:
+        return None
+    try:
+        data = json.loads((folder / f"{_PREFIX}{key}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def store_summary(data_folder: Path, key: str, summary: dict[str, Any]) -> None:
+    """Store a small JSON summary of the validated cases under ``key``; failures are ignored."""
+    folder = _folder(data_folder)
+    if folder is None:
+        return
+    with contextlib.suppress(OSError):
+        atomic_write_text(folder / f"{_PREFIX}{key}.json", json.dumps(summary, sort_keys=True))
+        _remove_other_keys(folder, key)
+
+
+def _remove_other_keys(folder: Path, key: str) -> None:
+    for old in folder.glob(f"{_PREFIX}*"):
+        if old.name.startswith(".") or old.stem == f"{_PREFIX}{key}":
+            continue
+        with contextlib.suppress(OSError):
+            old.unlink()

@@ -18,7 +18,6 @@ While any case of the data is illustrative, every page of every deliverable carr
 
 from __future__ import annotations
 
-import hashlib
 import re
 import sys
 import time
@@ -26,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from cufstudy.cases import load_cases
+from cufstudy.cases import load_cases, validate_cases
 from cufstudy.confidential import check_no_leak
 from cufstudy.errors import RenderError
 from cufstudy.plan import load_plan
@@ -143,10 +142,10 @@ def build(
         print(message, file=sys.stderr)
 
     with project_lock(root, wait=wait, notify=note):
-        base = load_cases(plan.data_dir)
+        cases = validate_cases(plan.data_dir)
         runs = run(root, workers=workers, force=force, progress=progress)
         runs.raise_for_failures()
-        secrets = base.confidential_values()
+        secrets: list[str] = []
 
         def verify(deliverable: Deliverable, files: Sequence[Path]) -> None:
             if audience(deliverable) != "public":
@@ -155,11 +154,11 @@ def build(
             missing = [nb for nb in notebooks if not nb.is_file()]
             if missing:
                 raise RenderError(f"{deliverable.name}: embedded notebook not found: {missing[0]}")
+            if not secrets:  # the cases are loaded only when a public deliverable is rendered
+                secrets.extend(load_cases(plan.data_dir).confidential_values())
             check_no_leak([*files, *notebooks], secrets, deliverable.name)
 
-        notice = ILLUSTRATIVE_NOTICE if base.is_illustrative else None
-        # a change of the confidential values changes what the leak check must find: render again
-        secrets_key = hashlib.sha256("\0".join(sorted(secrets)).encode("utf-8")).hexdigest()
+        notice = ILLUSTRATIVE_NOTICE if cases.illustrative else None
         rendered = render_build(
             root,
             profiles,
@@ -169,8 +168,9 @@ def build(
             notice=notice,
             verify=verify,
             reuse=not force,
-            reuse_key=secrets_key,
+            # another set of confidential values changes what the leak check must find: render again
+            reuse_key=cases.confidential_digest,
         )
     # the notebooks were just run: the embedded engine's reminder that it skips pre-render is noise here
     rendered = replace(rendered, warnings=tuple(w for w in rendered.warnings if "pre-render" not in w))
-    return BuildResult(runs, rendered, time.perf_counter() - started, base.is_illustrative)
+    return BuildResult(runs, rendered, time.perf_counter() - started, cases.illustrative)

@@ -12,11 +12,15 @@ Fields marked confidential (interviewee names, interview notes) exist only in th
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime as dt
 import difflib
+import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -62,8 +66,10 @@ __all__ = [
     "OrganisationSnapshot",
     "Recommendation",
     "Strategy",
+    "ValidationSummary",
     "confidential_fields",
     "load_cases",
+    "validate_cases",
 ]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
@@ -477,7 +483,60 @@ def validate_case(doc: YamlDoc) -> tuple[Case | None, list[Problem]]:
 
 
 def case_files(folder: Path) -> list[Path]:
-    return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+    return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")], key=lambda p: p.name)
+
+
+def _case_folder(path: str | Path) -> tuple[Path, Path, list[Path]]:
+    """The data folder, the folder holding the case files, and the files (located errors if none)."""
+    root = Path(path)
+    folder = root / "cases" if (root / "cases").is_dir() else root
+    if not folder.is_dir():
+        raise DataError.single(str(root), "no such folder; expected a data folder holding cases/*.yaml")
+    files = case_files(folder)
+    if not files:
+        raise DataError.single(str(folder), "no case file (*.yaml) found")
+    return root, folder, files
+
+
+@dataclass(frozen=True)
+class ValidationSummary:
+    """What a build needs to know of a valid case base, without the cases themselves."""
+
+    n_cases: int
+    illustrative: bool
+    """Any case's coding is illustrative: every page of every deliverable must say so."""
+    confidential_digest: str
+    """SHA-256 of the sorted confidential values: they changed if it changed."""
+
+
+def validate_cases(path: str | Path = "data") -> ValidationSummary:
+    """Validate a data folder as :func:`load_cases` does, and summarise it.
+
+    A folder already validated with the same files and the same library is not loaded again: its
+    summary is kept beside the validated-case cache, which makes a no-op build fast with thousands of
+    cases (unpickling 5,000 cases takes about 0.7 s).
+
+    Raises
+    ------
+    DataError
+        As :func:`load_cases`.
+    """
+    _, folder, files = _case_folder(path)
+    key = _cache_key(files)
+    cached = _case_cache.load_summary(folder, key) if key else None
+    if cached is not None:
+        with contextlib.suppress(TypeError):
+            return ValidationSummary(**cached)
+    base = load_cases(path)
+    secrets = "\0".join(sorted(base.confidential_values()))
+    summary = ValidationSummary(
+        n_cases=len(base),
+        illustrative=base.is_illustrative,
+        confidential_digest=hashlib.sha256(secrets.encode("utf-8")).hexdigest(),
+    )
+    if key:
+        _case_cache.store_summary(folder, key, dataclasses.asdict(summary))
+    return summary
 
 
 def load_cases(path: str | Path = "data") -> CaseBase:
@@ -505,13 +564,7 @@ def load_cases(path: str | Path = "data") -> CaseBase:
     >>> base["ville-angers"].authority.tier.value  # doctest: +SKIP
     'commune'
     """
-    root = Path(path)
-    folder = root / "cases" if (root / "cases").is_dir() else root
-    if not folder.is_dir():
-        raise DataError.single(str(root), "no such folder; expected a data folder holding cases/*.yaml")
-    files = case_files(folder)
-    if not files:
-        raise DataError.single(str(folder), "no case file (*.yaml) found")
+    root, folder, files = _case_folder(path)
     key = _cache_key(files)
     cached = _case_cache.load(folder, key) if key else None
     if isinstance(cached, tuple) and len(cached) == 2:

@@ -262,3 +262,33 @@ def test_no_cache_outside_a_project_or_when_turned_off(tmp_path: Path, monkeypat
     monkeypatch.setenv("CUFSTUDY_NO_CASE_CACHE", "1")
     load_cases(root / "data")
     assert not (root / "_build").exists()
+
+
+def test_a_validated_folder_is_summarised_without_loading_the_cases_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cufstudy.cases
+    from cufstudy.cases import validate_cases
+
+    root = _project_with_cases(tmp_path)
+    base = load_cases(root / "data")
+    first = validate_cases(root / "data")
+    assert first.n_cases == len(base) == 23 and first.illustrative
+
+    def no_loading(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the cases were loaded again")
+
+    monkeypatch.setattr(cufstudy.cases, "load_cases", no_loading)
+    assert validate_cases(root / "data") == first
+    monkeypatch.undo()
+    file = root / "data" / "cases" / "ville-angers.yaml"
+    text = file.read_text(encoding="utf-8")
+    interviewee = next(line for line in text.splitlines() if "interviewee:" in line)
+    file.write_text(
+        text.replace(interviewee, '    interviewee: "Une autre personne (nom confidentiel)"'), encoding="utf-8"
+    )
+    changed = validate_cases(root / "data")  # another confidential value: another digest
+    assert changed.n_cases == 23 and changed.confidential_digest != first.confidential_digest
+    file.write_text(text.replace("tier: commune", "tier: comune"), encoding="utf-8")
+    with pytest.raises(DataError, match=r"authority\.tier: got 'comune'"):
+        validate_cases(root / "data")
