@@ -567,8 +567,8 @@ def load_cases(path: str | Path = "data") -> CaseBase:
     root, folder, files = _case_folder(path)
     key = _cache_key(files)
     cached = _case_cache.load(folder, key) if key else None
-    if isinstance(cached, tuple) and len(cached) == 2:
-        return CaseBase(cached[0], root, cached[1])
+    if isinstance(cached, tuple) and len(cached) == 2:  # file names: messages name the files as this caller does
+        return CaseBase(cached[0], root, {case_id: str(folder / name) for case_id, name in cached[1].items()})
     problems: list[Problem] = []
     cases: list[Case] = []
     origin: dict[str, str] = {}
@@ -600,7 +600,7 @@ def load_cases(path: str | Path = "data") -> CaseBase:
         plural = "s" if len(problems) > 1 else ""
         raise DataError(problems, summary=f"{len(problems)} problem{plural} in {n_files} of {len(files)} case files")
     if key:
-        _case_cache.store(folder, key, (cases, origin))
+        _case_cache.store(folder, key, (cases, {case_id: Path(shown).name for case_id, shown in origin.items()}))
     return CaseBase(cases, root, origin)
 
 
@@ -609,6 +609,7 @@ def _cache_key(files: list[Path]) -> str | None:
     try:
         if any(f.stat().st_size > MAX_BYTES for f in files):
             return None
-        return _case_cache.cache_key([(str(f), f.read_bytes()) for f in files])
+        # names, not paths: "data" and "/project/data" are the same folder and must share one entry
+        return _case_cache.cache_key([(f.name, f.read_bytes()) for f in files])
     except OSError:
         return None

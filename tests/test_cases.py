@@ -292,3 +292,19 @@ def test_a_validated_folder_is_summarised_without_loading_the_cases_again(
     file.write_text(text.replace("tier: commune", "tier: comune"), encoding="utf-8")
     with pytest.raises(DataError, match=r"authority\.tier: got 'comune'"):
         validate_cases(root / "data")
+
+
+def test_relative_and_absolute_paths_share_one_cache_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import cufstudy.cases
+
+    root = _project_with_cases(tmp_path)
+    load_cases(root / "data")
+    monkeypatch.chdir(root)
+
+    def no_parsing(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the files were parsed again")
+
+    monkeypatch.setattr(cufstudy.cases, "read_yaml", no_parsing)
+    relative = load_cases("data")
+    assert relative.files["ville-angers"] == str(Path("data") / "cases" / "ville-angers.yaml")
+    assert len(list((root / "_build" / "cache").glob("cases-*.pickle"))) == 1
