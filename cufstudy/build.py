@@ -18,6 +18,7 @@ While any case of the data is illustrative, every page of every deliverable carr
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 import time
@@ -145,7 +146,10 @@ def build(
         cases = validate_cases(plan.data_dir)
         runs = run(root, workers=workers, force=force, progress=progress)
         runs.raise_for_failures()
-        secrets: list[str] = []
+
+        @functools.cache
+        def secrets() -> list[str]:  # loaded once, and only when a public deliverable is rendered
+            return load_cases(plan.data_dir).confidential_values()
 
         def verify(deliverable: Deliverable, files: Sequence[Path]) -> None:
             if audience(deliverable) != "public":
@@ -154,9 +158,7 @@ def build(
             missing = [nb for nb in notebooks if not nb.is_file()]
             if missing:
                 raise RenderError(f"{deliverable.name}: embedded notebook not found: {missing[0]}")
-            if not secrets:  # the cases are loaded only when a public deliverable is rendered
-                secrets.extend(load_cases(plan.data_dir).confidential_values())
-            check_no_leak([*files, *notebooks], secrets, deliverable.name)
+            check_no_leak([*files, *notebooks], secrets(), deliverable.name)
 
         notice = ILLUSTRATIVE_NOTICE if cases.illustrative else None
         rendered = render_build(

@@ -151,7 +151,8 @@ def show_table(
         note = f"*Tableau limité aux {format_fr(max_rows)} premières lignes sur {format_fr(len(frame))}"
         if full_copy is not None:
             path = write_csv(frame, full_copy)
-            shown_path = path.relative_to(project_root()) if path.is_relative_to(project_root()) else path
+            root = project_root()
+            shown_path = path.relative_to(root) if path.is_relative_to(root) else path
             note += f" ; tableau complet : {escape_md(shown_path.as_posix())}"
         note += ".*"
     markdown = markdown_table(shown, **kwargs) + (f"\n\n{note}\n" if note else "")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+import cufstudy.runs
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -19,3 +22,12 @@ def root() -> Path:
 @pytest.fixture
 def good_case_text() -> str:
     return (TEST_DATA / "good_case.yaml").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def pinned_library() -> Iterator[None]:
+    """Pin the hash of the cufstudy source in the run cache: an edit of the library by someone else during
+    the session would re-run the notebooks (by design) and only slow the module's builds down."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(cufstudy.runs, "_library_digest", lambda: "pinned")
+        yield

@@ -24,7 +24,7 @@ import sys
 import textwrap
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,6 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner, Result
 
-import cufstudy.runs
 from cufstudy.build import build
 from cufstudy.cases import load_cases
 from cufstudy.cli import app
@@ -113,13 +112,7 @@ def make_tiny_project(root: Path) -> Path:
     return root
 
 
-@pytest.fixture(scope="module", autouse=True)
-def pinned_library() -> Iterator[None]:
-    """Pin the hash of the cufstudy source: an edit of the library by someone else during the session
-    would re-run the notebook (by design) and only slow these tests down."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(cufstudy.runs, "_library_digest", lambda: "pinned")
-        yield
+pytestmark = pytest.mark.usefixtures("pinned_library")  # every test of the module (see conftest)
 
 
 @pytest.fixture(scope="module")

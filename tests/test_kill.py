@@ -17,14 +17,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
-import cufstudy.runs
 from cufstudy.build import build
 from cufstudy.cli import app
 from cufstudy.confidential import extract_text, normalise
@@ -49,14 +48,7 @@ print("built", flush=True)
 
 
 @pytest.fixture(scope="module")
-def pinned() -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(cufstudy.runs, "_library_digest", lambda: "pinned")
-        yield
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory, pinned: None) -> Path:
+def project(tmp_path_factory: pytest.TempPathFactory, pinned_library: None) -> Path:
     root = _copy_project(tmp_path_factory.mktemp("kill") / "project")
     build(root, PROFILES, engine="pandoc", workers=2, progress=False)
     return root

@@ -10,8 +10,9 @@ sources and what they include, templates, filters, fonts, styles...) except the 
 build and output folders and hidden or virtual-environment folders; the executed notebooks and the
 facts (``_build/notebooks/``, ``_build/facts.json``), through which the data reaches a deliverable;
 the files the configuration names anywhere (a bibliography inside the data folder, say); the
-cufstudy library's source; the engine, formats and options; and the caller's ``extra`` key (the
-notice and the confidential values the leak check searches for). Editing any of them re-renders.
+cufstudy library's source; and the options: engine, formats, preview, the notice and the caller's
+``reuse_key`` (``cufstudy build`` passes a digest of the confidential values the leak check searches
+for). Editing any of them re-renders.
 """
 
 from __future__ import annotations
