@@ -54,7 +54,7 @@ cufstudy:
 """
 
 SYNTHETIC_BODY = [
-    "import altair as alt\nimport pandas as pd\nfrom cufstudy.facts import record",
+    "import altair as alt\nimport pandas as pd\nfrom cufstudy.notebook.facts import record",
     "cases = pd.read_csv('data/cases.csv')\nsub = cases if tier == 'all' else cases[cases.tier == tier]",
     "by_year = sub.groupby('year', as_index=False)['budget'].sum()\nby_year",
     "alt.Chart(by_year).mark_bar().encode(x='year:O', y='budget:Q').properties(width=300)",
@@ -120,9 +120,9 @@ def main() -> None:
     parser.add_argument("--synthetic", action="store_true", help="measure the synthetic 8-run project")
     args = parser.parse_args()
 
-    from cufstudy.errors import CufstudyError
-    from cufstudy.plan import load_plan
-    from cufstudy.runs import run
+    from cufstudy.core.errors import CufstudyError
+    from cufstudy.pipeline.plan import load_plan
+    from cufstudy.pipeline.runs import run
 
     with tempfile.TemporaryDirectory(prefix="bench-runs-") as tmp:
         work = Path(tmp) / "project"

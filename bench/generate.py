@@ -24,7 +24,7 @@ distributions aim at the shape of the national picture, not at its figures:
 * ambition rises with the tier (communes mostly 1-2, regions mostly 3-4); motivations, modalities and
   themes are drawn with tier-dependent weights (twinning for communes, EU projects and economic
   promotion for regions); 1-5 partner countries, most often European neighbours and West African
-  partners, sometimes any ISO code of :data:`cufstudy.countries.COUNTRIES_FR`;
+  partners, sometimes any ISO code of :data:`cufstudy.model.countries.COUNTRIES_FR`;
 * organisation before / recommended (missions) / after (60 % of missions), staff and budget by tier;
 * 2-6 recommendations with their follow-up (35 % implemented, 30 % partly, 25 % not started,
   10 % abandoned; an obstacle for those not fully implemented), for missions only;
@@ -47,8 +47,8 @@ from typing import Any, TypeVar
 
 import yaml
 
-from cufstudy.countries import COUNTRIES_FR
-from cufstudy.vocab import (
+from cufstudy.model.countries import COUNTRIES_FR
+from cufstudy.model.vocab import (
     Attachment,
     FollowUpStatus,
     Modality,
@@ -375,7 +375,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, required=True, help="writes OUT/data/cases/*.yaml and the reference data")
     parser.add_argument("--project", type=Path, default=REPO, help="the project whose data/ gives the reference data")
-    parser.add_argument("--no-check", action="store_true", help="skip the validation with cufstudy.cases.load_cases")
+    parser.add_argument("--no-check", action="store_true", help="skip the validation (cufstudy.load_cases)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     data = generate(args.n, args.seed, args.out, args.project)
@@ -383,8 +383,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     counts = {t.value: k for t, k in tier_counts(args.n).items() if k}
     print(f"wrote {args.n} synthetic cases to {data / 'cases'} in {took:.1f} s: {counts}")
     if not args.no_check:
-        from cufstudy.cases import load_cases
-        from cufstudy.errors import DataError
+        from cufstudy.core.errors import DataError
+        from cufstudy.model.cases import load_cases
 
         started = time.perf_counter()
         try:

@@ -194,9 +194,9 @@ def cli(project: Path, command: str, *args: str, profiles: Sequence[str] = ()) -
 RENDER_SCRIPT = """
 import json, sys, time
 from pathlib import Path
-from cufstudy.build import ILLUSTRATIVE_NOTICE
-from cufstudy.cases import load_cases
-from cufstudy.plan import load_plan
+from cufstudy.pipeline.build import ILLUSTRATIVE_NOTICE
+from cufstudy.model.cases import load_cases
+from cufstudy.pipeline.plan import load_plan
 from cufstudy.render import build
 root = Path(sys.argv[1])
 notice = ILLUSTRATIVE_NOTICE if load_cases(load_plan(root).data_dir).is_illustrative else None

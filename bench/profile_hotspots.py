@@ -13,7 +13,7 @@ profiles, in this process:
                with its parameters), timed cell by cell; the slowest cells are listed;
 ``render``     ``cufstudy.render.build(profiles=["study"])`` after ``cufstudy run``: the embedded engine's
                per-step timings (pandoc per format runs as a subprocess: its time shows as waiting);
-``leak``       the leak check of the public deliverables (``cufstudy.confidential.find_leaks``).
+``leak``       the leak check of the public deliverables (``cufstudy.pipeline.leaks.find_leaks``).
 
 Profiles go to ``bench/out/profile-<step>-<n>.pstats`` (open with ``python -m pstats`` or snakeviz);
 the top functions by own time and by cumulative time are printed.
@@ -77,7 +77,7 @@ def chdir(path: Path) -> Iterator[None]:
 
 
 def step_load(project: Path, n: int, top: int) -> None:
-    from cufstudy.cases import load_cases
+    from cufstudy.model.cases import load_cases
 
     def work() -> None:
         base = load_cases(project / "data").public()
@@ -101,7 +101,7 @@ def step_notebooks(project: Path, n: int, top: int) -> None:
     """Run each notebook's cells in-process (no kernel), timing each cell."""
     import nbformat
 
-    from cufstudy.plan import load_plan
+    from cufstudy.pipeline.plan import load_plan
 
     plan = load_plan(project)
     timings: list[tuple[float, str, int, str]] = []
@@ -132,7 +132,7 @@ def step_notebooks(project: Path, n: int, top: int) -> None:
 
 
 def step_render(project: Path, n: int, top: int) -> None:
-    from cufstudy.build import ILLUSTRATIVE_NOTICE
+    from cufstudy.pipeline.build import ILLUSTRATIVE_NOTICE
     from cufstudy.render import build
 
     subprocess.run([CLI, "run", "--project", str(project), "--no-progress"], check=True, capture_output=True)
@@ -147,10 +147,10 @@ def step_render(project: Path, n: int, top: int) -> None:
 
 
 def step_leak(project: Path, n: int, top: int) -> None:
-    from cufstudy.build import ILLUSTRATIVE_NOTICE, audience, embedded_notebooks
-    from cufstudy.cases import load_cases
-    from cufstudy.confidential import find_leaks
-    from cufstudy.errors import CufstudyError
+    from cufstudy.core.errors import CufstudyError
+    from cufstudy.model.cases import load_cases
+    from cufstudy.pipeline.build import ILLUSTRATIVE_NOTICE, audience, embedded_notebooks
+    from cufstudy.pipeline.leaks import find_leaks
     from cufstudy.render import build, deliverables
 
     if not (project / "_build" / "manifest.json").is_file():

@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from cufstudy.errors import (
+from cufstudy.core.errors import (
     BuildError,
     CufstudyError,
     DataError,
@@ -58,29 +58,29 @@ __all__ = [
 
 # name -> module that defines it, imported on first use
 _LAZY = {
-    "Case": "cufstudy.cases",
-    "CaseBase": "cufstudy.cases",
-    "build": "cufstudy.build",
-    "classify": "cufstudy.typology",
-    "load_cases": "cufstudy.cases",
-    "load_framework": "cufstudy.sdg",
-    "load_organisations": "cufstudy.organisation",
-    "load_partnership": "cufstudy.partnerships",
-    "load_plan": "cufstudy.plan",
-    "load_typology": "cufstudy.typology",
-    "rank_models": "cufstudy.organisation",
-    "run": "cufstudy.runs",
+    "Case": "cufstudy.model.cases",
+    "CaseBase": "cufstudy.model.cases",
+    "build": "cufstudy.pipeline.build",
+    "classify": "cufstudy.study.typology",
+    "load_cases": "cufstudy.model.cases",
+    "load_framework": "cufstudy.sdg.framework",
+    "load_organisations": "cufstudy.study.organisation_models",
+    "load_partnership": "cufstudy.sdg.partnerships",
+    "load_plan": "cufstudy.pipeline.plan",
+    "load_typology": "cufstudy.study.typology",
+    "rank_models": "cufstudy.study.organisation_models",
+    "run": "cufstudy.pipeline.runs",
 }
 
 if TYPE_CHECKING:
-    from cufstudy.build import build
-    from cufstudy.cases import Case, CaseBase, load_cases
-    from cufstudy.organisation import load_organisations, rank_models
-    from cufstudy.partnerships import load_partnership
-    from cufstudy.plan import load_plan
-    from cufstudy.runs import run
-    from cufstudy.sdg import load_framework
-    from cufstudy.typology import classify, load_typology
+    from cufstudy.model.cases import Case, CaseBase, load_cases
+    from cufstudy.pipeline.build import build
+    from cufstudy.pipeline.plan import load_plan
+    from cufstudy.pipeline.runs import run
+    from cufstudy.sdg.framework import load_framework
+    from cufstudy.sdg.partnerships import load_partnership
+    from cufstudy.study.organisation_models import load_organisations, rank_models
+    from cufstudy.study.typology import classify, load_typology
 
 
 def __getattr__(name: str) -> Any:

@@ -1,6 +1,6 @@
 """The ``cufstudy`` command line: a thin layer over functions users can import.
 
-Every command catches :class:`~cufstudy.errors.CufstudyError`, prints its located message and exits 1,
+Every command catches :class:`~cufstudy.core.errors.CufstudyError`, prints its located message and exits 1,
 without a traceback. Anything else is a bug and keeps its traceback.
 """
 
@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from cufstudy.errors import CufstudyError
+from cufstudy.core.errors import CufstudyError
 
 __all__ = ["app", "main"]
 
@@ -62,7 +62,7 @@ DataPath = Annotated[Path, typer.Argument(help="Folder of the case base (holds c
 @handles_errors
 def validate(path: DataPath = Path("data")) -> None:
     """Check every case file of PATH and report all problems at once (exit 1 if any)."""
-    from cufstudy.cases import load_cases
+    from cufstudy.model.cases import load_cases
 
     base = load_cases(path)
     console.print(base.summary(), highlight=False)
@@ -72,8 +72,8 @@ def validate(path: DataPath = Path("data")) -> None:
 @handles_errors
 def cases(path: DataPath = Path("data")) -> None:
     """Show the case base as a table: id, authority, tier, DCOL call, ambition, provenance."""
-    from cufstudy.cases import load_cases
-    from cufstudy.vocab import label
+    from cufstudy.model.cases import load_cases
+    from cufstudy.model.vocab import label
 
     base = load_cases(path)
     table = Table(title=f"Case base: {len(base)} cases ({path})")
@@ -116,7 +116,7 @@ def run_command(
 
     Unchanged runs are skipped; failed runs keep their last good output; exit 1 if any run failed.
     """
-    from cufstudy.runs import run
+    from cufstudy.pipeline.runs import run
 
     report = run(project, workers=workers, force=force, only=only, progress=not no_progress, wait=not no_wait)
     console.print(report.summary(), highlight=False)
@@ -140,8 +140,8 @@ def sdg_grid_template(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write the empty SDG grid (Excel) a French authority and its partner fill in."""
-    from cufstudy.grid import write_template
-    from cufstudy.sdg import load_framework
+    from cufstudy.sdg.framework import load_framework
+    from cufstudy.sdg.grid import write_template
 
     path = write_template(out, load_framework(data), overwrite=force)
     console.print(f"wrote {path}", highlight=False, soft_wrap=True)
@@ -158,9 +158,9 @@ def sdg_import(
     force: Annotated[bool, typer.Option("--force", help="Overwrite the --to file if it exists.")] = False,
 ) -> None:
     """Read a filled grid, report every problem with its sheet and cell (exit 1), optionally write the YAML."""
-    from cufstudy.contribution import summary
-    from cufstudy.grid import import_grid, to_yaml
-    from cufstudy.sdg import load_framework
+    from cufstudy.sdg.contribution import summary
+    from cufstudy.sdg.framework import load_framework
+    from cufstudy.sdg.grid import import_grid, to_yaml
 
     framework = load_framework(data)
     partnership = import_grid(file, framework)
@@ -209,7 +209,7 @@ def build_command(
 
     Public deliverables are checked for confidential values before they are published.
     """
-    from cufstudy.build import build
+    from cufstudy.pipeline.build import build
 
     if engine not in ("auto", "pandoc", "quarto"):
         raise typer.BadParameter(f"{engine!r}: choose auto, pandoc or quarto", param_hint="--engine")

@@ -9,12 +9,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cufstudy import facts, followup, tiers
-from cufstudy.cases import load_cases
-from cufstudy.errors import DataError, FactError
-from cufstudy.organisation import load_organisations, rank_models, transitions
-from cufstudy.tables import escape_md, markdown_table, show_table
-from cufstudy.vocab import Attachment, TierGroup
+from cufstudy.core.errors import DataError, FactError
+from cufstudy.model.cases import load_cases
+from cufstudy.model.vocab import Attachment, TierGroup
+from cufstudy.notebook import facts
+from cufstudy.notebook.tables import escape_md, markdown_table, show_table
+from cufstudy.study import followup, tiers
+from cufstudy.study.organisation_models import load_organisations, rank_models, transitions
 
 from .conftest import DATA
 

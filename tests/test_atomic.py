@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cufstudy._atomic import atomic_path, atomic_write_text
+from cufstudy.core.atomic import atomic_path, atomic_write_text
 
 
 def current_umask() -> int:

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cufstudy.cases import confidential_fields, load_cases
 from cufstudy.cli import app
-from cufstudy.errors import DataError
-from cufstudy.vocab import Provenance, TierGroup
+from cufstudy.core.errors import DataError
+from cufstudy.model.cases import confidential_fields, load_cases
+from cufstudy.model.vocab import Provenance, TierGroup
 
 from .conftest import DATA, TEST_DATA
 
@@ -224,7 +224,7 @@ def _project_with_cases(tmp_path: Path) -> Path:
 def test_a_second_load_reads_the_validated_cases_from_the_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import cufstudy.cases
+    import cufstudy.model.cases
 
     root = _project_with_cases(tmp_path)
     first = load_cases(root / "data")
@@ -233,7 +233,7 @@ def test_a_second_load_reads_the_validated_cases_from_the_cache(
     def no_parsing(*args: object, **kwargs: object) -> None:
         raise AssertionError("the files were parsed again")
 
-    monkeypatch.setattr(cufstudy.cases, "read_yaml", no_parsing)
+    monkeypatch.setattr(cufstudy.model.cases, "read_yaml", no_parsing)
     second = load_cases(root / "data")
     assert [c.model_dump() for c in second] == [c.model_dump() for c in first]
     assert second.source == first.source and second.frame.equals(first.frame)
@@ -267,8 +267,8 @@ def test_no_cache_outside_a_project_or_when_turned_off(tmp_path: Path, monkeypat
 def test_a_validated_folder_is_summarised_without_loading_the_cases_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import cufstudy.cases
-    from cufstudy.cases import validate_cases
+    import cufstudy.model.cases
+    from cufstudy.model.cases import validate_cases
 
     root = _project_with_cases(tmp_path)
     base = load_cases(root / "data")
@@ -278,7 +278,7 @@ def test_a_validated_folder_is_summarised_without_loading_the_cases_again(
     def no_loading(*args: object, **kwargs: object) -> None:
         raise AssertionError("the cases were loaded again")
 
-    monkeypatch.setattr(cufstudy.cases, "load_cases", no_loading)
+    monkeypatch.setattr(cufstudy.model.cases, "load_cases", no_loading)
     assert validate_cases(root / "data") == first
     monkeypatch.undo()
     file = root / "data" / "cases" / "ville-angers.yaml"
@@ -295,7 +295,7 @@ def test_a_validated_folder_is_summarised_without_loading_the_cases_again(
 
 
 def test_relative_and_absolute_paths_share_one_cache_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import cufstudy.cases
+    import cufstudy.model.cases
 
     root = _project_with_cases(tmp_path)
     load_cases(root / "data")
@@ -304,7 +304,7 @@ def test_relative_and_absolute_paths_share_one_cache_entry(tmp_path: Path, monke
     def no_parsing(*args: object, **kwargs: object) -> None:
         raise AssertionError("the files were parsed again")
 
-    monkeypatch.setattr(cufstudy.cases, "read_yaml", no_parsing)
+    monkeypatch.setattr(cufstudy.model.cases, "read_yaml", no_parsing)
     relative = load_cases("data")
     assert relative.files["ville-angers"] == str(Path("data") / "cases" / "ville-angers.yaml")
     assert len(list((root / "_build" / "cache").glob("cases-*.pickle"))) == 1

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 import vl_convert
 
-from cufstudy import charts
-from cufstudy.cases import CaseBase, load_cases
+from cufstudy.model.cases import CaseBase, load_cases
+from cufstudy.notebook import charts
 
 from .conftest import DATA, ROOT
 

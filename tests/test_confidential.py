@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from cufstudy.confidential import find_leaks
+from cufstudy.pipeline.leaks import find_leaks
 
 SECRET = "Marie-Claire Dupont, directrice"
 

@@ -17,8 +17,8 @@ import docx
 import pytest
 from pypdf import PdfReader
 
-from cufstudy.build import ILLUSTRATIVE_NOTICE, build
-from cufstudy.confidential import extract_text, normalise
+from cufstudy.pipeline.build import ILLUSTRATIVE_NOTICE, build
+from cufstudy.pipeline.leaks import extract_text, normalise
 from cufstudy.render import external_urls
 
 from .conftest import ROOT
@@ -201,8 +201,8 @@ def test_canaries_present_in_internal_study(modified_build: Path) -> None:
 def test_a_confidential_value_in_a_public_deliverable_fails_the_build_and_publishes_nothing(
     default_build: Path, tmp_path: Path
 ) -> None:
-    from cufstudy.cases import load_cases
-    from cufstudy.errors import LeakError
+    from cufstudy.core.errors import LeakError
+    from cufstudy.model.cases import load_cases
 
     root = tmp_path / "project"
     shutil.copytree(default_build, root)

@@ -13,10 +13,10 @@ from openpyxl.workbook.workbook import Workbook
 from typer.testing import CliRunner
 
 from cufstudy.cli import app
-from cufstudy.errors import DataError
-from cufstudy.grid import SHEETS, import_grid, to_yaml, write_template
-from cufstudy.partnerships import Partnership, load_partnership
-from cufstudy.sdg import load_framework
+from cufstudy.core.errors import DataError
+from cufstudy.sdg.framework import load_framework
+from cufstudy.sdg.grid import SHEETS, import_grid, to_yaml, write_template
+from cufstudy.sdg.partnerships import Partnership, load_partnership
 
 from .conftest import DATA
 

@@ -33,11 +33,11 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner, Result
 
-from cufstudy.build import build
-from cufstudy.cases import load_cases
 from cufstudy.cli import app
-from cufstudy.grid import import_grid, write_template
-from cufstudy.partnerships import load_partnership
+from cufstudy.model.cases import load_cases
+from cufstudy.pipeline.build import build
+from cufstudy.sdg.grid import import_grid, write_template
+from cufstudy.sdg.partnerships import load_partnership
 
 from .conftest import DATA, TEST_DATA
 from .test_grid import FW, PILOT, fill
@@ -84,9 +84,9 @@ NEXT_LINE = STUDY_QMD.count("\n") + 2  # the line of text appended after a blank
 NOTEBOOK_CELLS = [
     'data = "data"',
     "import pandas as pd\n"
-    "from cufstudy import facts\n"
-    "from cufstudy.cases import load_cases\n"
-    "from cufstudy.tables import show_table\n"
+    "from cufstudy.notebook import facts\n"
+    "from cufstudy.model.cases import load_cases\n"
+    "from cufstudy.notebook.tables import show_table\n"
     "base = load_cases(data).public()\n"
     "facts.record('n_cases', len(base), 'Cas')",
     "#| label: tbl-cas\n"

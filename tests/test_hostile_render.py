@@ -20,8 +20,8 @@ import docx
 import pytest
 from pypdf import PdfReader
 
-from cufstudy.build import build
-from cufstudy.confidential import extract_text, normalise
+from cufstudy.pipeline.build import build
+from cufstudy.pipeline.leaks import extract_text, normalise
 
 from .test_deliverables import _copy_project
 

@@ -6,7 +6,7 @@ new session and killed, with their whole process group, after 1 s (starting up, 
 each kill: the previous outputs are byte-identical, nothing half-written is left in ``_output/``, the
 manifest and the facts store parse, and no kernel survives. The next build then succeeds and prints the same
 documents. Two builds started at once do not interleave: one waits for the lock (and says so), or, with
-``wait=False``, fails at once with :class:`~cufstudy.errors.LockError`.
+``wait=False``, fails at once with :class:`~cufstudy.core.errors.LockError`.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ import pytest
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
-from cufstudy.build import build
 from cufstudy.cli import app
-from cufstudy.confidential import extract_text, normalise
-from cufstudy.errors import LockError
+from cufstudy.core.errors import LockError
+from cufstudy.pipeline.build import build
+from cufstudy.pipeline.leaks import extract_text, normalise
+from cufstudy.pipeline.runs import FACTS, LOCK, MANIFEST, Manifest
 from cufstudy.render import pdf_page_count
-from cufstudy.runs import FACTS, LOCK, MANIFEST, Manifest
 
 from .test_deliverables import _copy_project
 
@@ -39,9 +39,9 @@ PROFILES = ["brochure", "guide"]
 BUILD = """
 import sys
 from pathlib import Path
-import cufstudy.runs
-cufstudy.runs._library_digest = lambda: "pinned"
-from cufstudy.build import build
+import cufstudy.pipeline.runs
+cufstudy.pipeline.runs._library_digest = lambda: "pinned"
+from cufstudy.pipeline.build import build
 build(Path(sys.argv[1]), {profiles!r}, engine="pandoc", workers=2, progress=False, force={force}, wait={wait})
 print("built", flush=True)
 """

@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cufstudy.cases import load_cases
-from cufstudy.facts import facts_from_notebook
-from cufstudy.vocab import TierGroup
+from cufstudy.model.cases import load_cases
+from cufstudy.model.vocab import TierGroup
+from cufstudy.notebook.facts import facts_from_notebook
 
 from .conftest import DATA, ROOT
 

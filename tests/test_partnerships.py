@@ -1,4 +1,4 @@
-"""SDG partnerships (cufstudy.partnerships, cufstudy.contribution): progress normalisation, the pilot's matrix and
+"""SDG partnerships (cufstudy.sdg.partnerships, cufstudy.sdg.contribution): progress normalisation, the pilot's matrix and
 grid, located YAML errors, charts, the notebook."""
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from cufstudy.contribution import (
+from cufstudy.core.errors import DataError
+from cufstudy.notebook.facts import facts_from_notebook
+from cufstudy.sdg.contribution import (
     CHART_WIDTH,
     Progress,
     contribution_profile,
@@ -32,9 +34,8 @@ from cufstudy.contribution import (
     summary,
     target_detail,
 )
-from cufstudy.errors import DataError
-from cufstudy.facts import facts_from_notebook
-from cufstudy.partnerships import (
+from cufstudy.sdg.framework import Framework, indicator_sources, load_framework
+from cufstudy.sdg.partnerships import (
     Direction,
     Level,
     Partnership,
@@ -48,7 +49,6 @@ from cufstudy.partnerships import (
     partnership_ids,
     typeset_fr,
 )
-from cufstudy.sdg import Framework, indicator_sources, load_framework
 
 from .conftest import DATA, ROOT
 
@@ -248,7 +248,7 @@ def test_charts_are_in_french(pilot: Partnership) -> None:
 
 @pytest.mark.parametrize("make", [profile_chart, matrix_chart, progress_chart])
 def test_charts_fit_the_a4_text_width(pilot: Partnership, make: Callable[[Partnership, Framework], Any]) -> None:
-    from cufstudy.charts import to_png
+    from cufstudy.notebook.charts import to_png
 
     png = to_png(make(pilot, FW), scale=1)
     width = int.from_bytes(png[16:20], "big")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cufstudy.errors import PlanError
-from cufstudy.plan import Plan, load_plan
+from cufstudy.core.errors import PlanError
+from cufstudy.pipeline.plan import Plan, load_plan
 
 
 def make_project(root: Path, plan: str, notebooks: tuple[str, ...] = ("a", "b")) -> Path:

@@ -20,14 +20,10 @@ import yaml
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from cufstudy import confidential
-from cufstudy._yaml import YamlDoc
-from cufstudy.cases import Case, load_cases, validate_case
-from cufstudy.contribution import progress
-from cufstudy.errors import DataError, Problem
-from cufstudy.facts import NBSP, NNBSP, format_fr
-from cufstudy.tables import escape_md, markdown_table
-from cufstudy.vocab import (
+from cufstudy.core.errors import DataError, Problem
+from cufstudy.core.yamlio import YamlDoc
+from cufstudy.model.cases import Case, load_cases, validate_case
+from cufstudy.model.vocab import (
     Ambition,
     Attachment,
     FollowUpStatus,
@@ -39,6 +35,10 @@ from cufstudy.vocab import (
     Theme,
     Tier,
 )
+from cufstudy.notebook.facts import NBSP, NNBSP, format_fr
+from cufstudy.notebook.tables import escape_md, markdown_table
+from cufstudy.pipeline import leaks as confidential
+from cufstudy.sdg.contribution import progress
 
 from .conftest import TEST_DATA
 

@@ -18,7 +18,7 @@ import nbformat as _nbformat
 import pytest
 import vl_convert
 
-from cufstudy.errors import LayoutError, RenderError
+from cufstudy.core.errors import LayoutError, RenderError
 from cufstudy.render import (
     SourceError,
     build,

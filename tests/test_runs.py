@@ -22,11 +22,11 @@ import papermill
 import pytest
 from typer.testing import CliRunner
 
-import cufstudy.runs
+import cufstudy.pipeline.runs
 from cufstudy.cli import app
-from cufstudy.errors import FactError, LockError, PlanError
-from cufstudy.facts import make_fact
-from cufstudy.runs import LOCK, MANIFEST, RunReport, merge_facts, project_lock, run
+from cufstudy.core.errors import FactError, LockError, PlanError
+from cufstudy.notebook.facts import make_fact
+from cufstudy.pipeline.runs import LOCK, MANIFEST, RunReport, merge_facts, project_lock, run
 
 PLAN = """\
 project:
@@ -42,12 +42,12 @@ cufstudy:
 """
 
 ALPHA = [
-    "import pathlib, sys\nfrom cufstudy.facts import record",
+    "import pathlib, sys\nfrom cufstudy.notebook.facts import record",
     "n = len(pathlib.Path('data/cases.csv').read_text().splitlines())",
     "record('alpha.n', n, 'Lignes')\nrecord('alpha.python', sys.executable, 'Python du noyau')",
 ]
-BETA = ["from cufstudy.facts import record", "record(f'beta.{tier}.len', len(tier), 'Longueur')"]
-GAMMA = ["x = 1", "y = 2", "z = x + y", "from cufstudy.facts import record\nrecord('gamma.z', z, 'Somme')"]
+BETA = ["from cufstudy.notebook.facts import record", "record(f'beta.{tier}.len', len(tier), 'Longueur')"]
+GAMMA = ["x = 1", "y = 2", "z = x + y", "from cufstudy.notebook.facts import record\nrecord('gamma.z', z, 'Somme')"]
 
 
 def write_notebook(path: Path, cells: list[str], parameters: str = "tier = 'commune'") -> None:
@@ -90,7 +90,7 @@ def pinned_library() -> Iterator[None]:
     """Pin the hash of the cufstudy source, so that an edit of the library during the session
     (it re-runs every notebook, by design) does not change what these tests expect."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(cufstudy.runs, "_library_digest", lambda: "pinned")
+        mp.setattr(cufstudy.pipeline.runs, "_library_digest", lambda: "pinned")
         yield
 
 
@@ -169,7 +169,7 @@ def test_editing_a_data_file_reruns_every_run(project: Path) -> None:
 
 
 DELTA = [
-    "import pathlib\nfrom cufstudy.facts import record",
+    "import pathlib\nfrom cufstudy.notebook.facts import record",
     "record('delta.goals', len(pathlib.Path('data/sdg/goals.csv').read_text().splitlines()), 'Objectifs')",
 ]
 
@@ -187,7 +187,7 @@ def test_a_run_with_inputs_reruns_only_when_they_change(tmp_path: Path, request:
         "delta.ipynb": ("ok", "new"),
     }
     parts = {k.removeprefix("_build/notebooks/"): e["parts"] for k, e in manifest(root).items()}
-    assert parts["alpha.ipynb"]["data"] == cufstudy.runs._data_digest(root / "data", {})[0]  # the whole folder
+    assert parts["alpha.ipynb"]["data"] == cufstudy.pipeline.runs._data_digest(root / "data", {})[0]  # the whole folder
     assert "inputs" not in parts["alpha.ipynb"] and parts["delta.ipynb"]["inputs"] == '["sdg"]'
 
     # a file outside the inputs: only the run reading the whole data folder executes
@@ -298,7 +298,7 @@ def test_an_edit_of_the_library_reruns_everything_and_a_crash_keeps_the_outputs(
     project: Path, no_kernel: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     outputs = {p: p.read_bytes() for p in (project / "_build" / "notebooks").glob("*.ipynb")}
-    monkeypatch.setattr(cufstudy.runs, "_library_digest", lambda: "edited")
+    monkeypatch.setattr(cufstudy.pipeline.runs, "_library_digest", lambda: "edited")
     report = run(project, progress=False)
     assert {(r.status, r.reason) for r in report.results} == {("failed", "cufstudy changed")}
     assert {r.failure.ename for r in report.results if r.failure} == {"AssertionError"}

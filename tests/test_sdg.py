@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cufstudy.sdg import Indicator, Target, load_framework
+from cufstudy.sdg.framework import Indicator, Target, load_framework
 
 from .conftest import DATA
 

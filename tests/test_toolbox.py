@@ -18,8 +18,8 @@ from pathlib import Path, PurePosixPath
 import pytest
 import yaml
 
-from cufstudy.partnerships import partnership_ids
-from cufstudy.plan import Run, load_plan
+from cufstudy.pipeline.plan import Run, load_plan
+from cufstudy.sdg.partnerships import partnership_ids
 
 from .conftest import DATA, ROOT
 

@@ -14,9 +14,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cufstudy.cases import Case, load_cases
-from cufstudy.errors import DataError
-from cufstudy.typology import (
+from cufstudy.core.errors import DataError
+from cufstudy.model.cases import Case, load_cases
+from cufstudy.model.vocab import Modality, Motivation, TierGroup
+from cufstudy.study.typology import (
     MCA_VARIABLES,
     Rule,
     Typology,
@@ -28,7 +29,6 @@ from cufstudy.typology import (
     load_typology,
     mca_hca,
 )
-from cufstudy.vocab import Modality, Motivation, TierGroup
 
 from .conftest import DATA, TEST_DATA
 

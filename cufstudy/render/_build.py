@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from cufstudy._atomic import atomic_write_bytes
-from cufstudy.errors import LayoutError, RenderError
+from cufstudy.core.atomic import atomic_write_bytes
+from cufstudy.core.errors import LayoutError, RenderError
 from cufstudy.render._stamp import RenderStamp, inputs_digest
 from cufstudy.render.config import Deliverable, deliverables
 from cufstudy.render.engine import EmbeddedEngine, RenderedFile, external_urls

@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cufstudy._yaml import parse_yaml
-from cufstudy.errors import DataError
-from cufstudy.facts import FACT_MIME
+from cufstudy.core.errors import DataError
+from cufstudy.core.yamlio import parse_yaml
+from cufstudy.notebook.facts import FACT_MIME
 
 __all__ = ["Assets", "Embedded", "NotebookCache", "NotebookCell", "cell_options", "embed_cell"]
 

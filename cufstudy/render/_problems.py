@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from cufstudy.errors import Problem, RenderError
+from cufstudy.core.errors import Problem, RenderError
 
 __all__ = ["Problems", "SourceError"]
 

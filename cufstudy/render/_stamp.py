@@ -25,8 +25,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cufstudy._atomic import atomic_write_text
-from cufstudy._digest import library_digest
+from cufstudy.core.atomic import atomic_write_text
+from cufstudy.core.digest import library_digest
 
 __all__ = ["RenderStamp", "inputs_digest"]
 

@@ -33,7 +33,7 @@ def _vlc() -> Any:
     try:
         import vl_convert
     except ImportError as exc:  # pragma: no cover - a dependency
-        from cufstudy.errors import RenderError
+        from cufstudy.core.errors import RenderError
 
         raise RenderError("Vega-Lite charts need vl-convert-python: pip install vl-convert-python") from exc
     return vl_convert
@@ -79,7 +79,7 @@ def _bundle_cached(cache_dir: str | None) -> str:
     else:
         bundle = str(vlc.javascript_bundle(snippet))
         if cache is not None:
-            from cufstudy._atomic import atomic_write_text
+            from cufstudy.core.atomic import atomic_write_text
 
             atomic_write_text(cache, bundle)
     _BUNDLES[key] = bundle

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cufstudy._yaml import FieldPath, YamlDoc, read_yaml
+from cufstudy.core.yamlio import FieldPath, YamlDoc, read_yaml
 from cufstudy.render._problems import Problems
 
 __all__ = [
@@ -251,7 +251,7 @@ def load_config(root: Path, profiles: str | Sequence[str] | None = None) -> Quar
         base_path = root / "_quarto.yaml"
     base_doc = read_yaml(base_path, display=_display(root, base_path))
     if not isinstance(base_doc.data, dict):
-        from cufstudy.errors import DataError
+        from cufstudy.core.errors import DataError
 
         raise DataError.single(base_doc.file, "expected a YAML mapping", line=1)
     active = active_profiles(base_doc.data, profiles)
@@ -276,7 +276,7 @@ def load_config(root: Path, profiles: str | Sequence[str] | None = None) -> Quar
         if doc.data is None:
             continue
         if not isinstance(doc.data, dict):
-            from cufstudy.errors import DataError
+            from cufstudy.core.errors import DataError
 
             raise DataError.single(doc.file, "expected a YAML mapping", line=1)
         data = merge_configs(data, {k: v for k, v in doc.data.items() if k != "profile"})
@@ -444,7 +444,7 @@ def deliverables(
     wanted = None if formats is None else {("typst" if f == "pdf" else f) for f in formats}
     if wanted is not None and wanted - set(OUTPUT_EXTENSIONS):
         bad = ", ".join(sorted(wanted - set(OUTPUT_EXTENSIONS)))
-        from cufstudy.errors import RenderError
+        from cufstudy.core.errors import RenderError
 
         raise RenderError(f"unknown format {bad}: choose among html, pdf (typst) and docx")
     problems = Problems()

@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import Any, Literal
 from xml.sax.saxutils import escape as xml_escape
 
-from cufstudy.errors import RenderError
-from cufstudy.facts import Fact, FactStore, facts_path
+from cufstudy.core.errors import RenderError
+from cufstudy.notebook.facts import Fact, FactStore, facts_path
 from cufstudy.render._notebook import Assets, NotebookCache
 from cufstudy.render._problems import Problems
 from cufstudy.render._vega import BUNDLE_MARKER, configure_fonts, inject_bundle

@@ -2,7 +2,7 @@
 
 * :func:`pdf_page_count` and :func:`pdf_media_box` read a PDF without a PDF library (typst writes a plain
   ``/Type/Pages`` tree; pypdf is used as a fallback when it is installed);
-* :func:`check_pages` raises :class:`~cufstudy.errors.LayoutError` when a deliverable breaks its
+* :func:`check_pages` raises :class:`~cufstudy.core.errors.LayoutError` when a deliverable breaks its
   ``cufstudy: pages:`` rule (« brochure.pdf has 5 pages; the brochure must have exactly 4 »);
 * :func:`preview_images` renders PNG thumbnails of every page (typst renders PNG directly; for a PDF
   made by Quarto, ``pdftoppm`` is used when it is on PATH).
@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from cufstudy.errors import LayoutError, RenderError
+from cufstudy.core.errors import LayoutError, RenderError
 from cufstudy.render.config import PageRule
 
 __all__ = ["A4_POINTS", "check_pages", "pdf_media_box", "pdf_page_count", "preview_pdf"]

@@ -14,7 +14,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from cufstudy.errors import RenderError
+from cufstudy.core.errors import RenderError
 from cufstudy.render.config import OUTPUT_EXTENSIONS, Deliverable
 from cufstudy.render.engine import RenderedFile
 

@@ -18,7 +18,7 @@ executable code cells (rendering never executes), raw blocks and raw HTML, unkno
 metadata blocks in included files, cross-references without a target, missing facts. So is what could
 run script in the HTML output or pull in a file from outside the project: event-handler attributes
 (``{onclick=...}``), ``javascript:`` links, includes, embeds and images outside the project folder.
-The front matter is read with the safe YAML reader of :mod:`cufstudy._yaml` (no alias bombs, no
+The front matter is read with the safe YAML reader of :mod:`cufstudy.core.yamlio` (no alias bombs, no
 duplicate keys, located errors).
 """
 
@@ -33,9 +33,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cufstudy._yaml import parse_yaml
-from cufstudy.errors import DataError
-from cufstudy.facts import Fact
+from cufstudy.core.errors import DataError
+from cufstudy.core.yamlio import parse_yaml
+from cufstudy.notebook.facts import Fact
 from cufstudy.render._notebook import Assets, NotebookCache, embed_cell
 from cufstudy.render._problems import Problems
 
@@ -112,7 +112,7 @@ def split_front_matter(text: str) -> tuple[str | None, int, str]:
 
 def _fact_text(fact: Fact) -> str:
     """The fact's text as literal Markdown: a text fact may come from the data (an obstacle, a name)."""
-    from cufstudy.tables import escape_md  # the one escaping of free text (tables imports pandas)
+    from cufstudy.notebook.tables import escape_md  # the one escaping of free text (tables imports pandas)
 
     return escape_md(fact.text)
 

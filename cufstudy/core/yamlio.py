@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from cufstudy.errors import DataError, Problem
+from cufstudy.core.errors import DataError, Problem
 
 __all__ = [
     "MAX_BYTES",

@@ -26,14 +26,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from cufstudy.cases import load_cases, validate_cases
-from cufstudy.confidential import check_no_leak
-from cufstudy.errors import RenderError
-from cufstudy.plan import load_plan
+from cufstudy.core.errors import RenderError
+from cufstudy.model.cases import load_cases, validate_cases
+from cufstudy.pipeline.leaks import check_no_leak
+from cufstudy.pipeline.plan import load_plan
+from cufstudy.pipeline.runs import RunReport, project_lock, run
 from cufstudy.render import BuildReport, Engine
 from cufstudy.render import build as render_build
 from cufstudy.render.config import Deliverable
-from cufstudy.runs import RunReport, project_lock, run
 
 __all__ = ["ILLUSTRATIVE_NOTICE", "BuildResult", "audience", "build", "embedded_notebooks"]
 
@@ -119,7 +119,7 @@ def build(
     preview
         Also write PNG thumbnails of the PDF pages into ``_output/preview/``.
     workers, force
-        Passed to :func:`cufstudy.runs.run`. Without ``force``, a deliverable whose inputs have not changed
+        Passed to :func:`cufstudy.pipeline.runs.run`. Without ``force``, a deliverable whose inputs have not changed
         since it was published is kept as it is (see :mod:`cufstudy.render._stamp`); ``force`` re-executes
         every notebook and renders every deliverable again.
     wait

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cufstudy.errors import LeakError
+from cufstudy.core.errors import LeakError
 
 __all__ = ["Leak", "check_no_leak", "extract_text", "find_leaks", "normalise"]
 

@@ -6,7 +6,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from cufstudy.vocab import Tier, TierGroup
+from cufstudy.model.vocab import Tier, TierGroup
 
 __all__ = ["Authority", "Population", "Seat", "code_pattern"]
 

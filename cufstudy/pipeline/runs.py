@@ -1,13 +1,13 @@
 """Batch execution of the run plan with Papermill: cache, manifest, parallel workers, merged facts.
 
-:func:`run` (``cufstudy run``) executes every run of the plan (see :mod:`cufstudy.plan`) into
+:func:`run` (``cufstudy run``) executes every run of the plan (see :mod:`cufstudy.pipeline.plan`) into
 ``_build/notebooks/``; the source notebooks are only read.
 
 Cache
     Each run has a key, the SHA-256 of: the notebook without its outputs, execution counts and
     save-time metadata (cell types, sources and tags only); the run's parameters (canonical JSON);
     every file of the data folder (sorted relative path and content hash, hidden files skipped), or
-    only the files under the run's declared ``inputs`` (see :mod:`cufstudy.plan`) and the list of
+    only the files under the run's declared ``inputs`` (see :mod:`cufstudy.pipeline.plan`) and the list of
     those inputs; the cufstudy version; and the source of the ``cufstudy`` package itself (its
     ``.py`` files), so that an edit of the library re-runs everything. A run whose key is unchanged,
     whose last status is ok and whose output exists is skipped; ``force=True`` re-runs it. Data file
@@ -26,7 +26,7 @@ Failure
     A failing run's executed notebook (with Papermill's error banner) goes to
     ``<output stem>.failed.ipynb``; the last good output is kept as it was; the other runs still
     complete. :func:`run` returns a :class:`RunReport`; :meth:`RunReport.raise_for_failures`
-    raises :class:`~cufstudy.errors.RunError` (the CLI calls it and exits 1). Papermill writes to
+    raises :class:`~cufstudy.core.errors.RunError` (the CLI calls it and exits 1). Papermill writes to
     a hidden ``.<name>.*.partial.ipynb`` beside the output, renamed when complete; leftovers of a
     killed batch are removed by the next one.
 
@@ -34,7 +34,7 @@ Facts
     After the batch, the facts shown in the outputs of every up-to-date run (executed or skipped)
     are merged into ``_build/facts.json``, which is rewritten from them (facts recorded with
     ``display=False`` are not in the outputs and so are dropped). The same key with two different
-    values in two runs is a :class:`~cufstudy.errors.FactError` naming both runs.
+    values in two runs is a :class:`~cufstudy.core.errors.FactError` naming both runs.
 
 Lock
     ``_build/.lock`` (``fcntl.flock``) serialises ``cufstudy run`` and builds of one project. While
@@ -70,11 +70,11 @@ from typing import IO, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from cufstudy._atomic import atomic_write_text
-from cufstudy._digest import library_digest
-from cufstudy.errors import FactError, LockError, RunError
-from cufstudy.facts import Fact, FactStore, facts_from_notebook
-from cufstudy.plan import Plan, Resolver, Run, Scalar, load_plan
+from cufstudy.core.atomic import atomic_write_text
+from cufstudy.core.digest import library_digest
+from cufstudy.core.errors import FactError, LockError, RunError
+from cufstudy.notebook.facts import Fact, FactStore, facts_from_notebook
+from cufstudy.pipeline.plan import Plan, Resolver, Run, Scalar, load_plan
 
 __all__ = [
     "FACTS",
@@ -223,7 +223,7 @@ class RunReport:
         )
 
     def raise_for_failures(self) -> None:
-        """Raise :class:`~cufstudy.errors.RunError` naming every failed run, if any."""
+        """Raise :class:`~cufstudy.core.errors.RunError` naming every failed run, if any."""
         if not self.failed:
             return
         lines = []
@@ -540,7 +540,7 @@ def project_lock(root: Path, *, wait: bool = True, notify: Callable[[str], None]
         The project root.
     wait
         If the lock is held by another process, wait for it (after calling ``notify``); if False,
-        raise :class:`~cufstudy.errors.LockError` at once.
+        raise :class:`~cufstudy.core.errors.LockError` at once.
     notify
         Called with a message before waiting.
     """
@@ -799,9 +799,9 @@ def run(
         line per run on stderr.
     wait
         If another run or build holds the project lock, wait for it; if False, raise
-        :class:`~cufstudy.errors.LockError`.
+        :class:`~cufstudy.core.errors.LockError`.
     resolvers
-        Extra parameter vocabularies (see :func:`cufstudy.plan.load_plan`).
+        Extra parameter vocabularies (see :func:`cufstudy.pipeline.plan.load_plan`).
 
     Returns
     -------

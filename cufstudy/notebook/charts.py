@@ -1,7 +1,7 @@
 """The study's charts: Altair, in French, with one house theme, static and interactive from one object.
 
-Every chart function takes the case frame (:attr:`cufstudy.cases.CaseBase.frame`) or the
-recommendations (:meth:`~cufstudy.cases.CaseBase.recommendations_frame`), aggregates them in pandas
+Every chart function takes the case frame (:attr:`cufstudy.model.cases.CaseBase.frame`) or the
+recommendations (:meth:`~cufstudy.model.cases.CaseBase.recommendations_frame`), aggregates them in pandas
 (a chart embeds counts, never one row per case, except the points of :func:`cases_map`) and returns a
 :class:`FigureSpec`: the chart, its French title and its alt text. The alt text is also the chart's
 Vega-Lite ``description``, which Vega writes as the SVG's ``aria-label``. Charts built on the
@@ -20,8 +20,8 @@ export functions apply it whatever theme is active.
 
 Examples
 --------
->>> from cufstudy.cases import load_cases
->>> from cufstudy import charts
+>>> from cufstudy.model.cases import load_cases
+>>> from cufstudy.notebook import charts
 >>> fig = charts.cases_by_tier_and_call(load_cases("data").frame)
 >>> fig.title
 'Collectivités étudiées par appel DCOL et par niveau'
@@ -40,7 +40,19 @@ from typing import Final, Literal
 import altair as alt
 import pandas as pd
 
-from cufstudy._chart_theme import (
+from cufstudy.model.cases import CaseBase
+from cufstudy.model.countries import COUNTRIES_FR
+from cufstudy.model.vocab import (
+    Ambition,
+    Attachment,
+    FollowUpStatus,
+    Modality,
+    Motivation,
+    RecommendationKind,
+    Theme,
+    label,
+)
+from cufstudy.notebook._chart_theme import (
     ALL,
     AMBITION_RANGE,
     COL,
@@ -93,19 +105,7 @@ from cufstudy._chart_theme import (
     world_topology,
     wrap,
 )
-from cufstudy.cases import CaseBase
-from cufstudy.countries import COUNTRIES_FR
-from cufstudy.facts import NBSP
-from cufstudy.vocab import (
-    Ambition,
-    Attachment,
-    FollowUpStatus,
-    Modality,
-    Motivation,
-    RecommendationKind,
-    Theme,
-    label,
-)
+from cufstudy.notebook.facts import NBSP
 
 __all__ = [
     "EMBED_OPTIONS",
@@ -156,7 +156,7 @@ def cases_by_tier_and_call(frame: pd.DataFrame) -> FigureSpec:
     Parameters
     ----------
     frame
-        The case frame, :attr:`CaseBase.frame <cufstudy.cases.CaseBase.frame>`.
+        The case frame, :attr:`CaseBase.frame <cufstudy.model.cases.CaseBase.frame>`.
 
     Returns
     -------
@@ -844,13 +844,13 @@ def followup_rates(
     ----------
     recs
         The recommendations frame, :meth:`CaseBase.recommendations_frame
-        <cufstudy.cases.CaseBase.recommendations_frame>`, or the case base itself.
+        <cufstudy.model.cases.CaseBase.recommendations_frame>`, or the case base itself.
     by
         ``"group"``: one bar per tier group; ``"kind"``: one bar per kind of recommendation. A last
         bar gives all the recommendations.
     illustrative
         Whether to flag the coding as illustrative; by default the case base's
-        :attr:`~cufstudy.cases.CaseBase.is_illustrative`, and ``True`` for a bare frame (it does not
+        :attr:`~cufstudy.model.cases.CaseBase.is_illustrative`, and ``True`` for a bare frame (it does not
         say where its coding comes from).
 
     Returns

@@ -35,12 +35,12 @@ from pydantic import (
     model_validator,
 )
 
-from cufstudy import _case_cache
-from cufstudy._yaml import MAX_BYTES, YamlDoc, path_str, read_yaml
-from cufstudy.authority import Authority
-from cufstudy.countries import COUNTRIES_FR
-from cufstudy.errors import DataError, Problem
-from cufstudy.vocab import (
+from cufstudy.core.errors import DataError, Problem
+from cufstudy.core.yamlio import MAX_BYTES, YamlDoc, path_str, read_yaml
+from cufstudy.model import _cache as _case_cache
+from cufstudy.model.authority import Authority
+from cufstudy.model.countries import COUNTRIES_FR
+from cufstudy.model.vocab import (
     Ambition,
     Attachment,
     FollowUpStatus,

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cufstudy.errors import DataError, Problem
+from cufstudy.core.errors import DataError, Problem
 
 __all__ = [
     "INDICATOR_SOURCES",

@@ -25,9 +25,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from cufstudy._atomic import atomic_write_text
-from cufstudy.errors import FactError
-from cufstudy.project import project_root
+from cufstudy.core.atomic import atomic_write_text
+from cufstudy.core.errors import FactError
+from cufstudy.core.project import project_root
 
 __all__ = [
     "FACT_MIME",

@@ -6,7 +6,7 @@ route``) with frozen headers, set column widths, help comments on the headers an
 and a hidden ``Listes`` sheet that feeds the drop-downs (goals, the 169 targets with their titles,
 contribution levels 0-4, territories, indicator sources, tiers, countries, UN indicators).
 
-:func:`import_grid` reads a filled workbook into a :class:`~cufstudy.partnerships.Partnership`,
+:func:`import_grid` reads a filled workbook into a :class:`~cufstudy.sdg.partnerships.Partnership`,
 reporting every problem at once with its sheet, cell and reason (``Cibles!E7``), and returns nothing
 unless the whole workbook is valid. :func:`to_yaml` writes the result to
 ``data/partnerships/<id>.yaml``.
@@ -46,12 +46,14 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from cufstudy._atomic import atomic_path, atomic_write_text
-from cufstudy._yaml import FieldPath
-from cufstudy.countries import COUNTRIES_FR
-from cufstudy.errors import DataError, Problem
-from cufstudy.facts import NBSP, NNBSP
-from cufstudy.partnerships import (
+from cufstudy.core.atomic import atomic_path, atomic_write_text
+from cufstudy.core.errors import DataError, Problem
+from cufstudy.core.yamlio import FieldPath
+from cufstudy.model.countries import COUNTRIES_FR
+from cufstudy.model.vocab import LABELS_FR, Tier
+from cufstudy.notebook.facts import NBSP, NNBSP
+from cufstudy.sdg.framework import Framework, indicator_sources
+from cufstudy.sdg.partnerships import (
     DIRECTION_LABELS_FR,
     LEVEL_HELP_FR,
     LEVEL_LABELS_FR,
@@ -63,8 +65,6 @@ from cufstudy.partnerships import (
     typeset_fr,
     validate_partnership,
 )
-from cufstudy.sdg import Framework, indicator_sources
-from cufstudy.vocab import LABELS_FR, Tier
 
 __all__ = [
     "LIST_SHEET",
@@ -697,7 +697,7 @@ def _open(file: Path, display: str) -> Workbook:
 
 
 def import_grid(path: str | Path, framework: Framework) -> Partnership:
-    """Read a filled grid into a :class:`~cufstudy.partnerships.Partnership`.
+    """Read a filled grid into a :class:`~cufstudy.sdg.partnerships.Partnership`.
 
     Parameters
     ----------

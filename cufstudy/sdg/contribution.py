@@ -1,7 +1,7 @@
 """What a partnership contributes to the SDGs: normalised progress, the grid, the matrix, the roadmap, charts.
 
-Computations over a :class:`~cufstudy.partnerships.Partnership` (the model and its loaders live in
-:mod:`cufstudy.partnerships`):
+Computations over a :class:`~cufstudy.sdg.partnerships.Partnership` (the model and its loaders live in
+:mod:`cufstudy.sdg.partnerships`):
 
 - **progress normalisation** (:func:`progress`): an indicator scaled 0-100 from its baseline to its
   2030 target, as the OECD territorial SDG method does, with the distance to the target;
@@ -12,15 +12,15 @@ Computations over a :class:`~cufstudy.partnerships.Partnership` (the model and i
 - the **indicators** with their progress (:func:`indicator_progress`), the **roadmap**
   (:func:`roadmap_table`) and the key figures the prose cites (:func:`summary`);
 - **charts** (Altair, in French, at most the A4 text width): :func:`profile_chart`,
-  :func:`matrix_chart`, :func:`progress_chart`; show them with :func:`cufstudy.charts.display`.
+  :func:`matrix_chart`, :func:`progress_chart`; show them with :func:`cufstudy.notebook.charts.display`.
 
-Tables have French column names and French typography, ready for :func:`cufstudy.tables.show_table`.
+Tables have French column names and French typography, ready for :func:`cufstudy.notebook.tables.show_table`.
 Charts of an illustrative partnership say so in their subtitle and description.
 
 Examples
 --------
->>> from cufstudy.partnerships import load_partnership
->>> from cufstudy.sdg import load_framework
+>>> from cufstudy.sdg.partnerships import load_partnership
+>>> from cufstudy.sdg.framework import load_framework
 >>> fw = load_framework("data")
 >>> p = load_partnership("data/partnerships/aude-hauts-bassins.yaml", fw)
 >>> s = summary(p, fw)
@@ -40,8 +40,9 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 import pandas as pd
 
-from cufstudy.facts import NBSP, format_fr
-from cufstudy.partnerships import (
+from cufstudy.notebook.facts import NBSP, format_fr
+from cufstudy.sdg.framework import Framework, indicator_sources
+from cufstudy.sdg.partnerships import (
     DIRECTION_LABELS_FR,
     ILLUSTRATIVE_NOTE_FR,
     LEVEL_LABELS_FR,
@@ -54,7 +55,6 @@ from cufstudy.partnerships import (
     infer_direction,
     typeset_fr,
 )
-from cufstudy.sdg import Framework, indicator_sources
 
 if TYPE_CHECKING:
     import altair as alt
@@ -135,7 +135,7 @@ def progress(baseline: float, target: float, current: float, direction: Directio
 
 
 # ---------------------------------------------------------------------------------------------------------
-# tables (French column names, ready for cufstudy.tables.show_table)
+# tables (French column names, ready for cufstudy.notebook.tables.show_table)
 
 
 def _typeset(frame: pd.DataFrame) -> pd.DataFrame:
@@ -360,7 +360,7 @@ def summary(partnership: Partnership, framework: Framework) -> PartnershipSummar
 
 
 # ---------------------------------------------------------------------------------------------------------
-# charts (Altair, French; cufstudy.charts.display shows them with the house theme)
+# charts (Altair, French; cufstudy.notebook.charts.display shows them with the house theme)
 
 CHART_WIDTH: Final = 470
 """The widest a partnership chart may be, axis labels and legend included, in CSS pixels: the text

@@ -20,10 +20,10 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from cufstudy._yaml import FieldPath, YamlDoc, path_str, read_yaml
-from cufstudy.cases import CaseBase
-from cufstudy.errors import DataError, Problem
-from cufstudy.vocab import Attachment, TierGroup, label
+from cufstudy.core.errors import DataError, Problem
+from cufstudy.core.yamlio import FieldPath, YamlDoc, path_str, read_yaml
+from cufstudy.model.cases import CaseBase
+from cufstudy.model.vocab import Attachment, TierGroup, label
 
 __all__ = [
     "TEAM_ANALYSIS",

@@ -23,7 +23,7 @@ Rules:
   ``null``), a list of values, or ``every``. Lists and ``every`` multiply: a run entry makes one run
   per combination (cartesian product, in declaration order).
 * Parameters with a vocabulary are checked before any kernel starts: ``tier`` must be a
-  :class:`~cufstudy.vocab.TierGroup` value, ``partnership`` the stem of a file
+  :class:`~cufstudy.model.vocab.TierGroup` value, ``partnership`` the stem of a file
   ``<data>/partnerships/*.yaml``. ``every`` expands to all the values of the vocabulary. Other
   vocabularies can be passed to :func:`load_plan` as *resolvers*.
 * ``output`` is a template relative to the project root; ``{notebook}`` is the notebook's file stem,
@@ -42,7 +42,7 @@ Rules:
 * Keys other than ``data`` and ``runs`` under ``cufstudy:`` belong to other parts of the library
   and are left alone here.
 
-Every problem is collected and raised together as one :class:`~cufstudy.errors.PlanError`, each
+Every problem is collected and raised together as one :class:`~cufstudy.core.errors.PlanError`, each
 located by file, line and field path (``cufstudy.runs[1].parameters.tier[2]``).
 """
 
@@ -60,9 +60,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from cufstudy._yaml import FieldPath, YamlDoc, path_str, read_yaml
-from cufstudy.errors import DataError, PlanError, Problem
-from cufstudy.vocab import Tier, TierGroup
+from cufstudy.core.errors import DataError, PlanError, Problem
+from cufstudy.core.yamlio import FieldPath, YamlDoc, path_str, read_yaml
+from cufstudy.model.vocab import Tier, TierGroup
 
 __all__ = [
     "CONFIG_FILE",
@@ -550,7 +550,7 @@ class _Parser:
     def parse(self) -> Plan:
         data = self.doc.data
         if not isinstance(data, dict) or "cufstudy" not in data:
-            raise PlanError.single(self.doc.file, "no run plan: add a 'cufstudy:' key with 'runs:' (see cufstudy.plan)")
+            raise PlanError.single(self.doc.file, "no run plan: add a 'cufstudy:' key with 'runs:' (see the README)")
         section = data["cufstudy"]
         if not isinstance(section, dict):
             raise PlanError.single(

@@ -17,9 +17,9 @@ from typing import Any
 
 import pandas as pd
 
-from cufstudy._atomic import atomic_write_bytes
-from cufstudy.facts import format_fr
-from cufstudy.project import project_root, resolve
+from cufstudy.core.atomic import atomic_write_bytes
+from cufstudy.core.project import project_root, resolve
+from cufstudy.notebook.facts import format_fr
 
 __all__ = ["LISTING_ROWS", "Table", "escape_md", "markdown_table", "show_table", "write_csv"]
 

@@ -1,10 +1,10 @@
 """House style of the study's charts: theme, French locale, shared helpers, and export with vl-convert.
 
-Private to :mod:`cufstudy.charts`, which re-exports the public names. Everything a chart needs to look
+Private to :mod:`cufstudy.notebook.charts`, which re-exports the public names. Everything a chart needs to look
 the same in the notebook, the HTML pages, the PDF and the DOCX lives here: one colour per tier group,
 the sans font the project ships (``templates/fonts/``) with DejaVu Sans as the fallback, sizes for an
 A4 page, the ``fr-FR`` number and date locale (decimal comma, narrow no-break space for thousands, as
-:func:`cufstudy.facts.format_fr` prints them in the prose), and the renderers (PNG, SVG, HTML
+:func:`cufstudy.notebook.facts.format_fr` prints them in the prose), and the renderers (PNG, SVG, HTML
 fragment, notebook MIME bundle).
 """
 
@@ -29,9 +29,9 @@ from typing import Any, Final, cast
 import altair as alt
 import pandas as pd
 
-from cufstudy._atomic import atomic_write_bytes, atomic_write_text
-from cufstudy.facts import NBSP, NNBSP, format_fr
-from cufstudy.vocab import Attachment, TierGroup, label
+from cufstudy.core.atomic import atomic_write_bytes, atomic_write_text
+from cufstudy.model.vocab import Attachment, TierGroup, label
+from cufstudy.notebook.facts import NBSP, NNBSP, format_fr
 
 __all__ = [
     "EMBED_OPTIONS",
@@ -148,7 +148,7 @@ def font_dir() -> Path | None:
     """
     env = os.environ.get("CUFSTUDY_FONT_DIR")
     candidates = [Path(env)] if env else []
-    candidates += [Path(__file__).resolve().parent.parent / "templates" / "fonts", Path.cwd() / "templates" / "fonts"]
+    candidates += [Path(__file__).resolve().parents[2] / "templates" / "fonts", Path.cwd() / "templates" / "fonts"]
     for folder in candidates:
         if folder.is_dir() and any(p.suffix.lower() in _FONT_SUFFIXES for p in folder.iterdir()):
             return folder.resolve()
@@ -566,7 +566,7 @@ def fmt_n(value: float, decimals: int | None = None) -> str:
 
 
 def round_fr(value: float, decimals: int = 0) -> float:
-    """Round as :func:`cufstudy.facts.format_fr` does (half to even on the decimal form).
+    """Round as :func:`cufstudy.notebook.facts.format_fr` does (half to even on the decimal form).
 
     Values written on a chart are rounded with this before Vega formats them, so the chart, its alt
     text and the prose print the same digits (d3 alone would round the binary value half up).

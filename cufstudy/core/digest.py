@@ -13,7 +13,7 @@ from pathlib import Path
 
 __all__ = ["library_digest"]
 
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parents[1]
 
 
 def library_digest() -> str:

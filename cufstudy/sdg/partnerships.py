@@ -14,17 +14,17 @@ targets with a **contribution level** on a 0-4 scale, an extension of the OECD D
 Each link says which territory the contribution acts on (``side``: ``france``, ``partner`` or
 ``both``) and the evidence behind the level. The partnership follows **indicators**: UN global
 indicators (their code must exist in the framework), or indicators from the open list of sources of
-:data:`cufstudy.sdg.INDICATOR_SOURCES` (INSEE national, OECD territorial, local ad hoc), which are
+:data:`cufstudy.sdg.framework.INDICATOR_SOURCES` (INSEE national, OECD territorial, local ad hoc), which are
 named and carry a code only when the analyst gives one. Progress is normalised 0-100 the way the
-OECD territorial SDG method does it (:func:`cufstudy.contribution.progress`). A **roadmap** lists
+OECD territorial SDG method does it (:func:`cufstudy.sdg.contribution.progress`). A **roadmap** lists
 actions with their owner, date and the indicator they feed.
 
 Partnerships live in ``data/partnerships/<id>.yaml`` (:func:`load_partnership`) or come from the
-Excel grid (:mod:`cufstudy.grid`); both report every problem at once, located.
+Excel grid (:mod:`cufstudy.sdg.grid`); both report every problem at once, located.
 
 This module holds the model and its loaders; what a partnership contributes (the grid, the matrix,
 indicator progress, the roadmap table, the summary and the charts) is computed by
-:mod:`cufstudy.contribution`. Those names, once defined here, can still be imported from this module
+:mod:`cufstudy.sdg.contribution`. Those names, once defined here, can still be imported from this module
 (resolved lazily, on first use).
 """
 
@@ -50,17 +50,17 @@ from pydantic import (
     model_validator,
 )
 
-from cufstudy._yaml import FieldPath, path_str, read_yaml
-from cufstudy.authority import Population, code_pattern
-from cufstudy.cases import Slug
-from cufstudy.countries import COUNTRIES_FR
-from cufstudy.errors import DataError, Problem
-from cufstudy.facts import NBSP, NNBSP
-from cufstudy.sdg import Framework, Indicator, Target, indicator_sources
-from cufstudy.vocab import Tier
+from cufstudy.core.errors import DataError, Problem
+from cufstudy.core.yamlio import FieldPath, path_str, read_yaml
+from cufstudy.model.authority import Population, code_pattern
+from cufstudy.model.cases import Slug
+from cufstudy.model.countries import COUNTRIES_FR
+from cufstudy.model.vocab import Tier
+from cufstudy.notebook.facts import NBSP, NNBSP
+from cufstudy.sdg.framework import Framework, Indicator, Target, indicator_sources
 
 if TYPE_CHECKING:  # contribution imports this module: the type only
-    from cufstudy.contribution import Progress
+    from cufstudy.sdg.contribution import Progress
 
 __all__ = [
     "DIRECTION_LABELS_FR",
@@ -337,7 +337,7 @@ def infer_direction(baseline: float, target: float) -> Direction:
 class PartnershipIndicator(BaseModel):
     """An indicator the partnership follows, with its baseline, 2030 target and current value.
 
-    ``source`` is a code of :func:`cufstudy.sdg.indicator_sources`. A UN global indicator (``un``)
+    ``source`` is a code of :func:`cufstudy.sdg.framework.indicator_sources`. A UN global indicator (``un``)
     needs its ``code`` (which must exist in the framework); the others need a ``name`` and carry a
     ``code`` only if the analyst gives one.
     """
@@ -420,10 +420,10 @@ class PartnershipIndicator(BaseModel):
 
     @property
     def progress(self) -> Progress | None:
-        """Normalised progress (:func:`cufstudy.contribution.progress`), or ``None`` without a current value."""
+        """Normalised progress (:func:`cufstudy.sdg.contribution.progress`), or ``None`` without a current value."""
         if self.current is None:
             return None
-        from cufstudy.contribution import progress  # the computation module imports this one
+        from cufstudy.sdg.contribution import progress  # the computation module imports this one
 
         return progress(self.baseline.value, self.target_2030, self.current.value, self.trend)
 
@@ -460,7 +460,7 @@ class Partnership(BaseModel):
     Cross references (unique ids, roadmap references to projects and indicators, one link per target
     and project) are checked too. Target and UN indicator codes are checked against the framework
     given in the validation context (``context={"framework": fw}``), as :func:`load_partnership` and
-    :func:`cufstudy.grid.import_grid` do; without it only their format is checked.
+    :func:`cufstudy.sdg.grid.import_grid` do; without it only their format is checked.
     """
 
     model_config = _FROZEN
@@ -672,7 +672,7 @@ def load_partnership(path: str | Path, framework: Framework) -> Partnership:
     path
         The YAML file; its name must be the partnership's id.
     framework
-        The SDG framework (:func:`cufstudy.sdg.load_framework`).
+        The SDG framework (:func:`cufstudy.sdg.framework.load_framework`).
 
     Raises
     ------
@@ -681,7 +681,7 @@ def load_partnership(path: str | Path, framework: Framework) -> Partnership:
 
     Examples
     --------
-    >>> from cufstudy.sdg import load_framework
+    >>> from cufstudy.sdg.framework import load_framework
     >>> p = load_partnership("data/partnerships/aude-hauts-bassins.yaml", load_framework("data"))
     >>> p.partner.country, p.is_illustrative
     ('BF', True)

@@ -1,5 +1,5 @@
 """Data-driven typology: multiple correspondence analysis (ACM) and Ward clustering (CAH), and the comparison
-with the experts' typology. Public names are re-exported by :mod:`cufstudy.typology`."""
+with the experts' typology. Public names are re-exported by :mod:`cufstudy.study.typology`."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from scipy.cluster.hierarchy import cut_tree, linkage
 from scipy.stats import hypergeom
 from sklearn.metrics import adjusted_rand_score
 
-from cufstudy.cases import CaseBase
-from cufstudy.vocab import Ambition, Attachment, Modality, Motivation, Theme, TierGroup, label
+from cufstudy.model.cases import CaseBase
+from cufstudy.model.vocab import Ambition, Attachment, Modality, Motivation, Theme, TierGroup, label
 
 __all__ = ["MCA_VARIABLES", "Comparison", "DataTypology", "coded_table", "compare", "mca_hca"]
 

@@ -12,7 +12,7 @@ from enum import Enum
 
 import pandas as pd
 
-from cufstudy.vocab import Ambition, Attachment, Modality, Motivation, Theme, TierGroup, label
+from cufstudy.model.vocab import Ambition, Attachment, Modality, Motivation, Theme, TierGroup, label
 
 __all__ = [
     "Feature",

@@ -26,11 +26,11 @@ from typing import Any, Generic, TypeVar
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from cufstudy._mca import MCA_VARIABLES, Comparison, DataTypology, coded_table, compare, mca_hca
-from cufstudy._yaml import FieldPath, YamlDoc, path_str, read_yaml
-from cufstudy.cases import Case, CaseBase, Slug
-from cufstudy.errors import DataError, Problem
-from cufstudy.vocab import Ambition, Attachment, Modality, Motivation, Theme, TierGroup, label
+from cufstudy.core.errors import DataError, Problem
+from cufstudy.core.yamlio import FieldPath, YamlDoc, path_str, read_yaml
+from cufstudy.model.cases import Case, CaseBase, Slug
+from cufstudy.model.vocab import Ambition, Attachment, Modality, Motivation, Theme, TierGroup, label
+from cufstudy.study._mca import MCA_VARIABLES, Comparison, DataTypology, coded_table, compare, mca_hca
 
 __all__ = [
     "MCA_VARIABLES",

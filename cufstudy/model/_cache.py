@@ -1,6 +1,6 @@
 """A cache of validated case bases, so that each notebook of a batch does not parse the YAML files again.
 
-Every notebook of a run plan starts with :func:`~cufstudy.cases.load_cases`; with thousands of case
+Every notebook of a run plan starts with :func:`~cufstudy.model.cases.load_cases`; with thousands of case
 files, parsing and validating them takes seconds, once per run. The first load of a project stores the
 validated cases in ``_build/cache/cases-<key>.pickle``; later loads with the same key read them back.
 
@@ -25,9 +25,9 @@ import pickle
 from pathlib import Path
 from typing import Any
 
-from cufstudy._atomic import atomic_path, atomic_write_text
-from cufstudy._digest import library_digest
-from cufstudy.project import project_root
+from cufstudy.core.atomic import atomic_path, atomic_write_text
+from cufstudy.core.digest import library_digest
+from cufstudy.core.project import project_root
 
 __all__ = ["cache_key", "load", "load_summary", "store", "store_summary"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cufstudy.vocab import FollowUpStatus, label
+from cufstudy.model.vocab import FollowUpStatus, label
 
 __all__ = ["STATUS_ORDER", "obstacles", "rates", "status_shares"]
 

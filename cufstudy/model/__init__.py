@@ -1,0 +1,1 @@
+"""The data model: controlled vocabularies, authorities, countries, and the validated case base."""

@@ -1,0 +1,1 @@
+"""What the analysis notebooks import: named facts, French tables and charts."""

@@ -1,0 +1,1 @@
+"""The analyses of the capitalisation study: tiers, follow-up, typologies, organisation models."""
