@@ -61,6 +61,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cufstudy.core.errors import DataError, PlanError, Problem
+from cufstudy.core.problems import Reason, validation_issues
 from cufstudy.core.yamlio import FieldPath, YamlDoc, path_str, read_yaml
 from cufstudy.model.vocab import Tier, TierGroup
 
@@ -450,14 +451,15 @@ class _Parser:
         try:
             spec = RunSpec.model_validate(raw)
         except ValidationError as exc:
-            for err in exc.errors():
-                loc = tuple(err["loc"])
-                if err["type"] == "extra_forbidden":
+            # the shared wording (validation_issues), said in the words of a configuration file: keys
+            for issue in validation_issues(exc, RunSpec):
+                loc = issue.path
+                if issue.reason is Reason.UNKNOWN_FIELD:
                     key = str(loc[-1])
                     self.problem((*base, *loc), f"unknown key {key!r}{_hint(key, list(RunSpec.model_fields))}")
-                elif err["type"] == "missing":
+                elif issue.reason is Reason.MISSING_FIELD:
                     self.problem(base, f"missing key {loc[-1]!r}")
-                elif err["type"] == "model_type":
+                elif issue.kind == "model_type":
                     self.problem(base, "expected a mapping with keys notebook, parameters, output, inputs")
                 elif loc[0] == "inputs":
                     self.problem(
@@ -467,7 +469,7 @@ class _Parser:
                         else "expected a path relative to the data folder (text)",
                     )
                 else:
-                    self.problem((*base, *loc), err["msg"])
+                    self.problem((*base, *loc), issue.message)
             return []
 
         notebook = self.relative(spec.notebook, (*base, "notebook"), "notebook")

@@ -11,9 +11,8 @@ notebooks; the embedded engine supports exactly the Quarto subset documented in
 
 from __future__ import annotations
 
-from cufstudy.core.errors import LayoutError, RenderError
+from cufstudy.core.errors import LayoutError, RenderError, SourceError
 from cufstudy.render._build import BuildReport, Engine, OutputFile, build
-from cufstudy.render._problems import SourceError
 from cufstudy.render.config import (
     Deliverable,
     PageRule,

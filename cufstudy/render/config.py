@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cufstudy.core.errors import SourceError
+from cufstudy.core.problems import Problems
 from cufstudy.core.yamlio import FieldPath, YamlDoc, read_yaml
-from cufstudy.render._problems import Problems
 
 __all__ = [
     "COMMON_OPTIONS",
@@ -447,7 +448,7 @@ def deliverables(
         from cufstudy.core.errors import RenderError
 
         raise RenderError(f"unknown format {bad}: choose among html, pdf (typst) and docx")
-    problems = Problems()
+    problems = Problems(SourceError)
     found: list[Deliverable] = []
     for entry in entries:
         if entry is not None:

@@ -34,10 +34,10 @@ from pathlib import Path
 from typing import Any, Literal
 from xml.sax.saxutils import escape as xml_escape
 
-from cufstudy.core.errors import RenderError
+from cufstudy.core.errors import RenderError, SourceError
+from cufstudy.core.problems import Problems
 from cufstudy.notebook.facts import Fact, FactStore, facts_path
 from cufstudy.render._notebook import Assets, NotebookCache
-from cufstudy.render._problems import Problems
 from cufstudy.render._vega import BUNDLE_MARKER, configure_fonts, inject_bundle
 from cufstudy.render.config import Deliverable, check_options, merge_configs
 from cufstudy.render.shortcodes import Expanded, expand
@@ -236,7 +236,7 @@ class EmbeddedEngine:
     # -- one document -----------------------------------------------------------------------------
     def prepare(self, deliverable: Deliverable) -> list[_Job]:
         """Expand every document of ``deliverable`` for every format; raise all problems at once."""
-        problems = Problems()
+        problems = Problems(SourceError)
         jobs: list[_Job] = []
         started = time.perf_counter()
         for source in deliverable.inputs:
@@ -401,7 +401,7 @@ class EmbeddedEngine:
             check=False,
         )
         self._time(f"pandoc {job.fmt}", started)
-        problems = Problems()
+        problems = Problems(SourceError)
         for warning in _WARNING.findall(proc.stderr):
             cite = _CITE_MISSING.search(warning)
             if cite:

@@ -34,10 +34,10 @@ from pathlib import Path
 from typing import Any
 
 from cufstudy.core.errors import DataError
+from cufstudy.core.problems import Problems
 from cufstudy.core.yamlio import parse_yaml
 from cufstudy.notebook.facts import Fact
 from cufstudy.render._notebook import Assets, NotebookCache, embed_cell
-from cufstudy.render._problems import Problems
 
 __all__ = ["CALLOUT_TYPES", "SHORTCODES", "Expanded", "Origin", "expand", "near_matches", "split_front_matter"]
 

@@ -9,15 +9,16 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from cufstudy.core.errors import DataError, Problem
+from cufstudy.core.errors import DataError, NotFoundError
+from cufstudy.core.problems import Problems, Reason, did_you_mean, validation_issues
 
 __all__ = [
     "INDICATOR_SOURCES",
@@ -103,11 +104,18 @@ class Framework:
         return code in self._index
 
     def get(self, code: str) -> Goal | Target | Indicator:
-        """The goal (``"6"``), target (``"6.1"``) or indicator (``"6.1.1"``) with this code."""
+        """The goal (``"6"``), target (``"6.1"``) or indicator (``"6.1.1"``) with this code.
+
+        Raises
+        ------
+        NotFoundError
+            (a ``KeyError``) naming the nearest code when there is no such item.
+        """
         try:
             return self._index[code]
         except KeyError:
-            raise KeyError(f"no SDG goal, target or indicator {code!r}") from None
+            hint = did_you_mean(code, self._index)
+            raise NotFoundError(f"no SDG goal, target or indicator {code!r}{hint}") from None
 
     def goal(self, number: int) -> Goal:
         return self.goals[number - 1]
@@ -115,14 +123,12 @@ class Framework:
     def target(self, code: str) -> Target:
         item = self._index.get(code)
         if not isinstance(item, Target):
-            raise KeyError(f"no SDG target {code!r}")
+            hint = did_you_mean(code, [t.code for t in self.targets])
+            raise NotFoundError(f"no SDG target {code!r}{hint}")
         return item
 
     def targets_of(self, goal: int) -> tuple[Target, ...]:
         return tuple(t for t in self.targets if t.goal == goal)
-
-    def indicators_of(self, target: str) -> tuple[Indicator, ...]:
-        return tuple(i for i in self.indicators if i.target == target)
 
     def search(self, words: str, lang: str = "fr") -> list[Goal | Target | Indicator]:
         """Items whose title holds every word (accents and case ignored).
@@ -151,69 +157,67 @@ class Framework:
         yield from self.indicators
 
 
-def _rows(path: Path) -> list[dict[str, str]]:
+_Item = TypeVar("_Item", Goal, Target, Indicator)
+
+# each model's fields and the CSV column each is read from
+_GOAL_COLUMNS = {"number": "goal", **{k: k for k in ("title_fr", "title_en", "long_title_fr", "long_title_en")}}
+_TARGET_COLUMNS = {"code": "target", "goal": "goal", "title_fr": "title_fr", "title_en": "title_en"}
+_INDICATOR_COLUMNS = {
+    "code": "indicator",
+    **{k: k for k in ("target", "goal", "title_fr", "title_en", "repeat_of", "added_2025_review")},
+}
+
+
+def _rows(path: Path, columns: Iterable[str]) -> list[dict[str, str]]:
     try:
         with path.open(encoding="utf-8", newline="") as fh:
-            return list(csv.DictReader(fh))
+            reader = csv.DictReader(fh)
+            missing = [c for c in columns if c not in (reader.fieldnames or ())]
+            if missing:
+                raise DataError.single(
+                    str(path),
+                    f"missing column(s) {', '.join(missing)}: the header row must not be changed",
+                    1,
+                    reason=Reason.MISSING_FIELD,
+                )
+            return list(reader)
     except FileNotFoundError as exc:
-        raise DataError.single(str(path), "missing SDG reference file (copy data/sdg/ from the project)") from exc
+        message = "missing SDG reference file (copy data/sdg/ from the project)"
+        raise DataError.single(str(path), message, reason=Reason.UNREADABLE) from exc
 
 
 @lru_cache(maxsize=4)
 def load_framework(data: str | Path = "data") -> Framework:
-    """Load the SDG framework from ``<data>/sdg/*.csv`` (cached per folder)."""
+    """Load the SDG framework from ``<data>/sdg/*.csv`` (cached per folder).
+
+    Raises
+    ------
+    DataError
+        With every problem of the three files at once: file, line, column and reason.
+    """
     folder = Path(data) / "sdg"
-    problems: list[Problem] = []
+    problems = Problems(DataError)
 
-    def build(
-        model: type[Goal | Target | Indicator], path: Path, row: dict[str, Any], line: int
-    ) -> Goal | Target | Indicator | None:
-        try:
-            return model.model_validate(row)
-        except ValueError as exc:
-            problems.append(Problem(str(path), str(exc).splitlines()[0], line))
-            return None
+    def read(model: type[_Item], path: Path, columns: dict[str, str]) -> list[_Item]:
+        items = []
+        for line, r in enumerate(_rows(path, columns.values()), start=2):
+            row: dict[str, Any] = {name: r[column] for name, column in columns.items()}
+            if model is Indicator:
+                row["repeat_of"] = row["repeat_of"] or None
+                row["added_2025_review"] = row["added_2025_review"] == "true"
+            try:
+                items.append(model.model_validate(row))
+            except ValidationError as exc:
+                for issue in validation_issues(exc, model):
+                    name = str(issue.path[0]) if issue.path else None
+                    problems.add(str(path), issue.message, line, columns.get(name or "", name), issue.reason)
+        return items
 
-    goals: list[Goal | Target | Indicator | None] = []
-    targets: list[Goal | Target | Indicator | None] = []
-    indicators: list[Goal | Target | Indicator | None] = []
-    gp, tp, ip = folder / "sdg_goals.csv", folder / "sdg_targets.csv", folder / "sdg_indicators.csv"
-    for n, r in enumerate(_rows(gp), start=2):
-        goals.append(
-            build(
-                Goal,
-                gp,
-                {"number": r["goal"], **{k: r[k] for k in ("title_fr", "title_en", "long_title_fr", "long_title_en")}},
-                n,
-            )
-        )
-    for n, r in enumerate(_rows(tp), start=2):
-        targets.append(
-            build(
-                Target,
-                tp,
-                {"code": r["target"], "goal": r["goal"], "title_fr": r["title_fr"], "title_en": r["title_en"]},
-                n,
-            )
-        )
-    for n, r in enumerate(_rows(ip), start=2):
-        row = {
-            "code": r["indicator"],
-            "target": r["target"],
-            "goal": r["goal"],
-            "title_fr": r["title_fr"],
-            "title_en": r["title_en"],
-            "repeat_of": r["repeat_of"] or None,
-            "added_2025_review": r["added_2025_review"] == "true",
-        }
-        indicators.append(build(Indicator, ip, row, n))
-    if problems:
-        raise DataError(problems)
-    return Framework(
-        tuple(g for g in goals if isinstance(g, Goal)),
-        tuple(t for t in targets if isinstance(t, Target)),
-        tuple(i for i in indicators if isinstance(i, Indicator)),
-    )
+    goals = read(Goal, folder / "sdg_goals.csv", _GOAL_COLUMNS)
+    targets = read(Target, folder / "sdg_targets.csv", _TARGET_COLUMNS)
+    indicators = read(Indicator, folder / "sdg_indicators.csv", _INDICATOR_COLUMNS)
+    problems.raise_if_any()
+    return Framework(tuple(goals), tuple(targets), tuple(indicators))
 
 
 # ---------------------------------------------------------------------------------------------------------

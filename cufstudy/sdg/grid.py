@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import difflib
 import re
 import unicodedata
 import warnings
@@ -47,8 +46,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from cufstudy.core.atomic import atomic_path, atomic_write_text
-from cufstudy.core.errors import DataError, Problem
-from cufstudy.core.yamlio import FieldPath
+from cufstudy.core.errors import DataError
+from cufstudy.core.problems import FieldIssue, FieldPath, Problem, Reason, did_you_mean
 from cufstudy.model.countries import COUNTRIES_FR
 from cufstudy.model.vocab import LABELS_FR, Tier
 from cufstudy.notebook.facts import NBSP, NNBSP
@@ -484,8 +483,8 @@ class _Reader:
     bad_cells: set[str] = field(default_factory=set)
     broken_sheets: set[str] = field(default_factory=set)
 
-    def problem(self, cell: str, message: str) -> None:
-        self.problems.append(Problem(self.file, message, None, cell))
+    def problem(self, cell: str, message: str, reason: Reason = Reason.INVALID_VALUE) -> None:
+        self.problems.append(Problem(self.file, message, None, cell, reason))
         self.bad_cells.add(cell)
 
     def convert(self, column: Column, value: Any, cell: str) -> Any:
@@ -507,15 +506,15 @@ class _Reader:
         if kind == "date":
             result = _to_date(value)
             if result is _BAD:
-                self.problem(cell, f"not a date: {value!r}; enter a date such as 31/12/2022{where}")
+                self.problem(cell, f"not a date: {value!r}; enter a date such as 31/12/2022{where}", Reason.WRONG_TYPE)
             return result
         if kind in ("int", "number", "goal"):
             result = _to_number(value, whole=kind != "number")
             if result is _BAD:
                 expected = "a number" if kind == "number" else "a whole number"
-                self.problem(cell, f"got {value!r}: expected {expected}{where}")
+                self.problem(cell, f"got {value!r}: expected {expected}{where}", Reason.WRONG_TYPE)
             elif kind == "goal" and not 1 <= result <= 17:
-                self.problem(cell, f"got {value!r}: expected a goal number from 1 to 17{where}")
+                self.problem(cell, f"got {value!r}: expected a goal number from 1 to 17{where}", Reason.OUT_OF_RANGE)
                 return _BAD
             return result
         if kind == "level":
@@ -529,9 +528,9 @@ class _Reader:
             code = folded.get(_fold(str(value)))
             if code is None:
                 labels = list(column.choices)
-                near = difflib.get_close_matches(str(value), labels, n=1, cutoff=0.6)
-                hint = f" (did you mean {near[0]!r}?)" if near else ""
-                self.problem(cell, f"got {value!r}, expected one of: {', '.join(labels)}{hint}{where}")
+                hint = did_you_mean(value, labels)
+                message = f"got {value!r}, expected one of: {', '.join(labels)}{hint}{where}"
+                self.problem(cell, message, Reason.NOT_IN_VOCABULARY)
                 return _BAD
             return code
         return value  # target, raw: the model checks them
@@ -546,6 +545,7 @@ class _Reader:
                 self.problem(
                     f"{PARTNERSHIP}!A1",
                     f"row « {column.header} » not found in column A; do not rename or delete the form's rows",
+                    Reason.MISSING_FIELD,
                 )
                 self.cells[path] = f"{PARTNERSHIP}!A1"
                 continue
@@ -577,6 +577,7 @@ class _Reader:
             self.problem(
                 f"{sheet}!{get_column_letter(index + 1)}1",
                 f"column « {column.header} » not found ({seen}): headers must not be renamed",
+                Reason.MISSING_FIELD,
             )
             self.broken_sheets.add(sheet)
         if sheet in self.broken_sheets:
@@ -625,12 +626,12 @@ class _Reader:
             goal_cell, goal = record.pop("goal")
             target = record["target"][1]
             if ref is None:
-                self.problem(cell, "empty required cell (column « Projet »)")
+                self.problem(cell, "empty required cell (column « Projet »)", Reason.MISSING_FIELD)
             elif ref not in index:
                 if PROJECTS not in self.broken_sheets:
-                    near = difflib.get_close_matches(str(ref), list(index), n=1)
-                    hint = f" (did you mean {near[0]!r}?)" if near else ""
-                    self.problem(cell, f"project {ref!r} is not in the Projets sheet{hint} (column « Projet »)")
+                    hint = did_you_mean(ref, index)
+                    message = f"project {ref!r} is not in the Projets sheet{hint} (column « Projet »)"
+                    self.problem(cell, message, Reason.UNKNOWN_REFERENCE)
             else:
                 per_project.setdefault(index[ref], []).append((n, record))
             if isinstance(goal, int) and isinstance(target, str) and target.split(".")[0] != str(goal):
@@ -638,20 +639,22 @@ class _Reader:
         for i, links in per_project.items():
             self.add_rows("links", LINKS, links, base=("projects", i))
 
-    def locate(self, loc: FieldPath, kind: str, message: str) -> Problem:
+    def locate(self, issue: FieldIssue) -> Problem:
+        """The cell of a problem found in the partnership (the :data:`~cufstudy.sdg.partnerships.Locator`)."""
+        loc, message = issue.path, issue.message
         cell = None
         for n in range(len(loc), -1, -1):
             if loc[:n] in self.cells:
                 cell = self.cells[loc[:n]]
                 break
         header = self.headers.get(cell or "")
-        if kind == "missing" and header:
+        if issue.kind == "missing" and header:
             message = "empty required cell"
-        elif kind in ("missing", "too_short") and loc == ("projects",):
+        elif issue.kind in ("missing", "too_short") and loc == ("projects",):
             message = "no project: describe at least one project"
         if header:
             message += f" ({header})"
-        return Problem(self.file, message, None, cell or PARTNERSHIP)
+        return Problem(self.file, message, None, cell or PARTNERSHIP, issue.reason)
 
 
 def _set(data: dict[str, Any], path: FieldPath, value: Any) -> None:
@@ -672,28 +675,37 @@ def _rows(ws: Worksheet) -> Iterable[tuple[int, tuple[Any, ...]]]:
 def _open(file: Path, display: str) -> Workbook:
     suffix = file.suffix.lower()
     if suffix in (".xls", ".ods", ".csv", ".xlsb"):
-        raise DataError.single(display, f"a {suffix} file is not supported: save it as an Excel workbook (.xlsx)")
+        message = f"a {suffix} file is not supported: save it as an Excel workbook (.xlsx)"
+        raise DataError.single(display, message, reason=Reason.UNSUPPORTED)
     if suffix not in (".xlsx", ".xlsm"):
-        raise DataError.single(display, "not an Excel workbook: expected an .xlsx file")
+        raise DataError.single(display, "not an Excel workbook: expected an .xlsx file", reason=Reason.UNREADABLE)
     try:
         size = file.stat().st_size
     except OSError as exc:
-        raise DataError.single(display, f"cannot read the file: {exc.strerror}") from exc
+        raise DataError.single(display, f"cannot read the file: {exc.strerror}", reason=Reason.UNREADABLE) from exc
     if size > MAX_BYTES:
-        raise DataError.single(display, f"the file is {size:,} bytes; at most {MAX_BYTES:,} bytes are accepted")
+        raise DataError.single(
+            display, f"the file is {size:,} bytes; at most {MAX_BYTES:,} bytes are accepted", reason=Reason.UNREADABLE
+        )
     try:
         with zipfile.ZipFile(file) as archive:
             unzipped = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError) as exc:
-        raise DataError.single(display, "not a readable .xlsx workbook (corrupt, or not a zip archive)") from exc
+        raise DataError.single(
+            display, "not a readable .xlsx workbook (corrupt, or not a zip archive)", reason=Reason.UNREADABLE
+        ) from exc
     if unzipped > MAX_UNZIPPED:
-        raise DataError.single(display, f"the workbook expands to {unzipped:,} bytes; refused")
+        raise DataError.single(
+            display, f"the workbook expands to {unzipped:,} bytes; refused", reason=Reason.UNREADABLE
+        )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about Excel extensions it drops
             return load_workbook(file, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
-        raise DataError.single(display, f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from exc
+        raise DataError.single(
+            display, f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})", reason=Reason.UNREADABLE
+        ) from exc
 
 
 def import_grid(path: str | Path, framework: Framework) -> Partnership:
@@ -724,7 +736,8 @@ def import_grid(path: str | Path, framework: Framework) -> Partnership:
     try:
         missing = [s for s in (PARTNERSHIP, PROJECTS, LINKS, INDICATORS, ROADMAP) if s not in wb.sheetnames]
         for sheet in missing:
-            reader.problem(sheet, f"missing sheet « {sheet} »: start from the template (cufstudy sdg grid-template)")
+            message = f"missing sheet « {sheet} »: start from the template (cufstudy sdg grid-template)"
+            reader.problem(sheet, message, Reason.MISSING_FIELD)
             reader.broken_sheets.add(sheet)
         if PARTNERSHIP not in missing:
             reader.read_form(_sheet(wb, PARTNERSHIP))
@@ -793,7 +806,7 @@ def _explain_formulas(path: Path, problems: list[Problem]) -> list[Problem]:
             f"formula {shown!r} without a computed value (formulas are not evaluated; the file was not saved by "
             f"a spreadsheet program): type the value itself{p.message.removeprefix(_EMPTY)}"
         )
-        out.append(Problem(p.file, message, p.line, p.field))
+        out.append(Problem(p.file, message, p.line, p.field, p.reason))
     return out
 
 
