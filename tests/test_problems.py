@@ -232,7 +232,7 @@ def test_wording_helpers() -> None:
     assert did_you_mean("regoin", ["commune", "region"]) == " (did you mean 'region'?)"
     assert did_you_mean("xyz", ["commune", "region"]) == ""
     assert path_str(("recommendations", 2, "follow_up", "status")) == "recommendations[2].follow_up.status"
-    assert path_str(("strategy", "d'Aix")) == "strategy[\"d'Aix\"]"
+    assert path_str(("strategy", "d'Aix")) == 'strategy["d\'Aix"]'
 
 
 def test_bib_keys_reads_entries_only(tmp_path: Path) -> None:

@@ -384,8 +384,4 @@ def validation_issues(
         a workbook's cells).
     """
     every = sorted({*(field_names(model) if model is not None else ()), *extra_keys})
-    return [
-        _issue(err, model, every, cutoff)
-        for err in exc.errors(include_url=False)
-        if keep is None or keep(err)
-    ]
+    return [_issue(err, model, every, cutoff) for err in exc.errors(include_url=False) if keep is None or keep(err)]
