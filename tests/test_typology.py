@@ -14,7 +14,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cufstudy.core.errors import DataError
+from cufstudy.core.errors import AnalysisError, CufstudyError, DataError
 from cufstudy.model.cases import Case, load_cases
 from cufstudy.model.vocab import Modality, Motivation, TierGroup
 from cufstudy.study.typology import (
@@ -410,6 +410,15 @@ def test_n_clusters_given_and_checked() -> None:
     assert (result.n_clusters, result.chosen_by, result.labels.nunique()) == (2, "given", 2)
     with pytest.raises(ValueError, match="n_clusters must be between 2 and the number of cases"):
         mca_hca(crafted_frame(), n_clusters=13)
+
+
+def test_an_analysis_that_cannot_be_computed_is_a_cufstudy_error() -> None:
+    with pytest.raises(AnalysisError, match="need at least 3 cases, got 2") as info:
+        mca_hca(crafted_frame().head(2))
+    assert isinstance(info.value, ValueError) and isinstance(info.value, CufstudyError)
+    alike = crafted_frame().head(4)  # four cases coded alike: no variable tells them apart
+    with pytest.raises(AnalysisError, match="fewer than 2 informative variables remain"):
+        mca_hca(alike)
 
 
 def test_rare_categories_are_left_out_or_passive() -> None:
