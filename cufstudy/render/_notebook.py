@@ -111,7 +111,6 @@ class Assets:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._svg_png: dict[str, bytes] = {}
 
     def write(self, data: bytes, ext: str) -> Path:
         digest = hashlib.sha256(data).hexdigest()[:16]

@@ -77,7 +77,6 @@ _ENGINE_KEYS = frozenset(
 _PATH_KEYS = ("bibliography", "csl", "css", "reference-doc", "template-partials", "font-paths")
 _WARNING = re.compile(r"^\[WARNING\] (.*)$", re.M)
 _CITE_MISSING = re.compile(r"Citeproc: citation (\S+) not found")
-_RESOURCE_MISSING = re.compile(r"Could not (?:fetch|find|convert).*?(?:resource|image)[^\n]*?([^\s']+)")
 _EXTERNAL = re.compile(
     r"<(script|link|img|iframe|source|video|audio|embed|object)\b[^>]*?\b(?:src|href|data)\s*=\s*[\"']?((?:https?:)?//[^\"'\s>]+)",
     re.I,

@@ -3,8 +3,9 @@
 Computations over a :class:`~cufstudy.sdg.partnerships.Partnership` (the model and its loaders live in
 :mod:`cufstudy.sdg.partnerships`):
 
-- **progress normalisation** (:func:`progress`): an indicator scaled 0-100 from its baseline to its
-  2030 target, as the OECD territorial SDG method does, with the distance to the target;
+- **progress normalisation** (:func:`progress`, defined beside the indicators in
+  :mod:`cufstudy.sdg.partnerships`): an indicator scaled 0-100 from its baseline to its 2030 target, as the
+  OECD territorial SDG method does, with the distance to the target;
 - the **contribution grid** (:func:`contribution_profile`): for each goal, the highest and the mean
   contribution level (0-4), the projects and targets concerned and the evidence behind each level;
 - the **matrix** projects × goals (:func:`goal_matrix`) and every target link in detail
@@ -36,7 +37,7 @@ import datetime as dt
 import re
 import textwrap
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final
 
 import pandas as pd
 
@@ -47,12 +48,12 @@ from cufstudy.sdg.partnerships import (
     ILLUSTRATIVE_NOTE_FR,
     LEVEL_LABELS_FR,
     SIDE_LABELS_FR,
-    Direction,
     Level,
     Partnership,
+    Progress,
     Project,
     TargetLink,
-    infer_direction,
+    progress,
     typeset_fr,
 )
 
@@ -75,63 +76,6 @@ __all__ = [
     "summary",
     "target_detail",
 ]
-
-
-# ---------------------------------------------------------------------------------------------------------
-# progress normalisation (OECD territorial SDG method)
-
-
-class Progress(NamedTuple):
-    """Normalised progress of an indicator (OECD territorial SDG method).
-
-    Attributes
-    ----------
-    raw
-        ``100 * (current - baseline) / (target - baseline)``: negative when the indicator moved away
-        from its target, above 100 when it went beyond it.
-    clipped
-        ``raw`` clipped to [0, 100]: 0 is the baseline, 100 the 2030 target reached.
-    distance
-        Distance to the target in normalised points, ``100 - clipped``.
-    """
-
-    raw: float
-    clipped: float
-    distance: float
-
-
-def progress(baseline: float, target: float, current: float, direction: Direction | None = None) -> Progress:
-    """Progress from the baseline (0) to the 2030 target (100), linear, as the OECD territorial method.
-
-    Decreasing indicators need no special case: the ratio of two negative differences is positive.
-    When the target equals the baseline (a level to keep), progress is 100 if the current value meets
-    the target in the indicator's direction (at least the target for ``increase``, the default; at
-    most for ``decrease``), else 0.
-
-    Parameters
-    ----------
-    baseline, target, current
-        The indicator's baseline, 2030 target and current values.
-    direction
-        Inferred from baseline and target when omitted; it must agree with them.
-
-    Examples
-    --------
-    >>> progress(40, 80, 60)
-    Progress(raw=50.0, clipped=50.0, distance=50.0)
-    >>> progress(30, 10, 5).raw  # a decreasing indicator beyond its target
-    125.0
-    """
-    trend = direction or infer_direction(baseline, target)
-    if trend is not infer_direction(baseline, target) and target != baseline:
-        raise ValueError(f"direction {trend.value!r} contradicts the baseline {baseline} and the target {target}")
-    if target == baseline:
-        met = current >= target if trend is Direction.INCREASE else current <= target
-        raw = 100.0 if met else 0.0
-    else:
-        raw = 100.0 * ((current - baseline) / (target - baseline))  # exactly 100 at the target
-    clipped = min(max(raw, 0.0), 100.0)
-    return Progress(raw, clipped, 100.0 - clipped)
 
 
 # ---------------------------------------------------------------------------------------------------------

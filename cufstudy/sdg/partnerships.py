@@ -16,16 +16,16 @@ Each link says which territory the contribution acts on (``side``: ``france``, `
 indicators (their code must exist in the framework), or indicators from the open list of sources of
 :data:`cufstudy.sdg.framework.INDICATOR_SOURCES` (INSEE national, OECD territorial, local ad hoc), which are
 named and carry a code only when the analyst gives one. Progress is normalised 0-100 the way the
-OECD territorial SDG method does it (:func:`cufstudy.sdg.contribution.progress`). A **roadmap** lists
+OECD territorial SDG method does it (:func:`progress`). A **roadmap** lists
 actions with their owner, date and the indicator they feed.
 
 Partnerships live in ``data/partnerships/<id>.yaml`` (:func:`load_partnership`) or come from the
 Excel grid (:mod:`cufstudy.sdg.grid`); both report every problem at once, located.
 
-This module holds the model and its loaders; what a partnership contributes (the grid, the matrix,
-indicator progress, the roadmap table, the summary and the charts) is computed by
-:mod:`cufstudy.sdg.contribution`. Those names, once defined here, can still be imported from this module
-(resolved lazily, on first use).
+This module holds the model, its loaders and the normalisation of an indicator's progress; what a
+partnership contributes (the grid, the matrix, the indicators' progress table, the roadmap table, the
+summary and the charts) is computed by :mod:`cufstudy.sdg.contribution`, which imports this module (never
+the other way round).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import re
 from collections.abc import Callable, Mapping
 from enum import Enum, IntEnum, StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Final
+from typing import Annotated, Any, Final, NamedTuple
 
 import yaml
 from pydantic import (
@@ -49,7 +49,7 @@ from pydantic import (
     model_validator,
 )
 
-from cufstudy.core.errors import DataError, NotFoundError
+from cufstudy.core.errors import AnalysisError, DataError, NotFoundError
 from cufstudy.core.problems import (
     FieldIssue,
     FieldPath,
@@ -69,9 +69,6 @@ from cufstudy.model.vocab import Tier
 from cufstudy.notebook.facts import NBSP, NNBSP
 from cufstudy.sdg.framework import Framework, Indicator, Target, indicator_sources
 
-if TYPE_CHECKING:  # contribution imports this module: the type only
-    from cufstudy.sdg.contribution import Progress
-
 __all__ = [
     "DIRECTION_LABELS_FR",
     "ILLUSTRATIVE_NOTE_FR",
@@ -88,6 +85,7 @@ __all__ = [
     "Partnership",
     "PartnershipIndicator",
     "PartnershipProvenance",
+    "Progress",
     "Project",
     "RoadmapAction",
     "Side",
@@ -98,6 +96,7 @@ __all__ = [
     "load_partnership",
     "partnership_file",
     "partnership_ids",
+    "progress",
     "typeset_fr",
     "unknown_target_message",
     "validate_partnership",
@@ -343,6 +342,63 @@ def infer_direction(baseline: float, target: float) -> Direction:
     return Direction.DECREASE if target < baseline else Direction.INCREASE
 
 
+# ---------------------------------------------------------------------------------------------------------
+# progress normalisation (OECD territorial SDG method), used by PartnershipIndicator.progress
+
+
+class Progress(NamedTuple):
+    """Normalised progress of an indicator (OECD territorial SDG method).
+
+    Attributes
+    ----------
+    raw
+        ``100 * (current - baseline) / (target - baseline)``: negative when the indicator moved away
+        from its target, above 100 when it went beyond it.
+    clipped
+        ``raw`` clipped to [0, 100]: 0 is the baseline, 100 the 2030 target reached.
+    distance
+        Distance to the target in normalised points, ``100 - clipped``.
+    """
+
+    raw: float
+    clipped: float
+    distance: float
+
+
+def progress(baseline: float, target: float, current: float, direction: Direction | None = None) -> Progress:
+    """Progress from the baseline (0) to the 2030 target (100), linear, as the OECD territorial method.
+
+    Decreasing indicators need no special case: the ratio of two negative differences is positive.
+    When the target equals the baseline (a level to keep), progress is 100 if the current value meets
+    the target in the indicator's direction (at least the target for ``increase``, the default; at
+    most for ``decrease``), else 0.
+
+    Parameters
+    ----------
+    baseline, target, current
+        The indicator's baseline, 2030 target and current values.
+    direction
+        Inferred from baseline and target when omitted; it must agree with them.
+
+    Examples
+    --------
+    >>> progress(40, 80, 60)
+    Progress(raw=50.0, clipped=50.0, distance=50.0)
+    >>> progress(30, 10, 5).raw  # a decreasing indicator beyond its target
+    125.0
+    """
+    trend = direction or infer_direction(baseline, target)
+    if trend is not infer_direction(baseline, target) and target != baseline:
+        raise AnalysisError(f"direction {trend.value!r} contradicts the baseline {baseline} and the target {target}")
+    if target == baseline:
+        met = current >= target if trend is Direction.INCREASE else current <= target
+        raw = 100.0 if met else 0.0
+    else:
+        raw = 100.0 * ((current - baseline) / (target - baseline))  # exactly 100 at the target
+    clipped = min(max(raw, 0.0), 100.0)
+    return Progress(raw, clipped, 100.0 - clipped)
+
+
 class PartnershipIndicator(BaseModel):
     """An indicator the partnership follows, with its baseline, 2030 target and current value.
 
@@ -426,11 +482,9 @@ class PartnershipIndicator(BaseModel):
 
     @property
     def progress(self) -> Progress | None:
-        """Normalised progress (:func:`cufstudy.sdg.contribution.progress`), or ``None`` without a current value."""
+        """Normalised progress (:func:`progress`), or ``None`` without a current value."""
         if self.current is None:
             return None
-        from cufstudy.sdg.contribution import progress  # the computation module imports this one
-
         return progress(self.baseline.value, self.target_2030, self.current.value, self.trend)
 
     def label(self, framework: Framework) -> str:

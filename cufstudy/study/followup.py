@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cufstudy.model.vocab import FollowUpStatus, label
+from cufstudy.model.vocab import FollowUpStatus
 
 __all__ = ["STATUS_ORDER", "obstacles", "rates", "status_shares"]
 
@@ -53,8 +53,3 @@ def obstacles(recs: pd.DataFrame, top: int = 10) -> pd.DataFrame:
     cited = recs[recs["obstacle"].notna() & (recs["status"] != FollowUpStatus.IMPLEMENTED.value)]
     counts = cited.groupby("obstacle").size().sort_values(ascending=False).head(top)
     return counts.rename_axis("Obstacle").reset_index(name="Recommandations concernées")
-
-
-def status_label(status: str) -> str:
-    """French label of a follow-up status code."""
-    return label(FollowUpStatus(status))

@@ -20,7 +20,6 @@ __all__ = [
     "distribution",
     "feature_matrix",
     "profile",
-    "share_by_tier",
 ]
 
 _LIST_COLUMNS: dict[str, type[Enum]] = {"motivations": Motivation, "modalities": Modality, "themes": Theme}
@@ -69,12 +68,6 @@ def distribution(frame: pd.DataFrame, column: str, normalize: bool = True) -> pd
             table = table / frame.groupby("group").size()
         return table.fillna(0)
     return pd.crosstab(frame[column], frame["group"], normalize="columns" if normalize else False)
-
-
-def share_by_tier(frame: pd.DataFrame) -> pd.DataFrame:
-    """Share of cases of each tier group having each feature (rows: features, columns: groups)."""
-    features = feature_matrix(frame)
-    return features.groupby(frame["group"]).mean().T
 
 
 @dataclass(frozen=True)
