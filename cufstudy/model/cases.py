@@ -6,8 +6,8 @@ mission, as recommended and as observed afterwards, the recommendations with the
 the interviews. Every case says where its coding comes from (``provenance``); the default data is
 ``illustrative``.
 
-Fields marked confidential (interviewee names, interview notes) exist only in the internal view;
-:meth:`CaseBase.public` drops them.
+Fields marked :data:`~cufstudy.model.confidential.CONFIDENTIAL` (interviewee names, interview notes) exist
+only in the internal view; :meth:`CaseBase.public` drops them (see :mod:`cufstudy.model.confidential`).
 """
 
 from __future__ import annotations
@@ -35,10 +35,12 @@ from pydantic import (
 )
 
 from cufstudy.core.errors import DataError, NotFoundError
-from cufstudy.core.problems import Problem, Problems, Reason, did_you_mean, models_in, nearest, validation_issues
+from cufstudy.core.problems import Problem, Problems, Reason, did_you_mean, nearest, validation_issues
 from cufstudy.core.yamlio import MAX_BYTES, YamlDoc, read_yaml
 from cufstudy.model import _cache as _case_cache
+from cufstudy.model import confidential as _confidential
 from cufstudy.model.authority import Authority
+from cufstudy.model.confidential import CONFIDENTIAL, public_view
 from cufstudy.model.countries import COUNTRIES_FR
 from cufstudy.model.vocab import (
     Ambition,
@@ -58,6 +60,7 @@ if TYPE_CHECKING:  # pandas is imported where a frame is made: a no-op build doe
     import pandas as pd
 
 __all__ = [
+    "CONFIDENTIAL",
     "Case",
     "CaseBase",
     "FollowUp",
@@ -75,7 +78,6 @@ __all__ = [
 _FROZEN = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
-CONFIDENTIAL: dict[str, Any] = {"confidential": True}
 NON_DCOL = "non_dcol"
 
 
@@ -235,29 +237,13 @@ class Case(BaseModel):
         return f"DCOL {self.dcol_call}" if self.is_dcol else "Hors DCOL"
 
     def public(self) -> Case:
-        """This case without its confidential fields (interviewee names, interview notes)."""
-        return self.model_copy(
-            update={
-                "interviews": tuple(i.model_copy(update={"interviewee": None, "notes": None}) for i in self.interviews)
-            }
-        )
+        """This case without the fields the data model marks :data:`CONFIDENTIAL` (interviewee names, notes)."""
+        return public_view(self)
 
 
 def confidential_fields() -> list[str]:
-    """Dotted names of the fields the data model marks confidential (e.g. ``interviews.notes``)."""
-    found: list[str] = []
-
-    def walk(model: type[BaseModel], prefix: str, seen: frozenset[type[BaseModel]]) -> None:
-        for name, info in model.model_fields.items():
-            extra = info.json_schema_extra
-            if isinstance(extra, dict) and extra.get("confidential"):
-                found.append(f"{prefix}{name}")
-            for sub in models_in(info.annotation):
-                if sub not in seen:
-                    walk(sub, f"{prefix}{name}.", seen | {sub})
-
-    walk(Case, "", frozenset({Case}))
-    return found
+    """Dotted names of the fields of a case the data model marks confidential (e.g. ``interviews.notes``)."""
+    return _confidential.confidential_fields(Case)
 
 
 class CaseBase:
@@ -292,12 +278,8 @@ class CaseBase:
         return CaseBase([c.public() for c in self.cases], self.source, self.files)
 
     def confidential_values(self) -> list[str]:
-        """Every confidential value present (for leak checks of public outputs)."""
-        values: list[str] = []
-        for case in self.cases:
-            for itw in case.interviews:
-                values += [v for v in (itw.interviewee, itw.notes) if v]
-        return values
+        """Every value of a field marked :data:`CONFIDENTIAL`, case by case (for leak checks of public outputs)."""
+        return [value for case in self.cases for value in _confidential.confidential_values(case)]
 
     def select(self, group: TierGroup | str | None = None, dcol_only: bool = False) -> CaseBase:
         cases = [c for c in self.cases if (group is None or c.authority.group == TierGroup(group))]
