@@ -90,7 +90,7 @@ def test_distribution_and_profile(base) -> None:  # type: ignore[no-untyped-def]
     assert amb.sum().round(6).eq(1).all()
     mot = tiers.distribution(frame, "motivations", normalize=False)
     assert mot.loc["solidarity"].sum() == sum(1 for c in base if "solidarity" in c.strategy.motivations)
-    prof = tiers.profile(frame, "region")
+    prof = tiers.tier_summary(frame, "region")
     regions = [c for c in base if c.authority.group is TierGroup.REGION]
     assert prof["n_cases"] == len(regions)
     assert prof["mean_ambition"] == pytest.approx(sum(int(c.strategy.ambition) for c in regions) / len(regions))

@@ -389,10 +389,10 @@ def test_over_represented_categories_name_the_clusters() -> None:
     # Lebart's test-value: (4 - 4*4/12) / sqrt(4 * 8/11 * 1/3 * 2/3) = 2.6667 / 0.8040
     assert c.v_test == pytest.approx(3.3166, abs=1e-4)
     assert c.p_value == pytest.approx(1 / 495)  # one way in C(12, 4) to draw the 4 regions
-    assert "Niveau : Régions" in result.profile(3, top=20)  # profile C: many categories tie at v = 3.32
-    assert "Ambition 1 : Jumelages hérités" in result.profile(1)
-    assert not any(label.endswith(": non") for label in result.profile(1, top=50))
-    assert any(label.endswith(": non") for label in result.profile(1, top=50, absent=True))
+    assert "Niveau : Régions" in result.class_profile(3, top=20)  # profile C: many categories tie at v = 3.32
+    assert "Ambition 1 : Jumelages hérités" in result.class_profile(1)
+    assert not any(label.endswith(": non") for label in result.class_profile(1, top=50))
+    assert any(label.endswith(": non") for label in result.class_profile(1, top=50, absent=True))
 
 
 def test_mca_hca_is_deterministic_with_a_seed() -> None:

@@ -65,9 +65,9 @@ __all__ = [
     "CaseBase",
     "FollowUp",
     "Interview",
-    "Organisation",
-    "OrganisationSnapshot",
     "Recommendation",
+    "ServiceOrganisation",
+    "ServiceSnapshot",
     "Strategy",
     "ValidationSummary",
     "confidential_fields",
@@ -148,7 +148,7 @@ class Strategy(BaseModel):
         return values
 
 
-class OrganisationSnapshot(BaseModel):
+class ServiceSnapshot(BaseModel):
     """The IR service at one moment: where it is attached, its staff (FTE) and yearly budget."""
 
     model_config = _FROZEN
@@ -158,14 +158,14 @@ class OrganisationSnapshot(BaseModel):
     budget_eur: int | None = Field(default=None, ge=0, le=1_000_000_000)
 
 
-class Organisation(BaseModel):
+class ServiceOrganisation(BaseModel):
     """The IR service before the mission, as recommended by it, and as observed at follow-up."""
 
     model_config = _FROZEN
 
-    before: OrganisationSnapshot | None = None
-    recommended: OrganisationSnapshot | None = None
-    after: OrganisationSnapshot | None = None
+    before: ServiceSnapshot | None = None
+    recommended: ServiceSnapshot | None = None
+    after: ServiceSnapshot | None = None
 
 
 class FollowUp(BaseModel):
@@ -207,7 +207,7 @@ class Case(BaseModel):
     mission_kind: MissionKind | None = None
     mission_year: int | None = Field(default=None, ge=2018, le=2100)
     strategy: Strategy
-    organisation: Organisation = Organisation()
+    organisation: ServiceOrganisation = ServiceOrganisation()
     recommendations: tuple[Recommendation, ...] = ()
     interviews: tuple[Interview, ...] = ()
 

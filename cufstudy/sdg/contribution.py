@@ -6,7 +6,7 @@ Computations over a :class:`~cufstudy.sdg.partnerships.Partnership` (the model a
 - **progress normalisation** (:func:`progress`, defined beside the indicators in
   :mod:`cufstudy.sdg.partnerships`): an indicator scaled 0-100 from its baseline to its 2030 target, as the
   OECD territorial SDG method does, with the distance to the target;
-- the **contribution grid** (:func:`contribution_profile`): for each goal, the highest and the mean
+- the **contribution grid** (:func:`contribution_by_goal`): for each goal, the highest and the mean
   contribution level (0-4), the projects and targets concerned and the evidence behind each level;
 - the **matrix** projects × goals (:func:`goal_matrix`) and every target link in detail
   (:func:`target_detail`);
@@ -27,7 +27,7 @@ Examples
 >>> s = summary(p, fw)
 >>> s.n_projects, s.illustrative
 (4, True)
->>> contribution_profile(p, fw)["ODD"].tolist()[:3]
+>>> contribution_by_goal(p, fw)["ODD"].tolist()[:3]
 [2, 4, 5]
 """
 
@@ -64,7 +64,7 @@ __all__ = [
     "CHART_WIDTH",
     "PartnershipSummary",
     "Progress",
-    "contribution_profile",
+    "contribution_by_goal",
     "date_fr",
     "goal_matrix",
     "indicator_progress",
@@ -105,7 +105,7 @@ def _goal_of(code: str) -> int:
     return int(code.split(".")[0])
 
 
-def contribution_profile(partnership: Partnership, framework: Framework, *, all_goals: bool = False) -> pd.DataFrame:
+def contribution_by_goal(partnership: Partnership, framework: Framework, *, all_goals: bool = False) -> pd.DataFrame:
     """The contribution grid: for each goal, how strongly and how widely the partnership contributes.
 
     Columns: ``ODD`` (number), ``Objectif``, ``Niveau max`` (highest level of any link), ``Niveau
@@ -117,7 +117,7 @@ def contribution_profile(partnership: Partnership, framework: Framework, *, all_
     Parameters
     ----------
     all_goals
-        Keep the 17 goals, with zeros for those without a link (for a profile chart).
+        Keep the 17 goals, with zeros for those without a link (as :func:`profile_chart` draws them).
     """
     order = _target_order(framework)
     rows = []
@@ -375,7 +375,7 @@ def profile_chart(partnership: Partnership, framework: Framework) -> alt.TopLeve
     """
     import altair as alt
 
-    prof = contribution_profile(partnership, framework, all_goals=True)
+    prof = contribution_by_goal(partnership, framework, all_goals=True)
     data = pd.DataFrame(
         {
             "goal": [_wrap(_goal_label(framework, g), 48) for g in prof["ODD"]],

@@ -205,7 +205,7 @@ class DataTypology:
         Per axis: the eigenvalue and the percentage of the total inertia (uncorrected, as FactoMineR shows it).
     over_represented
         The categories more frequent in each cluster than overall, by decreasing test-value (see
-        :meth:`profile`), to name the clusters in prose.
+        :meth:`class_profile`), to name the clusters in prose.
     linkage
         The Ward linkage matrix (scipy format), for a dendrogram.
     gaps
@@ -235,7 +235,7 @@ class DataTypology:
         """Number of cases per cluster."""
         return self.labels.value_counts().sort_index()
 
-    def profile(self, cluster: int, top: int = 5, absent: bool = False) -> tuple[str, ...]:
+    def class_profile(self, cluster: int, top: int = 5, absent: bool = False) -> tuple[str, ...]:
         """French labels of the ``top`` most over-represented categories of a cluster (by v-test).
 
         The "no" side of yes/no variables (``Motivation « … » : non``) is left out unless ``absent``.
@@ -312,7 +312,7 @@ def mca_hca(
     Examples
     --------
     >>> result = mca_hca(load_cases("data"))  # doctest: +SKIP
-    >>> result.profile(1, top=3)  # doctest: +SKIP
+    >>> result.class_profile(1, top=3)  # doctest: +SKIP
     """
     table, passive, excluded = _active_table(coded_table(data, variables), min_count)
     n = len(table)

@@ -19,7 +19,7 @@ __all__ = [
     "distinguishing_features",
     "distribution",
     "feature_matrix",
-    "profile",
+    "tier_summary",
 ]
 
 _LIST_COLUMNS: dict[str, type[Enum]] = {"motivations": Motivation, "modalities": Modality, "themes": Theme}
@@ -109,7 +109,7 @@ def distinguishing_features(
     return found
 
 
-def profile(frame: pd.DataFrame, tier: TierGroup | str) -> dict[str, float | int]:
+def tier_summary(frame: pd.DataFrame, tier: TierGroup | str) -> dict[str, float | int]:
     """Key figures of one tier group: number of cases, mean ambition, mean FTE before and recommended,
     share of cases promoting local know-how, mean number of partner countries."""
     sub = frame[frame["group"] == TierGroup(tier).value]
