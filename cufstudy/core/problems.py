@@ -349,7 +349,7 @@ def _issue(err: Mapping[str, Any], model: type[BaseModel] | None, every: Sequenc
         message = str(ctx.get("error", err["msg"]))
     else:
         msg: str = err["msg"]
-        message = f"got {short_repr(value)}: {msg[0].lower()}{msg[1:]}"
+        message = f"got {short_repr(value)}: {msg[:1].lower()}{msg[1:]}"
     return FieldIssue(loc, kind, _reason(kind), message, value, suggestion)
 
 
@@ -357,7 +357,6 @@ def validation_issues(
     exc: ValidationError,
     model: type[BaseModel] | None = None,
     *,
-    extra_keys: Iterable[str] = (),
     cutoff: float = 0.5,
     keep: Callable[[Mapping[str, Any]], bool] | None = None,
 ) -> list[FieldIssue]:
@@ -370,8 +369,6 @@ def validation_issues(
     model
         The model validated: an unknown key is compared with the keys allowed where it stands (and,
         failing that, with every key of the model) to suggest the nearest.
-    extra_keys
-        Other keys to suggest from (e.g. the keys of a condition mini-language).
     cutoff
         How close a key must be to be suggested (``difflib`` ratio).
     keep
@@ -383,5 +380,5 @@ def validation_issues(
         In pydantic's order; place each with the file's locator (:meth:`cufstudy.core.yamlio.YamlDoc.problem`,
         a workbook's cells).
     """
-    every = sorted({*(field_names(model) if model is not None else ()), *extra_keys})
+    every = sorted(field_names(model)) if model is not None else []
     return [_issue(err, model, every, cutoff) for err in exc.errors(include_url=False) if keep is None or keep(err)]
