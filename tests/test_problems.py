@@ -8,6 +8,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from cufstudy.core.bibliography import bib_keys
@@ -24,7 +27,7 @@ from cufstudy.core.errors import (
     SourceError,
 )
 from cufstudy.core.problems import did_you_mean, field_names, path_str, validation_issues
-from cufstudy.model.cases import load_cases
+from cufstudy.model.cases import Case, load_cases
 from cufstudy.sdg.framework import load_framework
 from cufstudy.sdg.partnerships import load_partnership
 from cufstudy.study.organisation_models import load_organisations, rank_models
@@ -273,3 +276,40 @@ def test_unknown_names_raise_a_not_found_error_that_is_a_key_error() -> None:
     base = load_cases(DATA)
     with pytest.raises(NotFoundError, match=r"no case 'ville-d-angers' in .* \(did you mean 'ville-angers'\?\)"):
         base["ville-d-angers"]
+
+
+# --- properties --------------------------------------------------------------------------------------------
+
+_CASE = yaml.safe_load((TEST_DATA / "good_case.yaml").read_text(encoding="utf-8"))
+_JUNK = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(key=st.one_of(st.sampled_from(["int", "str", "themse", "Strategy", "id "]), st.text(min_size=1, max_size=20)))
+def test_any_unknown_key_is_one_problem_at_that_key(key: str) -> None:
+    assume(key not in Case.model_fields)
+    with pytest.raises(ValidationError) as info:
+        Case.model_validate({**_CASE, key: 1})
+    [issue] = validation_issues(info.value, Case)
+    assert (issue.path, issue.reason) == ((key,), Reason.UNKNOWN_FIELD)
+    assert issue.message.startswith("unknown field")
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    field=st.sampled_from(["dcol_call", "strategy", "organisation", "recommendations", "interviews", "authority"]),
+    value=_JUNK,
+)
+def test_any_bad_value_is_worded_and_located_inside_its_field(field: str, value: object) -> None:
+    try:
+        Case.model_validate({**_CASE, field: value})
+    except ValidationError as exc:
+        issues = validation_issues(exc, Case)
+        assert issues
+        for issue in issues:
+            assert issue.path[:1] == (field,)
+            assert isinstance(issue.reason, Reason) and issue.message

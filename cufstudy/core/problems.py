@@ -327,8 +327,10 @@ class FieldIssue:
 
 
 def _issue(err: Mapping[str, Any], model: type[BaseModel] | None, every: Sequence[str], cutoff: float) -> FieldIssue:
-    loc: FieldPath = tuple(p for p in err["loc"] if isinstance(p, int) or not _SCHEMA_PART.match(p))
     kind: str = err["type"]
+    raw: FieldPath = tuple(err["loc"])
+    last = raw[-1:] if kind == "extra_forbidden" else ()  # an unknown key is the user's, whatever it reads
+    loc = tuple(p for p in raw[: len(raw) - len(last)] if isinstance(p, int) or not _SCHEMA_PART.match(p)) + last
     value = err.get("input")
     ctx: Mapping[str, Any] = err.get("ctx") or {}
     suggestion: str | None = None
