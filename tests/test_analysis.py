@@ -9,11 +9,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from cufstudy.core import french
 from cufstudy.core.errors import DataError, FactError
+from cufstudy.core.french import escape_md
 from cufstudy.model.cases import load_cases
 from cufstudy.model.vocab import Attachment, TierGroup
 from cufstudy.notebook import facts
-from cufstudy.notebook.tables import escape_md, markdown_table, show_table
+from cufstudy.notebook.tables import markdown_table, show_table
 from cufstudy.study import followup, tiers
 from cufstudy.study.organisation_models import load_organisations, rank_models, transitions
 
@@ -146,13 +148,13 @@ def test_followup_rates_on_crafted_frame() -> None:
 
 
 def test_format_fr() -> None:
-    assert facts.format_fr(1234567) == "1\u202f234\u202f567"
-    assert facts.format_fr(32.85, "%") == "32,8\u202f%"  # half-even on the decimal value
-    assert facts.format_fr(2.0, "ETP") == "2,0\u00a0ETP"
-    assert facts.format_fr(1234.5678, decimals=2) == "1\u202f234,57"
-    assert facts.format_fr(True) == "oui"
+    assert french.format_fr(1234567) == "1\u202f234\u202f567"
+    assert french.format_fr(32.85, "%") == "32,8\u202f%"  # half-even on the decimal value
+    assert french.format_fr(2.0, "ETP") == "2,0\u00a0ETP"
+    assert french.format_fr(1234.5678, decimals=2) == "1\u202f234,57"
+    assert french.format_fr(True) == "oui"
     with pytest.raises(FactError):
-        facts.format_fr(float("nan"))
+        french.format_fr(float("nan"))
 
 
 def test_record_and_get(tmp_path: Path) -> None:

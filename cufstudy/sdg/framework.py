@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -18,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from cufstudy.core.errors import DataError, Problem
+from cufstudy.core.french import fold
 
 __all__ = [
     "INDICATOR_SOURCES",
@@ -76,11 +76,6 @@ class Indicator(BaseModel):
         return self.repeat_of is not None
 
 
-def _fold(text: str) -> str:
-    """Lowercase without accents, for word search."""
-    return "".join(c for c in unicodedata.normalize("NFD", text.lower()) if unicodedata.category(c) != "Mn")
-
-
 @dataclass(frozen=True)
 class Framework:
     """Goals, targets and indicators, searchable by code and by words."""
@@ -133,13 +128,13 @@ class Framework:
         >>> [t.code for t in fw.search("eau potable")][:2]  # doctest: +SKIP
         ['6.1', '6.1.1']
         """
-        needles = _fold(words).split()
+        needles = fold(words).split()
         found: list[Goal | Target | Indicator] = []
         for item in self:
             title = item.title_fr if lang == "fr" else item.title_en
             if isinstance(item, Goal):
                 title += " " + (item.long_title_fr if lang == "fr" else item.long_title_en)
-            hay = _fold(title)
+            hay = fold(title)
             if all(n in hay for n in needles):
                 found.append(item)
         return found
