@@ -56,8 +56,9 @@ def strategy_types(typology: Typology, classes: pd.DataFrame, illustrative: bool
     )
     chart = (bars + numbers).properties(width=300, height=145)  # with its subtitle, as tall as before it had one
     alt_text = (
-        f"Diagramme en barres{COLON} nombre de cas de chaque type de stratégie, du moins ambitieux au plus "
-        f"ambitieux{COLON} " + f"{SEMICOLON} ".join(f"{name}{COLON} {format_number(n)} cas" for name, n in rows)
+        f"Diagramme en barres{COLON} nombre de collectivités (cas) de chaque type de stratégie, du moins "
+        f"ambitieux au plus ambitieux{COLON} "
+        + f"{SEMICOLON} ".join(f"{name}{COLON} {format_number(n)} cas" for name, n in rows)
     )
     return finish(
         chart,
@@ -103,9 +104,9 @@ def factor_map(result: DataTypology, frame: pd.DataFrame) -> FigureSpec:
     )
     sizes = points.groupby("classe").size()
     alt_text = (
-        f"Nuage de points{COLON} les {format_number(len(points))} cas sur les deux premiers axes de l'analyse des "
-        f"correspondances multiples ({axis_titles[0].lower()}, {axis_titles[1].lower()}), colorés selon leur "
-        f"classe parmi {format_number(result.n_clusters)}{COLON} "
+        f"Nuage de points{COLON} les {format_number(len(points))} collectivités étudiées sur les deux premiers "
+        f"axes de l'analyse des correspondances multiples ({axis_titles[0].lower()}, {axis_titles[1].lower()}), "
+        f"colorées selon leur classe parmi {format_number(result.n_clusters)}{COLON} "
         + ", ".join(f"{c}{COLON} {format_number(int(sizes[c]))} cas" for c in classes)
         + "."
     )
