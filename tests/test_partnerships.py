@@ -19,17 +19,15 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from cufstudy.core.errors import DataError
+from cufstudy.core.french import typeset_fr
+from cufstudy.notebook.charts import CHART_WIDTH, matrix_chart, profile_chart, progress_chart
 from cufstudy.notebook.facts import facts_from_notebook
 from cufstudy.sdg.contribution import (
-    CHART_WIDTH,
     Progress,
     contribution_by_goal,
     goal_matrix,
     indicator_progress,
-    matrix_chart,
-    profile_chart,
     progress,
-    progress_chart,
     roadmap_table,
     summary,
     target_detail,
@@ -47,7 +45,6 @@ from cufstudy.sdg.partnerships import (
     load_partnership,
     partnership_file,
     partnership_ids,
-    typeset_fr,
 )
 
 from .conftest import DATA, ROOT

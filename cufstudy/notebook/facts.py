@@ -3,7 +3,7 @@
 A notebook calls :func:`record`; the value is shown in the notebook output (as Markdown and as a
 ``application/vnd.cufstudy.fact+json`` bundle the runner collects) and written to the project's facts
 store, ``_build/facts.json``. The prose cites it with ``{{< fact key >}}``, so every deliverable prints
-the same figure, formatted the same way.
+the same figure, formatted the same way (:func:`cufstudy.core.french.format_fr`).
 
 The store is a JSON object ``{"facts": {key: Fact}}``. Writes take a lock and replace the file
 atomically, so parallel kernels never corrupt it.
@@ -15,11 +15,9 @@ import contextlib
 import datetime as dt
 import fcntl
 import json
-import math
 import os
 import re
 from collections.abc import Iterator, Mapping
-from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,7 @@ from pydantic import BaseModel, ConfigDict
 
 from cufstudy.core.atomic import atomic_write_text
 from cufstudy.core.errors import FactError
+from cufstudy.core.french import format_fr
 from cufstudy.core.project import project_root
 
 __all__ = [
@@ -34,14 +33,11 @@ __all__ = [
     "Fact",
     "FactStore",
     "facts_path",
-    "format_fr",
     "get",
     "record",
 ]
 
 FACT_MIME = "application/vnd.cufstudy.fact+json"
-NBSP = "\u00a0"
-NNBSP = "\u202f"  # narrow no-break space: thousands separator and before « ; ! ? »
 _KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9][a-z0-9_-]*)*$")
 
 Value = int | float | str | bool
@@ -58,43 +54,6 @@ class Fact(BaseModel):
     unit: str | None = None
     text: str
     source: str | None = None
-
-
-def format_fr(value: Value, unit: str | None = None, decimals: int | None = None) -> str:
-    """Format a value the French way: thin no-break space for thousands, decimal comma.
-
-    Parameters
-    ----------
-    value
-        The number (or text) to format.
-    unit
-        Appended after a no-break space; ``%`` is preceded by a narrow no-break space.
-    decimals
-        Digits after the comma; default 0 for integers, 1 for floats.
-
-    Examples
-    --------
-    >>> format_fr(1234567)
-    '1\u202f234\u202f567'
-    >>> format_fr(0.5, "%")
-    '0,5\u202f%'
-    """
-    if isinstance(value, bool):
-        text = "oui" if value else "non"
-    elif isinstance(value, int):
-        text = f"{value:,}".replace(",", NNBSP)
-    elif isinstance(value, float):
-        if not math.isfinite(value):
-            raise FactError(f"cannot format a non-finite number: {value!r}")
-        places = 1 if decimals is None else decimals
-        quant = Decimal(1).scaleb(-places)
-        rounded = Decimal(repr(value)).quantize(quant, rounding=ROUND_HALF_EVEN)
-        text = f"{rounded:,f}".replace(",", NNBSP).replace(".", ",")
-    else:
-        text = str(value)
-    if unit:
-        text += (NNBSP if unit == "%" else NBSP) + unit
-    return text
 
 
 def facts_path(root: Path | None = None) -> Path:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cufstudy.core.errors import RenderError
+from cufstudy.core.french import ILLUSTRATIVE_NOTICE
 from cufstudy.model.cases import load_cases, validate_cases
 from cufstudy.pipeline.leaks import check_no_leak
 from cufstudy.pipeline.plan import load_plan
@@ -37,10 +38,6 @@ from cufstudy.render.config import Deliverable
 
 __all__ = ["ILLUSTRATIVE_NOTICE", "BuildResult", "audience", "build", "embedded_notebooks"]
 
-ILLUSTRATIVE_NOTICE = (
-    "Données illustratives : codage d'exemple (rapports DCOL confidentiels), collectivités de comparaison "
-    "fictives ; aucun chiffre n'est un résultat de l'étude"
-)
 _EMBED = re.compile(r"\{\{<\s*embed\s+([^#\s>]+\.ipynb)#")
 _INCLUDE = re.compile(r"\{\{<\s*include\s+([^\s>]+)\s*>\}\}")
 

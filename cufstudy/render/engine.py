@@ -35,10 +35,12 @@ from typing import Any, Literal
 from xml.sax.saxutils import escape as xml_escape
 
 from cufstudy.core.errors import RenderError, SourceError
+from cufstudy.core.french import format_date
 from cufstudy.core.problems import Problems
+from cufstudy.notebook.charts.vega import register_fonts
 from cufstudy.notebook.facts import Fact, FactStore, facts_path
 from cufstudy.render._notebook import Assets, NotebookCache
-from cufstudy.render._vega import BUNDLE_MARKER, configure_fonts, inject_bundle
+from cufstudy.render._vega import BUNDLE_MARKER, inject_bundle
 from cufstudy.render.config import Deliverable, check_options, merge_configs
 from cufstudy.render.shortcodes import Expanded, expand
 
@@ -180,7 +182,7 @@ class EmbeddedEngine:
         self.assets = Assets(self.workdir / "assets")
         self._facts: dict[str, Fact] | None = None
         self._facts_file = facts_path(self.root)
-        configure_fonts(self.templates.fonts)
+        register_fonts(self.templates.fonts)
 
     # -- inputs ---------------------------------------------------------------------------------
     @property
@@ -289,7 +291,7 @@ class EmbeddedEngine:
                 if meta["date"] != "last-modified"
                 else dt.date.fromtimestamp(job.source.stat().st_mtime)
             )
-            meta["date"] = _french_date(when)
+            meta["date"] = format_date(when)
         return meta
 
     def _pandoc_args(self, job: _Job, base: Path) -> list[str]:
@@ -485,27 +487,6 @@ class EmbeddedEngine:
 
     def _time(self, key: str, started: float) -> None:
         self.timings[key] = self.timings.get(key, 0.0) + time.perf_counter() - started
-
-
-_MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-
-
-def _french_date(day: dt.date) -> str:
-    """``22 novembre 2026`` (Quarto's long date in French, for ``date: today``)."""
-    return f"{'1er' if day.day == 1 else day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def _authors(value: Any) -> list[str]:

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from cufstudy.core.errors import DataError
+from cufstudy.core.french import escape_md
 from cufstudy.core.problems import Problems
 from cufstudy.core.yamlio import parse_yaml
 from cufstudy.notebook.facts import Fact
@@ -59,7 +60,6 @@ _EVENT_ATTR = re.compile(r"(?<!\\)\{[^{}]*?(?<![\w-])(on[a-zA-Z]+)\s*=")
 _SCRIPT_URL = re.compile(r"(?:\]\(|<)\s*(javascript|vbscript):", re.I)
 _IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
 _URL = re.compile(r"^[a-zA-Z][\w+.-]*:")
-NBSP = "\u00a0"
 
 
 @dataclass(frozen=True)
@@ -112,8 +112,6 @@ def split_front_matter(text: str) -> tuple[str | None, int, str]:
 
 def _fact_text(fact: Fact) -> str:
     """The fact's text as literal Markdown: a text fact may come from the data (an obstacle, a name)."""
-    from cufstudy.notebook.tables import escape_md  # the one escaping of free text (tables imports pandas)
-
     return escape_md(fact.text)
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -18,6 +17,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cufstudy.core.errors import DataError, NotFoundError
+from cufstudy.core.french import fold
 from cufstudy.core.problems import Problems, Reason, did_you_mean, validation_issues
 
 __all__ = [
@@ -77,11 +77,6 @@ class Indicator(BaseModel):
         return self.repeat_of is not None
 
 
-def _fold(text: str) -> str:
-    """Lowercase without accents, for word search."""
-    return "".join(c for c in unicodedata.normalize("NFD", text.lower()) if unicodedata.category(c) != "Mn")
-
-
 @dataclass(frozen=True)
 class Framework:
     """Goals, targets and indicators, searchable by code and by words."""
@@ -139,13 +134,13 @@ class Framework:
         >>> [t.code for t in fw.search("eau potable")][:2]  # doctest: +SKIP
         ['6.1', '6.1.1']
         """
-        needles = _fold(words).split()
+        needles = fold(words).split()
         found: list[Goal | Target | Indicator] = []
         for item in self:
             title = item.title_fr if lang == "fr" else item.title_en
             if isinstance(item, Goal):
                 title += " " + (item.long_title_fr if lang == "fr" else item.long_title_en)
-            hay = _fold(title)
+            hay = fold(title)
             if all(n in hay for n in needles):
                 found.append(item)
         return found

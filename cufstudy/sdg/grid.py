@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-import unicodedata
 import warnings
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -47,10 +46,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from cufstudy.core.atomic import atomic_path, atomic_write_text
 from cufstudy.core.errors import DataError
+from cufstudy.core.french import NBSP, NNBSP, fold, typeset_fr
 from cufstudy.core.problems import FieldIssue, FieldPath, Problem, Reason, did_you_mean
 from cufstudy.model.countries import COUNTRIES_FR
 from cufstudy.model.vocab import LABELS_FR, Tier
-from cufstudy.notebook.facts import NBSP, NNBSP
 from cufstudy.sdg.framework import Framework, indicator_sources
 from cufstudy.sdg.partnerships import (
     DIRECTION_LABELS_FR,
@@ -61,7 +60,6 @@ from cufstudy.sdg.partnerships import (
     Partnership,
     PartnershipProvenance,
     dump_yaml,
-    typeset_fr,
     validate_partnership,
 )
 
@@ -428,11 +426,6 @@ def write_template(path: str | Path, framework: Framework, *, overwrite: bool = 
 # reading a filled grid
 
 
-def _fold(text: str) -> str:
-    flat = " ".join(str(text).replace(NBSP, " ").replace(NNBSP, " ").split()).casefold()
-    return "".join(c for c in unicodedata.normalize("NFD", flat) if unicodedata.category(c) != "Mn")
-
-
 _BAD: Final = object()  # a cell that could not be converted (its problem is already recorded)
 
 
@@ -523,9 +516,9 @@ class _Reader:
             return value if number is _BAD else number  # the model explains a bad level
         if kind == "choice":
             assert column.choices is not None
-            folded = {_fold(label): code for label, code in column.choices.items()}
-            folded.update({_fold(code): code for code in column.choices.values()})
-            code = folded.get(_fold(str(value)))
+            folded = {fold(label): code for label, code in column.choices.items()}
+            folded.update({fold(code): code for code in column.choices.values()})
+            code = folded.get(fold(str(value)))
             if code is None:
                 labels = list(column.choices)
                 hint = did_you_mean(value, labels)
@@ -536,11 +529,11 @@ class _Reader:
         return value  # target, raw: the model checks them
 
     def read_form(self, ws: Worksheet) -> None:
-        rows = {_fold(r[0]): (n, r[1] if len(r) > 1 else None) for n, r in _rows(ws) if r and isinstance(r[0], str)}
+        rows = {fold(r[0]): (n, r[1] if len(r) > 1 else None) for n, r in _rows(ws) if r and isinstance(r[0], str)}
         self.data.update(french_authority={}, partner={})  # so that each empty required row is reported
         for column in FORM:
             path = tuple(column.key.split(".")) if column.key else ()
-            found = rows.get(_fold(column.header))
+            found = rows.get(fold(column.header))
             if found is None:
                 self.problem(
                     f"{PARTNERSHIP}!A1",
@@ -563,13 +556,13 @@ class _Reader:
         """The non-empty rows of a table sheet, as (row number, {key: value}); cells are recorded."""
         all_rows = list(_rows(ws))
         header_row = all_rows[0][1] if all_rows and all_rows[0][0] == 1 else ()
-        found = {_fold(h): i for i, h in enumerate(header_row) if isinstance(h, str) and h.strip()}
+        found = {fold(h): i for i, h in enumerate(header_row) if isinstance(h, str) and h.strip()}
         position: dict[str, int] = {}
         for default, column in enumerate(columns):
             if column.key is None:
                 continue
-            if _fold(column.header) in found:
-                position[column.key] = found[_fold(column.header)]
+            if fold(column.header) in found:
+                position[column.key] = found[fold(column.header)]
                 continue
             index = default
             actual = header_row[index] if index < len(header_row) else None

@@ -66,12 +66,10 @@ from cufstudy.model.authority import Population, code_pattern
 from cufstudy.model.cases import Slug
 from cufstudy.model.countries import COUNTRIES_FR
 from cufstudy.model.vocab import Tier
-from cufstudy.notebook.facts import NBSP, NNBSP
 from cufstudy.sdg.framework import Framework, Indicator, Target, indicator_sources
 
 __all__ = [
     "DIRECTION_LABELS_FR",
-    "ILLUSTRATIVE_NOTE_FR",
     "LEVEL_HELP_FR",
     "LEVEL_LABELS_FR",
     "PROVENANCE_LABELS_FR",
@@ -97,7 +95,6 @@ __all__ = [
     "partnership_file",
     "partnership_ids",
     "progress",
-    "typeset_fr",
     "unknown_target_message",
     "validate_partnership",
 ]
@@ -105,7 +102,6 @@ __all__ = [
 _FROZEN = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 _TARGET_CODE = re.compile(r"^\d{1,2}\.(\d{1,2}|[a-z])$")
 _DEFER = "defer_references"
-ILLUSTRATIVE_NOTE_FR: Final = "Valeurs illustratives, à remplacer par le codage issu de la formation-action"
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -754,26 +750,3 @@ def dump_yaml(partnership: Partnership, header: str | None = None) -> str:
     text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=110, default_flow_style=False)
     comments = "".join(f"# {line}\n".replace("# \n", "#\n") for line in (header or "").splitlines())
     return comments + text
-
-
-# ---------------------------------------------------------------------------------------------------------
-# French typography of free text (titles, evidence, labels), for the grid and the tables
-
-
-_SPACE_BEFORE: Final = re.compile(r" ([:;!?»])")
-
-
-def typeset_fr(text: str) -> str:
-    """French typography for free text: no-break spaces before ``: ; ! ? »`` and after ``«``.
-
-    Only existing spaces are replaced, so codes and URLs stay as they are.
-
-    Examples
-    --------
-    >>> typeset_fr("Jeunesse : « citoyenneté » ; suite ?") == (
-    ...     "Jeunesse\u00a0: «\u00a0citoyenneté\u00a0»\u202f; suite\u202f?"
-    ... )
-    True
-    """
-    text = _SPACE_BEFORE.sub(lambda m: (NBSP if m.group(1) in ":»" else NNBSP) + m.group(1), text)
-    return text.replace("« ", f"«{NBSP}")

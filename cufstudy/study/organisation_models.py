@@ -26,16 +26,20 @@ from cufstudy.model.cases import CaseBase
 from cufstudy.model.vocab import Attachment, TierGroup, label
 
 __all__ = [
+    "DECISION_TIERS",
     "TEAM_ANALYSIS",
     "OrganisationModel",
     "Organisations",
     "RankedModel",
     "load_organisations",
     "rank_models",
+    "rank_models_over_tiers",
     "transitions",
 ]
 
 TEAM_ANALYSIS = "analyse-equipe"
+DECISION_TIERS = (TierGroup.COMMUNE, TierGroup.EPCI, TierGroup.DEPARTEMENT, TierGroup.REGION)
+"""The tier groups the decision aid scores (the authorities with a special status are left out)."""
 _FROZEN = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
@@ -199,6 +203,30 @@ def rank_models(
                 score += rule.bonus
                 reasons.append(f"{rule.reason} ({rule.source})")
         ranked.append(RankedModel(m, score, tuple(reasons)))
+    return sorted(ranked, key=lambda r: -r.score)
+
+
+def rank_models_over_tiers(
+    orgs: Organisations, strategy_type: str, tiers: Iterable[TierGroup | str] = DECISION_TIERS
+) -> list[RankedModel]:
+    """Rank the organisation models for a strategy type whatever the tier group (best first).
+
+    A model's score is the sum of its :func:`rank_models` scores over ``tiers`` (no population given); its
+    reasons give the score for each tier. Ties keep the order of the first tier's ranking.
+
+    Examples
+    --------
+    >>> orgs = load_organisations("data")  # doctest: +SKIP
+    >>> [r.model.attachment.value for r in rank_models_over_tiers(orgs, "influence")][:2]  # doctest: +SKIP
+    ['attractiveness_directorate', 'dgs_mission']
+    """
+    totals: dict[Attachment, tuple[OrganisationModel, int, list[str]]] = {}
+    for tier in tiers:
+        group = TierGroup(tier)
+        for r in rank_models(orgs, strategy_type, group):
+            model, score, reasons = totals.get(r.model.attachment, (r.model, 0, []))
+            totals[r.model.attachment] = (model, score + r.score, [*reasons, f"{label(group)} : {r.score}"])
+    ranked = [RankedModel(model, score, tuple(reasons)) for model, score, reasons in totals.values()]
     return sorted(ranked, key=lambda r: -r.score)
 
 
