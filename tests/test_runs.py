@@ -22,11 +22,13 @@ import papermill
 import pytest
 from typer.testing import CliRunner
 
-import cufstudy.pipeline.runs
+import cufstudy.pipeline.cache
 from cufstudy.cli import app
 from cufstudy.core.errors import FactError, LockError, PlanError
-from cufstudy.notebook.facts import make_fact
-from cufstudy.pipeline.runs import LOCK, MANIFEST, RunReport, merge_facts, project_lock, run
+from cufstudy.core.project import LOCK, MANIFEST
+from cufstudy.notebook.facts import make_fact, merge_facts
+from cufstudy.pipeline.lock import project_lock
+from cufstudy.pipeline.runs import RunReport, run
 
 PLAN = """\
 project:
@@ -90,7 +92,7 @@ def pinned_library() -> Iterator[None]:
     """Pin the hash of the cufstudy source, so that an edit of the library during the session
     (it re-runs every notebook, by design) does not change what these tests expect."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(cufstudy.pipeline.runs, "_library_digest", lambda: "pinned")
+        mp.setattr(cufstudy.pipeline.cache, "_library_digest", lambda: "pinned")
         yield
 
 
@@ -187,7 +189,9 @@ def test_a_run_with_inputs_reruns_only_when_they_change(tmp_path: Path, request:
         "delta.ipynb": ("ok", "new"),
     }
     parts = {k.removeprefix("_build/notebooks/"): e["parts"] for k, e in manifest(root).items()}
-    assert parts["alpha.ipynb"]["data"] == cufstudy.pipeline.runs._data_digest(root / "data", {})[0]  # the whole folder
+    assert (
+        parts["alpha.ipynb"]["data"] == cufstudy.pipeline.cache._data_digest(root / "data", {})[0]
+    )  # the whole folder
     assert "inputs" not in parts["alpha.ipynb"] and parts["delta.ipynb"]["inputs"] == '["sdg"]'
 
     # a file outside the inputs: only the run reading the whole data folder executes
@@ -298,7 +302,7 @@ def test_an_edit_of_the_library_reruns_everything_and_a_crash_keeps_the_outputs(
     project: Path, no_kernel: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     outputs = {p: p.read_bytes() for p in (project / "_build" / "notebooks").glob("*.ipynb")}
-    monkeypatch.setattr(cufstudy.pipeline.runs, "_library_digest", lambda: "edited")
+    monkeypatch.setattr(cufstudy.pipeline.cache, "_library_digest", lambda: "edited")
     report = run(project, progress=False)
     assert {(r.status, r.reason) for r in report.results} == {("failed", "cufstudy changed")}
     assert {r.failure.ename for r in report.results if r.failure} == {"AssertionError"}

@@ -12,7 +12,10 @@ Profiles are activated and merged the way Quarto does it (``quarto-cli/src/proje
   list such as ``project: render:`` belongs in the profiles, not in ``_quarto.yml``.
 
 A *deliverable* is what one profile renders: its main ``.qmd`` (``project: render:``), in the formats
-listed under ``format:``, named after the profile (``_output/study.pdf``).
+listed under ``format:``, named after the profile and published into the project's ``_output/``
+(``_output/study.pdf``), whatever Quarto's ``project: output-dir:`` says (that folder is where a plain
+``quarto render`` writes, for ``cufstudy check`` to check and publish). Its ``cufstudy:`` settings
+(audience, page rule) are read by :func:`cufstudy.core.project.read_settings`.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cufstudy.core.project import CONFIG_FILES, SETTINGS_KEY, BuildPaths, PageRule, Settings, config_file, read_settings
 from cufstudy.core.yamlio import FieldPath, YamlDoc, read_yaml
 from cufstudy.render._problems import Problems
 
@@ -227,7 +231,7 @@ class QuartoConfig:
             hit = self.origins.get(tuple(path[:n]))
             if hit:
                 return hit
-        return (self.files[0].name if self.files else "_quarto.yml", None)
+        return (self.files[0].name if self.files else CONFIG_FILES[0], None)
 
 
 def _display(root: Path, path: Path) -> str:
@@ -246,9 +250,7 @@ def load_config(root: Path, profiles: str | Sequence[str] | None = None) -> Quar
         ``_quarto.yml`` is missing or a configuration file is not valid YAML (located).
     """
     root = root.resolve()
-    base_path = root / "_quarto.yml"
-    if not base_path.is_file() and (root / "_quarto.yaml").is_file():
-        base_path = root / "_quarto.yaml"
+    base_path = config_file(root) or root / CONFIG_FILES[0]
     base_doc = read_yaml(base_path, display=_display(root, base_path))
     if not isinstance(base_doc.data, dict):
         from cufstudy.core.errors import DataError
@@ -266,8 +268,8 @@ def load_config(root: Path, profiles: str | Sequence[str] | None = None) -> Quar
                 overlays.append(read_yaml(path, display=_display(root, path)))
                 files.append(path)
                 break
-    for ext in (".yml", ".yaml"):
-        local = root / f"_quarto{ext}.local"
+    for name in CONFIG_FILES:
+        local = root / f"{name}.local"
         if local.is_file():
             overlays.append(read_yaml(local, display=_display(root, local)))
             files.append(local)
@@ -289,29 +291,6 @@ def _origins(doc: YamlDoc) -> dict[FieldPath, tuple[str, int]]:
 
 
 @dataclass(frozen=True)
-class PageRule:
-    """A page-count rule of a deliverable (``cufstudy: pages: {exact: 4}`` or ``{max: 30}``)."""
-
-    exact: int | None = None
-    max: int | None = None
-    min: int | None = None
-
-    def violation(self, filename: str, pages: int, deliverable: str) -> str | None:
-        """The message if ``pages`` breaks the rule, else None."""
-        if self.exact is not None and pages != self.exact:
-            return (
-                f"{filename} has {pages} page{'s' if pages != 1 else ''}; "
-                f"the {deliverable} must have exactly {self.exact}"
-            )
-        if self.max is not None and pages > self.max:
-            return f"{filename} has {pages} pages; the {deliverable} must have at most {self.max}"
-        if self.min is not None and pages < self.min:
-            plural = "s" if pages != 1 else ""
-            return f"{filename} has {pages} page{plural}; the {deliverable} must have at least {self.min}"
-        return None
-
-
-@dataclass(frozen=True)
 class Deliverable:
     """One profile's output: its main document(s), formats, output folder and layout rule."""
 
@@ -320,12 +299,22 @@ class Deliverable:
     inputs: tuple[Path, ...]
     formats: tuple[str, ...]
     output_dir: Path
-    pages: PageRule | None = None
+    settings: Settings = field(default_factory=Settings)
     notes: tuple[str, ...] = ()
 
     @property
     def root(self) -> Path:
         return self.config.root
+
+    @property
+    def pages(self) -> PageRule | None:
+        """The page rule of the PDF (``cufstudy: pages:``), if any."""
+        return self.settings.pages
+
+    @property
+    def public(self) -> bool:
+        """Whether the deliverable is public (``cufstudy: audience:``, public unless it says internal)."""
+        return self.settings.audience == "public"
 
     def output_name(self, source: Path, fmt: str) -> str:
         """``study.pdf`` for the profile's only input; ``study-<stem>.pdf`` when it renders several."""
@@ -395,21 +384,11 @@ def check_options(
             problems.add(file, "HTML deliverables must be self-contained: remove this option", line, f"{prefix}.{key}")
 
 
-def _page_rule(config: QuartoConfig, problems: Problems) -> PageRule | None:
-    raw = config.get("cufstudy", "pages")
-    if raw is None:
-        return None
-    file, line = config.where("cufstudy", "pages")
-    if not isinstance(raw, dict) or not raw or set(raw) - {"exact", "max", "min"}:
-        problems.add(file, "expected {exact: N}, {max: N} and/or {min: N}", line, "cufstudy.pages")
-        return None
-    values: dict[str, int] = {}
-    for key, value in raw.items():
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            problems.add(file, f"expected a positive whole number, got {value!r}", line, f"cufstudy.pages.{key}")
-        else:
-            values[key] = value
-    return PageRule(exact=values.get("exact"), max=values.get("max"), min=values.get("min"))
+def _settings(config: QuartoConfig, problems: Problems) -> tuple[Settings, tuple[str, ...]]:
+    result = read_settings(config.get(SETTINGS_KEY), lambda path: config.where(*path), config.root)
+    for p in result.problems:
+        problems.add(p.file, p.message, p.line, p.field)
+    return result.settings, result.warnings
 
 
 def deliverables(
@@ -500,7 +479,7 @@ def _deliverable(config: QuartoConfig, problems: Problems, wanted: set[str] | No
     if not formats:
         f, ln = config.where("format")
         problems.add(f, "no output format: list html, typst and/or docx", ln, "format")
-    top = {k: v for k, v in config.data.items() if k not in ("project", "format", "profile", "cufstudy")}
+    top = {k: v for k, v in config.data.items() if k not in ("project", "format", "profile", SETTINGS_KEY)}
     for key in ("toc", "number-sections", "lang"):
         if key in top and not isinstance(top[key], bool | str | int):
             f, ln = config.where(key)
@@ -512,7 +491,7 @@ def _deliverable(config: QuartoConfig, problems: Problems, wanted: set[str] | No
     for key in ("filters", "shortcodes"):
         _check_extensions(config, key, problems)
     name = config.profiles[0] if config.profiles else (inputs[0].stem if inputs else "document")
-    out = project.get("output-dir", "_output")
+    settings, warnings = _settings(config, problems)
     chosen = tuple(f for f in formats if wanted is None or f in wanted)
     notes = tuple(
         f"project.{key} ({project[key]}) is run by Quarto only; the embedded engine skips it"
@@ -524,9 +503,9 @@ def _deliverable(config: QuartoConfig, problems: Problems, wanted: set[str] | No
         config=config,
         inputs=tuple(inputs),
         formats=chosen,
-        output_dir=(config.root / str(out)).resolve(),
-        pages=_page_rule(config, problems),
-        notes=notes,
+        output_dir=BuildPaths(config.root).output,
+        settings=settings,
+        notes=notes + warnings,
     )
 
 
