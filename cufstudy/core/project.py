@@ -31,7 +31,6 @@ Layout
 from __future__ import annotations
 
 import difflib
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -56,8 +55,10 @@ __all__ = [
     "PageRule",
     "Project",
     "Settings",
+    "SettingsResult",
     "config_file",
     "find_root",
+    "project_of",
     "project_root",
     "read_settings",
     "resolve",
@@ -427,8 +428,3 @@ class Project:
 def project_of(project: Project | Path | str) -> Project:
     """``project`` itself, or the project holding the folder ``project``."""
     return project if isinstance(project, Project) else Project.find(project)
-
-
-def env_flag(name: str) -> bool:
-    """Whether the environment variable ``name`` is set to a non-empty value other than 0."""
-    return os.environ.get(name, "") not in ("", "0")

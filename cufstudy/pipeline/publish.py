@@ -14,6 +14,7 @@ deliverable's name (``_output/guide.pdf``) only when every check passed.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import tempfile
@@ -569,6 +570,7 @@ def check_for_publication(
         return check_and_publish(project, profiles, files)
     illustrative = validate_cases(project.data_dir).illustrative
 
+    @functools.cache
     def secrets() -> list[str]:
         return load_cases(project.data_dir).confidential_values()
 
