@@ -358,3 +358,48 @@ def test_the_same_fact_with_two_values_names_both_runs() -> None:
         )
     assert "fact 'n_cas' is '3' in beta (tier=commune) but '5' in beta (tier=region)" in str(info.value)
     assert set(merge_facts([("a", [make_fact("n", 1, "N")]), ("b", [make_fact("n", 1, "N")])])) == {"n"}
+
+
+CHILD_RUN = """
+import sys
+import cufstudy.pipeline.cache
+cufstudy.pipeline.cache._library_digest = lambda: "pinned"
+from cufstudy.pipeline.runs import run
+print(run(sys.argv[1], progress=False, wait=False).summary())
+"""
+
+
+def test_only_quartos_pre_render_child_of_the_lock_holder_runs_under_its_lock(project: Path) -> None:
+    """The one handshake: ``cufstudy build --engine quarto`` holds the lock while Quarto's pre-render step runs
+    ``cufstudy run`` in a child process; the token it passes (and only a true one) lets that child proceed."""
+    import os
+
+    from cufstudy.pipeline.lock import LOCK_ENV, child_environment
+
+    def child(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        clean = {k: v for k, v in os.environ.items() if k != LOCK_ENV}
+        return subprocess.run(
+            [sys.executable, "-c", CHILD_RUN, str(project)],
+            env={**clean, **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    with project_lock(project):
+        token = child_environment(project)
+        ok = child(token)
+        assert ok.returncode == 0, ok.stderr
+        assert "nothing to do: all 4 runs are up to date" in ok.stdout
+        for forged in (
+            {},  # no token: an ordinary second run
+            {LOCK_ENV: "1" + token[LOCK_ENV][token[LOCK_ENV].index(":") :]},  # another process's pid
+            {LOCK_ENV: token[LOCK_ENV].replace(str(project.resolve()), str(project.parent))},  # another lock file
+        ):
+            refused = child(forged)
+            assert refused.returncode == 1, forged
+            assert f"another cufstudy run/build is running (pid {os.getpid()})" in refused.stderr
+    # the lock released, a leftover token in a shell does not let a run skip the lock: it just takes it
+    stale = child(token)
+    assert stale.returncode == 0 and "nothing to do" in stale.stdout
