@@ -193,7 +193,7 @@ def render_deliverables(
     root = project.root
     paths = project.paths
     chosen = _choose_engine(engine)
-    todo = deliverables(root, profiles, formats)
+    todo = deliverables(project, profiles, formats)
     stamp = RenderStamp(root)
     digest = inputs_digest(
         root,
@@ -497,7 +497,7 @@ def check_and_publish(
     root = project.root
     if profiles is None and env.get("QUARTO_PROFILE"):
         profiles = [env["QUARTO_PROFILE"]]
-    todo = deliverables(root, profiles)
+    todo = deliverables(project, profiles)
     listed = [str(f) for f in files] if files is not None else quarto_output_files(env)
     if listed is None:  # the published files
         paths = [d.output_dir / d.output_name(source, fmt) for d in todo for source in d.inputs for fmt in d.formats]

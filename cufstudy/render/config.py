@@ -21,6 +21,7 @@ listed under ``format:``, named after the profile and published into the project
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -28,7 +29,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cufstudy.core.project import CONFIG_FILES, SETTINGS_KEY, BuildPaths, PageRule, Settings, config_file, read_settings
+from cufstudy.core.project import (
+    CONFIG_FILES,
+    SETTINGS_KEY,
+    BuildPaths,
+    PageRule,
+    Project,
+    Settings,
+    config_file,
+    read_settings,
+)
 from cufstudy.core.yamlio import FieldPath, YamlDoc, read_yaml
 from cufstudy.render._problems import Problems
 
@@ -241,8 +251,8 @@ def _display(root: Path, path: Path) -> str:
         return str(path)
 
 
-def load_config(root: Path, profiles: str | Sequence[str] | None = None) -> QuartoConfig:
-    """Read ``_quarto.yml`` and merge the active profiles over it.
+def load_config(root: Path, profiles: str | Sequence[str] | None = None, base: YamlDoc | None = None) -> QuartoConfig:
+    """Read ``_quarto.yml`` (unless ``base``, its content already read, is given) and merge the active profiles.
 
     Raises
     ------
@@ -251,7 +261,10 @@ def load_config(root: Path, profiles: str | Sequence[str] | None = None) -> Quar
     """
     root = root.resolve()
     base_path = config_file(root) or root / CONFIG_FILES[0]
-    base_doc = read_yaml(base_path, display=_display(root, base_path))
+    if base is None:
+        base_doc = read_yaml(base_path, display=_display(root, base_path))
+    else:
+        base_doc = dataclasses.replace(base, file=_display(root, base_path))
     if not isinstance(base_doc.data, dict):
         from cufstudy.core.errors import DataError
 
@@ -392,7 +405,7 @@ def _settings(config: QuartoConfig, problems: Problems) -> tuple[Settings, tuple
 
 
 def deliverables(
-    root: Path,
+    root: Path | Project,
     profiles: Sequence[str] | None = None,
     formats: Sequence[str] | None = None,
 ) -> list[Deliverable]:
@@ -401,7 +414,7 @@ def deliverables(
     Parameters
     ----------
     root
-        The project folder (holds ``_quarto.yml``).
+        The project (whose ``_quarto.yml`` is then not read again), or its folder (holds ``_quarto.yml``).
     profiles
         One entry per deliverable (an entry may activate several profiles: ``"guide,print"``). None:
         ``$QUARTO_PROFILE`` if set, else every ``_quarto-<name>.yml`` of the project, else the project
@@ -414,7 +427,8 @@ def deliverables(
     SourceError
         With every located problem of the configuration.
     """
-    root = root.resolve()
+    base = root.doc if isinstance(root, Project) else None
+    root = root.root if isinstance(root, Project) else root.resolve()
     if profiles is None:
         env = os.environ.get("QUARTO_PROFILE")
         entries: list[str | None] = [env] if env else list(profile_names(root)) or [None]
@@ -437,7 +451,7 @@ def deliverables(
                     f"no profile file _quarto-{missing[0]}.yml (profiles: {', '.join(profile_names(root)) or 'none'})",
                 )
                 continue
-        config = load_config(root, entry)
+        config = load_config(root, entry, base)
         found.append(_deliverable(config, problems, wanted))
     problems.raise_if_any("the project configuration is outside the supported subset")
     return found
