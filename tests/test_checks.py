@@ -195,18 +195,15 @@ def test_a_pasted_confidential_value_fails_in_every_format(project: Path, monkey
     code, output = check(project)
     assert code == 1
     assert "checks failed; nothing was published:" in output
-    assert (
-        f"guide.html: leak: {project.resolve() / STAGING / 'guide.html'}: contains the confidential value {NOTES!r}"
-        in output
-    )
-    assert f"guide.pdf: contains the confidential value {INTERVIEWEE!r}" in output
+    assert f"{STAGING}/guide.html: leak: contains the confidential value {NOTES!r}" in output
+    assert f"{STAGING}/guide.pdf: leak: contains the confidential value {INTERVIEWEE!r}" in output
     assert published(project) == []
 
 
 def test_a_leak_in_an_embedded_notebook_is_found(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     notebook(project / "_build" / "notebooks" / "panorama.ipynb", f"Entretien : {INTERVIEWEE}")
     quarto_env(monkeypatch, project, ["guide.html"])
-    with pytest.raises(LeakError, match=r"panorama\.ipynb: leak: .*panorama\.ipynb: contains the confidential value"):
+    with pytest.raises(LeakError, match=r"_build/notebooks/panorama\.ipynb: leak: contains the confidential value"):
         check_for_publication(project)
     (project / "_build" / "notebooks" / "panorama.ipynb").unlink()
     with pytest.raises(RenderError, match=r"embedded: guide: embedded notebook not found: .*panorama\.ipynb"):

@@ -533,7 +533,10 @@ def check_and_publish(
         strict = any(d.public for d in todo)
         rules = Requirements("(not a deliverable)", secrets=secrets if strict else None)
         violations += check_files(ignored, rules).violations
-    shown = [Violation(Path(project.display(v.file)), v.rule, v.message) for v in violations]
+    # each line names the file once: ``<file>: <rule>: <problem>``
+    shown = [
+        Violation(Path(project.display(v.file)), v.rule, v.message.removeprefix(f"{v.file}: ")) for v in violations
+    ]
     raise_all(shown, f"{len(shown)} check{'s' * (len(shown) != 1)} failed; nothing was published:")
 
     published: list[OutputFile] = []
