@@ -244,12 +244,11 @@ def check_command(
 ) -> None:
     """Check rendered deliverables (page rules, A4, notice, offline HTML, leaks); publish them if all pass.
 
-    As Quarto's post-render step (project: post-render: cufstudy check), it checks the files Quarto lists in
-    $QUARTO_PROJECT_OUTPUT_FILES for the profile in $QUARTO_PROFILE, and copies them into
-    _output/<profile>.<ext> only when every check passes; on a failure it names the file and the rule,
-    publishes nothing and exits 1. Run by hand, it checks the published _output/<profile>.* files.
+    As Quarto's post-render step, it checks the files of $QUARTO_PROJECT_OUTPUT_FILES ($QUARTO_PROFILE).
 
-    Example: quarto render --profile guide   (with post-render: cufstudy check), or: cufstudy check guide
+    Only if every check passes are they copied to _output/<profile>.<ext>; a failure names file and rule, exit 1.
+
+    Run by hand, it checks the published _output/<profile>.* files. Example: cufstudy check guide
     """
     from cufstudy.pipeline.publish import check_for_publication
 
