@@ -227,6 +227,35 @@ def build_command(
     console.print(result.summary(), highlight=False)
 
 
+@app.command("check")
+@handles_errors
+def check_command(
+    profiles: Annotated[
+        list[str] | None,
+        typer.Argument(help="Deliverables to check (default: $QUARTO_PROFILE, else every profile)."),
+    ] = None,
+    file: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--file", help="A rendered file to check and publish (default: what Quarto rendered); repeatable."
+        ),
+    ] = None,
+    project: Annotated[Path, typer.Option("--project", help="The project folder (holds _quarto.yml).")] = Path(),
+) -> None:
+    """Check rendered deliverables (page rules, A4, notice, offline HTML, leaks); publish them if all pass.
+
+    As Quarto's post-render step, it checks the files of $QUARTO_PROJECT_OUTPUT_FILES ($QUARTO_PROFILE).
+
+    Only if every check passes are they copied to _output/<profile>.<ext>; a failure names file and rule, exit 1.
+
+    Run by hand, it checks the published _output/<profile>.* files. Example: cufstudy check guide
+    """
+    from cufstudy.pipeline.publish import check_for_publication
+
+    result = check_for_publication(project, profiles or None, file or None)
+    console.print(result.summary(), highlight=False, soft_wrap=True)
+
+
 def main() -> None:
     """Entry point of the ``cufstudy`` console script."""
     app(prog_name="cufstudy")

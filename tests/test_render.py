@@ -19,9 +19,9 @@ import pytest
 import vl_convert
 
 from cufstudy.core.errors import LayoutError, RenderError
+from cufstudy.pipeline.publish import render_deliverables as build
 from cufstudy.render import (
     SourceError,
-    build,
     external_urls,
     pdf_media_box,
     pdf_page_count,

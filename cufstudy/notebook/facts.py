@@ -13,20 +13,20 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import filelock
 from pydantic import BaseModel, ConfigDict
 
 from cufstudy.core.atomic import atomic_write_text
 from cufstudy.core.errors import FactError
 from cufstudy.core.french import format_fr
-from cufstudy.core.project import project_root
+from cufstudy.core.project import BuildPaths, project_root
 
 __all__ = [
     "FACT_MIME",
@@ -34,6 +34,7 @@ __all__ = [
     "FactStore",
     "facts_path",
     "get",
+    "merge_facts",
     "record",
 ]
 
@@ -59,23 +60,21 @@ class Fact(BaseModel):
 def facts_path(root: Path | None = None) -> Path:
     """The facts store: ``$CUFSTUDY_FACTS`` if set, else ``<project>/_build/facts.json``.
 
-    The project is the nearest folder, from the working directory up, holding ``_quarto.yml``.
+    The project is the nearest folder, from ``root`` (default: the working directory) up, holding
+    ``_quarto.yml`` (:func:`cufstudy.core.project.project_root`).
     """
     env = os.environ.get("CUFSTUDY_FACTS")
     if env:
         return Path(env)
-    return project_root(root) / "_build" / "facts.json"
+    return BuildPaths(project_root(root)).facts
 
 
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
+    """Hold ``<store>.lock`` while reading and rewriting the store (kernels of a batch record at once)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.with_suffix(path.suffix + ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with filelock.FileLock(path.with_suffix(path.suffix + ".lock")):
+        yield
 
 
 class FactStore:
@@ -201,3 +200,30 @@ def facts_from_notebook(nb: Mapping[str, Any]) -> list[Fact]:
             if FACT_MIME in data:
                 found.append(Fact.model_validate(data[FACT_MIME]))
     return found
+
+
+def merge_facts(sources: Iterable[tuple[str, Sequence[Fact]]]) -> dict[str, Fact]:
+    """Merge the facts of several runs, given as (run label, facts) pairs.
+
+    Raises
+    ------
+    FactError
+        Naming both runs, for every key recorded with two different values.
+    """
+    merged: dict[str, tuple[Fact, str]] = {}
+    conflicts: list[str] = []
+    for label, facts in sources:
+        for fact in facts:
+            seen = merged.get(fact.key)
+            if seen is None:
+                merged[fact.key] = (fact, label)
+                continue
+            other, other_label = seen
+            if (other.value, other.unit, other.text, other.label) != (fact.value, fact.unit, fact.text, fact.label):
+                conflicts.append(f"fact {fact.key!r} is {other.text!r} in {other_label} but {fact.text!r} in {label}")
+    if conflicts:
+        raise FactError(
+            "facts recorded with different values by different runs (namespace the key by the "
+            "parameter, e.g. 'niveau.{tier}.n_cas'):\n  " + "\n  ".join(conflicts)
+        )
+    return {key: fact for key, (fact, _) in merged.items()}

@@ -1,14 +1,17 @@
 """``cufstudy build``: validate the data, run the notebooks, render the deliverables, check them, publish.
 
-The whole build holds the project lock, so two builds never interleave. The order is the order in which
-a failure loses the least:
+The project is found once and its plan loaded once; the whole build holds the project lock
+(:mod:`cufstudy.pipeline.lock`), taken once, so two builds never interleave. The order is the order in
+which a failure loses the least:
 
 1. the case base is validated (every problem reported at once; nothing is executed on bad data);
-2. the run plan is executed (unchanged runs are skipped); a failed run stops the build before rendering,
-   so no deliverable is made from a stale or broken notebook;
-3. every profile is rendered into a work folder and checked: page rules, offline HTML, and for public
-   deliverables the leak check (no confidential value in any output file or embedded notebook);
-4. only then are the files moved into ``_output/``, each atomically.
+2. the run plan is executed (:func:`cufstudy.pipeline.runs.execute_plan`; unchanged runs are skipped); a
+   failed run stops the build before rendering, so no deliverable is made from a stale or broken notebook;
+3. every profile is rendered into a work folder and checked (:mod:`cufstudy.pipeline.checks`): page rules,
+   A4, the illustrative-data notice, offline HTML, and for public deliverables the leak check (no
+   confidential value in any output file or embedded notebook);
+4. only then are the files moved into ``_output/``, each atomically
+   (:func:`cufstudy.pipeline.publish.render_deliverables`).
 
 A deliverable whose inputs (sources, templates, executed notebooks, facts, library, options, confidential
 values) have not changed since it was published is not rendered again, unless ``force`` is given.
@@ -19,27 +22,22 @@ While any case of the data is illustrative, every page of every deliverable carr
 from __future__ import annotations
 
 import functools
-import re
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from cufstudy.core.errors import RenderError
 from cufstudy.core.french import ILLUSTRATIVE_NOTICE
+from cufstudy.core.project import Project, project_of
 from cufstudy.model.cases import load_cases, validate_cases
-from cufstudy.pipeline.leaks import check_no_leak
+from cufstudy.pipeline.lock import child_environment, project_lock
+from cufstudy.pipeline.manifest import RunReport
 from cufstudy.pipeline.plan import load_plan
-from cufstudy.pipeline.runs import RunReport, project_lock, run
-from cufstudy.render import BuildReport, Engine
-from cufstudy.render import build as render_build
-from cufstudy.render.config import Deliverable
+from cufstudy.pipeline.publish import BuildReport, Engine, render_deliverables
+from cufstudy.pipeline.runs import execute_plan
 
-__all__ = ["ILLUSTRATIVE_NOTICE", "BuildResult", "audience", "build", "embedded_notebooks"]
-
-_EMBED = re.compile(r"\{\{<\s*embed\s+([^#\s>]+\.ipynb)#")
-_INCLUDE = re.compile(r"\{\{<\s*include\s+([^\s>]+)\s*>\}\}")
+__all__ = ["ILLUSTRATIVE_NOTICE", "BuildResult", "build"]
 
 
 @dataclass(frozen=True)
@@ -59,38 +57,14 @@ class BuildResult:
         return "\n".join(lines)
 
 
-def audience(deliverable: Deliverable) -> str:
-    """``internal`` or ``public`` (the default: a profile that does not say is treated as public)."""
-    value = deliverable.config.get("cufstudy", "audience", default="public")
-    return "internal" if value == "internal" else "public"
-
-
-def _sources(main: Path, seen: set[Path] | None = None) -> list[Path]:
-    """A document and the files it includes, recursively."""
-    seen = set() if seen is None else seen
-    if main in seen or not main.is_file():
-        return []
-    seen.add(main)
-    found = [main]
-    for inc in _INCLUDE.findall(main.read_text(encoding="utf-8")):
-        found += _sources((main.parent / inc).resolve(), seen)
-    return found
-
-
-def embedded_notebooks(deliverable: Deliverable) -> list[Path]:
-    """The executed notebooks a deliverable embeds (paths relative to its main document, ``/`` = project)."""
-    notebooks: list[Path] = []
-    for main in deliverable.inputs:
-        for src in _sources(main.resolve()):
-            for ref in _EMBED.findall(src.read_text(encoding="utf-8")):
-                path = deliverable.root / ref.lstrip("/") if ref.startswith("/") else main.parent / ref
-                if path.resolve() not in notebooks:
-                    notebooks.append(path.resolve())
-    return notebooks
+def _own_step(warning: str) -> bool:
+    """A note that Quarto's pre- or post-render step (``cufstudy run``, ``cufstudy check``) was skipped:
+    noise here, since the build runs the notebooks and the checks itself."""
+    return "pre-render" in warning or ("post-render" in warning and "cufstudy check" in warning)
 
 
 def build(
-    project: Path = Path(),
+    project: Project | Path = Path(),
     profiles: Sequence[str] | None = None,
     *,
     engine: Engine = "auto",
@@ -106,7 +80,7 @@ def build(
     Parameters
     ----------
     project
-        The project folder (or a folder below it).
+        The project, or its folder (or a folder below it).
     profiles
         Deliverables to build (``["guide"]``); default: every ``_quarto-<name>.yml``.
     engine
@@ -116,9 +90,9 @@ def build(
     preview
         Also write PNG thumbnails of the PDF pages into ``_output/preview/``.
     workers, force
-        Passed to :func:`cufstudy.pipeline.runs.run`. Without ``force``, a deliverable whose inputs have not changed
-        since it was published is kept as it is (see :mod:`cufstudy.render._stamp`); ``force`` re-executes
-        every notebook and renders every deliverable again.
+        Passed to :func:`cufstudy.pipeline.runs.execute_plan`. Without ``force``, a deliverable whose inputs
+        have not changed since it was published is kept as it is (see :mod:`cufstudy.render._stamp`);
+        ``force`` re-executes every notebook and renders every deliverable again.
     wait
         Wait for another build holding the project lock (else fail at once with ``LockError``).
 
@@ -129,47 +103,38 @@ def build(
     RunError
         A notebook run failed (nothing was rendered).
     RenderError, LayoutError, LeakError
-        A deliverable could not be rendered, breaks its page rule, or would publish a confidential
-        value; the previous deliverables stay in place.
+        A deliverable could not be rendered, breaks a check (page rule, A4, notice, offline HTML), or would
+        publish a confidential value; the previous deliverables stay in place.
     """
     started = time.perf_counter()
+    project = project_of(project)
     plan = load_plan(project)
-    root = plan.root
 
     def note(message: str) -> None:
         print(message, file=sys.stderr)
 
-    with project_lock(root, wait=wait, notify=note):
-        cases = validate_cases(plan.data_dir)
-        runs = run(root, workers=workers, force=force, progress=progress)
+    with project_lock(project, wait=wait, notify=note):
+        cases = validate_cases(project.data_dir)
+        runs = execute_plan(plan, workers=workers, force=force, progress=progress)
         runs.raise_for_failures()
 
         @functools.cache
         def secrets() -> list[str]:  # loaded once, and only when a public deliverable is rendered
-            return load_cases(plan.data_dir).confidential_values()
+            return load_cases(project.data_dir).confidential_values()
 
-        def verify(deliverable: Deliverable, files: Sequence[Path]) -> None:
-            if audience(deliverable) != "public":
-                return
-            notebooks = embedded_notebooks(deliverable)
-            missing = [nb for nb in notebooks if not nb.is_file()]
-            if missing:
-                raise RenderError(f"{deliverable.name}: embedded notebook not found: {missing[0]}")
-            check_no_leak([*files, *notebooks], secrets(), deliverable.name)
-
-        notice = ILLUSTRATIVE_NOTICE if cases.illustrative else None
-        rendered = render_build(
-            root,
+        rendered = render_deliverables(
+            project,
             profiles,
             engine=engine,
             formats=formats,
             preview=preview,
-            notice=notice,
-            verify=verify,
+            notice=ILLUSTRATIVE_NOTICE if cases.illustrative else None,
             reuse=not force,
             # another set of confidential values changes what the leak check must find: render again
             reuse_key=cases.confidential_digest,
+            secrets=secrets,
+            # the one child that may proceed under this lock: `cufstudy run` as Quarto's pre-render step
+            quarto_env=child_environment(project),
         )
-    # the notebooks were just run: the embedded engine's reminder that it skips pre-render is noise here
-    rendered = replace(rendered, warnings=tuple(w for w in rendered.warnings if "pre-render" not in w))
+    rendered = replace(rendered, warnings=tuple(w for w in rendered.warnings if not _own_step(w)))
     return BuildResult(runs, rendered, time.perf_counter() - started, cases.illustrative)

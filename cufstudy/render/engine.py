@@ -13,8 +13,9 @@ For each main document and format, the engine
    ``typst`` package compiles it with the project as root and the fonts of ``templates/fonts/``;
    DOCX: ``--reference-doc`` (a per-build copy whose header carries the illustrative-data notice).
 
-Outputs go to a staging folder; publishing them into ``_output/`` is the caller's job
-(:func:`cufstudy.render.build`), so that a failed build never touches the previous deliverables.
+Outputs go to a staging folder, each file with the list of the notebooks it embeds; checking and
+publishing them into ``_output/`` is the caller's job (:func:`cufstudy.pipeline.publish.render_deliverables`),
+so that a failed build never touches the previous deliverables.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from xml.sax.saxutils import escape as xml_escape
 from cufstudy.core.errors import RenderError, SourceError
 from cufstudy.core.french import format_date
 from cufstudy.core.problems import Problems
+from cufstudy.core.project import SETTINGS_KEY, BuildPaths
 from cufstudy.notebook.charts.vega import register_fonts
 from cufstudy.notebook.facts import Fact, FactStore, facts_path
 from cufstudy.render._notebook import Assets, NotebookCache
@@ -71,7 +73,7 @@ _ENGINE_KEYS = frozenset(
         "toc-depth",
         "filters",
         "shortcodes",
-        "cufstudy",
+        SETTINGS_KEY,
         "project",
         "profile",
     }
@@ -153,6 +155,8 @@ class RenderedFile:
     staged: Path
     name: str
     typst_source: Path | None = None
+    notebooks: tuple[Path, ...] = ()
+    """The executed notebooks whose outputs the file embeds (absolute paths): the checks read them too."""
 
 
 @dataclass
@@ -423,24 +427,25 @@ class EmbeddedEngine:
         self._write_inputs(job, base)
         self._run_pandoc(job, base)
         target = staging / job.name
+        notebooks = job.expanded.notebooks
         if job.fmt == "html":
             page = Path(f"{base}.html").read_text(encoding="utf-8")
             if job.expanded.charts:
                 started = time.perf_counter()
-                page = inject_bundle(page, self.root / "_build" / "cache")
+                page = inject_bundle(page, BuildPaths(self.root).cache)
                 self._time("vega bundle", started)
             else:
                 page = page.replace(BUNDLE_MARKER, "")
             target.write_text(page, encoding="utf-8")
-            return RenderedFile(deliverable.name, job.fmt, target, job.name)
+            return RenderedFile(deliverable.name, job.fmt, target, job.name, notebooks=notebooks)
         if job.fmt == "typst":
             typ = Path(f"{base}.typ")
             pdf = self.compile_typst(typ, job.options)
             assert isinstance(pdf, bytes)
             target.write_bytes(pdf)
-            return RenderedFile(deliverable.name, job.fmt, target, job.name, typst_source=typ)
+            return RenderedFile(deliverable.name, job.fmt, target, job.name, typst_source=typ, notebooks=notebooks)
         shutil.copyfile(f"{base}.docx", target)
-        return RenderedFile(deliverable.name, job.fmt, target, job.name)
+        return RenderedFile(deliverable.name, job.fmt, target, job.name, notebooks=notebooks)
 
     # -- typst ----------------------------------------------------------------------------------------
     def font_paths(self, options: Mapping[str, Any] | None = None) -> list[str]:

@@ -12,11 +12,14 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from cufstudy.core.errors import RenderError
+from cufstudy.core.project import BuildPaths
 from cufstudy.render.config import OUTPUT_EXTENSIONS, Deliverable
 from cufstudy.render.engine import RenderedFile
+from cufstudy.render.shortcodes import embedded_notebooks
 
 __all__ = ["quarto_path", "render_with_quarto"]
 
@@ -32,13 +35,18 @@ def render_with_quarto(
     notice: str | None = None,
     quarto: str | None = None,
     timeout: float = 900.0,
+    env: Mapping[str, str] | None = None,
 ) -> tuple[list[RenderedFile], float]:
-    """Render ``deliverable`` with Quarto into ``staging``; return the files and the seconds taken."""
+    """Render ``deliverable`` with Quarto into ``staging``; return the files and the seconds taken.
+
+    ``env`` is added to the environment of the Quarto process (and so of its pre- and post-render steps).
+    Each file lists the notebooks its document embeds, read with the embedded engine's shortcode parser.
+    """
     exe = quarto or quarto_path()
     if exe is None:
         raise RenderError("quarto is not on PATH: install Quarto >= 1.4, or use the embedded engine (--engine pandoc)")
     root = deliverable.root
-    out = root / "_build" / "render" / f"quarto-{deliverable.name}"
+    out = BuildPaths(root).quarto_output(deliverable.name)
     shutil.rmtree(out, ignore_errors=True)
     rel_out = os.path.relpath(out, root)
     cmd = [exe, "render"]
@@ -50,10 +58,12 @@ def render_with_quarto(
         cmd += ["--to", ",".join(deliverable.formats)]
     if notice:
         cmd += ["-M", f"cufstudy-notice:{notice}"]
-    env = {k: v for k, v in os.environ.items() if k != "QUARTO_PROFILE"}
+    environment = {k: v for k, v in os.environ.items() if k != "QUARTO_PROFILE"} | dict(env or {})
     started = time.perf_counter()
     try:
-        proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+        proc = subprocess.run(
+            cmd, cwd=root, env=environment, capture_output=True, text=True, timeout=timeout, check=False
+        )
     except subprocess.TimeoutExpired as exc:
         raise RenderError(f"quarto render of {deliverable.name} took more than {timeout:.0f} s") from exc
     seconds = time.perf_counter() - started
@@ -64,6 +74,7 @@ def render_with_quarto(
     files: list[RenderedFile] = []
     for source in deliverable.inputs:
         rel = source.relative_to(root)
+        notebooks = embedded_notebooks(source, root)
         for fmt in deliverable.formats:
             ext = OUTPUT_EXTENSIONS[fmt]
             produced = out / rel.with_suffix(f".{ext}")
@@ -75,6 +86,6 @@ def render_with_quarto(
             name = deliverable.output_name(source, fmt)
             target = staging / name
             shutil.move(str(produced), target)
-            files.append(RenderedFile(deliverable.name, fmt, target, name))
+            files.append(RenderedFile(deliverable.name, fmt, target, name, notebooks=notebooks))
     shutil.rmtree(out, ignore_errors=True)
     return files, seconds
