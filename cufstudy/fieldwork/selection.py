@@ -59,6 +59,8 @@ class Criterion(BaseModel):
     id: str = Field(min_length=2, max_length=40, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
     kind: Literal["not_dcol", "tier", "size", "assessed"]
     label: str = Field(min_length=2, max_length=200)
+    short: str | None = Field(default=None, max_length=60)
+    """The column header in the grid of candidates (default: ``label``)."""
     rule: str = Field(min_length=3, max_length=500)
     source: str = Field(min_length=3, max_length=500)
 
@@ -204,7 +206,7 @@ def _size(grid: SelectionGrid, case: Case, candidate: Candidate) -> str:
     population = case.authority.population
     if population is not None:
         return grid.band(population.value)
-    return f"{candidate.size} (déclarée)" if candidate.size else "non renseignée"
+    return f"{candidate.size} (déclarée dans la grille)" if candidate.size else "non renseignée"
 
 
 def criteria_table(grid: SelectionGrid) -> pd.DataFrame:
@@ -226,8 +228,8 @@ def criteria_table(grid: SelectionGrid) -> pd.DataFrame:
 
 def _assessment(a: Assessment | None) -> str:
     if a is None or a.met is None:
-        return "à apprécier" + (f" : {a.note}" if a and a.note else "")
-    return ("oui" if a.met else "non") + (f" : {a.note}" if a.note else "")
+        return "à apprécier" + (f" — {a.note}" if a and a.note else "")
+    return ("oui" if a.met else "non") + (f" — {a.note}" if a.note else "")
 
 
 def candidates_table(grid: SelectionGrid, base: CaseBase) -> pd.DataFrame:
@@ -242,17 +244,18 @@ def candidates_table(grid: SelectionGrid, base: CaseBase) -> pd.DataFrame:
             name += " (fictive)"
         row = {"Collectivité": name}
         for c in grid.criteria:
+            head = c.short or c.label
             if c.kind == "not_dcol":
-                row[c.label] = "oui" if _not_dcol(case, base) else "non"
+                row[head] = "oui" if _not_dcol(case, base) else "non"
             elif c.kind == "tier":
-                row[c.label] = label(case.authority.tier)
+                row[head] = label(case.authority.tier)
             elif c.kind == "size":
-                row[c.label] = _size(grid, case, cand)
+                row[head] = _size(grid, case, cand)
             else:
-                row[c.label] = _assessment(cand.assessments.get(c.id))
+                row[head] = _assessment(cand.assessments.get(c.id))
         row["Retenue"] = "oui" if cand.retained else "non"
         rows.append(row)
-    return pd.DataFrame(rows, columns=["Collectivité", *[c.label for c in grid.criteria], "Retenue"])
+    return pd.DataFrame(rows, columns=["Collectivité", *[c.short or c.label for c in grid.criteria], "Retenue"])
 
 
 @dataclass(frozen=True)
