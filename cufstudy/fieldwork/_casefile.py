@@ -49,7 +49,7 @@ _FREE_TEXT = frozenset({"obstacle", "lever", "role", "interviewee", "notes"})
 
 def _scalar(key: str, value: Any) -> Any:
     if isinstance(value, str) and key in _FREE_TEXT:
-        return LiteralScalarString(value + "\n") if "\n" in value else DoubleQuotedScalarString(value)
+        return LiteralScalarString(value) if "\n" in value else DoubleQuotedScalarString(value)
     return value
 
 
