@@ -164,6 +164,13 @@ def _value(grid: dict[tuple[int, int], Any], f: fm.Field) -> Any:
     return grid.get((f.row, _col(f.column)))
 
 
+def _cut(text: str, limit: int = 100) -> str:
+    """``text`` shortened at a word to at most ``limit`` characters, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
 def _q(text: str) -> str:
     return f"« {text} »"
 
@@ -229,11 +236,11 @@ def _read_recommendations(reader: _Reader, ws: Any, case: Case) -> dict[int, dic
         expected = case.recommendations[index].text
         text = cells["text"]
         if not isinstance(text, str) or fold(text) != fold(expected):
-            shown = str(text)[:60] if text is not None else ""
+            shown = _cut(str(text)) if text is not None else ""
             reader.problem(
                 ref("text"),
                 f"recommendation {number} {_q(shown)} does not belong to case {case.id!r}, whose recommendation "
-                f"{number} is {_q(expected[:60])}: the case file changed since the form was generated, or the row "
+                f"{number} is {_q(_cut(expected))}: the case file changed since the form was generated, or the row "
                 "was edited; generate the form again",
             )
             continue
