@@ -223,3 +223,12 @@ def test_every_problem_of_every_form_at_once(project: Path, good: dict[str, Path
         ("a.xlsx", "Entretien!B12"), ("a.xlsx", "Entretien!D20"), ("a.xlsx", "Recommandations!E5"),
         ("b.xlsx", "Entretien!B13"),
     ]  # fmt: skip
+
+
+def test_an_obstacle_typed_differently_takes_the_spelling_already_cited(
+    project: Path, good: dict[str, Path], tmp_path: Path
+) -> None:
+    form = _write_bad(good["ville-angers"], _edit(R__E6="abandonnee", R__F6="  contexte SECURITAIRE chez le partenaire "),
+                      tmp_path / "typed.xlsx")  # fmt: skip
+    diff = import_forms([form], project / "data", dry_run=True).changes[0].diff
+    assert '+      obstacle: "Contexte sécuritaire chez le partenaire"' in diff and "securitaire" not in diff

@@ -172,7 +172,8 @@ def _lists(wb: Workbook, obstacles: Sequence[str]) -> None:
         ("liste_formats", "Format", list(FORMATS)),
         ("liste_rattachements", "Rattachement", list(ATTACHMENTS)),
         ("liste_appreciations", "Appréciation", list(VIEWS)),
-        ("liste_obstacles", "Obstacle", [fr(o) for o in obstacles] or ["Contraintes budgétaires"]),
+        # as the case files spell them, so that a chosen obstacle is grouped with the same one already cited
+        ("liste_obstacles", "Obstacle", list(obstacles) or ["Contraintes budgétaires"]),
     )
     for c, (name, header, values) in enumerate(columns, start=2):
         letter = get_column_letter(c)

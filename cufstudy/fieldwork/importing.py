@@ -190,7 +190,9 @@ def _layout_ok(reader: _Reader, grid: dict[tuple[int, int], Any]) -> bool:
     return True
 
 
-def _read_recommendations(reader: _Reader, ws: Any, case: Case) -> dict[int, dict[str, Any]]:
+def _read_recommendations(
+    reader: _Reader, ws: Any, case: Case, cited_obstacles: Sequence[str]
+) -> dict[int, dict[str, Any]]:
     grid = _grid(ws)
     sheet = fm.RECOMMENDATIONS
     col = {k: _col(v) for k, v in fm.REC_COL.items()}
@@ -206,6 +208,7 @@ def _read_recommendations(reader: _Reader, ws: Any, case: Case) -> dict[int, dic
     found: dict[int, int] = {}  # recommendation index -> row
     out: dict[int, dict[str, Any]] = {}
     n_recs = len(case.recommendations)
+    known_obstacles = {fold(o): o for o in cited_obstacles}
     for r in range(fm.REC_FIRST_ROW, last + 1):
         cells = {k: grid.get((r, c)) for k, c in col.items()}
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in cells.values()):
@@ -246,6 +249,8 @@ def _read_recommendations(reader: _Reader, ws: Any, case: Case) -> dict[int, dic
             continue
         status = reader.choice(ref("status"), cells["status"], fm.STATUSES, "column « Statut constaté »")
         obstacle = reader.text(ref("obstacle"), cells["obstacle"], "column « Obstacle rencontré »")
+        if obstacle is not None:  # an obstacle already cited, typed with other accents, case or apostrophes
+            obstacle = known_obstacles.get(fold(obstacle), obstacle)
         lever = reader.text(ref("lever"), cells["lever"], "column « Ce qui a aidé »")
         if status is None:
             if obstacle or lever:
@@ -304,7 +309,8 @@ def read_form(
             if fm.RECOMMENDATIONS not in names:
                 reader.problem(fm.RECOMMENDATIONS, f"no sheet {_q(fm.RECOMMENDATIONS)}: generate the form again")
             else:
-                follow_ups = _read_recommendations(reader, wb[fm.RECOMMENDATIONS], case)
+                cited = [f.obstacle for c in base for r in c.recommendations if (f := r.follow_up) and f.obstacle]
+                follow_ups = _read_recommendations(reader, wb[fm.RECOMMENDATIONS], case, cited)
     finally:
         wb.close()
     interview = _read_interview(reader, grid, case, today)
