@@ -243,8 +243,11 @@ def apostrophes(text: str) -> str:
 # folding
 
 
+_APOSTROPHES: Final = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
+
+
 def fold(text: str) -> str:
-    """A key that ignores case, accents and spacing: to match French words, or sort them alphabetically.
+    """A key that ignores case, accents, apostrophe forms and spacing: to match French words, or sort them.
 
     No-break spaces count as spaces, runs of spaces as one, and the ends are trimmed.
 
@@ -253,7 +256,7 @@ def fold(text: str) -> str:
     >>> sorted(["Italie", "États-Unis", "espagne"], key=fold)
     ['espagne', 'États-Unis', 'Italie']
     """
-    flat = " ".join(str(text).replace(NBSP, " ").replace(NNBSP, " ").split()).casefold()
+    flat = " ".join(str(text).replace(NBSP, " ").replace(NNBSP, " ").translate(_APOSTROPHES).split()).casefold()
     return "".join(c for c in unicodedata.normalize("NFD", flat) if unicodedata.category(c) != "Mn")
 
 

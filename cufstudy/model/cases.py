@@ -46,9 +46,11 @@ from cufstudy.model.vocab import (
     Ambition,
     Attachment,
     FollowUpStatus,
+    InterviewFormat,
     MissionKind,
     Modality,
     Motivation,
+    OrganisationView,
     Provenance,
     RecommendationKind,
     Theme,
@@ -169,10 +171,13 @@ class ServiceOrganisation(BaseModel):
 
 
 class FollowUp(BaseModel):
+    """What became of a recommendation: its status, the obstacle met and what helped (``lever``)."""
+
     model_config = _FROZEN
 
     status: FollowUpStatus
     obstacle: str | None = Field(default=None, max_length=2000)
+    lever: str | None = Field(default=None, max_length=2000)
 
 
 class Recommendation(BaseModel):
@@ -184,14 +189,22 @@ class Recommendation(BaseModel):
 
 
 class Interview(BaseModel):
-    """An interview with the authority. Name and notes are confidential: internal study only."""
+    """An interview with the authority. Name and notes are confidential: internal study only.
+
+    ``format`` is how it was held, ``organisation_view`` how the interviewee judges the change of organisation
+    (for a comparison authority, its current organisation), ``imported`` the day its capture form was read
+    back by ``cufstudy fieldwork import`` (absent for an interview typed into the file).
+    """
 
     model_config = _FROZEN
 
     date: dt.date
     role: str = Field(min_length=2, max_length=200)
+    format: InterviewFormat | None = None
     interviewee: str | None = Field(default=None, max_length=200, json_schema_extra=CONFIDENTIAL)
     notes: str | None = Field(default=None, max_length=10_000, json_schema_extra=CONFIDENTIAL)
+    organisation_view: OrganisationView | None = None
+    imported: dt.date | None = None
 
 
 class Case(BaseModel):
@@ -363,6 +376,7 @@ class CaseBase:
                 "status": r.follow_up.status.value if r.follow_up else None,
                 "status_label": label(r.follow_up.status) if r.follow_up else "Non renseigné",
                 "obstacle": r.follow_up.obstacle if r.follow_up else None,
+                "lever": r.follow_up.lever if r.follow_up else None,
             }
             for c in self.cases
             for i, r in enumerate(c.recommendations)
@@ -380,6 +394,7 @@ class CaseBase:
                 "status",
                 "status_label",
                 "obstacle",
+                "lever",
             ],
         )
 

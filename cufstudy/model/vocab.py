@@ -34,9 +34,11 @@ __all__ = [
     "Ambition",
     "Attachment",
     "FollowUpStatus",
+    "InterviewFormat",
     "MissionKind",
     "Modality",
     "Motivation",
+    "OrganisationView",
     "Provenance",
     "RecommendationKind",
     "Theme",
@@ -178,6 +180,22 @@ class FollowUpStatus(StrEnum):
     ABANDONED = "abandoned"
 
 
+class InterviewFormat(StrEnum):
+    """How an interview was held."""
+
+    ON_SITE = "on_site"
+    VIDEO = "video"
+    PHONE = "phone"
+
+
+class OrganisationView(StrEnum):
+    """How the interviewee judges the change of organisation of the IR service (or its current organisation)."""
+
+    POSITIVE = "positive"
+    MIXED = "mixed"
+    NEGATIVE = "negative"
+
+
 class RecommendationKind(StrEnum):
     STRATEGY = "strategy"
     ORGANISATION = "organisation"
@@ -273,6 +291,16 @@ LABELS_FR: dict[type[Enum], dict[Any, str]] = {
         FollowUpStatus.NOT_STARTED: "Non engagée",
         FollowUpStatus.ABANDONED: "Abandonnée",
     },
+    InterviewFormat: {
+        InterviewFormat.ON_SITE: "Sur place",
+        InterviewFormat.VIDEO: "Visioconférence",
+        InterviewFormat.PHONE: "Téléphone",
+    },
+    OrganisationView: {
+        OrganisationView.POSITIVE: "Positive",
+        OrganisationView.MIXED: "Mitigée",
+        OrganisationView.NEGATIVE: "Négative",
+    },
     RecommendationKind: {
         RecommendationKind.STRATEGY: "Stratégie et priorités",
         RecommendationKind.ORGANISATION: "Organisation du service",
@@ -310,6 +338,8 @@ def vocabularies() -> dict[str, type[Enum]]:
         "attachment": Attachment,
         "follow_up_status": FollowUpStatus,
         "recommendation_kind": RecommendationKind,
+        "interview_format": InterviewFormat,
+        "organisation_view": OrganisationView,
     }
 
 

@@ -30,7 +30,6 @@ import contextlib
 import datetime as dt
 import re
 import warnings
-import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,8 +45,14 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from cufstudy.core.atomic import atomic_path, atomic_write_text
 from cufstudy.core.errors import DataError
-from cufstudy.core.french import NBSP, NNBSP, fold, typeset_fr
+from cufstudy.core.french import fold, typeset_fr
 from cufstudy.core.problems import FieldIssue, FieldPath, Problem, Reason, did_you_mean
+from cufstudy.core.workbook import BAD as _BAD
+from cufstudy.core.workbook import number_text as _number_text
+from cufstudy.core.workbook import open_workbook as _open
+from cufstudy.core.workbook import sheet_rows as _rows
+from cufstudy.core.workbook import to_date as _to_date
+from cufstudy.core.workbook import to_number as _to_number
 from cufstudy.model.countries import COUNTRIES_FR
 from cufstudy.model.vocab import LABELS_FR, Tier
 from cufstudy.sdg.framework import Framework, indicator_sources
@@ -81,8 +86,6 @@ LIST_SHEET: Final = "Listes"
 SHEETS: Final = (INSTRUCTIONS, PARTNERSHIP, PROJECTS, LINKS, INDICATORS, ROADMAP, LIST_SHEET)
 """The sheets of the grid, in order (``Listes`` is hidden)."""
 
-MAX_BYTES: Final = 20_000_000
-MAX_UNZIPPED: Final = 100_000_000
 _ROWS: Final = {PROJECTS: 50, LINKS: 300, INDICATORS: 100, ROADMAP: 100}  # rows prepared with drop-downs
 
 # workbook value (French) -> code of the data files; import also accepts the code itself
@@ -426,44 +429,6 @@ def write_template(path: str | Path, framework: Framework, *, overwrite: bool = 
 # reading a filled grid
 
 
-_BAD: Final = object()  # a cell that could not be converted (its problem is already recorded)
-
-
-def _number_text(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
-
-
-def _to_date(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        for pattern in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"):
-            try:
-                return dt.datetime.strptime(text, pattern).date()
-            except ValueError:
-                continue
-    return _BAD
-
-
-def _to_number(value: Any, whole: bool) -> Any:
-    if isinstance(value, bool):
-        return _BAD
-    if isinstance(value, str):
-        text = value.strip().replace(NBSP, "").replace(NNBSP, "").replace(" ", "").replace(",", ".")
-        try:
-            value = float(text)
-        except ValueError:
-            return _BAD
-    if isinstance(value, int | float):
-        if whole:
-            return int(value) if float(value).is_integer() else _BAD
-        return float(value)
-    return _BAD
-
-
 @dataclass
 class _Reader:
     """Reads the sheets of a workbook into raw partnership data, recording problems and cells."""
@@ -655,50 +620,6 @@ def _set(data: dict[str, Any], path: FieldPath, value: Any) -> None:
     for part in path[:-1]:
         node = node[part] if isinstance(part, int) else node.setdefault(part, {})
     node[path[-1]] = value
-
-
-def _rows(ws: Worksheet) -> Iterable[tuple[int, tuple[Any, ...]]]:
-    reset = getattr(ws, "reset_dimensions", None)
-    if reset is not None:  # read-only sheets trust the stored dimension, which some writers get wrong
-        reset()
-    for n, values in enumerate(ws.iter_rows(values_only=True), start=1):
-        yield n, tuple(values)
-
-
-def _open(file: Path, display: str) -> Workbook:
-    suffix = file.suffix.lower()
-    if suffix in (".xls", ".ods", ".csv", ".xlsb"):
-        message = f"a {suffix} file is not supported: save it as an Excel workbook (.xlsx)"
-        raise DataError.single(display, message, reason=Reason.UNSUPPORTED)
-    if suffix not in (".xlsx", ".xlsm"):
-        raise DataError.single(display, "not an Excel workbook: expected an .xlsx file", reason=Reason.UNREADABLE)
-    try:
-        size = file.stat().st_size
-    except OSError as exc:
-        raise DataError.single(display, f"cannot read the file: {exc.strerror}", reason=Reason.UNREADABLE) from exc
-    if size > MAX_BYTES:
-        raise DataError.single(
-            display, f"the file is {size:,} bytes; at most {MAX_BYTES:,} bytes are accepted", reason=Reason.UNREADABLE
-        )
-    try:
-        with zipfile.ZipFile(file) as archive:
-            unzipped = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise DataError.single(
-            display, "not a readable .xlsx workbook (corrupt, or not a zip archive)", reason=Reason.UNREADABLE
-        ) from exc
-    if unzipped > MAX_UNZIPPED:
-        raise DataError.single(
-            display, f"the workbook expands to {unzipped:,} bytes; refused", reason=Reason.UNREADABLE
-        )
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # openpyxl warns about Excel extensions it drops
-            return load_workbook(file, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
-        raise DataError.single(
-            display, f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})", reason=Reason.UNREADABLE
-        ) from exc
 
 
 def import_grid(path: str | Path, framework: Framework) -> Partnership:
