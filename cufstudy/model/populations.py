@@ -34,15 +34,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Final
+from typing import Final, Protocol
 
 from cufstudy.core.errors import NotFoundError
 from cufstudy.core.problems import did_you_mean
 from cufstudy.core.sentences import base_text, count
 from cufstudy.model.vocab import MissionKind
 
-if TYPE_CHECKING:
-    from cufstudy.model.cases import Case
+
+class _Coded(Protocol):
+    """What membership reads of a case (:class:`cufstudy.model.cases.Case`)."""
+
+    @property
+    def is_dcol(self) -> bool: ...
+
+    @property
+    def is_comparison(self) -> bool: ...
+
+    @property
+    def mission_kind(self) -> MissionKind | None: ...
 
 __all__ = ["POPULATIONS", "Population", "PopulationKey", "population", "population_of"]
 
@@ -76,7 +86,7 @@ class Population:
         comparaison``."""
         return f"{count(n, self.noun)} {self.qualifier}".strip()
 
-    def includes(self, case: Case) -> bool:
+    def includes(self, case: _Coded) -> bool:
         return population_of(case) is self.key
 
 
@@ -103,7 +113,7 @@ def population(key: str | PopulationKey) -> Population:
         ) from None
 
 
-def population_of(case: Case) -> PopulationKey | None:
+def population_of(case: _Coded) -> PopulationKey | None:
     """The population a case belongs to, from its ``dcol_call`` and ``mission_kind`` (None: none of them)."""
     if case.is_dcol:
         return PopulationKey.DCOL if case.mission_kind is MissionKind.STRATEGY else None
