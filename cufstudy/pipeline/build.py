@@ -36,6 +36,7 @@ from cufstudy.pipeline.manifest import RunReport
 from cufstudy.pipeline.plan import load_plan
 from cufstudy.pipeline.publish import BuildReport, Engine, render_deliverables
 from cufstudy.pipeline.runs import execute_plan
+from cufstudy.study.pseudonyms import Pairing, pairings_of
 
 __all__ = ["ILLUSTRATIVE_NOTICE", "BuildResult", "build"]
 
@@ -122,6 +123,10 @@ def build(
         def secrets() -> list[str]:  # loaded once, and only when a public deliverable is rendered
             return load_cases(project.data_dir).confidential_values()
 
+        @functools.cache
+        def pairings() -> list[Pairing]:  # real authorities with illustrative coding (the pairing rule)
+            return pairings_of(project.data_dir)
+
         rendered = render_deliverables(
             project,
             profiles,
@@ -133,6 +138,7 @@ def build(
             # another set of confidential values changes what the leak check must find: render again
             reuse_key=cases.confidential_digest,
             secrets=secrets,
+            pairings=pairings,
             # the one child that may proceed under this lock: `cufstudy run` as Quarto's pre-render step
             quarto_env=child_environment(project),
         )

@@ -28,6 +28,7 @@ from cufstudy.core.atomic import atomic_write_bytes
 from cufstudy.core.errors import RenderError
 from cufstudy.core.project import BuildPaths, Project, project_of
 from cufstudy.pipeline.checks import Requirements, Violation, check_files, raise_all, raise_for
+from cufstudy.pipeline.leaks import PairingLike
 from cufstudy.pipeline.lock import held_by_parent
 from cufstudy.render._stamp import RenderStamp, inputs_digest
 from cufstudy.render.config import OUTPUT_EXTENSIONS, Deliverable, deliverables
@@ -41,6 +42,7 @@ __all__ = [
     "CheckResult",
     "Engine",
     "OutputFile",
+    "Pairings",
     "Secrets",
     "Verifier",
     "check_and_publish",
@@ -55,6 +57,9 @@ Verifier = Callable[[Deliverable, Sequence[Path]], None]
 """Called with a deliverable and its rendered (not yet published) files; raises to stop the build."""
 Secrets = Callable[[], Sequence[str]]
 """Gives the confidential values the public deliverables must not contain (called once, when first needed)."""
+Pairings = Callable[[], Sequence[PairingLike]]
+"""Gives the real authorities with illustrative coding, and their coding's labels, that the public
+deliverables must not print together (:func:`cufstudy.study.pseudonyms.pairings_of`)."""
 PREVIEW_PPI = 60.0
 
 
@@ -131,6 +136,7 @@ def render_deliverables(
     *,
     secrets: Secrets | None = None,
     quarto_env: Mapping[str, str] | None = None,
+    pairings: Pairings | None = None,
 ) -> BuildReport:
     """Render the deliverables of a Quarto project, check them, and publish them into ``_output/``.
 
@@ -168,6 +174,9 @@ def render_deliverables(
     secrets
         The confidential values no public deliverable may contain (its files and the notebooks it embeds
         are searched); None: no leak check.
+    pairings
+        The real authorities with illustrative coding no public deliverable may print beside that coding
+        (the ``pairing`` rule of :mod:`cufstudy.pipeline.checks`); None: no pairing check.
     quarto_env
         Added to the environment of the Quarto processes (``cufstudy build`` passes its lock handshake,
         see :mod:`cufstudy.pipeline.lock`).
@@ -245,7 +254,7 @@ def render_deliverables(
                 files, seconds = render_with_quarto(deliverable, staging, notice=notice, env=quarto_env)
                 timings[f"quarto {deliverable.name}"] = seconds
             started_checks = time.perf_counter()
-            checked = _check(deliverable, files, embedded, preview, notice, secrets, paths)
+            checked = _check(deliverable, files, embedded, preview, notice, secrets, paths, pairings)
             timings["checks"] = timings.get("checks", 0.0) + time.perf_counter() - started_checks
             if verify is not None:
                 verify(deliverable, [item.file.staged for item in checked])
@@ -269,13 +278,17 @@ def render_deliverables(
     )
 
 
-def requirements(deliverable: Deliverable, notice: str | None, secrets: Secrets | None) -> Requirements:
-    """What the checks require of a deliverable: its page rule, the notice, and for a public one no leak."""
+def requirements(
+    deliverable: Deliverable, notice: str | None, secrets: Secrets | None, pairings: Pairings | None = None
+) -> Requirements:
+    """What the checks require of a deliverable: its page rule, the notice, and for a public one no leak
+    and no real authority beside its illustrative coding."""
     return Requirements(
         deliverable.name,
         pages=deliverable.pages,
         notice=notice,
         secrets=secrets if deliverable.public else None,
+        pairings=pairings if deliverable.public else None,
     )
 
 
@@ -332,9 +345,11 @@ def _check(
     notice: str | None,
     secrets: Secrets | None,
     paths: BuildPaths,
+    pairings: Pairings | None = None,
 ) -> list[_Staged]:
     notebooks = list(dict.fromkeys(nb for file in files for nb in file.notebooks))
-    report = check_files([file.staged for file in files], requirements(deliverable, notice, secrets), notebooks)
+    rules = requirements(deliverable, notice, secrets, pairings)
+    report = check_files([file.staged for file in files], rules, notebooks)
     out: list[_Staged] = []
     for file in files:
         item = _Staged(file, deliverable.output_dir / file.name, pages=report.pages.get(file.staged))
@@ -460,6 +475,7 @@ def check_and_publish(
     notice: str | None = None,
     secrets: Secrets | None = None,
     env: Mapping[str, str] | None = None,
+    pairings: Pairings | None = None,
 ) -> CheckResult:
     """Check rendered deliverables (``cufstudy check``) and publish those that were rendered elsewhere.
 
@@ -527,7 +543,7 @@ def check_and_publish(
         if not items:
             continue
         notebooks = [nb for source in {s for _, s, _ in items} for nb in embedded_notebooks(source, root)]
-        report = check_files([p for p, _, _ in items], requirements(deliverable, notice, secrets), notebooks)
+        report = check_files([p for p, _, _ in items], requirements(deliverable, notice, secrets, pairings), notebooks)
         violations += report.violations
     if ignored:
         strict = any(d.public for d in todo)
@@ -577,6 +593,17 @@ def check_for_publication(
     def secrets() -> list[str]:
         return load_cases(project.data_dir).confidential_values()
 
+    @functools.cache
+    def pairings() -> list[PairingLike]:
+        from cufstudy.study.pseudonyms import pairings_of
+
+        return list(pairings_of(project.data_dir))
+
     return check_and_publish(
-        project, profiles, files, notice=ILLUSTRATIVE_NOTICE if illustrative else None, secrets=secrets
+        project,
+        profiles,
+        files,
+        notice=ILLUSTRATIVE_NOTICE if illustrative else None,
+        secrets=secrets,
+        pairings=pairings,
     )
