@@ -197,14 +197,27 @@ def agree(word: str, what: str | Noun, n: int | float = 1) -> str:
     --------
     >>> agree("recommandé", "mission", 3), agree("mis en œuvre", "recommandation", 1), agree("étudié", "cas", 4)
     ('recommandées', 'mise en œuvre', 'étudiés')
+    >>> agree("fictif", "collectivité", 2), agree("premier", "étape"), agree("nombreux", "mission", 3)
+    ('fictives', 'première', 'nombreuses')
     """
     head, sep, rest = word.partition(" ")
     target = noun(what)
     if target.feminine and not head.endswith("e"):
-        head += "e"
+        head = _feminine(head)
     if abs(n) >= 2 and not head.endswith(("s", "x")):
         head += "s"
     return head + sep + rest
+
+
+_FEMININE_ENDINGS: Final = (("eux", "euse"), ("f", "ve"), ("er", "ère"), ("el", "elle"), ("en", "enne"), ("on", "onne"))
+
+
+def _feminine(word: str) -> str:
+    """The feminine of a regular adjective or participle: ``mené`` gives ``menée``, ``fictif`` ``fictive``."""
+    for ending, feminine in _FEMININE_ENDINGS:
+        if word.endswith(ending):
+            return word[: -len(ending)] + feminine
+    return word + "e"
 
 
 def base_text(n: int, what: str | Noun, qualifier: str = "") -> str:

@@ -34,7 +34,7 @@ from cufstudy.model.populations import Population, population
 if TYPE_CHECKING:
     import pandas as pd
 
-    from cufstudy.study.organisation_models import Organisations
+    from cufstudy.study.organisation_models import DecisionAid, Organisations
     from cufstudy.study.typology import Typology
 
 __all__ = ["NotebookContext", "Sample", "setup"]
@@ -113,6 +113,16 @@ class NotebookContext:
     recs: pd.DataFrame = field(repr=False)
     internal: bool = False
 
+    @property
+    def base_text(self) -> str:
+        """The base of a figure on the whole case base: ``n = 23 collectivités : 18 missions DCOL, une
+        collectivité pilote ODD et quatre collectivités de comparaison``."""
+        from cufstudy.core.sentences import join
+        from cufstudy.model.populations import POPULATIONS
+
+        parts = [self.sample(k).phrase for k in POPULATIONS if len(self.base.population(k))]
+        return f"{base_text(len(self.base), 'collectivité')} : {join(parts)}"
+
     def sample(self, key: str) -> Sample:
         """The cases of one analysis population (``dcol``, ``comparison``, ``pilot``)."""
         sub = self.base.population(key)
@@ -145,7 +155,22 @@ class NotebookContext:
         """The organisation models of the IR service and the decision aid's rules (``organisation.yaml``)."""
         from cufstudy.study.organisation_models import load_organisations
 
-        return load_organisations(self.data)
+        return load_organisations(self.data, strategy_types=self.typology.ids)
+
+    @cached_property
+    def classes(self) -> pd.DataFrame:
+        """The expert type of every DCOL strategy mission (:func:`cufstudy.study.typology.classify_all`)."""
+        from cufstudy.study.typology import classify_all
+
+        return classify_all(self.dcol.base, self.typology)
+
+    @cached_property
+    def decision_aid(self) -> DecisionAid:
+        """The decision aid's answers, overall and by tier, the cells without a DCOL mission left out
+        (:func:`cufstudy.study.organisation_models.decision_aid`): the one answer every deliverable prints."""
+        from cufstudy.study.organisation_models import cases_per_cell, decision_aid
+
+        return decision_aid(self.organisations, self.typology.ids, cases_per_cell(self.classes))
 
 
 def setup(data: str | Path = "data", *, internal: bool = False) -> NotebookContext:

@@ -195,6 +195,7 @@ def record_count(
     *,
     qualifier: str = "",
     base: str | None = None,
+    source: str | None = None,
     store: Path | None = None,
     display: bool = True,
 ) -> tuple[Fact, Fact]:
@@ -215,8 +216,10 @@ def record_count(
     from cufstudy.core.sentences import count
 
     phrase = f"{count(n, noun)} {qualifier}".strip()
-    number = record(key, n, label, base=base, store=store, display=display)
-    words = make_fact(f"{key}.{PHRASE}", n, f"{label} (en toutes lettres dans une phrase)", base=base, text=phrase)
+    number = record(key, n, label, base=base, source=source, store=store, display=display)
+    words = make_fact(
+        f"{key}.{PHRASE}", n, f"{label} (dans une phrase)", base=base, source=source, text=phrase
+    )
     FactStore(store or facts_path()).put(words)
     if display:
         _display(words)

@@ -34,6 +34,7 @@ from cufstudy.render._stamp import RenderStamp, inputs_digest
 from cufstudy.render.config import OUTPUT_EXTENSIONS, Deliverable, deliverables
 from cufstudy.render.engine import EmbeddedEngine, RenderedFile
 from cufstudy.render.layout import preview_pdf
+from cufstudy.render.prose import check_prose, raise_for_typed_numbers
 from cufstudy.render.quarto import quarto_path, render_with_quarto
 from cufstudy.render.shortcodes import embedded_notebooks
 
@@ -184,7 +185,8 @@ def render_deliverables(
     Raises
     ------
     SourceError
-        Constructs outside the supported subset, missing facts, unresolved references (all located).
+        Constructs outside the supported subset, missing facts, unresolved references, numbers typed in the
+        prose instead of facts (:mod:`cufstudy.render.prose`), all located.
     LayoutError
         A PDF breaks its ``cufstudy: pages:`` rule, or is not A4.
     LeakError
@@ -236,6 +238,8 @@ def render_deliverables(
             seconds=time.perf_counter() - started,
             reused=tuple(dict.fromkeys(o.deliverable for o in reused)),
         )
+    # every number of the prose comes from the data: a number typed by hand fails before anything is rendered
+    raise_for_typed_numbers([hit for d in todo for hit in check_prose(d.inputs, root)])
     base = paths.render
     base.mkdir(parents=True, exist_ok=True)
     _sweep(base)

@@ -421,7 +421,7 @@ class DecisionAid:
 def decision_aid(
     orgs: Organisations,
     types: Sequence[str],
-    cases_per_cell: Mapping[tuple[str, TierGroup | str], int] | None = None,
+    cases_per_cell: Mapping[tuple[str, TierGroup], int] | None = None,
     tiers: Iterable[TierGroup | str] = DECISION_TIERS,
 ) -> DecisionAid:
     """The decision aid for every strategy type, overall and by tier group, from :func:`rank_models`.

@@ -95,13 +95,17 @@ def public_names(cases: CaseBase | Iterable[Case]) -> dict[str, str]:
 
 
 def coded_labels(case: Case, type_name: str | None = None) -> tuple[str, ...]:
-    """The French labels of a case's coding, as the deliverables print them: its strategy type (when given),
-    its ambition, motivations, modalities and themes, the attachments of its service (before, recommended,
-    after), its recommendations and their follow-up (status, obstacle, lever)."""
+    """The French labels of a case's coding that say something of that authority, as the deliverables print
+    them: its strategy type (when given), its ambition, the attachments of its service (before, recommended,
+    after), its recommendations and their follow-up (status, obstacle, lever).
+
+    The motivations, modalities and themes are left out: their labels are the common words of the field
+    (« Santé », « Déchets », « Gouvernance locale ») that any page prints about anything, and would make the
+    pairing rule fail on a real name that merely sits near such a word.
+    """
     s, o = case.strategy, case.organisation
     found = [type_name] if type_name else []
     found.append(label(s.ambition))
-    found += [label(v) for v in (*s.motivations, *s.modalities, *s.themes)]
     found += [label(snap.attachment) for snap in (o.before, o.recommended, o.after) if snap is not None]
     for r in case.recommendations:
         found.append(r.text)
