@@ -166,7 +166,11 @@ def show_table(
     except ImportError:  # pragma: no cover
         return
     show: Any = IPython.display.display
-    show({"text/markdown": table.markdown, "text/plain": table.plain}, metadata={"cufstudy": {"base": base}}, raw=True)
+    bundle = {"text/markdown": table.markdown, "text/plain": table.plain}
+    if base:  # the base in the output's metadata too, for the checks of the executed notebooks
+        show(bundle, metadata={"cufstudy": {"base": base}}, raw=True)
+    else:
+        show(bundle, raw=True)
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:

@@ -499,10 +499,11 @@ def scoring_rule(orgs: Organisations) -> str:
     """
     terms = " + ".join(f"{c.weight} × {c.name.lower()}" for c in orgs.scoring.criteria)
     top = sum(c.weight * FIT_MAX for c in orgs.scoring.criteria)
-    scale = " ; ".join(f"{k} : {v}" for k, v in sorted(orgs.scoring.scale.items()))
+    grades = [f"{k} ({v})" for k, v in sorted(orgs.scoring.scale.items())]
+    scale = join(grades, "ou")
     only = orgs.scoring.criterion(STRATEGY_CRITERION)
     return (
-        f"score = {terms}, chaque adéquation notée de 0 à {FIT_MAX} ({scale}), soit un score de 0 à {top} ; "
+        f"score = {terms}, chaque adéquation notée {scale}, soit un score de 0 à {top} ; "
         f"quel que soit le niveau, seule compte l'{only.name.lower()} (score de 0 à {only.weight * FIT_MAX}). "
         f"{orgs.scoring.exclusion}"
     )
