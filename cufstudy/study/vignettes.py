@@ -128,10 +128,15 @@ def _follow_up(case: Case) -> str:
     if not followed:
         return sentence(f"le suivi des {count(len(recs), 'recommandation')} n'est pas encore renseigné")
     engaged = sum(1 for r in followed if r.follow_up is not None and r.follow_up.status in _ENGAGED)
-    text = (
-        f"{count(engaged, 'recommandation')} sur {cardinal(len(followed), feminine=True)} suivies "
-        f"{'est engagée' if engaged == 1 else 'sont engagées'} totalement ou en partie"
-    )
+    if len(followed) == 1:
+        text = "la recommandation suivie " + ("est engagée" if engaged else "n'est pas engagée")
+    elif engaged == 0:
+        text = f"aucune des {count(len(followed), 'recommandation')} suivies n'est engagée"
+    else:
+        verb = "est engagée" if engaged == 1 else "sont engagées"
+        text = f"{count(engaged, 'recommandation')} sur {cardinal(len(followed), feminine=True)} suivies {verb}"
+    if engaged:
+        text += " totalement ou en partie"
     o = case.organisation
     if o.before and o.recommended and o.after and o.recommended.attachment is not o.before.attachment:
         if o.after.attachment is o.recommended.attachment:

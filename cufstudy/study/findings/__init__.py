@@ -39,11 +39,12 @@ from typing import Final
 
 import pandas as pd
 
+from cufstudy.core.french import NBSP, escape_md, format_fr
 from cufstudy.core.sentences import in_sentence, sentence
 from cufstudy.model.populations import POPULATIONS, Population
 from cufstudy.model.vocab import RecommendationKind, label
 from cufstudy.study import followup as _followup
-from cufstudy.study.findings._model import SECTION_TITLES, Finding, Findings, Rules, Section, _pct
+from cufstudy.study.findings._model import SECTION_TITLES, Finding, Findings, Rules, Section, _pct, count
 from cufstudy.study.findings._sections import actions, characterisation, followup, organisation, tiers, typology
 
 __all__ = [
@@ -55,11 +56,18 @@ __all__ = [
     "actions",
     "characterisation",
     "conclusions",
+    "conclusions_markdown",
+    "count",
     "find_all",
     "followup",
     "organisation",
+    "p_value_text",
     "recommendations",
+    "recommendations_markdown",
+    "rules_markdown",
+    "section_markdown",
     "synthesis",
+    "synthesis_markdown",
     "tiers",
     "typology",
 ]
@@ -181,3 +189,74 @@ def recommendations(found: Findings, recs: pd.DataFrame, rules: Rules | None = N
             )
         )
     return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# as the deliverables print them (Markdown, French-escaped)
+
+
+def p_value_text(p: float) -> str:
+    """A p-value as a French text prints it: ``p = 0,02``, ``p < 0,001`` (no-break spaces)."""
+    if p < 0.001:
+        return f"p{NBSP}<{NBSP}0,001"
+    return f"p{NBSP}={NBSP}{format_fr(float(p), decimals=3 if p < 0.01 else 2)}"
+
+
+def rules_markdown(found: Findings) -> str:
+    """The reading rules and the caution, as Markdown: a list of the rules, then the caution paragraph."""
+    rules = found.rules.describe(found.population.noun)
+    lines = [f"- {escape_md(r)}" for r in rules]
+    return "\n".join(lines) + "\n\n" + escape_md(found.caution()) + "\n"
+
+
+def section_markdown(found: Findings, section: Section | str) -> str:
+    """The findings of one section as a Markdown list, each difference followed by its test, then the base."""
+    items = found.section(section)
+    if not items:
+        return escape_md(sentence("aucun constat : la population ne compte aucun cas pour cette section")) + "\n"
+    lines = []
+    for f in items:
+        text = escape_md(f.text)
+        if f.p_value is not None:
+            text += f" *(test exact de Fisher : {p_value_text(f.p_value)})*"
+        lines.append(f"- {text}")
+    own = any(f.base != found.base for f in items)
+    tail = f"*Constats calculés sur {escape_md(found.base)}" + (
+        " ; chaque écart donne ses propres effectifs" if own else ""
+    )
+    return "\n".join(lines) + "\n\n" + tail + ".*\n"
+
+
+def synthesis_markdown(found: Findings, per_section: int = 2) -> str:
+    """The front synthesis: a paragraph per section (its title in bold, its weightiest findings), then the
+    caution."""
+    parts = []
+    for sec, items in synthesis(found, per_section).items():
+        if items:
+            parts.append(f"**{escape_md(SECTION_TITLES[sec])}.** " + " ".join(escape_md(f.text) for f in items))
+    parts.append(f"**Prudence de lecture.** {escape_md(found.caution())}")
+    return "\n\n".join(parts) + "\n"
+
+
+def conclusions_markdown(found: Findings, top: int = 8) -> str:
+    """The differences the conclusions discuss, weightiest first, as a numbered list (at most ``top``)."""
+    chosen = conclusions(found)[:top]
+    if not chosen:
+        return escape_md(sentence(f"aucun écart n'atteint le seuil de {found.rules.gap_points}")) + "\n"
+    lines = []
+    for i, f in enumerate(chosen, start=1):
+        test = f" *({p_value_text(f.p_value)})*" if f.p_value is not None else ""
+        lines.append(f"{i}. {escape_md(f.text)}{test}")
+    more = len(conclusions(found)) - len(chosen)
+    if more > 0:
+        lines.append("")
+        lines.append(escape_md(sentence(f"{count(more, 'écart')} de moins d'ampleur figurent dans les sections")))
+    return "\n".join(lines) + "\n"
+
+
+def recommendations_markdown(found: Findings, recs: pd.DataFrame) -> str:
+    """The recommendations that follow from the findings, as a numbered list."""
+    items = recommendations(found, recs)
+    if not items:
+        return escape_md(sentence("aucune recommandation ne découle des données à ce stade")) + "\n"
+    return "\n".join(f"{i}. {escape_md(r)}" for i, r in enumerate(items, start=1)) + "\n"

@@ -208,7 +208,9 @@ class Findings:
                 verdict = f"{cardinal(len(passing))} des {count(len(tested), 'écart')} mentionnés"
                 texts.append(
                     sentence(
-                        f"{verdict} atteignent le seuil de {alpha} du test exact de Fisher ; les autres "
+                        f"{verdict} atteignent le seuil de {alpha} du test exact de Fisher, sans correction pour "
+                        "les comparaisons multiples (sur des dizaines de traits comparés, quelques écarts passent ce "
+                        "seuil par hasard) ; les autres "
                         "peuvent tenir au hasard de la composition de la base"
                     )
                 )
