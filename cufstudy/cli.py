@@ -115,9 +115,13 @@ def run_command(
     """Execute the notebooks of the run plan (cufstudy: runs: in _quarto.yml) with Papermill.
 
     Unchanged runs are skipped; failed runs keep their last good output; exit 1 if any run failed.
+    Also writes the project's Quarto extension, _extensions/cufstudy/ (this command is the project's
+    Quarto pre-render step, so a plain `quarto render --profile guide` works on a fresh clone).
     """
+    from cufstudy.pipeline.build import prepare_quarto
     from cufstudy.pipeline.runs import run
 
+    prepare_quarto(project)
     report = run(project, workers=workers, force=force, only=only, progress=not no_progress, wait=not no_wait)
     console.print(report.summary(), highlight=False)
     report.raise_for_failures()

@@ -2,10 +2,10 @@
 
 Private to :mod:`cufstudy.notebook.charts`, which re-exports the public names. Everything a chart needs to look
 the same in the notebook, the HTML pages, the PDF and the DOCX lives here: one colour per tier group,
-the sans font the project ships (``templates/fonts/``) with DejaVu Sans as the fallback, sizes for an
-A4 page, the ``fr-FR`` number and date locale (decimal comma, narrow no-break space for thousands, as
-:func:`cufstudy.notebook.facts.format_fr` prints them in the prose), and the renderers (PNG, SVG, HTML
-fragment, notebook MIME bundle).
+the sans font cufstudy ships (Inter; a project's ``templates/fonts/`` wins) with DejaVu Sans as the
+fallback, sizes for an A4 page, the ``fr-FR`` number and date locale (decimal comma, narrow no-break
+space for thousands, as :func:`cufstudy.notebook.facts.format_fr` prints them in the prose), and the
+renderers (PNG, SVG, HTML fragment, notebook MIME bundle).
 """
 
 from __future__ import annotations
@@ -141,14 +141,17 @@ _FONT_SUFFIXES: Final = (".otf", ".ttf")
 
 
 def font_dir() -> Path | None:
-    """The folder of fonts the project ships, or ``None``.
+    """The folder of fonts the charts use, or ``None``.
 
-    ``$CUFSTUDY_FONT_DIR`` if set, else ``templates/fonts`` of the source tree, else
-    ``templates/fonts`` under the working directory, the first that holds ``.otf``/``.ttf`` files.
+    ``$CUFSTUDY_FONT_DIR`` if set, else the project's own ``templates/fonts`` (under the working
+    directory), else the packaged fonts (:func:`cufstudy.resources.font_dirs`), the first that holds
+    ``.otf``/``.ttf`` files.
     """
+    from cufstudy.resources import font_dirs
+
     env = os.environ.get("CUFSTUDY_FONT_DIR")
     candidates = [Path(env)] if env else []
-    candidates += [Path(__file__).resolve().parents[2] / "templates" / "fonts", Path.cwd() / "templates" / "fonts"]
+    candidates += font_dirs(Path.cwd())
     for folder in candidates:
         if folder.is_dir() and any(p.suffix.lower() in _FONT_SUFFIXES for p in folder.iterdir()):
             return folder.resolve()

@@ -106,6 +106,7 @@ from cufstudy.notebook._chart_theme import (
     wrap,
 )
 from cufstudy.notebook.facts import NBSP
+from cufstudy.resources import data_path
 
 __all__ = [
     "EMBED_OPTIONS",
@@ -141,7 +142,8 @@ __all__ = [
     "to_svg",
 ]
 
-GEO_DIR: Final = Path("data/geo")
+DATA_DIR: Final = Path("data")
+"""The project's data folder, relative to the working directory: its ``geo/`` files win over the packaged ones."""
 
 enable_theme()
 
@@ -398,7 +400,7 @@ def themes_by_tier(frame: pd.DataFrame, top: int | None = 8) -> FigureSpec:
 # maps
 
 
-def cases_map(frame: pd.DataFrame, geo_dir: Path = GEO_DIR) -> FigureSpec:
+def cases_map(frame: pd.DataFrame, data: Path = DATA_DIR) -> FigureSpec:
     """Map of France (régions, overseas in insets) with a point at each authority's seat.
 
     Points are coloured by tier group and sized by population; their tooltips give the name. Cases
@@ -409,13 +411,15 @@ def cases_map(frame: pd.DataFrame, geo_dir: Path = GEO_DIR) -> FigureSpec:
     frame
         The case frame (uses ``longitude_composite``/``latitude_composite``: the overseas seats are
         moved into the insets).
-    geo_dir
-        Folder holding ``regions_composite.geojson`` and ``drom_inset_frames.geojson``.
+    data
+        The project's data folder: ``geo/regions_composite.geojson`` and ``geo/drom_inset_frames.geojson`` come
+        from there if it has them, else from the boundaries packaged with cufstudy
+        (:func:`cufstudy.resources.data_path`).
 
     Returns
     -------
     FigureSpec
-        The map, in the ``conicConformal`` projection of ``data/geo/SOURCE.md`` (≈ Lambert-93).
+        The map, in the ``conicConformal`` projection of ``geo/SOURCE.md`` (≈ Lambert-93).
     """
     require(frame, ["nom", "group", "population", "longitude_composite", "latitude_composite"], "cases_map")
     df = frame[["nom", "group", "population", "longitude_composite", "latitude_composite"]].reset_index(drop=True)
@@ -432,11 +436,11 @@ def cases_map(frame: pd.DataFrame, geo_dir: Path = GEO_DIR) -> FigureSpec:
     ).sort_values("population", ascending=False, kind="stable")
     pop_max = max(float(points["population"].max()) if len(points) else 1.0, 1.0)
     legend_values = [float(v) for v in (10_000, 100_000, 1_000_000, 5_000_000) if v <= pop_max][-3:] or [pop_max]
-    regions = alt.Chart(alt.InlineData(values=geo_features(geo_dir / "regions_composite.geojson", ["nom"])))
+    regions = alt.Chart(alt.InlineData(values=geo_features(data_path("geo/regions_composite.geojson", data), ["nom"])))
     land = regions.mark_geoshape(fill="#EDEDED", stroke="white", strokeWidth=0.8).encode(
         tooltip=alt.Tooltip("properties.nom:N", title="Région")
     )
-    insets = alt.Chart(alt.InlineData(values=geo_features(geo_dir / "drom_inset_frames.geojson", ["nom"])))
+    insets = alt.Chart(alt.InlineData(values=geo_features(data_path("geo/drom_inset_frames.geojson", data), ["nom"])))
     boxes = insets.mark_geoshape(filled=False, stroke="#A6A6A6", strokeWidth=0.6)
     dots = (
         alt.Chart(points)
@@ -491,7 +495,7 @@ def _partner_counts(frame: pd.DataFrame) -> pd.DataFrame:
     return counts.drop(columns="tri").reset_index(drop=True)
 
 
-def partner_countries_map(frame: pd.DataFrame, geo_dir: Path = GEO_DIR) -> FigureSpec:
+def partner_countries_map(frame: pd.DataFrame, data: Path = DATA_DIR) -> FigureSpec:
     """World choropleth: the number of authorities that have partners in each country.
 
     Small states missing from the 1:110m map (Cabo Verde, Comores, Dominique...) are drawn as circles.
@@ -500,8 +504,9 @@ def partner_countries_map(frame: pd.DataFrame, geo_dir: Path = GEO_DIR) -> Figur
     ----------
     frame
         The case frame (uses ``partner_countries``, ISO 3166-1 alpha-2 codes).
-    geo_dir
-        Folder holding ``world_countries_110m.topojson`` and ``world_countries_points.csv``.
+    data
+        The project's data folder: ``geo/world_countries_110m.topojson`` and ``geo/world_countries_points.csv``
+        come from there if it has them, else from the packaged country data.
 
     Returns
     -------
@@ -510,9 +515,9 @@ def partner_countries_map(frame: pd.DataFrame, geo_dir: Path = GEO_DIR) -> Figur
     """
     require(frame, ["partner_countries"], "partner_countries_map")
     counts = _partner_counts(frame)
-    topo = world_topology(str((geo_dir / "world_countries_110m.topojson").resolve()))
+    topo = world_topology(str(data_path("geo/world_countries_110m.topojson", data).resolve()))
     on_map = {g["properties"]["iso_a2"] for g in topo["objects"]["countries"]["geometries"]}
-    pts = world_points(str((geo_dir / "world_countries_points.csv").resolve()))
+    pts = world_points(str(data_path("geo/world_countries_points.csv", data).resolve()))
     small = pts[(pts["in_110m_map"] != "True") & pts["iso_a2"].isin(set(counts["iso_a2"]) - on_map)]
     small = small.drop_duplicates("iso_a2").merge(counts, on="iso_a2")
     absent = sorted(set(counts["iso_a2"]) - on_map - set(small["iso_a2"]))

@@ -19,6 +19,7 @@ While any case of the data is illustrative, every page of every deliverable carr
 from __future__ import annotations
 
 import functools
+import os
 import re
 import sys
 import time
@@ -27,15 +28,24 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cufstudy.core.errors import RenderError
-from cufstudy.model.cases import load_cases, validate_cases
+from cufstudy.model.cases import case_files, load_cases, validate_cases
 from cufstudy.pipeline.leaks import check_no_leak
 from cufstudy.pipeline.plan import load_plan
 from cufstudy.pipeline.runs import RunReport, project_lock, run
 from cufstudy.render import BuildReport, Engine
 from cufstudy.render import build as render_build
 from cufstudy.render.config import Deliverable
+from cufstudy.render.extension import ExtensionInstall, install_extension
 
-__all__ = ["ILLUSTRATIVE_NOTICE", "BuildResult", "audience", "build", "embedded_notebooks"]
+__all__ = [
+    "ILLUSTRATIVE_NOTICE",
+    "BuildResult",
+    "audience",
+    "build",
+    "data_notice",
+    "embedded_notebooks",
+    "prepare_quarto",
+]
 
 ILLUSTRATIVE_NOTICE = (
     "Données illustratives : codage d'exemple (rapports DCOL confidentiels), collectivités de comparaison "
@@ -60,6 +70,43 @@ class BuildResult:
             lines.append("note: the data is illustrative; every page of every deliverable says so")
         lines.append(f"build finished in {self.seconds:.1f} s")
         return "\n".join(lines)
+
+
+def data_notice(data_dir: Path) -> str | None:
+    """The notice every page of the deliverables must carry for this data, or None.
+
+    The illustrative-data notice while any case is illustrative; None for a data folder without cases.
+
+    Raises
+    ------
+    DataError
+        The case base is invalid.
+    """
+    folder = data_dir / "cases" if (data_dir / "cases").is_dir() else data_dir
+    if not folder.is_dir() or not case_files(folder):
+        return None
+    return ILLUSTRATIVE_NOTICE if validate_cases(data_dir).illustrative else None
+
+
+def prepare_quarto(project: Path = Path()) -> ExtensionInstall:
+    """Install the project's ``_extensions/cufstudy/`` with the notice of its data, for a plain ``quarto render``.
+
+    ``cufstudy run``, the project's Quarto ``pre-render`` step, calls it (a no-op when up to date).
+
+    Raises
+    ------
+    RenderError
+        Run by Quarto, the extension's ``_extension.yml`` had to change: Quarto reads it before its pre-render
+        step and keeps that copy, so this render would use the previous list of filters.
+    """
+    plan = load_plan(project)
+    installed = install_extension(plan.root, data_notice(plan.data_dir))
+    if installed.manifest_changed and os.environ.get("QUARTO_PROJECT_OUTPUT_DIR"):  # run by Quarto, pre-render
+        raise RenderError(
+            f"{installed.path.relative_to(plan.root)}/_extension.yml has changed (a new version of cufstudy) after "
+            "Quarto had read the previous one, which it keeps until it stops: run quarto render again"
+        )
+    return installed
 
 
 def audience(deliverable: Deliverable) -> str:

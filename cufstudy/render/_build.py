@@ -17,6 +17,7 @@ from cufstudy.core.errors import LayoutError, RenderError
 from cufstudy.render._stamp import RenderStamp, inputs_digest
 from cufstudy.render.config import Deliverable, deliverables
 from cufstudy.render.engine import EmbeddedEngine, RenderedFile, external_urls
+from cufstudy.render.extension import install_extension
 from cufstudy.render.layout import check_pages, pdf_page_count, preview_pdf
 from cufstudy.render.quarto import quarto_path, render_with_quarto
 
@@ -72,8 +73,8 @@ def _choose_engine(engine: str) -> str:
         return "quarto" if quarto_path() else "pandoc"
     if engine == "quarto" and quarto_path() is None:
         raise RenderError(
-            "--engine quarto: quarto is not on PATH (install Quarto >= 1.4), or use the embedded engine "
-            "(--engine pandoc, the default when Quarto is absent)"
+            "--engine quarto: quarto is not on PATH (install Quarto >= 1.7, or name it with $CUFSTUDY_QUARTO), "
+            "or use the embedded engine (--engine pandoc, the default when Quarto is absent)"
         )
     if engine not in ("pandoc", "quarto"):
         raise RenderError(f"unknown engine {engine!r}: choose auto, pandoc or quarto")
@@ -151,6 +152,7 @@ def build(
     if not (root / "_quarto.yml").is_file() and not (root / "_quarto.yaml").is_file():
         raise RenderError(f"{root} is not a Quarto project: _quarto.yml not found")
     chosen = _choose_engine(engine)
+    install_extension(root, notice)  # _extensions/cufstudy/, which the profiles name (a no-op when up to date)
     todo = deliverables(root, profiles, formats)
     stamp = RenderStamp(root)
     data_dir = todo[0].config.get("cufstudy", "data") if todo else None
@@ -201,8 +203,10 @@ def build(
                 warnings += [n for n in deliverable.notes if n not in warnings]
                 files = embedded.render(deliverable, staging)
             else:
-                files, seconds = render_with_quarto(deliverable, staging, notice=notice)
-                timings[f"quarto {deliverable.name}"] = seconds
+                rendered = render_with_quarto(deliverable, staging)
+                files = list(rendered.files)
+                timings[f"quarto {deliverable.name}"] = rendered.seconds
+                warnings += [f"{deliverable.name}: quarto: {w}" for w in rendered.warnings]
             checked = _check(deliverable, files, embedded, preview)
             if verify is not None:
                 verify(deliverable, [item.file.staged for item in checked])

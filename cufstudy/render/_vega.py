@@ -50,7 +50,7 @@ def _fonts_registered(folder: str) -> bool:
 
 
 def configure_fonts(folder: Path) -> None:
-    """Fonts vl-convert may use for static charts (the project's ``templates/fonts``)."""
+    """Fonts vl-convert may use for static charts (the font folders of :func:`cufstudy.resources.font_dirs`)."""
     if folder not in _FONTS:
         _FONTS.append(folder)
 

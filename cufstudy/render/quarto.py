@@ -1,80 +1,220 @@
-"""Rendering with real Quarto, when ``quarto`` is on PATH.
+"""Rendering with real Quarto.
 
-``quarto render --profile <p> --output-dir <staging>`` renders the profile's documents in its formats;
-the files are then renamed to the deliverable names (``study.pdf``) like those of the embedded engine,
-and go through the same guards and atomic publication. The illustrative-data notice is passed as
-metadata (``-M cufstudy-notice:...``), which the Typst partials of ``templates/typst/`` print.
+``quarto render --profile <p> --output-dir <staging>`` renders the profile's documents in its formats,
+with the project's own ``pre-render`` (``cufstudy run``) and ``post-render`` (``cufstudy check``) steps.
+The files are then named after the deliverable (``study.pdf``), like those of the embedded engine, and go
+through the same checks and atomic publication. The notice, the French typography, the Typst partials and
+the DOCX charts come from the project's ``_extensions/cufstudy/`` (:mod:`cufstudy.render.extension`), as
+for a plain ``quarto render``; ``cufstudy build`` sets ``CUFSTUDY_BUILD`` so that the post-render step
+leaves checking and publishing to it.
+
+Quarto is found through ``$CUFSTUDY_QUARTO`` (the path of a ``quarto`` executable), else on ``PATH``.
+When Quarto fails, the error names the profile and quotes Quarto's own error lines (a Typst or Lua
+error, a missing file), not the stack trace that follows them.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
+import sys
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from cufstudy.core.errors import RenderError
 from cufstudy.render.config import OUTPUT_EXTENSIONS, Deliverable
 from cufstudy.render.engine import RenderedFile
 
-__all__ = ["quarto_path", "render_with_quarto"]
+__all__ = [
+    "BUILD_ENV",
+    "QUARTO_ENV",
+    "QuartoRender",
+    "quarto_error",
+    "quarto_outputs",
+    "quarto_path",
+    "quarto_warnings",
+    "render_with_quarto",
+]
+
+#: the environment variable naming the ``quarto`` executable to use (else ``quarto`` on PATH)
+QUARTO_ENV = "CUFSTUDY_QUARTO"
+#: set by ``cufstudy build`` for the Quarto it runs: the post-render step then leaves checks and publication to it
+BUILD_ENV = "CUFSTUDY_BUILD"
+
+_ERROR_START = re.compile(r"(?:^|\.\.\.)\s*(ERROR|Error|error)(?:\s*\[[^\]]*\])?\s*:\s*(.*)$")
+_STACK = re.compile(r"^\s+at\s|^\s*stack traceback:|^\s*\[C\]:|^\s*\S+\.lua:\d+: in ")
+_WARNING = re.compile(r"^\s*(?:\[WARNING\]|WARNING(?: \([^)]*\))?:|warning:)\s*(.*)$")
 
 
 def quarto_path() -> str | None:
-    """The ``quarto`` executable on PATH, or None."""
+    """The Quarto executable: ``$CUFSTUDY_QUARTO`` if set (and executable), else ``quarto`` on PATH, else None."""
+    env = os.environ.get(QUARTO_ENV)
+    if env:
+        found = shutil.which(env)
+        return found
     return shutil.which("quarto")
+
+
+def quarto_error(output: str, limit: int = 12) -> str:
+    """Quarto's own error lines in its output (the root cause), without stack traces.
+
+    Examples
+    --------
+    >>> quarto_error("[typst]: Compiling x.typ...error: unknown variable: foo\\n  = hint: …\\n"
+    ...              "ERROR: Error\\n    at Object.complete (file:///q/output-typst.ts:80:13)\\n")
+    'error: unknown variable: foo\\n  = hint: …'
+    """
+    lines = output.splitlines()
+    found: list[str] = []
+    i = 0
+    while i < len(lines) and len(found) < limit:
+        match = _ERROR_START.search(lines[i])
+        if match and match.group(2).strip() not in ("", "Error"):
+            found.append(f"{match.group(1)}: {match.group(2).strip()}")
+            j = i + 1
+            while j < len(lines) and lines[j].strip() and not _STACK.search(lines[j]):
+                if _ERROR_START.search(lines[j]) or _WARNING.match(lines[j]):
+                    break
+                found.append(lines[j].rstrip())
+                j += 1
+            i = j
+        else:
+            i += 1
+    if found:
+        return "\n".join(dict.fromkeys(found[:limit]))
+    kept = [ln.rstrip() for ln in lines if ln.strip() and not _STACK.search(ln) and ln.strip() != "ERROR: Error"]
+    return "\n".join(kept[-limit:]) or "no error message"
+
+
+def quarto_warnings(output: str) -> list[str]:
+    """The warnings in Quarto's output (pandoc's ``[WARNING]``, Typst's ``warning:``, Quarto's ``WARNING:``)."""
+    found = []
+    for line in output.splitlines():
+        # Typst's warnings follow the progress line on the same line: "...Compiling x.typ...warning: ..."
+        tail = line.split("...")[-1] if "...warning:" in line else line
+        match = _WARNING.match(tail)
+        if match and match.group(1).strip():
+            found.append(match.group(1).strip())
+    return list(dict.fromkeys(found))
+
+
+@dataclass(frozen=True)
+class QuartoRender:
+    """The outcome of one ``quarto render``: the staged files, the seconds it took, Quarto's warnings."""
+
+    files: tuple[RenderedFile, ...]
+    seconds: float
+    warnings: tuple[str, ...]
+
+
+def _environment() -> dict[str, str]:
+    """Quarto's environment: ``QUARTO_PROFILE`` removed (the profile is passed explicitly), this Python's
+    scripts first on PATH (the pre- and post-render steps run this cufstudy), ``CUFSTUDY_BUILD`` set."""
+    env = {k: v for k, v in os.environ.items() if k != "QUARTO_PROFILE"}
+    scripts = str(Path(sys.executable).parent)
+    env["PATH"] = os.pathsep.join([scripts, *(p for p in env.get("PATH", "").split(os.pathsep) if p and p != scripts)])
+    env[BUILD_ENV] = "1"
+    return env
+
+
+def quarto_outputs(deliverable: Deliverable, rendered: Sequence[Path], output_dir: Path) -> dict[Path, str]:
+    """Which file Quarto rendered for each source and format of ``deliverable``, and its deliverable name.
+
+    Parameters
+    ----------
+    deliverable
+        The profile's deliverable.
+    rendered
+        The files Quarto reports (``QUARTO_PROJECT_OUTPUT_FILES``), absolute or relative to the project.
+    output_dir
+        The folder Quarto rendered into (``project: output-dir:`` or ``--output-dir``).
+
+    Returns
+    -------
+    dict
+        Rendered file -> deliverable file name (``guide.pdf``), for the formats the deliverable has.
+
+    Raises
+    ------
+    RenderError
+        A format of the deliverable has no rendered file.
+    """
+    root = deliverable.root
+    files = [(p if p.is_absolute() else root / p).resolve() for p in rendered]
+    found: dict[Path, str] = {}
+    for source in deliverable.inputs:
+        rel = source.resolve().relative_to(root)
+        for fmt in deliverable.formats:
+            ext = OUTPUT_EXTENSIONS[fmt]
+            expected = (output_dir / rel.with_suffix(f".{ext}")).resolve()
+            match = expected if expected in files or expected.is_file() else None
+            if match is None:
+                same = [f for f in files if f.name == expected.name]
+                match = same[0] if same else None
+            if match is None or not match.is_file():
+                shown = os.path.relpath(expected, root)
+                raise RenderError(f"quarto render --profile {deliverable.name} produced no {ext} ({shown} is missing)")
+            found[match] = deliverable.output_name(source, fmt)
+    return found
 
 
 def render_with_quarto(
     deliverable: Deliverable,
     staging: Path,
-    notice: str | None = None,
     quarto: str | None = None,
-    timeout: float = 900.0,
-) -> tuple[list[RenderedFile], float]:
-    """Render ``deliverable`` with Quarto into ``staging``; return the files and the seconds taken."""
+    timeout: float = 1800.0,
+) -> QuartoRender:
+    """Render ``deliverable`` with Quarto into ``staging`` (files named after the deliverable).
+
+    Raises
+    ------
+    RenderError
+        Quarto is not found, fails (its own error lines are quoted) or produces no file for a format.
+    """
     exe = quarto or quarto_path()
     if exe is None:
-        raise RenderError("quarto is not on PATH: install Quarto >= 1.4, or use the embedded engine (--engine pandoc)")
+        raise RenderError(
+            f"quarto is not on PATH (nor named by ${QUARTO_ENV}): install Quarto >= 1.7, or use the embedded "
+            "engine (--engine pandoc)"
+        )
     root = deliverable.root
     out = root / "_build" / "render" / f"quarto-{deliverable.name}"
     shutil.rmtree(out, ignore_errors=True)
-    rel_out = os.path.relpath(out, root)
     cmd = [exe, "render"]
     if deliverable.config.profiles:
         cmd += ["--profile", ",".join(deliverable.config.profiles)]
-    cmd += ["--output-dir", rel_out]
+    cmd += ["--output-dir", os.path.relpath(out, root)]
     all_formats = tuple(deliverable.config.get("format", default={}) or ())
     if set(deliverable.formats) != set(all_formats):
         cmd += ["--to", ",".join(deliverable.formats)]
-    if notice:
-        cmd += ["-M", f"cufstudy-notice:{notice}"]
-    env = {k: v for k, v in os.environ.items() if k != "QUARTO_PROFILE"}
     started = time.perf_counter()
     try:
-        proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+        proc = subprocess.run(
+            cmd, cwd=root, env=_environment(), capture_output=True, text=True, timeout=timeout, check=False
+        )
     except subprocess.TimeoutExpired as exc:
-        raise RenderError(f"quarto render of {deliverable.name} took more than {timeout:.0f} s") from exc
+        raise RenderError(f"quarto render --profile {deliverable.name} took more than {timeout:.0f} s") from exc
+    except OSError as exc:
+        raise RenderError(f"cannot run {exe}: {exc}") from exc
     seconds = time.perf_counter() - started
+    output = "\n".join(part for part in (proc.stdout, proc.stderr) if part)
     if proc.returncode != 0:
-        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-12:])
-        raise RenderError(f"quarto render --profile {deliverable.name} failed:\n{tail}")
+        raise RenderError(f"quarto render --profile {deliverable.name} failed:\n{quarto_error(output)}")
+    produced = [p for p in out.rglob("*") if p.is_file()]
     staging.mkdir(parents=True, exist_ok=True)
-    files: list[RenderedFile] = []
-    for source in deliverable.inputs:
-        rel = source.relative_to(root)
-        for fmt in deliverable.formats:
-            ext = OUTPUT_EXTENSIONS[fmt]
-            produced = out / rel.with_suffix(f".{ext}")
-            if not produced.is_file():
-                matches = sorted(out.rglob(f"{source.stem}.{ext}"))
-                if not matches:
-                    raise RenderError(f"quarto render produced no {ext} for {rel} (looked in {rel_out})")
-                produced = matches[0]
-            name = deliverable.output_name(source, fmt)
-            target = staging / name
-            shutil.move(str(produced), target)
-            files.append(RenderedFile(deliverable.name, fmt, target, name))
+    files = []
+    for path, name in quarto_outputs(deliverable, produced, out).items():
+        target = staging / name
+        shutil.move(str(path), target)
+        files.append(RenderedFile(deliverable.name, _format_of(name), target, name))
     shutil.rmtree(out, ignore_errors=True)
-    return files, seconds
+    return QuartoRender(tuple(files), seconds, tuple(quarto_warnings(output)))
+
+
+def _format_of(name: str) -> str:
+    ext = name.rsplit(".", 1)[-1]
+    return next(fmt for fmt, e in OUTPUT_EXTENSIONS.items() if e == ext)

@@ -1,7 +1,9 @@
 """The UN Sustainable Development Goals framework (ODD), in French and English.
 
-Loaded from ``data/sdg/`` (17 goals, 169 targets, 251 indicator rows of which 234 are unique: 13
-indicators repeat under several targets). Sources and licences are in ``data/sdg/SOURCE.md``.
+Loaded from the copy of the UN framework packaged with cufstudy (``cufstudy/resources/data/sdg/``: 17 goals,
+169 targets, 251 indicator rows of which 234 are unique: 13 indicators repeat under several targets); a project's
+own ``data/sdg/<file>`` wins over the packaged file (:func:`cufstudy.resources.data_path`). Sources and licences
+are in ``sdg/SOURCE.md`` beside the files.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from cufstudy.core.errors import DataError, Problem
+from cufstudy.resources import data_path
 
 __all__ = [
     "INDICATOR_SOURCES",
@@ -156,13 +159,13 @@ def _rows(path: Path) -> list[dict[str, str]]:
         with path.open(encoding="utf-8", newline="") as fh:
             return list(csv.DictReader(fh))
     except FileNotFoundError as exc:
-        raise DataError.single(str(path), "missing SDG reference file (copy data/sdg/ from the project)") from exc
+        raise DataError.single(str(path), "missing SDG reference file") from exc
 
 
 @lru_cache(maxsize=4)
 def load_framework(data: str | Path = "data") -> Framework:
-    """Load the SDG framework from ``<data>/sdg/*.csv`` (cached per folder)."""
-    folder = Path(data) / "sdg"
+    """Load the SDG framework: ``<data>/sdg/*.csv`` where the project has them, else the packaged files (cached)."""
+    folder = Path(data)
     problems: list[Problem] = []
 
     def build(
@@ -177,7 +180,7 @@ def load_framework(data: str | Path = "data") -> Framework:
     goals: list[Goal | Target | Indicator | None] = []
     targets: list[Goal | Target | Indicator | None] = []
     indicators: list[Goal | Target | Indicator | None] = []
-    gp, tp, ip = folder / "sdg_goals.csv", folder / "sdg_targets.csv", folder / "sdg_indicators.csv"
+    gp, tp, ip = (data_path(f"sdg/sdg_{name}.csv", folder) for name in ("goals", "targets", "indicators"))
     for n, r in enumerate(_rows(gp), start=2):
         goals.append(
             build(

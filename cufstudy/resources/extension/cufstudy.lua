@@ -1,0 +1,146 @@
+--[[
+cufstudy.lua: what the cufstudy deliverables need from Quarto beyond its own features (a filter of the
+cufstudy extension; the embedded engine does the same natively).
+
+* The illustrative-data notice. `cufstudy run` (the project's pre-render step) writes the notice into
+  `_extensions/cufstudy/metadata.yml`, which `_quarto.yml` reads through `metadata-files`; the notice is
+  then the `cufstudy-notice` metadata. HTML: a band at the top of the page (before the title block).
+  PDF: the Typst partials print it in the header of every page. DOCX: it is in the header of the
+  extension's reference.docx, written there by `cufstudy run`.
+* DOCX charts as PNG. Quarto prefers a notebook cell's SVG output, which pandoc can only turn into the
+  PNG that Word needs with rsvg-convert; the cells of cufstudy charts also carry a PNG (the one the
+  embedded engine puts in its DOCX), so in DOCX each SVG image of an embedded cell is replaced with the
+  cell's PNG, read from the executed notebook. An SVG without a PNG beside it is left as it is.
+]]
+
+local notebooks = {} -- path -> decoded notebook (or false when unreadable)
+
+local function decode_json(text)
+  if pandoc.json and pandoc.json.decode then
+    return pandoc.json.decode(text, false)
+  end
+  return quarto.json.decode(text)
+end
+
+local function notebook(path)
+  if notebooks[path] == nil then
+    notebooks[path] = false
+    local fh = io.open(path, "r")
+    if fh then
+      local text = fh:read("a")
+      fh:close()
+      local ok, nb = pcall(decode_json, text)
+      if ok and type(nb) == "table" and type(nb.cells) == "table" then
+        notebooks[path] = nb
+      end
+    end
+  end
+  return notebooks[path] or nil
+end
+
+local function source_text(cell)
+  if type(cell.source) == "table" then
+    return table.concat(cell.source)
+  end
+  return tostring(cell.source or "")
+end
+
+-- the cell whose id, `#| label:` or tag is `id` (as Quarto's embed shortcode finds it; Quarto names the
+-- embedded cell "cell-<label>")
+local function find_cell(nb, id)
+  local bare = id:match("^cell%-(.+)$")
+  for _, cell in ipairs(nb.cells) do
+    if cell.id == id then
+      return cell
+    end
+    local label = source_text(cell):match("#|%s*label:%s*([^\n]+)")
+    label = label and label:gsub("%s+$", ""):gsub("^[\"']", ""):gsub("[\"']$", "")
+    if label and (label == id or label == bare) then
+      return cell
+    end
+    local tags = cell.metadata and cell.metadata.tags
+    if type(tags) == "table" then
+      for _, tag in ipairs(tags) do
+        if tag == id then
+          return cell
+        end
+      end
+    end
+  end
+  return nil
+end
+
+local function png_outputs(cell)
+  local pngs = {}
+  for _, output in ipairs(cell.outputs or {}) do
+    local png = output.data and output.data["image/png"]
+    if png then
+      if type(png) == "table" then
+        png = table.concat(png)
+      end
+      pngs[#pngs + 1] = png:gsub("%s", "")
+    end
+  end
+  return pngs
+end
+
+local function is_svg(src)
+  return src:lower():match("%.svg$") ~= nil or src:match("^data:image/svg%+xml") ~= nil
+end
+
+-- DOCX: the SVG images of an embedded notebook cell become the cell's PNG outputs, in order
+local function png_for_docx(div)
+  local path = div.attributes["notebook"]
+  local id = div.attributes["notebook-cellId"]
+  if not path or not id or id == "" then
+    return nil
+  end
+  local nb = notebook(path)
+  local cell = nb and find_cell(nb, id)
+  local pngs = cell and png_outputs(cell) or {}
+  if #pngs == 0 then
+    return nil
+  end
+  local n = 0
+  return pandoc.walk_block(div, {
+    Image = function(img)
+      if not is_svg(img.src) then
+        return nil
+      end
+      n = n + 1
+      if pngs[n] == nil then
+        return nil
+      end
+      img.src = "data:image/png;base64," .. pngs[n]
+      return img
+    end,
+  })
+end
+
+local function notice_band(meta)
+  local notice = meta["cufstudy-notice"]
+  if notice == nil or not quarto or not quarto.doc.is_format("html") then
+    return
+  end
+  local text = pandoc.utils.stringify(notice)
+  if text == "" then
+    return
+  end
+  local escaped = text:gsub("&", "&amp;"):gsub("<", "&lt;"):gsub(">", "&gt;")
+  quarto.doc.include_text("before-body", '<div class="cufstudy-notice" role="note">' .. escaped .. "</div>")
+end
+
+return {
+  {
+    Meta = function(meta)
+      notice_band(meta)
+      return nil
+    end,
+    Div = function(div)
+      if FORMAT == "docx" and div.classes:includes("quarto-embed-nb-cell") then
+        return png_for_docx(div)
+      end
+      return nil
+    end,
+  },
+}
