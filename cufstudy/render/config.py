@@ -112,6 +112,7 @@ QUARTO_ONLY_OPTIONS = frozenset(
         "execute",
         "notebook-links",
         "notebook-view",
+        "format-links",
     }
 )
 _PROJECT_KEYS = frozenset({"type", "output-dir", "render", "execute-dir", "lib-dir", "pre-render", "post-render"})

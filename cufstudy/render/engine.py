@@ -107,6 +107,7 @@ class Templates:
     typst_dir: Path
     typst_files: Mapping[str, Path]
     css: Path
+    page_css: Path
     reference_docx: Path
     csl: Path
     fonts: tuple[Path, ...]
@@ -126,6 +127,7 @@ def find_templates(root: Path) -> Templates:
         typst_dir=typst_files["template.typ"].parent,
         typst_files=typst_files,
         css=template_path("cufstudy.css", root),
+        page_css=template_path("page.css", root),
         reference_docx=template_path("reference.docx", root),
         csl=template_path("csl/iso690-author-date-fr.csl", root),
         fonts=tuple(font_dirs(root)),
@@ -324,7 +326,8 @@ class EmbeddedEngine:
         if opts.get("number-sections") and job.fmt != "typst":
             args.append("--number-sections")
         if job.fmt == "html":
-            args += ["-t", "html5", "--embed-resources", "--mathml", "--section-divs", f"--css={self.templates.css}"]
+            args += ["-t", "html5", "--embed-resources", "--mathml", "--section-divs"]
+            args += [f"--css={self.templates.css}", f"--css={self.templates.page_css}"]
             css = opts.get("css")
             for sheet in css if isinstance(css, list) else [css] if css else []:
                 if Path(sheet) != self.templates.css:

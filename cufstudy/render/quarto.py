@@ -45,8 +45,14 @@ QUARTO_ENV = "CUFSTUDY_QUARTO"
 #: set by ``cufstudy build`` for the Quarto it runs: the post-render step then leaves checks and publication to it
 BUILD_ENV = "CUFSTUDY_BUILD"
 
-_ERROR_START = re.compile(r"(?:^|\.\.\.)\s*(ERROR|Error|error)(?:\s*\[[^\]]*\])?\s*:\s*(.*)$")
+# the lines that start an error message: "error: ..." (Typst, after its progress line), "ERROR: ..." (Quarto),
+# "Error running filter X:" (pandoc, the Lua message follows), "FATAL (file:line) An error occurred:" (Quarto's Lua)
+_ERROR_START = re.compile(
+    r"(?:^|\.\.\.)\s*(?:(?:ERROR|error)(?:\s*\[[^\]]*\])?:\s*(?P<msg>.*)"
+    r"|(?P<filter>Error running filter \S+:)|FATAL \([^)]*\)\s*(?P<fatal>.*))$"
+)
 _STACK = re.compile(r"^\s+at\s|^\s*stack traceback:|^\s*\[C\]:|^\s*\S+\.lua:\d+: in ")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _WARNING = re.compile(r"^\s*(?:\[WARNING\]|WARNING(?: \([^)]*\))?:|warning:)\s*(.*)$")
 
 
@@ -68,21 +74,25 @@ def quarto_error(output: str, limit: int = 12) -> str:
     ...              "ERROR: Error\\n    at Object.complete (file:///q/output-typst.ts:80:13)\\n")
     'error: unknown variable: foo\\n  = hint: …'
     """
-    lines = output.splitlines()
+    lines = [_ANSI.sub("", line).rstrip() for line in output.splitlines()]
     found: list[str] = []
     i = 0
     while i < len(lines) and len(found) < limit:
         match = _ERROR_START.search(lines[i])
-        if match and match.group(2).strip() not in ("", "Error"):
-            found.append(f"{match.group(1)}: {match.group(2).strip()}")
-            j = i + 1
-            while j < len(lines) and lines[j].strip() and not _STACK.search(lines[j]):
-                if _ERROR_START.search(lines[j]) or _WARNING.match(lines[j]):
-                    break
-                found.append(lines[j].rstrip())
-                j += 1
-            i = j
-        else:
+        head = None
+        if match and match.group("msg") is not None and match.group("msg").strip() not in ("", "Error"):
+            head = f"error: {match.group('msg').strip()}"
+        elif match and (match.group("filter") or match.group("fatal")):
+            head = (match.group("filter") or match.group("fatal")).strip()
+        if head is None:
+            i += 1
+            continue
+        found.append(head)
+        i += 1
+        while i < len(lines) and lines[i].strip() and not _STACK.search(lines[i]):
+            if _ERROR_START.search(lines[i]) or _WARNING.match(lines[i]):
+                break
+            found.append(lines[i])
             i += 1
     if found:
         return "\n".join(dict.fromkeys(found[:limit]))

@@ -10,7 +10,8 @@ cufstudy extension; the embedded engine does the same natively).
 * DOCX charts as PNG. Quarto prefers a notebook cell's SVG output, which pandoc can only turn into the
   PNG that Word needs with rsvg-convert; the cells of cufstudy charts also carry a PNG (the one the
   embedded engine puts in its DOCX), so in DOCX each SVG image of an embedded cell is replaced with the
-  cell's PNG, read from the executed notebook. An SVG without a PNG beside it is left as it is.
+  cell's PNG, read from the executed notebook, at its natural size. An SVG without a PNG is left as it is.
+* DOCX tables: columns without an alignment are left-aligned (Quarto would centre them).
 ]]
 
 local notebooks = {} -- path -> decoded notebook (or false when unreadable)
@@ -70,6 +71,7 @@ local function find_cell(nb, id)
   return nil
 end
 
+-- the PNG outputs of a cell: base64 data and the width in CSS pixels its metadata gives (96 per inch)
 local function png_outputs(cell)
   local pngs = {}
   for _, output in ipairs(cell.outputs or {}) do
@@ -78,7 +80,9 @@ local function png_outputs(cell)
       if type(png) == "table" then
         png = table.concat(png)
       end
-      pngs[#pngs + 1] = png:gsub("%s", "")
+      local meta = output.metadata and output.metadata["image/png"]
+      local width = type(meta) == "table" and tonumber(meta.width) or nil
+      pngs[#pngs + 1] = { data = png:gsub("%s", ""), width = width }
     end
   end
   return pngs
@@ -111,7 +115,12 @@ local function png_for_docx(div)
       if pngs[n] == nil then
         return nil
       end
-      img.src = "data:image/png;base64," .. pngs[n]
+      img.src = "data:image/png;base64," .. pngs[n].data
+      if pngs[n].width and not img.attributes.width then
+        -- its natural size, as the embedded engine gives it (Word would take the PNG's pixels at 96 dpi,
+        -- twice too large for a chart exported at scale 2); at most the text width
+        img.attributes.width = string.format("%.2fin", math.min(pngs[n].width / 96, 6.3))
+      end
       return img
     end,
   })
@@ -135,6 +144,18 @@ return {
     Meta = function(meta)
       notice_band(meta)
       return nil
+    end,
+    Table = function(tbl)
+      -- DOCX: Quarto centres the cells of columns without an alignment; left, as in the embedded engine
+      if FORMAT ~= "docx" then
+        return nil
+      end
+      for i, spec in ipairs(tbl.colspecs) do
+        if spec[1] == pandoc.AlignDefault or spec[1] == "AlignDefault" then
+          tbl.colspecs[i] = { pandoc.AlignLeft, spec[2] }
+        end
+      end
+      return tbl
     end,
     Div = function(div)
       if FORMAT == "docx" and div.classes:includes("quarto-embed-nb-cell") then
