@@ -11,7 +11,7 @@ cufstudy extension; the embedded engine does the same natively).
   PNG that Word needs with rsvg-convert; the cells of cufstudy charts also carry a PNG (the one the
   embedded engine puts in its DOCX), so in DOCX each SVG image of an embedded cell is replaced with the
   cell's PNG, read from the executed notebook, at its natural size. An SVG without a PNG is left as it is.
-* DOCX tables: columns without an alignment are left-aligned (Quarto would centre them).
+* DOCX tables: a captioned table is left-aligned (Quarto would centre it, and Word its cells).
 ]]
 
 local notebooks = {} -- path -> decoded notebook (or false when unreadable)
@@ -145,17 +145,14 @@ return {
       notice_band(meta)
       return nil
     end,
-    Table = function(tbl)
-      -- DOCX: Quarto centres the cells of columns without an alignment; left, as in the embedded engine
-      if FORMAT ~= "docx" then
-        return nil
+    FloatRefTarget = function(float)
+      -- DOCX: Quarto lays a captioned table out in a centred one-cell table, whose cells Word then centres
+      -- too; left, as in the embedded engine
+      if FORMAT == "docx" and float.type == "Table" and float.attributes["tbl-align"] == nil then
+        float.attributes["tbl-align"] = "left"
+        return float
       end
-      for i, spec in ipairs(tbl.colspecs) do
-        if spec[1] == pandoc.AlignDefault or spec[1] == "AlignDefault" then
-          tbl.colspecs[i] = { pandoc.AlignLeft, spec[2] }
-        end
-      end
-      return tbl
+      return nil
     end,
     Div = function(div)
       if FORMAT == "docx" and div.classes:includes("quarto-embed-nb-cell") then
