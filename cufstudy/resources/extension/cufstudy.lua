@@ -12,6 +12,8 @@ cufstudy extension; the embedded engine does the same natively).
   embedded engine puts in its DOCX), so in DOCX each SVG image of an embedded cell is replaced with the
   cell's PNG, read from the executed notebook, at its natural size. An SVG without a PNG is left as it is.
 * DOCX tables: a captioned table is left-aligned (Quarto would centre it, and Word its cells).
+* Typst: the wrapper Quarto puts around an embedded cell is dropped (a Typst block, in which the text of
+  a Markdown output would not be justified like the rest of the page).
 ]]
 
 local notebooks = {} -- path -> decoded notebook (or false when unreadable)
@@ -155,8 +157,14 @@ return {
       return nil
     end,
     Div = function(div)
-      if FORMAT == "docx" and div.classes:includes("quarto-embed-nb-cell") then
+      if not div.classes:includes("quarto-embed-nb-cell") then
+        return nil
+      elseif FORMAT == "docx" then
         return png_for_docx(div)
+      elseif FORMAT == "typst" and div.identifier == "" then
+        -- Typst: the wrapper would become a #block[...], inside which Typst neither justifies nor
+        -- hyphenates the text as a paragraph of the page; the cell's own blocks are kept
+        return div.content
       end
       return nil
     end,
