@@ -90,6 +90,29 @@ local function png_outputs(cell)
   return pngs
 end
 
+local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+local B64_VALUES = {}
+for i = 1, #B64 do
+  B64_VALUES[B64:byte(i)] = i - 1
+end
+
+-- the bytes of base64 text (padding and line breaks ignored)
+local function base64_decode(text)
+  local out, bits, n = {}, 0, 0
+  for i = 1, #text do
+    local v = B64_VALUES[text:byte(i)]
+    if v then
+      bits = ((bits << 6) | v) & 0xFFFFFF
+      n = n + 6
+      if n >= 8 then
+        n = n - 8
+        out[#out + 1] = string.char((bits >> n) & 0xFF)
+      end
+    end
+  end
+  return table.concat(out)
+end
+
 local function is_svg(src)
   return src:lower():match("%.svg$") ~= nil or src:match("^data:image/svg%+xml") ~= nil
 end
@@ -117,7 +140,10 @@ local function png_for_docx(div)
       if pngs[n] == nil then
         return nil
       end
-      img.src = "data:image/png;base64," .. pngs[n].data
+      -- in the media bag, under a short name (a data: URI would also become the picture's description)
+      local name = "cufstudy-" .. id:gsub("[^%w%-]", "-") .. "-" .. n .. ".png"
+      pandoc.mediabag.insert(name, "image/png", base64_decode(pngs[n].data))
+      img.src = name
       if pngs[n].width and not img.attributes.width then
         -- its natural size, as the embedded engine gives it (Word would take the PNG's pixels at 96 dpi,
         -- twice too large for a chart exported at scale 2); at most the text width
