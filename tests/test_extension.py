@@ -193,6 +193,7 @@ def test_docx_charts_use_the_cells_png(tmp_path: Path) -> None:
         document = zf.read("word/document.xml").decode("utf-8")
     assert media and all(n.endswith(".png") for n in media), media
     assert 'cx="4572000"' in document  # 480 CSS px = 5 in = 4,572,000 EMU: the chart's natural size
+    assert "data:image" not in document  # not a data: URI, which Word would show as the picture's description
 
 
 def test_layout_breaks_pages_before_level_1_headings_outside_the_brochure(tmp_path: Path) -> None:
