@@ -231,6 +231,32 @@ def build_command(
     console.print(result.summary(), highlight=False)
 
 
+@app.command("check")
+@handles_errors
+def check_command(
+    profiles: Annotated[
+        list[str] | None, typer.Argument(help="The profile rendered (default: $QUARTO_PROFILE).")
+    ] = None,
+    file: Annotated[
+        list[Path] | None,
+        typer.Option("--file", help="A rendered file (default: the files Quarto rendered); repeatable."),
+    ] = None,
+    project: Annotated[Path, typer.Option("--project", help="The project folder (holds _quarto.yml).")] = Path(),
+) -> None:
+    """Check the files of a quarto render and publish them into _output/ only if every check passes.
+
+    The project's Quarto post-render step (project: post-render: cufstudy check): page rules, the notice on
+    every page, offline HTML, no confidential value in a public deliverable. A failure names the file and
+    rule, publishes nothing and exits 1.
+
+    Example: quarto render --profile guide   (runs cufstudy check when it has rendered)
+    """
+    from cufstudy.pipeline.postrender import check_quarto_render
+
+    result = check_quarto_render(project, profiles or None, file or None)
+    console.print(result.summary(), highlight=False, soft_wrap=True)
+
+
 def main() -> None:
     """Entry point of the ``cufstudy`` console script."""
     app(prog_name="cufstudy")

@@ -220,6 +220,8 @@ def build(
             # another set of confidential values changes what the leak check must find: render again
             reuse_key=cases.confidential_digest,
         )
-    # the notebooks were just run: the embedded engine's reminder that it skips pre-render is noise here
-    rendered = replace(rendered, warnings=tuple(w for w in rendered.warnings if "pre-render" not in w))
+    # the notebooks were just run and the files checked: the embedded engine's reminder that it skips the
+    # pre- and post-render steps is noise here
+    skipped = ("project.pre-render", "project.post-render")
+    rendered = replace(rendered, warnings=tuple(w for w in rendered.warnings if not w.startswith(skipped)))
     return BuildResult(runs, rendered, time.perf_counter() - started, cases.illustrative)

@@ -33,6 +33,7 @@ __all__ = [
     "BUILD_ENV",
     "QUARTO_ENV",
     "QuartoRender",
+    "format_of",
     "quarto_error",
     "quarto_outputs",
     "quarto_path",
@@ -220,11 +221,12 @@ def render_with_quarto(
     for path, name in quarto_outputs(deliverable, produced, out).items():
         target = staging / name
         shutil.move(str(path), target)
-        files.append(RenderedFile(deliverable.name, _format_of(name), target, name))
+        files.append(RenderedFile(deliverable.name, format_of(name), target, name))
     shutil.rmtree(out, ignore_errors=True)
     return QuartoRender(tuple(files), seconds, tuple(quarto_warnings(output)))
 
 
-def _format_of(name: str) -> str:
+def format_of(name: str) -> str:
+    """The Quarto format of a deliverable file (``guide.pdf`` -> ``typst``)."""
     ext = name.rsplit(".", 1)[-1]
     return next(fmt for fmt, e in OUTPUT_EXTENSIONS.items() if e == ext)
