@@ -284,3 +284,22 @@ def test_check_without_files_says_how_to_run_it(tmp_path: Path) -> None:
     env = {"QUARTO_USE_FILE_FOR_PROJECT_OUTPUT_FILES": str(listing), "QUARTO_PROJECT_OUTPUT_FILES": "x"}
     assert quarto_output_files(env) == ["_build/quarto/a.html", "_build/quarto/a.pdf"]
     assert quarto_output_files({"QUARTO_PROJECT_OUTPUT_FILES": "b.docx\n"}) == ["b.docx"]
+
+
+def test_quarto_outputs_match_only_what_quarto_rendered(tmp_path: Path) -> None:
+    """A stale file of another format in Quarto's output folder is neither checked nor published."""
+    from cufstudy.render.config import deliverables
+    from cufstudy.render.quarto import quarto_outputs
+
+    from .test_render import make_project
+
+    root = make_project(tmp_path / "p")
+    (study,) = deliverables(root, ["study"])
+    out = root / "_build" / "quarto"
+    for ext in ("html", "pdf", "docx"):
+        (out / "reports").mkdir(parents=True, exist_ok=True)
+        (out / "reports" / f"study.{ext}").write_text("x", encoding="utf-8")
+    pdf_only = [Path("_build/quarto/reports/study.pdf")]
+    assert quarto_outputs(study, pdf_only, out, every_format=False) == {(out / "reports" / "study.pdf"): "study.pdf"}
+    with pytest.raises(RenderError, match=r"quarto render --profile study produced no html"):
+        quarto_outputs(study, pdf_only, out)

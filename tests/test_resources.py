@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -103,9 +104,17 @@ def test_font_dirs_add_a_project_font_folder(tmp_path: Path) -> None:
 
 
 def test_the_wheel_holds_every_resource(tmp_path: Path) -> None:
-    """``pip wheel . --no-deps``: every file of cufstudy/resources is in the wheel (templates, fonts, data)."""
+    """``pip wheel . --no-deps``: every file of cufstudy/resources is in the wheel (templates, fonts, data).
+
+    Built from a copy of the sources (setuptools writes its build/ folder beside them).
+    """
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    shutil.copytree(ROOT / "cufstudy", src / "cufstudy", ignore=shutil.ignore_patterns("__pycache__"))
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(tmp_path)],
+        [sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "-q", "-w", str(tmp_path)],
         capture_output=True,
         text=True,
         check=False,

@@ -125,7 +125,7 @@ def check_quarto_render(
     secrets: list[str] | None = None
     ready: list[tuple[Path, Path]] = []
     for deliverable in deliverables(root, [",".join(profiles)] if profiles else None):
-        found = quarto_outputs(deliverable, rendered, out_dir)
+        found = quarto_outputs(deliverable, rendered, out_dir, every_format=False)  # only what Quarto rendered
         for path, name in found.items():
             fmt = format_of(name)
             file = RenderedFile(deliverable.name, fmt, path, name)

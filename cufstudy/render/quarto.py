@@ -132,7 +132,9 @@ def _environment() -> dict[str, str]:
     return env
 
 
-def quarto_outputs(deliverable: Deliverable, rendered: Sequence[Path], output_dir: Path) -> dict[Path, str]:
+def quarto_outputs(
+    deliverable: Deliverable, rendered: Sequence[Path], output_dir: Path, *, every_format: bool = True
+) -> dict[Path, str]:
     """Which file Quarto rendered for each source and format of ``deliverable``, and its deliverable name.
 
     Parameters
@@ -143,6 +145,8 @@ def quarto_outputs(deliverable: Deliverable, rendered: Sequence[Path], output_di
         The files Quarto reports (``QUARTO_PROJECT_OUTPUT_FILES``), absolute or relative to the project.
     output_dir
         The folder Quarto rendered into (``project: output-dir:`` or ``--output-dir``).
+    every_format
+        Every format of the deliverable must have been rendered (False: ``quarto render --to pdf``, say).
 
     Returns
     -------
@@ -162,14 +166,12 @@ def quarto_outputs(deliverable: Deliverable, rendered: Sequence[Path], output_di
         for fmt in deliverable.formats:
             ext = OUTPUT_EXTENSIONS[fmt]
             expected = (output_dir / rel.with_suffix(f".{ext}")).resolve()
-            match = expected if expected in files or expected.is_file() else None
-            if match is None:
-                same = [f for f in files if f.name == expected.name]
-                match = same[0] if same else None
-            if match is None or not match.is_file():
+            same = [f for f in files if f == expected] or [f for f in files if f.name == expected.name]
+            if same and same[0].is_file():
+                found[same[0]] = deliverable.output_name(source, fmt)
+            elif every_format:
                 shown = os.path.relpath(expected, root)
                 raise RenderError(f"quarto render --profile {deliverable.name} produced no {ext} ({shown} is missing)")
-            found[match] = deliverable.output_name(source, fmt)
     return found
 
 
