@@ -165,8 +165,8 @@ PNG_1PX = base64.b64encode(
 ).decode()
 
 
-def test_docx_charts_use_the_cells_png(tmp_path: Path) -> None:
-    """Quarto's embed of a chart cell holds its SVG; in DOCX the filter puts the cell's PNG instead."""
+def test_charts_use_the_cells_png(tmp_path: Path) -> None:
+    """Quarto's embed of a chart cell holds its SVG; in DOCX and HTML the filter puts the cell's PNG instead."""
     nb = tmp_path / "panorama.ipynb"
     svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'
     cell = {
@@ -194,6 +194,8 @@ def test_docx_charts_use_the_cells_png(tmp_path: Path) -> None:
     assert media and all(n.endswith(".png") for n in media), media
     assert 'cx="4572000"' in document  # 480 CSS px = 5 in = 4,572,000 EMU: the chart's natural size
     assert "data:image" not in document  # not a data: URI, which Word would show as the picture's description
+    html = _pandoc(tmp_path, markdown, "html", "cufstudy.lua").read_text(encoding="utf-8")
+    assert f'src="data:image/png;base64,{PNG_1PX}"' in html and "chart.svg" not in html
 
 
 def test_layout_breaks_pages_before_level_1_headings_outside_the_brochure(tmp_path: Path) -> None:

@@ -7,10 +7,12 @@ cufstudy extension; the embedded engine does the same natively).
   then the `cufstudy-notice` metadata. HTML: a band at the top of the page (before the title block).
   PDF: the Typst partials print it in the header of every page. DOCX: it is in the header of the
   extension's reference.docx, written there by `cufstudy run`.
-* DOCX charts as PNG. Quarto prefers a notebook cell's SVG output, which pandoc can only turn into the
-  PNG that Word needs with rsvg-convert; the cells of cufstudy charts also carry a PNG (the one the
-  embedded engine puts in its DOCX), so in DOCX each SVG image of an embedded cell is replaced with the
-  cell's PNG, read from the executed notebook, at its natural size. An SVG without a PNG is left as it is.
+* Charts as PNG in DOCX and HTML. Quarto prefers a notebook cell's SVG output, which pandoc can only turn
+  into the PNG that Word needs with rsvg-convert, and whose text a browser sets in its own fonts (without
+  Inter, wider labels are cut at the chart's edge). The cells of cufstudy charts also carry a PNG (the one
+  the embedded engine puts in its DOCX), drawn with Inter: each SVG image of an embedded cell is replaced
+  with the cell's PNG, read from the executed notebook, at its natural size. An SVG without a PNG is kept.
+  (The embedded engine's HTML charts are interactive Vega-Lite, which Quarto does not render.)
 * DOCX tables: a captioned table is left-aligned (Quarto would centre it, and Word its cells).
 * Typst: the wrapper Quarto puts around an embedded cell is dropped (a Typst block, in which the text of
   a Markdown output would not be justified like the rest of the page).
@@ -117,8 +119,8 @@ local function is_svg(src)
   return src:lower():match("%.svg$") ~= nil or src:match("^data:image/svg%+xml") ~= nil
 end
 
--- DOCX: the SVG images of an embedded notebook cell become the cell's PNG outputs, in order
-local function png_for_docx(div)
+-- DOCX and HTML: the SVG images of an embedded notebook cell become the cell's PNG outputs, in order
+local function png_for_cell(div)
   local path = div.attributes["notebook"]
   local id = div.attributes["notebook-cellId"]
   if not path or not id or id == "" then
@@ -140,10 +142,14 @@ local function png_for_docx(div)
       if pngs[n] == nil then
         return nil
       end
-      -- in the media bag, under a short name (a data: URI would also become the picture's description)
-      local name = "cufstudy-" .. id:gsub("[^%w%-]", "-") .. "-" .. n .. ".png"
-      pandoc.mediabag.insert(name, "image/png", base64_decode(pngs[n].data))
-      img.src = name
+      if FORMAT == "docx" then
+        -- in the media bag, under a short name (a data: URI would also become the picture's description)
+        local name = "cufstudy-" .. id:gsub("[^%w%-]", "-") .. "-" .. n .. ".png"
+        pandoc.mediabag.insert(name, "image/png", base64_decode(pngs[n].data))
+        img.src = name
+      else
+        img.src = "data:image/png;base64," .. pngs[n].data -- the page is self-contained anyway
+      end
       if pngs[n].width and not img.attributes.width then
         -- its natural size, as the embedded engine gives it (Word would take the PNG's pixels at 96 dpi,
         -- twice too large for a chart exported at scale 2); at most the text width
@@ -185,8 +191,8 @@ return {
     Div = function(div)
       if not div.classes:includes("quarto-embed-nb-cell") then
         return nil
-      elseif FORMAT == "docx" then
-        return png_for_docx(div)
+      elseif FORMAT == "docx" or FORMAT:match("html") then
+        return png_for_cell(div)
       elseif FORMAT == "typst" and div.identifier == "" then
         -- Typst: the wrapper would become a #block[...], inside which Typst neither justifies nor
         -- hyphenates the text as a paragraph of the page; the cell's own blocks are kept
