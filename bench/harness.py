@@ -197,7 +197,7 @@ from pathlib import Path
 from cufstudy.pipeline.build import ILLUSTRATIVE_NOTICE
 from cufstudy.model.cases import load_cases
 from cufstudy.pipeline.plan import load_plan
-from cufstudy.render import build
+from cufstudy.pipeline.publish import render_deliverables as build
 root = Path(sys.argv[1])
 notice = ILLUSTRATIVE_NOTICE if load_cases(load_plan(root).data_dir).is_illustrative else None
 out = {}

@@ -132,8 +132,8 @@ def step_notebooks(project: Path, n: int, top: int) -> None:
 
 
 def step_render(project: Path, n: int, top: int) -> None:
-    from cufstudy.pipeline.build import ILLUSTRATIVE_NOTICE
-    from cufstudy.render import build
+    from cufstudy.pipeline.checks import ILLUSTRATIVE_NOTICE
+    from cufstudy.pipeline.publish import render_deliverables as build
 
     subprocess.run([CLI, "run", "--project", str(project), "--no-progress"], check=True, capture_output=True)
     report = profiled(
@@ -149,16 +149,18 @@ def step_render(project: Path, n: int, top: int) -> None:
 def step_leak(project: Path, n: int, top: int) -> None:
     from cufstudy.core.errors import CufstudyError
     from cufstudy.model.cases import load_cases
-    from cufstudy.pipeline.build import ILLUSTRATIVE_NOTICE, audience, embedded_notebooks
+    from cufstudy.pipeline.checks import ILLUSTRATIVE_NOTICE
     from cufstudy.pipeline.leaks import find_leaks
-    from cufstudy.render import build, deliverables
+    from cufstudy.pipeline.publish import render_deliverables as build
+    from cufstudy.render import deliverables
+    from cufstudy.render.shortcodes import embedded_notebooks
 
     if not (project / "_build" / "manifest.json").is_file():
         subprocess.run([CLI, "run", "--project", str(project), "--no-progress"], check=True, capture_output=True)
     secrets = load_cases(project / "data").confidential_values()
     files: list[Path] = []
     for deliverable in deliverables(project, None, None):
-        if audience(deliverable) != "public":
+        if not deliverable.public:
             continue
         try:  # rendered without the build's leak check, which is what is profiled here
             report = build(project, [deliverable.name], engine="pandoc", notice=ILLUSTRATIVE_NOTICE, reuse=False)
@@ -166,7 +168,7 @@ def step_leak(project: Path, n: int, top: int) -> None:
             print(f"{deliverable.name}: not rendered ({str(exc).splitlines()[0]}); left out of the leak check")
             continue
         files += [out.path for out in report.outputs]
-        files += [nb for nb in embedded_notebooks(deliverable) if nb.is_file()]
+        files += [nb for src in deliverable.inputs for nb in embedded_notebooks(src, project) if nb.is_file()]
     print(f"leak check: {len(secrets)} confidential values, {len(files)} files")
     profiled("leak", n, lambda: find_leaks(files, secrets), top)
 

@@ -14,23 +14,27 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from cufstudy.core.errors import (
-    BuildError,
+    AnalysisError,
     CufstudyError,
     DataError,
     FactError,
     LayoutError,
     LeakError,
     LockError,
+    NotFoundError,
     PlanError,
     Problem,
+    ProblemError,
+    Reason,
     RenderError,
     RunError,
+    SourceError,
 )
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "BuildError",
+    "AnalysisError",
     "Case",
     "CaseBase",
     "CufstudyError",
@@ -39,10 +43,14 @@ __all__ = [
     "LayoutError",
     "LeakError",
     "LockError",
+    "NotFoundError",
     "PlanError",
     "Problem",
+    "ProblemError",
+    "Reason",
     "RenderError",
     "RunError",
+    "SourceError",
     "__version__",
     "build",
     "classify",

@@ -182,6 +182,119 @@ def sdg_import(
     console.print(f"wrote {path}", highlight=False, soft_wrap=True)
 
 
+# --- fieldwork: interview guides, capture forms, their import, the progress (cufstudy.fieldwork) -----------
+
+fieldwork_app = typer.Typer(
+    help="Fieldwork kit: interview guides and capture forms for each case, read back into the case base.",
+    no_args_is_help=True,
+)
+app.add_typer(fieldwork_app, name="fieldwork")
+
+FieldworkData = Annotated[
+    Path, typer.Option("--data", help="Data folder holding cases/ and fieldwork/ (questions, selection grid).")
+]
+CaseIds = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--cases",
+        help="A case id, repeatable or comma-separated (default: every DCOL mission and comparison authority).",
+    ),
+]
+OutDir = Annotated[Path, typer.Option("--to", help="The folder to write into (created if needed).")]
+
+
+def _case_ids(values: list[str] | None) -> list[str]:
+    return [part.strip() for v in values or [] for part in v.split(",") if part.strip()]
+
+
+@fieldwork_app.command(
+    "guides", epilog="Example: cufstudy fieldwork guides --to terrain/guides --cases ville-angers --pdf"
+)
+@handles_errors
+def fieldwork_guides(
+    to: OutDir,
+    cases: CaseIds = None,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also write each guide as PDF (embedded Typst).")] = False,
+    data: FieldworkData = Path("data"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing guides.")] = False,
+) -> None:
+    """Write one interview guide per case (French, DOCX with Word styles, A4): guide-<id>.docx."""
+    from cufstudy.core.project import project_root
+    from cufstudy.fieldwork.guides import select_cases, write_guides
+    from cufstudy.fieldwork.questions import load_questions
+    from cufstudy.model.cases import load_cases
+
+    base = load_cases(data)
+    chosen = select_cases(base, _case_ids(cases))
+    fonts = project_root(data.resolve()) / "templates" / "fonts"
+    paths = write_guides(chosen, load_questions(data), to, pdf=pdf, fonts=fonts if fonts.is_dir() else None,
+                         overwrite=force)  # fmt: skip
+    console.print(f"wrote {len(paths)} files for {len(chosen)} cases into {to}", highlight=False, soft_wrap=True)
+
+
+@fieldwork_app.command("forms", epilog="Example: cufstudy fieldwork forms --to terrain/fiches")
+@handles_errors
+def fieldwork_forms(
+    to: OutDir,
+    cases: CaseIds = None,
+    data: FieldworkData = Path("data"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing forms (they may hold answers).")] = False,
+) -> None:
+    """Write one Excel capture form per case (fiche-<id>.xlsx) to fill during or after the interview."""
+    from cufstudy.fieldwork.forms import write_forms
+    from cufstudy.fieldwork.guides import select_cases
+    from cufstudy.fieldwork.questions import load_questions
+    from cufstudy.model.cases import load_cases
+
+    base = load_cases(data)
+    chosen = select_cases(base, _case_ids(cases))
+    paths = write_forms(chosen, load_questions(data), base, to, overwrite=force)
+    console.print(f"wrote {len(paths)} capture forms into {to}", highlight=False, soft_wrap=True)
+
+
+@fieldwork_app.command(
+    "import", epilog="Example: cufstudy fieldwork import terrain/fiches/*.xlsx --dry-run"
+)
+@handles_errors
+def fieldwork_import(
+    forms: Annotated[list[Path], typer.Argument(help="The filled capture forms (.xlsx).")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check and show the changes; write nothing.")] = False,
+    data: FieldworkData = Path("data"),
+) -> None:
+    """Check every form (all problems at once, by file and cell), then update the case files and show the diff.
+
+    Nothing is written unless every form is valid.
+    """
+    from cufstudy.fieldwork.importing import import_forms
+
+    report = import_forms(forms, data, dry_run=dry_run)
+    for change in report.changes:
+        for line in change.diff.splitlines():
+            style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
+            console.print(Text(line, style=style), highlight=False, soft_wrap=True)
+    console.print(report.summary(), highlight=False, soft_wrap=True)
+
+
+@fieldwork_app.command("progress")
+@handles_errors
+def fieldwork_progress(data: FieldworkData = Path("data")) -> None:
+    """Show the progress of the fieldwork: interviews planned, held, imported, per tier; follow-ups known."""
+    from cufstudy.fieldwork.progress import progress, progress_table
+    from cufstudy.fieldwork.selection import load_selection
+    from cufstudy.model.cases import load_cases
+
+    base = load_cases(data)
+    state = progress(base, load_selection(base, data))
+    frame = progress_table(state)
+    table = Table(title=f"Fieldwork progress ({data})")
+    for col in frame.columns:
+        table.add_column(str(col), justify="left" if col == frame.columns[0] else "right")
+    for row in frame.itertuples(index=False):
+        table.add_row(*["-" if v is None or str(v) == "<NA>" else str(v) for v in row])
+    console.print(table)
+    console.print(f"follow-up known for {state.share_known:.1f} % of the recommendations", highlight=False)
+
+
 @app.command("build")
 @handles_errors
 def build_command(
@@ -235,25 +348,28 @@ def build_command(
 @handles_errors
 def check_command(
     profiles: Annotated[
-        list[str] | None, typer.Argument(help="The profile rendered (default: $QUARTO_PROFILE).")
+        list[str] | None,
+        typer.Argument(help="Deliverables to check (default: $QUARTO_PROFILE, else every profile)."),
     ] = None,
     file: Annotated[
         list[Path] | None,
-        typer.Option("--file", help="A rendered file (default: the files Quarto rendered); repeatable."),
+        typer.Option(
+            "--file", help="A rendered file to check and publish (default: what Quarto rendered); repeatable."
+        ),
     ] = None,
     project: Annotated[Path, typer.Option("--project", help="The project folder (holds _quarto.yml).")] = Path(),
 ) -> None:
-    """Check the files of a quarto render and publish them into _output/ only if every check passes.
+    """Check rendered deliverables (page rules, A4, notice, offline HTML, leaks); publish them if all pass.
 
-    The project's Quarto post-render step (project: post-render: cufstudy check): page rules, the notice on
-    every page, offline HTML, no confidential value in a public deliverable. A failure names the file and
-    rule, publishes nothing and exits 1.
+    As Quarto's post-render step, it checks the files of $QUARTO_PROJECT_OUTPUT_FILES ($QUARTO_PROFILE).
 
-    Example: quarto render --profile guide   (runs cufstudy check when it has rendered)
+    Only if every check passes are they copied to _output/<profile>.<ext>; a failure names file and rule, exit 1.
+
+    Run by hand, it checks the published _output/<profile>.* files. Example: cufstudy check guide
     """
-    from cufstudy.pipeline.postrender import check_quarto_render
+    from cufstudy.pipeline.publish import check_for_publication
 
-    result = check_quarto_render(project, profiles or None, file or None)
+    result = check_for_publication(project, profiles or None, file or None)
     console.print(result.summary(), highlight=False, soft_wrap=True)
 
 

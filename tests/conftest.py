@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import cufstudy.pipeline.runs
+import cufstudy.pipeline.cache
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -29,5 +29,5 @@ def pinned_library() -> Iterator[None]:
     """Pin the hash of the cufstudy source in the run cache: an edit of the library by someone else during
     the session would re-run the notebooks (by design) and only slow the module's builds down."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(cufstudy.pipeline.runs, "_library_digest", lambda: "pinned")
+        mp.setattr(cufstudy.pipeline.cache, "_library_digest", lambda: "pinned")
         yield

@@ -9,11 +9,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from cufstudy.core import french
 from cufstudy.core.errors import DataError, FactError
+from cufstudy.core.french import escape_md
 from cufstudy.model.cases import load_cases
 from cufstudy.model.vocab import Attachment, TierGroup
 from cufstudy.notebook import facts
-from cufstudy.notebook.tables import escape_md, markdown_table, show_table
+from cufstudy.notebook.tables import markdown_table, show_table
 from cufstudy.study import followup, tiers
 from cufstudy.study.organisation_models import load_organisations, rank_models, transitions
 
@@ -90,7 +92,7 @@ def test_distribution_and_profile(base) -> None:  # type: ignore[no-untyped-def]
     assert amb.sum().round(6).eq(1).all()
     mot = tiers.distribution(frame, "motivations", normalize=False)
     assert mot.loc["solidarity"].sum() == sum(1 for c in base if "solidarity" in c.strategy.motivations)
-    prof = tiers.profile(frame, "region")
+    prof = tiers.tier_summary(frame, "region")
     regions = [c for c in base if c.authority.group is TierGroup.REGION]
     assert prof["n_cases"] == len(regions)
     assert prof["mean_ambition"] == pytest.approx(sum(int(c.strategy.ambition) for c in regions) / len(regions))
@@ -146,13 +148,13 @@ def test_followup_rates_on_crafted_frame() -> None:
 
 
 def test_format_fr() -> None:
-    assert facts.format_fr(1234567) == "1\u202f234\u202f567"
-    assert facts.format_fr(32.85, "%") == "32,8\u202f%"  # half-even on the decimal value
-    assert facts.format_fr(2.0, "ETP") == "2,0\u00a0ETP"
-    assert facts.format_fr(1234.5678, decimals=2) == "1\u202f234,57"
-    assert facts.format_fr(True) == "oui"
+    assert french.format_fr(1234567) == "1\u202f234\u202f567"
+    assert french.format_fr(32.85, "%") == "32,8\u202f%"  # half-even on the decimal value
+    assert french.format_fr(2.0, "ETP") == "2,0\u00a0ETP"
+    assert french.format_fr(1234.5678, decimals=2) == "1\u202f234,57"
+    assert french.format_fr(True) == "oui"
     with pytest.raises(FactError):
-        facts.format_fr(float("nan"))
+        french.format_fr(float("nan"))
 
 
 def test_record_and_get(tmp_path: Path) -> None:
@@ -205,3 +207,69 @@ def test_markdown_table_is_french_and_escaped() -> None:
     assert "<script>" not in md and "\\<script\\>" in md
     assert "A \\| B" in md
     assert escape_md("{{< fact x >}}") == "\\{\\{\\< fact x \\>\\}\\}"
+
+
+# --- what the thin notebooks call ----------------------------------------------------------------------
+
+
+def test_overall_rates_agree_with_rates_and_say_when_nothing_is_assessed(base) -> None:  # type: ignore[no-untyped-def]
+    recs = base.recommendations_frame()
+    overall = followup.overall_rates(recs)
+    one_group = followup.rates(recs.assign(all="Ensemble"), "all").loc["Ensemble"]
+    assert (
+        (overall.n, overall.assessed)
+        == (one_group["n"], one_group["assessed"])
+        == (len(recs), recs["status"].notna().sum())
+    )
+    assert overall.implemented == one_group["implemented"] and overall.engaged == one_group["engaged"]
+    by_group = followup.rates(recs, "group")
+    for group, sub in recs.groupby("group"):
+        assert followup.overall_rates(sub).implemented == by_group.loc[group, "implemented"]
+    none = followup.overall_rates(recs.assign(status=None))
+    assert (none.n, none.assessed, none.implemented, none.engaged) == (len(recs), 0, None, None)
+
+
+def test_ranking_over_tiers_sums_each_tiers_scores() -> None:
+    from cufstudy.study.organisation_models import DECISION_TIERS, rank_models_over_tiers
+
+    orgs = load_organisations(DATA)
+    for strategy_type in sorted(orgs.strategy_type_ids):
+        totals: dict[str, int] = {}
+        for tier in DECISION_TIERS:
+            for r in rank_models(orgs, strategy_type, tier):
+                totals[r.model.label] = totals.get(r.model.label, 0) + r.score
+        expected = sorted(totals.items(), key=lambda kv: -kv[1])  # ties: the first tier's order
+        ranked = rank_models_over_tiers(orgs, strategy_type)
+        assert [(r.model.label, r.score) for r in ranked] == expected
+        assert len(ranked[0].reasons) == len(DECISION_TIERS) and ranked[0].reasons[0].startswith("Communes")
+
+
+def test_setup_gives_the_public_view_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cufstudy.notebook import NotebookContext, setup
+
+    study = setup(DATA)
+    assert isinstance(study, NotebookContext) and not study.internal and study.data == DATA.resolve()
+    assert len(study.frame) == len(study.base) == len(load_cases(DATA))
+    assert study.recs.equals(study.base.recommendations_frame())
+    assert study.base.confidential_values() == []
+    assert study.typology.ids and len(study.organisations.models) >= 5
+    internal = setup(DATA, internal=True)
+    assert internal.internal and internal.base.confidential_values() == load_cases(DATA).confidential_values() != []
+    monkeypatch.chdir(DATA / "cases")  # a relative data folder is from the project root, as in JupyterLab
+    assert setup("data").data == DATA.resolve()
+
+
+def test_a_markdown_cell_is_kept_and_a_note_is_escaped(monkeypatch: pytest.MonkeyPatch) -> None:
+    import IPython.display
+
+    from cufstudy.notebook.tables import Markdown
+
+    shown: list[dict[str, str]] = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: shown.append(obj))
+    cited = Markdown(escape_md("Fort portage *politique*") + " [@cuf2019]\n")
+    frame = pd.DataFrame({"Modèle": ["Cabinet | maire"], "Avantages": [cited]})
+    show_table(frame, note="* Analyse de l'équipe, à confirmer.")
+    md = shown[-1]["text/markdown"]
+    assert md.splitlines()[2] == "| Cabinet \\| maire | Fort portage \\*politique\\* [@cuf2019] |"
+    assert md.endswith("|\n\n\\* Analyse de l'équipe, à confirmer.\n")
+    assert shown[-1]["text/plain"].endswith("\n* Analyse de l'équipe, à confirmer.")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,8 +19,9 @@ import vl_convert
 
 from cufstudy.model.cases import CaseBase, load_cases
 from cufstudy.notebook import charts
+from cufstudy.study.typology import DataTypology, Typology, classify_all, load_typology, mca_hca
 
-from .conftest import DATA
+from .conftest import DATA, ROOT
 
 PNG = b"\x89PNG\r\n\x1a\n"
 GEO = DATA  # the data folder: its geo/ files win over the packaged boundaries
@@ -32,6 +36,13 @@ def base() -> CaseBase:
 @pytest.fixture(scope="module")
 def frame(base: CaseBase) -> pd.DataFrame:
     return base.frame
+
+
+@functools.cache
+def _typologies() -> tuple[Typology, pd.DataFrame, DataTypology]:
+    base = load_cases(DATA)
+    typology = load_typology(DATA)
+    return typology, classify_all(base, typology), mca_hca(base.frame, random_state=0, min_clusters=3)
 
 
 def _builders(base: CaseBase) -> dict[str, Callable[[], charts.FigureSpec]]:
@@ -52,6 +63,8 @@ def _builders(base: CaseBase) -> dict[str, Callable[[], charts.FigureSpec]]:
         "staffing_by_tier": lambda: charts.staffing_by_tier(f),
         "followup_rates_group": lambda: charts.followup_rates(recs, by="group"),
         "followup_rates_kind": lambda: charts.followup_rates(base, by="kind"),
+        "strategy_types": lambda: charts.strategy_types(*_typologies()[:2], illustrative=base.is_illustrative),
+        "factor_map": lambda: charts.factor_map(_typologies()[2], f),
     }
 
 
@@ -70,6 +83,8 @@ CHARTS = [
     "staffing_by_tier",
     "followup_rates_group",
     "followup_rates_kind",
+    "strategy_types",
+    "factor_map",
 ]
 
 
@@ -340,3 +355,46 @@ def test_mime_bundle_and_display(frame: pd.DataFrame, monkeypatch: pytest.Monkey
     charts.display(fig)
     ((args, kwargs),) = shown
     assert args[0].keys() == data.keys() and kwargs["raw"] is True and kwargs["metadata"] == metadata
+
+
+def test_the_typology_charts_count_the_cases_and_keep_the_classes_apart(base: CaseBase) -> None:
+    typology, classes, data_typology = _typologies()
+    spec = charts.to_spec(charts.strategy_types(typology, classes, illustrative=False))
+    rows = next(d for d in _datasets(spec) if d and "rang" in d[0])
+    assert rows[0]["rang"] == f"1. {typology[typology.fallback].name}"  # the least ambitious first
+    assert sum(r["cas"] for r in rows) == len(classes)
+    assert charts.ILLUSTRATIVE_NOTE not in json.dumps(spec, ensure_ascii=False)
+    fig = charts.factor_map(data_typology, base.frame)
+    spec = charts.to_spec(fig)
+    [scale] = [s for s in _colour_scales(spec) if "domain" in s]
+    assert len(scale["domain"]) == data_typology.n_clusters
+    assert len(set(scale["range"])) == len(scale["range"])  # one colour per class, however many classes
+    assert not set(scale["range"]) & set(charts.TIER_COLOURS.values())  # a class is not a tier group
+    titles = [spec["encoding"][axis]["title"] for axis in ("x", "y")]
+    assert all(re.fullmatch(r"Axe [12] \(\d+,\d\u202f% de l'inertie\)", t) for t in titles), titles
+    assert charts.ILLUSTRATIVE_NOTE in fig.alt_text
+
+
+def test_the_renderer_converts_a_stored_spec_as_the_notebooks_do(frame: pd.DataFrame) -> None:
+    from cufstudy.render import _vega
+
+    spec = charts.to_spec(charts.cases_map(frame, GEO))
+    svg, ext = _vega.vegalite_to_static(spec, "svg")
+    assert ext == "svg" and svg.decode("utf-8") == charts.to_svg(charts.cases_map(frame, GEO))
+    assert "1\u202f000\u202f000" in _texts(svg.decode("utf-8"))  # the toolkit's locale, not d3's fr-FR
+    assert '"thousands":"\u202f"' in _vega._snippet()  # the HTML pages format with the same locale
+
+
+def test_script_json_escapes_what_could_end_or_open_a_script_element() -> None:
+    from cufstudy.notebook.charts.vega import script_json
+
+    value = {"nom": "</script><!--<script> & \u2028 > fin", "n": [1, 2.5, None, True]}
+    text = script_json(value)
+    assert not re.search("[<>&\u2028\u2029]", text)
+    assert json.loads(text) == value
+
+
+def test_the_renderer_does_not_load_altair() -> None:
+    code = "import sys, cufstudy.render.engine, cufstudy.render._vega; print('altair' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "False"

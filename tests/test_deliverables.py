@@ -220,3 +220,107 @@ def test_a_confidential_value_in_a_public_deliverable_fails_the_build_and_publis
         assert f"guide.{ext}: contains the confidential value {secret[:37]!r}"[:60] in message, ext
     after = {p.name: p.read_bytes() for p in (root / "_output").iterdir() if p.is_file()}
     assert after == before  # the previous deliverables are kept, byte for byte
+
+
+def _annexe_notebook(path: Path, secret: str) -> None:
+    """An executed notebook whose labelled cell is harmless, and another cell of which prints an interview."""
+    cells = [
+        {
+            "cell_type": "code",
+            "execution_count": 1,
+            "metadata": {},
+            "source": "#| label: tbl-annexe\nshow_table(frame)",
+            "outputs": [
+                {
+                    "output_type": "display_data",
+                    "metadata": {},
+                    "data": {"text/markdown": "| Niveau | Cas |\n|:--|--:|\n| Région | 4 |\n", "text/plain": "x"},
+                }
+            ],
+        },
+        {
+            "cell_type": "code",
+            "execution_count": 2,
+            "metadata": {},
+            "source": "print(interviews[0].notes)",
+            "outputs": [{"output_type": "stream", "name": "stdout", "text": secret}],
+        },
+    ]
+    path.write_text(
+        json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, ensure_ascii=False),
+        encoding="utf-8",
+    )
+
+
+def test_a_notebook_embedded_through_a_nested_include_is_leak_checked(default_build: Path, tmp_path: Path) -> None:
+    """Includes resolve from the main document's folder, nested ones too (as Quarto does): the notebook the
+    inner include embeds is found and searched, though what the guide shows of it is harmless."""
+    from cufstudy.core.errors import LeakError
+    from cufstudy.model.cases import load_cases
+
+    root = tmp_path / "project"
+    shutil.copytree(default_build, root)
+    secret = load_cases(root / "data").confidential_values()[0]
+    _annexe_notebook(root / "_build" / "notebooks" / "annexe.ipynb", secret)
+    guide = root / "reports" / "guide"
+    (guide / "parties").mkdir()
+    (guide / "parties" / "_annexe.qmd").write_text("## Annexe\n\n{{< include parties/_tableau.qmd >}}\n")
+    (guide / "parties" / "_tableau.qmd").write_text("{{< embed ../../_build/notebooks/annexe.ipynb#tbl-annexe >}}\n")
+    main = guide / "guide.qmd"
+    main.write_text(main.read_text(encoding="utf-8") + "\n{{< include parties/_annexe.qmd >}}\n", encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in (root / "_output").iterdir() if p.is_file()}
+    with pytest.raises(LeakError) as caught:
+        build(root, ["guide"], engine="pandoc", formats=["html"], workers=2, progress=False)
+    assert f"annexe.ipynb: contains the confidential value {secret[:37]!r}"[:50] in str(caught.value)
+    assert {p.name: p.read_bytes() for p in (root / "_output").iterdir() if p.is_file()} == before
+
+
+def test_an_escaped_embed_is_text_not_an_embed(default_build: Path, tmp_path: Path) -> None:
+    """``{{{< embed ... >}}}`` prints the shortcode: no notebook is embedded, none needs to exist."""
+    root = tmp_path / "project"
+    shutil.copytree(default_build, root)
+    main = root / "reports" / "guide" / "guide.qmd"
+    literal = "embed ../../_build/notebooks/absent.ipynb#fig-x"
+    main.write_text(
+        main.read_text(encoding="utf-8") + f"\nPour insérer une figure, écrire {{{{{{< {literal} >}}}}}}.\n",
+        encoding="utf-8",
+    )
+    build(root, ["guide"], engine="pandoc", formats=["html"], workers=2, progress=False)
+    assert normalise("{{< " + literal + " >}}") in normalise(extract_text(root / "_output" / "guide.html"))
+
+
+def test_a_build_loads_the_plan_and_takes_the_lock_once(
+    default_build: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cufstudy.pipeline.lock
+    import cufstudy.pipeline.plan
+    import cufstudy.pipeline.runs
+
+    root = tmp_path / "project"
+    shutil.copytree(default_build, root)
+    parsed: list[Path] = []
+    real_parse = cufstudy.pipeline.plan._Parser.parse
+
+    def parse(self: cufstudy.pipeline.plan._Parser) -> cufstudy.pipeline.plan.Plan:
+        parsed.append(self.root)
+        return real_parse(self)
+
+    acquired: list[Path] = []
+    real_lock = cufstudy.pipeline.lock.filelock.FileLock
+
+    def counting_lock(path: Path, **kwargs: object) -> object:
+        lock = real_lock(path, **kwargs)  # type: ignore[arg-type]
+        if kwargs.get("is_singleton"):
+            acquired.append(Path(path))
+        return lock
+
+    def no_lock(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the build's batch took the lock again")
+
+    monkeypatch.setattr(cufstudy.pipeline.plan._Parser, "parse", parse)
+    monkeypatch.setattr(cufstudy.pipeline.lock.filelock, "FileLock", counting_lock)
+    monkeypatch.setattr(cufstudy.pipeline.runs, "project_lock", no_lock)
+    result = build(root, ["brochure"], engine="pandoc", progress=False)
+    assert result.runs.ok  # up to date, unless the library was edited since the fixture's build: then re-run
+    assert parsed == [root.resolve()]
+    assert acquired == [root.resolve() / "_build" / ".lock"]

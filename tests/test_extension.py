@@ -258,34 +258,9 @@ def test_quarto_environment_puts_this_cufstudy_first(monkeypatch: pytest.MonkeyP
 
     monkeypatch.setenv("PATH", "/usr/bin")
     monkeypatch.setenv("QUARTO_PROFILE", "study")
-    env = quarto._environment()
+    env = quarto._environment({"CUFSTUDY_LOCK": "x"})
     assert env["PATH"].split(os.pathsep)[0] == str(Path(sys.executable).parent)
-    assert "QUARTO_PROFILE" not in env
-
-
-# -- cufstudy check, Quarto's post-render step (rendering and publishing with a real Quarto: test_quarto.py) --
-
-
-def test_check_does_nothing_inside_cufstudy_build(tmp_path: Path) -> None:
-    from cufstudy.pipeline.postrender import check_quarto_render
-
-    result = check_quarto_render(tmp_path, env={"CUFSTUDY_BUILD": "1", "QUARTO_PROFILE": "guide"})
-    assert result.published == () and "cufstudy build" in result.summary()
-
-
-def test_check_without_files_says_how_to_run_it(tmp_path: Path) -> None:
-    from cufstudy.pipeline.postrender import check_quarto_render, quarto_output_files
-
-    (tmp_path / "_quarto.yml").write_text("cufstudy:\n  runs:\n    - notebook: nb.ipynb\n", encoding="utf-8")
-    (tmp_path / "nb.ipynb").write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
-    (tmp_path / "data").mkdir()
-    with pytest.raises(RenderError, match="nothing to check: run as Quarto's post-render step"):
-        check_quarto_render(tmp_path, env={})
-    listing = tmp_path / "files.txt"
-    listing.write_text("_build/quarto/a.html\n\n_build/quarto/a.pdf\n", encoding="utf-8")
-    env = {"QUARTO_USE_FILE_FOR_PROJECT_OUTPUT_FILES": str(listing), "QUARTO_PROJECT_OUTPUT_FILES": "x"}
-    assert quarto_output_files(env) == ["_build/quarto/a.html", "_build/quarto/a.pdf"]
-    assert quarto_output_files({"QUARTO_PROJECT_OUTPUT_FILES": "b.docx\n"}) == ["b.docx"]
+    assert "QUARTO_PROFILE" not in env and env["CUFSTUDY_LOCK"] == "x"
 
 
 def test_quarto_outputs_match_only_what_quarto_rendered(tmp_path: Path) -> None:
@@ -302,6 +277,9 @@ def test_quarto_outputs_match_only_what_quarto_rendered(tmp_path: Path) -> None:
         (out / "reports").mkdir(parents=True, exist_ok=True)
         (out / "reports" / f"study.{ext}").write_text("x", encoding="utf-8")
     pdf_only = [Path("_build/quarto/reports/study.pdf")]
-    assert quarto_outputs(study, pdf_only, out, every_format=False) == {(out / "reports" / "study.pdf"): "study.pdf"}
+    source = root / "reports" / "study.qmd"
+    assert quarto_outputs(study, pdf_only, out, every_format=False) == {
+        (out / "reports" / "study.pdf"): (source, "typst")
+    }
     with pytest.raises(RenderError, match=r"quarto render --profile study produced no html"):
         quarto_outputs(study, pdf_only, out)

@@ -746,7 +746,7 @@ def test_corpus_size() -> None:
 
 def test_a_text_fact_from_the_data_is_printed_literally(project: Path) -> None:
     """A text fact (the top obstacle, an authority's name) comes from the data: it must stay inline text."""
-    from cufstudy.render import build as render
+    from cufstudy.pipeline.publish import render_deliverables as render
 
     facts_file = project / "_build" / "facts.json"
     data = json.loads(facts_file.read_text(encoding="utf-8"))

@@ -26,9 +26,10 @@ from typer.testing import CliRunner
 
 from cufstudy.cli import app
 from cufstudy.core.errors import LockError
+from cufstudy.core.project import FACTS, LOCK, MANIFEST
 from cufstudy.pipeline.build import build
 from cufstudy.pipeline.leaks import extract_text, normalise
-from cufstudy.pipeline.runs import FACTS, LOCK, MANIFEST, Manifest
+from cufstudy.pipeline.manifest import Manifest
 from cufstudy.render import pdf_page_count
 
 from .test_deliverables import _copy_project
@@ -39,8 +40,8 @@ PROFILES = ["brochure", "guide"]
 BUILD = """
 import sys
 from pathlib import Path
-import cufstudy.pipeline.runs
-cufstudy.pipeline.runs._library_digest = lambda: "pinned"
+import cufstudy.pipeline.cache
+cufstudy.pipeline.cache._library_digest = lambda: "pinned"
 from cufstudy.pipeline.build import build
 build(Path(sys.argv[1]), {profiles!r}, engine="pandoc", workers=2, progress=False, force={force}, wait={wait})
 print("built", flush=True)

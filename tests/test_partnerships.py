@@ -19,17 +19,15 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from cufstudy.core.errors import DataError
+from cufstudy.core.french import typeset_fr
+from cufstudy.notebook.charts import CHART_WIDTH, matrix_chart, profile_chart, progress_chart
 from cufstudy.notebook.facts import facts_from_notebook
 from cufstudy.sdg.contribution import (
-    CHART_WIDTH,
     Progress,
-    contribution_profile,
+    contribution_by_goal,
     goal_matrix,
     indicator_progress,
-    matrix_chart,
-    profile_chart,
     progress,
-    progress_chart,
     roadmap_table,
     summary,
     target_detail,
@@ -47,7 +45,6 @@ from cufstudy.sdg.partnerships import (
     load_partnership,
     partnership_file,
     partnership_ids,
-    typeset_fr,
 )
 
 from .conftest import DATA, ROOT
@@ -181,7 +178,7 @@ def test_matrix_and_profile_are_consistent_with_the_links(pilot: Partnership) ->
             levels = [int(k.level) for k in project.links if k.target.split(".")[0] == str(goal)]
             cell = matrix.to_dict()[f"ODD {goal}"][typeset_fr(project.title)]
             assert (pd.isna(cell) and not levels) or cell == max(levels)
-    profile = contribution_profile(pilot, FW, all_goals=True).set_index("ODD")
+    profile = contribution_by_goal(pilot, FW, all_goals=True).set_index("ODD")
     assert list(profile.index) == list(range(1, 18))
     for goal in range(1, 18):
         column = matrix.get(f"ODD {goal}")
@@ -195,7 +192,7 @@ def test_matrix_and_profile_are_consistent_with_the_links(pilot: Partnership) ->
         codes = {k.target for _, k in links if k.target.split(".")[0] == str(goal)}
         assert set(filter(None, row["Cibles"].split(", "))) == codes
         assert str(row["Justifications"]).count("\u00a0: ") == len(codes)
-    touched = contribution_profile(pilot, FW)
+    touched = contribution_by_goal(pilot, FW)
     assert list(touched["ODD"]) == goals
     detail = target_detail(pilot, FW)
     assert len(detail) == len(links) and list(detail["Cible"])[:2] == ["2.3", "2.4"]  # framework order

@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from cufstudy.core.errors import DataError, Problem
+from cufstudy.core.french import NBSP, NNBSP, escape_md, format_fr
 from cufstudy.core.yamlio import YamlDoc
 from cufstudy.model.cases import Case, load_cases, validate_case
 from cufstudy.model.vocab import (
@@ -35,8 +36,7 @@ from cufstudy.model.vocab import (
     Theme,
     Tier,
 )
-from cufstudy.notebook.facts import NBSP, NNBSP, format_fr
-from cufstudy.notebook.tables import escape_md, markdown_table
+from cufstudy.notebook.tables import markdown_table
 from cufstudy.pipeline import leaks as confidential
 from cufstudy.sdg.contribution import progress
 

@@ -18,9 +18,9 @@ import pytest
 import vl_convert
 
 from cufstudy.core.errors import LayoutError, RenderError
+from cufstudy.pipeline.publish import render_deliverables as build
 from cufstudy.render import (
     SourceError,
-    build,
     external_urls,
     pdf_media_box,
     pdf_page_count,
@@ -580,7 +580,8 @@ def test_unnumbered_section_reference_uses_the_title(built: tuple[Path, Any]) ->
 def test_quarto_date_and_author_forms() -> None:
     import datetime as dt
 
-    from cufstudy.render.engine import _authors, _french_date
+    from cufstudy.core.french import format_date as _french_date
+    from cufstudy.render.engine import _authors
 
     assert _french_date(dt.date(2026, 11, 1)) == "1er novembre 2026"
     assert _french_date(dt.date(2026, 2, 14)) == "14 février 2026"

@@ -22,11 +22,13 @@ import papermill
 import pytest
 from typer.testing import CliRunner
 
-import cufstudy.pipeline.runs
+import cufstudy.pipeline.cache
 from cufstudy.cli import app
 from cufstudy.core.errors import FactError, LockError, PlanError
-from cufstudy.notebook.facts import make_fact
-from cufstudy.pipeline.runs import LOCK, MANIFEST, RunReport, merge_facts, project_lock, run
+from cufstudy.core.project import LOCK, MANIFEST
+from cufstudy.notebook.facts import make_fact, merge_facts
+from cufstudy.pipeline.lock import project_lock
+from cufstudy.pipeline.runs import RunReport, run
 
 PLAN = """\
 project:
@@ -90,7 +92,7 @@ def pinned_library() -> Iterator[None]:
     """Pin the hash of the cufstudy source, so that an edit of the library during the session
     (it re-runs every notebook, by design) does not change what these tests expect."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(cufstudy.pipeline.runs, "_library_digest", lambda: "pinned")
+        mp.setattr(cufstudy.pipeline.cache, "_library_digest", lambda: "pinned")
         yield
 
 
@@ -187,7 +189,9 @@ def test_a_run_with_inputs_reruns_only_when_they_change(tmp_path: Path, request:
         "delta.ipynb": ("ok", "new"),
     }
     parts = {k.removeprefix("_build/notebooks/"): e["parts"] for k, e in manifest(root).items()}
-    assert parts["alpha.ipynb"]["data"] == cufstudy.pipeline.runs._data_digest(root / "data", {})[0]  # the whole folder
+    assert (
+        parts["alpha.ipynb"]["data"] == cufstudy.pipeline.cache._data_digest(root / "data", {})[0]
+    )  # the whole folder
     assert "inputs" not in parts["alpha.ipynb"] and parts["delta.ipynb"]["inputs"] == '["sdg"]'
 
     # a file outside the inputs: only the run reading the whole data folder executes
@@ -298,7 +302,7 @@ def test_an_edit_of_the_library_reruns_everything_and_a_crash_keeps_the_outputs(
     project: Path, no_kernel: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     outputs = {p: p.read_bytes() for p in (project / "_build" / "notebooks").glob("*.ipynb")}
-    monkeypatch.setattr(cufstudy.pipeline.runs, "_library_digest", lambda: "edited")
+    monkeypatch.setattr(cufstudy.pipeline.cache, "_library_digest", lambda: "edited")
     report = run(project, progress=False)
     assert {(r.status, r.reason) for r in report.results} == {("failed", "cufstudy changed")}
     assert {r.failure.ename for r in report.results if r.failure} == {"AssertionError"}
@@ -354,3 +358,48 @@ def test_the_same_fact_with_two_values_names_both_runs() -> None:
         )
     assert "fact 'n_cas' is '3' in beta (tier=commune) but '5' in beta (tier=region)" in str(info.value)
     assert set(merge_facts([("a", [make_fact("n", 1, "N")]), ("b", [make_fact("n", 1, "N")])])) == {"n"}
+
+
+CHILD_RUN = """
+import sys
+import cufstudy.pipeline.cache
+cufstudy.pipeline.cache._library_digest = lambda: "pinned"
+from cufstudy.pipeline.runs import run
+print(run(sys.argv[1], progress=False, wait=False).summary())
+"""
+
+
+def test_only_quartos_pre_render_child_of_the_lock_holder_runs_under_its_lock(project: Path) -> None:
+    """The one handshake: ``cufstudy build --engine quarto`` holds the lock while Quarto's pre-render step runs
+    ``cufstudy run`` in a child process; the token it passes (and only a true one) lets that child proceed."""
+    import os
+
+    from cufstudy.pipeline.lock import LOCK_ENV, child_environment
+
+    def child(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        clean = {k: v for k, v in os.environ.items() if k != LOCK_ENV}
+        return subprocess.run(
+            [sys.executable, "-c", CHILD_RUN, str(project)],
+            env={**clean, **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    with project_lock(project):
+        token = child_environment(project)
+        ok = child(token)
+        assert ok.returncode == 0, ok.stderr
+        assert "nothing to do: all 4 runs are up to date" in ok.stdout
+        for forged in (
+            {},  # no token: an ordinary second run
+            {LOCK_ENV: "1" + token[LOCK_ENV][token[LOCK_ENV].index(":") :]},  # another process's pid
+            {LOCK_ENV: token[LOCK_ENV].replace(str(project.resolve()), str(project.parent))},  # another lock file
+        ):
+            refused = child(forged)
+            assert refused.returncode == 1, forged
+            assert f"another cufstudy run/build is running (pid {os.getpid()})" in refused.stderr
+    # the lock released, a leftover token in a shell does not let a run skip the lock: it just takes it
+    stale = child(token)
+    assert stale.returncode == 0 and "nothing to do" in stale.stdout

@@ -14,7 +14,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cufstudy.core.errors import DataError
+from cufstudy.core.errors import AnalysisError, CufstudyError, DataError
 from cufstudy.model.cases import Case, load_cases
 from cufstudy.model.vocab import Modality, Motivation, TierGroup
 from cufstudy.study.typology import (
@@ -389,10 +389,10 @@ def test_over_represented_categories_name_the_clusters() -> None:
     # Lebart's test-value: (4 - 4*4/12) / sqrt(4 * 8/11 * 1/3 * 2/3) = 2.6667 / 0.8040
     assert c.v_test == pytest.approx(3.3166, abs=1e-4)
     assert c.p_value == pytest.approx(1 / 495)  # one way in C(12, 4) to draw the 4 regions
-    assert "Niveau : Régions" in result.profile(3, top=20)  # profile C: many categories tie at v = 3.32
-    assert "Ambition 1 : Jumelages hérités" in result.profile(1)
-    assert not any(label.endswith(": non") for label in result.profile(1, top=50))
-    assert any(label.endswith(": non") for label in result.profile(1, top=50, absent=True))
+    assert "Niveau : Régions" in result.class_profile(3, top=20)  # profile C: many categories tie at v = 3.32
+    assert "Ambition 1 : Jumelages hérités" in result.class_profile(1)
+    assert not any(label.endswith(": non") for label in result.class_profile(1, top=50))
+    assert any(label.endswith(": non") for label in result.class_profile(1, top=50, absent=True))
 
 
 def test_mca_hca_is_deterministic_with_a_seed() -> None:
@@ -410,6 +410,15 @@ def test_n_clusters_given_and_checked() -> None:
     assert (result.n_clusters, result.chosen_by, result.labels.nunique()) == (2, "given", 2)
     with pytest.raises(ValueError, match="n_clusters must be between 2 and the number of cases"):
         mca_hca(crafted_frame(), n_clusters=13)
+
+
+def test_an_analysis_that_cannot_be_computed_is_a_cufstudy_error() -> None:
+    with pytest.raises(AnalysisError, match="need at least 3 cases, got 2") as info:
+        mca_hca(crafted_frame().head(2))
+    assert isinstance(info.value, ValueError) and isinstance(info.value, CufstudyError)
+    alike = crafted_frame().head(4)  # four cases coded alike: no variable tells them apart
+    with pytest.raises(AnalysisError, match="fewer than 2 informative variables remain"):
+        mca_hca(alike)
 
 
 def test_rare_categories_are_left_out_or_passive() -> None:

@@ -1,83 +1,111 @@
 """The one error hierarchy of cufstudy.
 
-Every error a user can cause derives from :class:`CufstudyError`. Errors about input files carry
-:class:`Problem` records (file, line, field, bad value, what was expected), and validation collects
-all problems of a data set before raising, so an analyst fixes everything in one pass.
+Every error a user can cause derives from :class:`CufstudyError`. Errors about input files are
+:class:`ProblemError`\\ s: they carry :class:`~cufstudy.core.problems.Problem` records (file, line,
+field, message, reason code), and every check collects all the problems of its input before raising,
+so an analyst fixes everything in one pass::
+
+    CufstudyError
+    ├── ProblemError          carries .problems
+    │   ├── DataError         an input file (cases, typology, partnership, grid...) is invalid
+    │   │   └── PlanError     the run plan of _quarto.yml is invalid
+    │   └── SourceError       the sources of a deliverable use what the renderer cannot render (also a RenderError)
+    ├── AnalysisError         an analysis cannot be computed from these cases or arguments (also a ValueError)
+    ├── NotFoundError         a strategy type, SDG code... asked for does not exist (also a KeyError)
+    ├── RunError, FactError, LeakError, LockError
+    └── RenderError
+        ├── LayoutError
+        └── SourceError
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar, Self
+
+from cufstudy.core.problems import Problem, Problems, Reason, report
 
 __all__ = [
-    "BuildError",
+    "AnalysisError",
     "CufstudyError",
     "DataError",
     "FactError",
     "LayoutError",
     "LeakError",
     "LockError",
+    "NotFoundError",
     "PlanError",
     "Problem",
+    "ProblemError",
+    "Problems",
+    "Reason",
     "RenderError",
     "RunError",
+    "SourceError",
 ]
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One located problem in an input file.
-
-    Parameters
-    ----------
-    file
-        The file, as the user named it (relative paths stay relative).
-    message
-        What is wrong and what was expected, in one sentence.
-    line
-        1-based line number, when known.
-    field
-        Dotted path of the field inside the file (``strategy.ambition``, ``recommendations[2].status``),
-        or the sheet and cell of a workbook (``Projets!C4``).
-    """
-
-    file: str
-    message: str
-    line: int | None = None
-    field: str | None = None
-
-    def __str__(self) -> str:
-        where = self.file if self.line is None else f"{self.file}:{self.line}"
-        if self.field:
-            where = f"{where}: {self.field}"
-        return f"{where}: {self.message}"
-
-    def sort_key(self) -> tuple[str, int, str]:
-        return (self.file, self.line or 0, self.field or "")
 
 
 class CufstudyError(Exception):
     """Base class of every error cufstudy raises on purpose."""
 
 
-class DataError(CufstudyError):
-    """One or more input files are invalid. ``problems`` lists them all, sorted by file and line."""
+class ProblemError(CufstudyError):
+    """Invalid input: ``problems`` lists every located problem found, sorted by file and line.
+
+    Parameters
+    ----------
+    problems
+        The problems; repeated ones are listed once.
+    summary
+        The first line of the message (default: ``"<n> problems found"``).
+    """
+
+    noun: ClassVar[str] = "problem"
+    """What the default summary counts."""
 
     def __init__(self, problems: Iterable[Problem], summary: str | None = None) -> None:
-        self.problems: tuple[Problem, ...] = tuple(sorted(problems, key=Problem.sort_key))
+        self.problems: tuple[Problem, ...] = tuple(sorted(dict.fromkeys(problems), key=Problem.sort_key))
         n = len(self.problems)
-        head = summary or f"{n} problem{'s' if n != 1 else ''} found"
-        super().__init__("\n".join([head, *(f"  {p}" for p in self.problems)]))
+        self.summary = summary or f"{n} {self.noun}{'s' if n != 1 else ''} found"
+        super().__init__(report(self.summary, self.problems))
 
     @classmethod
-    def single(cls, file: str | Path, message: str, line: int | None = None, field: str | None = None) -> DataError:
-        return cls([Problem(str(file), message, line, field)], summary=None)
+    def single(
+        cls,
+        file: str | Path,
+        message: str,
+        line: int | None = None,
+        field: str | None = None,
+        reason: Reason = Reason.INVALID_VALUE,
+    ) -> Self:
+        """The error of one problem."""
+        return cls([Problem(str(file), message, line, field, reason)])
+
+
+class DataError(ProblemError):
+    """One or more input files are invalid."""
 
 
 class PlanError(DataError):
     """The run plan under the ``cufstudy:`` key of ``_quarto.yml`` is invalid."""
+
+
+class AnalysisError(CufstudyError, ValueError):
+    """An analysis cannot be computed from these cases or with these arguments (too few cases, unknown variable).
+
+    Also a ``ValueError``, as the errors of pandas or scikit-learn in the same situation.
+    """
+
+
+class NotFoundError(CufstudyError, KeyError):
+    """What was asked for (a strategy type, an SDG code, a case id) does not exist; the message names what does.
+
+    Also a ``KeyError``, so that ``except KeyError`` and ``dict``-like use keep working.
+    """
+
+    def __str__(self) -> str:  # KeyError quotes its message; this one is a sentence
+        return str(self.args[0]) if self.args else ""
 
 
 class RunError(CufstudyError):
@@ -96,6 +124,12 @@ class RenderError(CufstudyError):
     """A document could not be rendered (unsupported construct, conversion failure)."""
 
 
+class SourceError(ProblemError, RenderError):
+    """The sources of a deliverable use something the renderer cannot render."""
+
+    noun = "render problem"
+
+
 class LayoutError(RenderError):
     """A rendered deliverable breaks a layout rule (page count, paper size)."""
 
@@ -106,7 +140,3 @@ class LeakError(CufstudyError):
 
 class LockError(CufstudyError):
     """Another build holds the project lock."""
-
-
-class BuildError(CufstudyError):
-    """The build failed; the previous deliverables were kept."""

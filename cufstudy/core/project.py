@@ -1,29 +1,430 @@
-"""Where the project is: its root (the folder holding ``_quarto.yml``) and paths inside it.
+"""The project: its root, its ``cufstudy:`` settings and the layout of ``_build/`` and ``_output/``.
 
-Notebooks run from the project root under Papermill and from ``notebooks/`` in JupyterLab; resolving
-their paths against the project root makes both work unchanged.
+A project is the nearest folder, from a starting folder up, holding ``_quarto.yml`` (or ``_quarto.yaml``,
+which Quarto accepts too; ``_quarto.yml`` wins when both exist). :func:`find_root` is the one
+implementation of that search; :meth:`Project.find` raises when there is no project, :func:`resolve`
+(what notebooks use) falls back to the working folder. Notebooks run from the project root under
+Papermill and from ``notebooks/`` in JupyterLab; resolving their paths against the project root makes both
+work unchanged.
+
+Settings
+    The library's own settings live under one ``cufstudy:`` key of ``_quarto.yml`` (Quarto ignores it),
+    merged with the active profile's ``_quarto-<profile>.yml`` like every other option. They are read by
+    :func:`read_settings` only, into one strict, frozen :class:`Settings`:
+
+    .. code-block:: yaml
+
+        cufstudy:
+          data: data            # the data folder, relative to the project root (default: data)
+          runs: [...]           # the run plan, checked entry by entry by cufstudy.pipeline.plan
+          audience: public      # public (the default) or internal: who may read the deliverable
+          pages: {max: 30}      # page rule of the PDF: exact, max and/or min (whole numbers)
+
+    Every problem is located (file, line, field). An unknown key is reported as a warning naming the known
+    ones (it may belong to a later version of the library), never silently used.
+
+Layout
+    :class:`BuildPaths` is the one place where the folders and files under ``_build/`` (intermediate products,
+    safe to delete) and ``_output/`` (the published deliverables) are named.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
 
-__all__ = ["project_root", "resolve"]
+from pydantic import BaseModel, ConfigDict
+
+from cufstudy.core.errors import DataError, PlanError, Problem
+from cufstudy.core.yamlio import FieldPath, YamlDoc, path_str, read_yaml
+
+__all__ = [
+    "BUILD_DIR",
+    "CONFIG_FILES",
+    "FACTS",
+    "LOCK",
+    "MANIFEST",
+    "NOTEBOOKS",
+    "OUTPUT_DIR",
+    "SETTINGS_KEY",
+    "Audience",
+    "BuildPaths",
+    "PageRule",
+    "Project",
+    "Settings",
+    "SettingsResult",
+    "config_file",
+    "find_root",
+    "project_of",
+    "project_root",
+    "read_settings",
+    "resolve",
+]
+
+#: The project file, in Quarto's order of preference.
+CONFIG_FILES = ("_quarto.yml", "_quarto.yaml")
+#: The key of ``_quarto.yml`` holding the library's settings.
+SETTINGS_KEY = "cufstudy"
+BUILD_DIR = "_build"
+OUTPUT_DIR = "_output"
+# paths relative to the project root, POSIX-style (they also appear in the run plan's output templates)
+NOTEBOOKS = f"{BUILD_DIR}/notebooks"
+FACTS = f"{BUILD_DIR}/facts.json"
+MANIFEST = f"{BUILD_DIR}/manifest.json"
+LOCK = f"{BUILD_DIR}/.lock"
+
+Audience = Literal["public", "internal"]
+Where = Callable[[FieldPath], tuple[str, int | None]]
+"""Locates a field of the configuration: its file and line."""
 
 
-def project_root(start: Path | None = None) -> Path:
-    """The nearest folder, from ``start`` (default: the working directory) up, holding ``_quarto.yml``.
+# -- the layout -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BuildPaths:
+    """Where everything under ``_build/`` and ``_output/`` of a project lives (absolute paths)."""
 
-    Falls back to ``start`` itself when no such folder exists.
-    """
-    here = (start or Path.cwd()).resolve()
+    root: Path
+
+    @property
+    def build(self) -> Path:
+        """``_build/``: intermediate products, safe to delete."""
+        return self.root / BUILD_DIR
+
+    @property
+    def notebooks(self) -> Path:
+        """``_build/notebooks/``: the executed notebooks (default outputs of the run plan)."""
+        return self.root / NOTEBOOKS
+
+    @property
+    def facts(self) -> Path:
+        """``_build/facts.json``: the facts the runs recorded, merged."""
+        return self.root / FACTS
+
+    @property
+    def manifest(self) -> Path:
+        """``_build/manifest.json``: what each run of the plan was executed from, and how it went."""
+        return self.root / MANIFEST
+
+    @property
+    def lock(self) -> Path:
+        """``_build/.lock``: held by ``cufstudy run`` and ``cufstudy build``."""
+        return self.root / LOCK
+
+    @property
+    def cache(self) -> Path:
+        """``_build/cache/``: validated cases, the Vega bundle."""
+        return self.build / "cache"
+
+    @property
+    def render(self) -> Path:
+        """``_build/render/``: the work folders of the renderers (one per build, removed after it)."""
+        return self.build / "render"
+
+    def quarto_output(self, deliverable: str) -> Path:
+        """Where ``cufstudy build --engine quarto`` lets Quarto write one deliverable."""
+        return self.render / f"quarto-{deliverable}"
+
+    @property
+    def render_stamp(self) -> Path:
+        """``_build/render-stamp.json``: what each published deliverable was rendered from."""
+        return self.build / "render-stamp.json"
+
+    @property
+    def tables(self) -> Path:
+        """``_build/tables/``: whole copies (CSV) of the listings the deliverables cut."""
+        return self.build / "tables"
+
+    @property
+    def rejected(self) -> Path:
+        """``_build/rejected/``: the page images of a PDF that broke its page rule."""
+        return self.build / "rejected"
+
+    @property
+    def output(self) -> Path:
+        """``_output/``: the published deliverables (``<profile>.<ext>``)."""
+        return self.root / OUTPUT_DIR
+
+    @property
+    def preview(self) -> Path:
+        """``_output/preview/``: PNG thumbnails of the PDF pages (``cufstudy build --preview``)."""
+        return self.output / "preview"
+
+
+# -- finding the project ----------------------------------------------------------------------------
+def config_file(folder: Path) -> Path | None:
+    """The project file of ``folder`` (``_quarto.yml``, else ``_quarto.yaml``), or None."""
+    for name in CONFIG_FILES:
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def find_root(start: Path | str | None = None) -> Path | None:
+    """The nearest folder, from ``start`` (default: the working directory) up, holding a project file."""
+    here = Path(start if start is not None else Path.cwd()).resolve()
     for folder in (here, *here.parents):
-        if (folder / "_quarto.yml").is_file():
+        if config_file(folder) is not None:
             return folder
-    return here
+    return None
+
+
+def project_root(start: Path | str | None = None) -> Path:
+    """:func:`find_root`, falling back to ``start`` itself (or the working directory) outside a project."""
+    found = find_root(start)
+    return found if found is not None else Path(start if start is not None else Path.cwd()).resolve()
 
 
 def resolve(path: str | Path, start: Path | None = None) -> Path:
-    """``path`` if absolute, else ``path`` relative to the project root."""
+    """``path`` if absolute, else ``path`` relative to the project root (see :func:`project_root`)."""
     p = Path(path)
     return p if p.is_absolute() else project_root(start) / p
+
+
+# -- settings ---------------------------------------------------------------------------------------
+class PageRule(BaseModel):
+    """A page-count rule of a deliverable (``cufstudy: pages: {exact: 4}`` or ``{max: 30}``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    exact: int | None = None
+    max: int | None = None
+    min: int | None = None
+
+    def violation(self, filename: str, pages: int, deliverable: str) -> str | None:
+        """The message if ``pages`` breaks the rule, else None."""
+        if self.exact is not None and pages != self.exact:
+            return (
+                f"{filename} has {pages} page{'s' if pages != 1 else ''}; "
+                f"the {deliverable} must have exactly {self.exact}"
+            )
+        if self.max is not None and pages > self.max:
+            return f"{filename} has {pages} pages; the {deliverable} must have at most {self.max}"
+        if self.min is not None and pages < self.min:
+            plural = "s" if pages != 1 else ""
+            return f"{filename} has {pages} page{plural}; the {deliverable} must have at least {self.min}"
+        return None
+
+
+class Settings(BaseModel):
+    """The ``cufstudy:`` settings of a project (merged over the active profile)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    data: str = "data"
+    """The data folder, a POSIX path relative to the project root."""
+    runs: tuple[Any, ...] | None = None
+    """The entries of the run plan as written (None when there is no ``runs:``); each is checked and expanded
+    by :func:`cufstudy.pipeline.plan.load_plan`, which knows the notebooks and the vocabularies."""
+    audience: Audience = "public"
+    """Who may read the deliverable: ``public`` deliverables are checked for confidential values."""
+    pages: PageRule | None = None
+    """The page rule of the deliverable's PDF, if any."""
+
+
+_KNOWN = tuple(Settings.model_fields)
+
+
+@dataclass
+class _SettingsReader:
+    where: Where
+    root: Path
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def problem(self, path: FieldPath, message: str) -> None:
+        file, line = self.where(path)
+        self.problems.append(Problem(file, message, line, path_str(path)))
+
+    def data(self, section: Mapping[str, Any]) -> str:
+        name = section.get("data", "data")
+        path: FieldPath = (SETTINGS_KEY, "data")
+        if not isinstance(name, str) or not name:
+            self.problem(path, "expected the data folder, a path relative to the project root")
+            return "data"
+        pure = PurePosixPath(name)
+        if pure.is_absolute() or ".." in pure.parts:
+            self.problem(path, f"data folder {name!r} must be relative to the project root")
+        elif "data" in section and not (self.root / pure).is_dir():
+            self.problem(path, f"data folder {name!r} does not exist (in {self.root})")
+        return pure.as_posix()
+
+    def runs(self, section: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        if "runs" not in section:
+            return None
+        raw = section["runs"]
+        if not isinstance(raw, list) or not raw:
+            self.problem((SETTINGS_KEY, "runs"), "expected a non-empty list of runs (- notebook: ...)")
+            return ()
+        return tuple(raw)
+
+    def audience(self, section: Mapping[str, Any]) -> Audience:
+        value = section.get("audience", "public")
+        if value == "internal":
+            return "internal"
+        if value != "public":
+            self.problem((SETTINGS_KEY, "audience"), f"expected 'public' or 'internal', got {value!r}")
+        return "public"
+
+    def pages(self, section: Mapping[str, Any]) -> PageRule | None:
+        raw = section.get("pages")
+        if raw is None:
+            return None
+        base: FieldPath = (SETTINGS_KEY, "pages")
+        if not isinstance(raw, dict) or not raw or set(raw) - {"exact", "max", "min"}:
+            self.problem(base, "expected {exact: N}, {max: N} and/or {min: N}")
+            return None
+        values: dict[str, int] = {}
+        for key, value in raw.items():
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                file, line = self.where(base)  # the rule's line: a value in a flow mapping has none of its own
+                self.problems.append(
+                    Problem(
+                        file, f"expected a positive whole number, got {value!r}", line, f"{SETTINGS_KEY}.pages.{key}"
+                    )
+                )
+            else:
+                values[key] = value
+        return PageRule(**values)
+
+    def unknown(self, section: Mapping[str, Any]) -> None:
+        for key in section:
+            if key in _KNOWN:
+                continue
+            near = difflib.get_close_matches(str(key), _KNOWN, n=1, cutoff=0.6)
+            hint = f"did you mean {near[0]!r}? " if near else ""
+            file, line = self.where((SETTINGS_KEY, key))
+            place = file if line is None else f"{file}:{line}"
+            self.warnings.append(
+                f"{place}: {SETTINGS_KEY}.{key}: unknown setting, ignored ({hint}known: {', '.join(_KNOWN)})"
+            )
+
+
+@dataclass(frozen=True)
+class SettingsResult:
+    """What :func:`read_settings` found: the settings, and the located problems and warnings."""
+
+    settings: Settings
+    problems: tuple[Problem, ...] = ()
+    warnings: tuple[str, ...] = ()
+    is_mapping: bool = True
+    """False when ``cufstudy:`` holds something else than a mapping (the settings are then the defaults)."""
+
+
+def read_settings(raw: Any, where: Where, root: Path) -> SettingsResult:
+    """Read the ``cufstudy:`` value of a configuration into :class:`Settings`, collecting every problem.
+
+    Parameters
+    ----------
+    raw
+        The value of the ``cufstudy:`` key (None when absent).
+    where
+        Locates a field path (``("cufstudy", "pages")``): its file and line.
+    root
+        The project root (the data folder must exist there).
+    """
+    if raw is None:
+        return SettingsResult(Settings())
+    reader = _SettingsReader(where, root)
+    if not isinstance(raw, dict):
+        reader.problem((SETTINGS_KEY,), f"expected a mapping under '{SETTINGS_KEY}:'")
+        return SettingsResult(Settings(), tuple(reader.problems), is_mapping=False)
+    settings = Settings(
+        data=reader.data(raw),
+        runs=reader.runs(raw),
+        audience=reader.audience(raw),
+        pages=reader.pages(raw),
+    )
+    reader.unknown(raw)
+    return SettingsResult(settings, tuple(reader.problems), tuple(reader.warnings))
+
+
+# -- the project ------------------------------------------------------------------------------------
+def _display(path: Path) -> str:
+    """A path as the user knows it: relative to the working folder when inside it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+@dataclass(frozen=True)
+class Project:
+    """A cufstudy project: made once per command (:meth:`find`) and passed down.
+
+    ``doc`` is the project file as read (with the line of every value), ``settings`` its ``cufstudy:``
+    settings; ``problems`` and ``warnings`` are what reading them found (the plan raises the problems
+    together with its own, so that every problem is reported at once).
+    """
+
+    root: Path
+    config_file: Path
+    doc: YamlDoc
+    settings: Settings
+    problems: tuple[Problem, ...] = ()
+    warnings: tuple[str, ...] = ()
+    has_settings: bool = True
+    """Whether the project file has a ``cufstudy:`` key holding a mapping."""
+
+    @classmethod
+    def find(cls, start: Path | str = Path()) -> Project:
+        """The project holding ``start`` (a folder or a file inside it), with its settings read.
+
+        Raises
+        ------
+        PlanError
+            There is no project file in ``start`` or its parents, or it is not valid YAML (located).
+        """
+        root = find_root(start)
+        if root is None:
+            raise PlanError.single(
+                Path(start) / CONFIG_FILES[0],
+                f"no {CONFIG_FILES[0]} in {start} or its parents: not a cufstudy project",
+            )
+        path = config_file(root)
+        assert path is not None
+        try:
+            doc = read_yaml(path, display=_display(path))
+        except PlanError:
+            raise
+        except DataError as exc:  # syntax, encoding, duplicate keys
+            raise PlanError(exc.problems) from exc
+        data = doc.data if isinstance(doc.data, dict) else {}
+
+        def where(fields: FieldPath) -> tuple[str, int | None]:
+            return doc.file, doc.line_of(fields)
+
+        result = read_settings(data.get(SETTINGS_KEY), where, root)
+        return cls(
+            root=root,
+            config_file=path,
+            doc=doc,
+            settings=result.settings,
+            problems=result.problems,
+            warnings=result.warnings,
+            has_settings=SETTINGS_KEY in data and result.is_mapping,
+        )
+
+    @property
+    def paths(self) -> BuildPaths:
+        """The layout of ``_build/`` and ``_output/``."""
+        return BuildPaths(self.root)
+
+    @property
+    def data_dir(self) -> Path:
+        """The absolute data folder."""
+        return self.root / self.settings.data
+
+    def display(self, path: Path) -> str:
+        """``path`` relative to the project root when inside it (for messages)."""
+        try:
+            return str(path.resolve().relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+
+def project_of(project: Project | Path | str) -> Project:
+    """``project`` itself, or the project holding the folder ``project``."""
+    return project if isinstance(project, Project) else Project.find(project)

@@ -17,14 +17,14 @@ validation errors found later by pydantic.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from cufstudy.core.errors import DataError, Problem
+from cufstudy.core.errors import DataError
+from cufstudy.core.problems import FieldPath, Problem, Problems, Reason, path_str, shorten
 
 __all__ = [
     "MAX_BYTES",
@@ -42,28 +42,9 @@ MAX_BYTES = 1_000_000
 MAX_NODES = 50_000
 MAX_STRING = 20_000
 MAX_DEPTH = 100
-_PLAIN_KEY = re.compile(r"^[^\s.\[\]'\"]+$")  # shown as is in a field path; other keys are quoted
-
-FieldPath = tuple[str | int, ...]
 
 # the C loader is much faster; fall back to the pure-Python one
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def path_str(path: FieldPath) -> str:
-    """``("recommendations", 2, "status")`` -> ``recommendations[2].status``.
-
-    A key that would not read as one (empty, blank, with spaces, dots, brackets) is quoted: ``strategy[' ']``.
-    """
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif not _PLAIN_KEY.match(part):
-            out += f"[{part!r}]"
-        else:
-            out += f".{part}" if out else part
-    return out
 
 
 @dataclass(frozen=True)
@@ -81,6 +62,15 @@ class YamlDoc:
                 return self.lines[path[:n]]
         return None
 
+    def problem(self, path: FieldPath, message: str, reason: Reason = Reason.INVALID_VALUE) -> Problem:
+        """A problem at ``path`` of this document, located on its line (or its nearest ancestor's)."""
+        return Problem(self.file, message, self.line_of(path), path_str(path) or None, reason)
+
+
+def _unreadable(file: str, message: str, line: int | None = None, field: str | None = None) -> DataError:
+    """The error of a file that cannot be read as YAML (encoding, syntax, size, bombs)."""
+    return DataError.single(file, message, line, field, Reason.UNREADABLE)
+
 
 def _looks_utf16(raw: bytes) -> bool:
     """UTF-16 without a BOM: in text mostly made of ASCII, every other byte is NUL."""
@@ -93,31 +83,25 @@ def _looks_utf16(raw: bytes) -> bool:
     return False
 
 
-def _short(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def _decode(raw: bytes, file: str) -> str:
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DataError.single(file, "the file is UTF-16 encoded; save it as UTF-8 (without BOM)", line=1)
+        raise _unreadable(file, "the file is UTF-16 encoded; save it as UTF-8 (without BOM)", line=1)
     if _looks_utf16(raw):
-        raise DataError.single(file, "the file looks UTF-16 encoded (without BOM); save it as UTF-8", line=1)
+        raise _unreadable(file, "the file looks UTF-16 encoded (without BOM); save it as UTF-8", line=1)
     if raw.startswith(b"\xef\xbb\xbf"):
-        raise DataError.single(
+        raise _unreadable(
             file, "the file starts with a UTF-8 byte-order mark (BOM); save it as UTF-8 without BOM", line=1
         )
     nul = raw.find(b"\x00")
     if nul >= 0:
         line = raw.count(b"\n", 0, nul) + 1
-        raise DataError.single(
-            file, f"binary content (NUL byte at offset {nul}); expected a UTF-8 text file", line=line
-        )
+        raise _unreadable(file, f"binary content (NUL byte at offset {nul}); expected a UTF-8 text file", line=line)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         bad = raw[exc.start : exc.start + 1].hex()
-        raise DataError.single(
+        raise _unreadable(
             file,
             f"not valid UTF-8 (byte 0x{bad} at offset {exc.start}; the file may be Latin-1 or Windows-1252): "
             "save it as UTF-8",
@@ -139,7 +123,7 @@ class _Builder:
     def __init__(self, file: str) -> None:
         self.file = file
         self.lines: dict[FieldPath, int] = {}
-        self.problems: list[Problem] = []
+        self.problems = Problems(DataError)
         self.budget = MAX_NODES
         self._scalar = _Loader("")  # used only for construct_scalar/resolution of plain scalars
 
@@ -148,14 +132,14 @@ class _Builder:
         if self.budget < 0:
             # an alias's node is its anchor's: name the innermost mapping key being expanded instead
             key = next((path[:n] for n in range(len(path), 0, -1) if isinstance(path[n - 1], str)), ())
-            raise DataError.single(
+            raise _unreadable(
                 self.file,
                 f"the document expands to more than {MAX_NODES} values (YAML aliases used as a bomb?); refused",
                 line=self.lines.get(key, node.start_mark.line + 1),
                 field=path_str(key) or None,
             )
         if len(path) > MAX_DEPTH:
-            raise DataError.single(
+            raise _unreadable(
                 self.file,
                 f"values nested more than {MAX_DEPTH} levels deep; refused",
                 line=node.start_mark.line + 1,
@@ -169,6 +153,7 @@ class _Builder:
                     f"YAML tag {node.tag!r} is not allowed; use plain values",
                     node.start_mark.line + 1,
                     path_str(path) or None,
+                    Reason.UNSUPPORTED,
                 )
             )
             return None
@@ -182,6 +167,7 @@ class _Builder:
                             "YAML merge keys (<<) are not supported",
                             key_node.start_mark.line + 1,
                             path_str(path) or None,
+                            Reason.UNSUPPORTED,
                         )
                     )
                     continue
@@ -193,6 +179,7 @@ class _Builder:
                             f"mapping keys must be text, got {type(key).__name__}",
                             key_node.start_mark.line + 1,
                             path_str(path) or None,
+                            Reason.WRONG_TYPE,
                         )
                     )
                     continue
@@ -204,6 +191,7 @@ class _Builder:
                             f"duplicate key {key!r} (first defined on line {first})",
                             key_node.start_mark.line + 1,
                             path_str((*path, key)),
+                            Reason.DUPLICATE,
                         )
                     )
                     continue
@@ -221,9 +209,10 @@ class _Builder:
             self.problems.append(
                 Problem(
                     self.file,
-                    f"invalid value {_short(repr(node.value))}: {_short(str(exc), 120)}",
+                    f"invalid value {shorten(repr(node.value))}: {shorten(str(exc), 120)}",
                     node.start_mark.line + 1,
                     path_str(path) or None,
+                    Reason.WRONG_TYPE,
                 )
             )
             return None
@@ -234,6 +223,7 @@ class _Builder:
                     f"text of {len(value)} characters; at most {MAX_STRING} are allowed",
                     node.start_mark.line + 1,
                     path_str(path) or None,
+                    Reason.OUT_OF_RANGE,
                 )
             )
             return value[:MAX_STRING]
@@ -259,15 +249,15 @@ def read_yaml(path: Path, display: str | None = None, max_bytes: int = MAX_BYTES
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise DataError.single(file, f"cannot read the file: {exc.strerror}") from exc
+        raise _unreadable(file, f"cannot read the file: {exc.strerror}") from exc
     if size > max_bytes:
-        raise DataError.single(file, f"the file is {size:,} bytes; at most {max_bytes:,} bytes are accepted")
+        raise _unreadable(file, f"the file is {size:,} bytes; at most {max_bytes:,} bytes are accepted")
     text = _decode(path.read_bytes(), file)
     if not text.strip():
-        raise DataError.single(file, "the file is empty; expected a YAML mapping", line=1)
+        raise _unreadable(file, "the file is empty; expected a YAML mapping", line=1)
     doc = parse_yaml(text, file)
     if doc.data is None and not doc.lines:
-        raise DataError.single(file, "the file holds no YAML document; expected a mapping", line=1)
+        raise _unreadable(file, "the file holds no YAML document; expected a mapping", line=1)
     return doc
 
 
@@ -303,7 +293,7 @@ def parse_yaml(text: str, file: str, first_line: int = 1) -> YamlDoc:
         what = exc.problem or "invalid YAML"
         if exc.context:
             what = f"{exc.context}, {what}"
-        raise DataError.single(file, f"YAML syntax error: {what}", line=line) from exc
+        raise _unreadable(file, f"YAML syntax error: {what}", line=line) from exc
     except yaml.reader.ReaderError as exc:  # a control character: not a mark, but a position in the text
         line = None
         if isinstance(exc.position, int):  # the C reader counts bytes of UTF-8, the Python one characters
@@ -312,13 +302,13 @@ def parse_yaml(text: str, file: str, first_line: int = 1) -> YamlDoc:
             else:
                 line = text.encode("utf-8").count(b"\n", 0, exc.position) + 1
         what = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
-        raise DataError.single(
+        raise _unreadable(
             file, f"control character {what} is not allowed in a YAML file; remove it", line=line
         ) from exc
     except yaml.YAMLError as exc:
-        raise DataError.single(file, f"YAML error: {_short(str(exc), 200)}") from exc
+        raise _unreadable(file, f"YAML error: {shorten(str(exc), 200)}") from exc
     except RecursionError as exc:  # the pure-Python composer on absurdly nested flow collections
-        raise DataError.single(file, f"values nested more than {MAX_DEPTH} levels deep; refused") from exc
+        raise _unreadable(file, f"values nested more than {MAX_DEPTH} levels deep; refused") from exc
     finally:
         loader.dispose()
     if root is None:
@@ -328,7 +318,6 @@ def parse_yaml(text: str, file: str, first_line: int = 1) -> YamlDoc:
         data = builder.build(root, ())
     except yaml.constructor.ConstructorError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        raise DataError.single(file, f"YAML value not allowed: {exc.problem}", line=line) from exc
-    if builder.problems:
-        raise DataError(builder.problems)
+        raise DataError.single(file, f"YAML value not allowed: {exc.problem}", line, reason=Reason.UNSUPPORTED) from exc
+    builder.problems.raise_if_any()
     return YamlDoc(file=file, data=data, lines=builder.lines)

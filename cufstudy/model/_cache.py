@@ -27,7 +27,7 @@ from typing import Any
 
 from cufstudy.core.atomic import atomic_path, atomic_write_text
 from cufstudy.core.digest import library_digest
-from cufstudy.core.project import project_root
+from cufstudy.core.project import BuildPaths, find_root
 
 __all__ = ["cache_key", "load", "load_summary", "store", "store_summary"]
 
@@ -37,10 +37,8 @@ _PREFIX = "cases-"
 def _folder(data_folder: Path) -> Path | None:
     if os.environ.get("CUFSTUDY_NO_CASE_CACHE"):
         return None
-    root = project_root(data_folder)
-    if not (root / "_quarto.yml").is_file():
-        return None
-    return root / "_build" / "cache"
+    root = find_root(data_folder)
+    return None if root is None else BuildPaths(root).cache
 
 
 def cache_key(files: list[tuple[str, bytes]]) -> str:

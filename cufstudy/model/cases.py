@@ -6,8 +6,8 @@ mission, as recommended and as observed afterwards, the recommendations with the
 the interviews. Every case says where its coding comes from (``provenance``); the default data is
 ``illustrative``.
 
-Fields marked confidential (interviewee names, interview notes) exist only in the internal view;
-:meth:`CaseBase.public` drops them.
+Fields marked :data:`~cufstudy.model.confidential.CONFIDENTIAL` (interviewee names, interview notes) exist
+only in the internal view; :meth:`CaseBase.public` drops them (see :mod:`cufstudy.model.confidential`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import difflib
 import hashlib
 import re
 from collections import Counter
@@ -35,18 +34,23 @@ from pydantic import (
     model_validator,
 )
 
-from cufstudy.core.errors import DataError, Problem
-from cufstudy.core.yamlio import MAX_BYTES, YamlDoc, path_str, read_yaml
+from cufstudy.core.errors import DataError, NotFoundError
+from cufstudy.core.problems import Problem, Problems, Reason, did_you_mean, nearest, validation_issues
+from cufstudy.core.yamlio import MAX_BYTES, YamlDoc, read_yaml
 from cufstudy.model import _cache as _case_cache
+from cufstudy.model import confidential as _confidential
 from cufstudy.model.authority import Authority
+from cufstudy.model.confidential import CONFIDENTIAL, public_view
 from cufstudy.model.countries import COUNTRIES_FR
 from cufstudy.model.vocab import (
     Ambition,
     Attachment,
     FollowUpStatus,
+    InterviewFormat,
     MissionKind,
     Modality,
     Motivation,
+    OrganisationView,
     Provenance,
     RecommendationKind,
     Theme,
@@ -58,13 +62,14 @@ if TYPE_CHECKING:  # pandas is imported where a frame is made: a no-op build doe
     import pandas as pd
 
 __all__ = [
+    "CONFIDENTIAL",
     "Case",
     "CaseBase",
     "FollowUp",
     "Interview",
-    "Organisation",
-    "OrganisationSnapshot",
     "Recommendation",
+    "ServiceOrganisation",
+    "ServiceSnapshot",
     "Strategy",
     "ValidationSummary",
     "confidential_fields",
@@ -75,7 +80,6 @@ __all__ = [
 _FROZEN = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
-CONFIDENTIAL: dict[str, Any] = {"confidential": True}
 NON_DCOL = "non_dcol"
 
 
@@ -139,14 +143,14 @@ class Strategy(BaseModel):
         if bad:
             hints = []
             for v in bad:
-                near = difflib.get_close_matches(str(v).upper(), COUNTRIES_FR, n=1)
-                hints.append(f"{v!r}" + (f" (did you mean {near[0]!r}?)" if near and str(v).upper() != v else ""))
+                near = nearest(str(v).upper(), COUNTRIES_FR)
+                hints.append(f"{v!r}" + (f" (did you mean {near!r}?)" if near and str(v).upper() != v else ""))
             expected = "expected ISO 3166-1 alpha-2 codes in capitals, e.g. 'BF', 'ML'"
             raise ValueError(f"unknown country code {', '.join(hints)}: {expected}")
         return values
 
 
-class OrganisationSnapshot(BaseModel):
+class ServiceSnapshot(BaseModel):
     """The IR service at one moment: where it is attached, its staff (FTE) and yearly budget."""
 
     model_config = _FROZEN
@@ -156,21 +160,24 @@ class OrganisationSnapshot(BaseModel):
     budget_eur: int | None = Field(default=None, ge=0, le=1_000_000_000)
 
 
-class Organisation(BaseModel):
+class ServiceOrganisation(BaseModel):
     """The IR service before the mission, as recommended by it, and as observed at follow-up."""
 
     model_config = _FROZEN
 
-    before: OrganisationSnapshot | None = None
-    recommended: OrganisationSnapshot | None = None
-    after: OrganisationSnapshot | None = None
+    before: ServiceSnapshot | None = None
+    recommended: ServiceSnapshot | None = None
+    after: ServiceSnapshot | None = None
 
 
 class FollowUp(BaseModel):
+    """What became of a recommendation: its status, the obstacle met and what helped (``lever``)."""
+
     model_config = _FROZEN
 
     status: FollowUpStatus
     obstacle: str | None = Field(default=None, max_length=2000)
+    lever: str | None = Field(default=None, max_length=2000)
 
 
 class Recommendation(BaseModel):
@@ -182,14 +189,22 @@ class Recommendation(BaseModel):
 
 
 class Interview(BaseModel):
-    """An interview with the authority. Name and notes are confidential: internal study only."""
+    """An interview with the authority. Name and notes are confidential: internal study only.
+
+    ``format`` is how it was held, ``organisation_view`` how the interviewee judges the change of organisation
+    (for a comparison authority, its current organisation), ``imported`` the day its capture form was read
+    back by ``cufstudy fieldwork import`` (absent for an interview typed into the file).
+    """
 
     model_config = _FROZEN
 
     date: dt.date
     role: str = Field(min_length=2, max_length=200)
+    format: InterviewFormat | None = None
     interviewee: str | None = Field(default=None, max_length=200, json_schema_extra=CONFIDENTIAL)
     notes: str | None = Field(default=None, max_length=10_000, json_schema_extra=CONFIDENTIAL)
+    organisation_view: OrganisationView | None = None
+    imported: dt.date | None = None
 
 
 class Case(BaseModel):
@@ -205,7 +220,7 @@ class Case(BaseModel):
     mission_kind: MissionKind | None = None
     mission_year: int | None = Field(default=None, ge=2018, le=2100)
     strategy: Strategy
-    organisation: Organisation = Organisation()
+    organisation: ServiceOrganisation = ServiceOrganisation()
     recommendations: tuple[Recommendation, ...] = ()
     interviews: tuple[Interview, ...] = ()
 
@@ -235,35 +250,13 @@ class Case(BaseModel):
         return f"DCOL {self.dcol_call}" if self.is_dcol else "Hors DCOL"
 
     def public(self) -> Case:
-        """This case without its confidential fields (interviewee names, interview notes)."""
-        return self.model_copy(
-            update={
-                "interviews": tuple(i.model_copy(update={"interviewee": None, "notes": None}) for i in self.interviews)
-            }
-        )
+        """This case without the fields the data model marks :data:`CONFIDENTIAL` (interviewee names, notes)."""
+        return public_view(self)
 
 
 def confidential_fields() -> list[str]:
-    """Dotted names of the fields the data model marks confidential (e.g. ``interviews.notes``)."""
-    found: list[str] = []
-
-    def walk(model: type[BaseModel], prefix: str, seen: frozenset[type[BaseModel]]) -> None:
-        for name, info in model.model_fields.items():
-            extra = info.json_schema_extra
-            if isinstance(extra, dict) and extra.get("confidential"):
-                found.append(f"{prefix}{name}")
-            for sub in _submodels(info.annotation):
-                if sub not in seen:
-                    walk(sub, f"{prefix}{name}.", seen | {sub})
-
-    walk(Case, "", frozenset({Case}))
-    return found
-
-
-def _submodels(annotation: Any) -> list[type[BaseModel]]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    return [m for arg in getattr(annotation, "__args__", ()) for m in _submodels(arg)]
+    """Dotted names of the fields of a case the data model marks confidential (e.g. ``interviews.notes``)."""
+    return _confidential.confidential_fields(Case)
 
 
 class CaseBase:
@@ -282,7 +275,11 @@ class CaseBase:
         return len(self.cases)
 
     def __getitem__(self, case_id: str) -> Case:
-        return self._by_id[case_id]
+        try:
+            return self._by_id[case_id]
+        except KeyError:
+            hint = did_you_mean(case_id, self._by_id)
+            raise NotFoundError(f"no case {case_id!r} in {self.source}{hint}") from None
 
     @property
     def is_illustrative(self) -> bool:
@@ -294,12 +291,8 @@ class CaseBase:
         return CaseBase([c.public() for c in self.cases], self.source, self.files)
 
     def confidential_values(self) -> list[str]:
-        """Every confidential value present (for leak checks of public outputs)."""
-        values: list[str] = []
-        for case in self.cases:
-            for itw in case.interviews:
-                values += [v for v in (itw.interviewee, itw.notes) if v]
-        return values
+        """Every value of a field marked :data:`CONFIDENTIAL`, case by case (for leak checks of public outputs)."""
+        return [value for case in self.cases for value in _confidential.confidential_values(case)]
 
     def select(self, group: TierGroup | str | None = None, dcol_only: bool = False) -> CaseBase:
         cases = [c for c in self.cases if (group is None or c.authority.group == TierGroup(group))]
@@ -383,6 +376,7 @@ class CaseBase:
                 "status": r.follow_up.status.value if r.follow_up else None,
                 "status_label": label(r.follow_up.status) if r.follow_up else "Non renseigné",
                 "obstacle": r.follow_up.obstacle if r.follow_up else None,
+                "lever": r.follow_up.lever if r.follow_up else None,
             }
             for c in self.cases
             for i, r in enumerate(c.recommendations)
@@ -400,6 +394,7 @@ class CaseBase:
                 "status",
                 "status_label",
                 "obstacle",
+                "lever",
             ],
         )
 
@@ -429,57 +424,16 @@ class CaseBase:
 # ---------------------------------------------------------------------------------------------------------
 # loading and validation
 
-_ALL_FIELDS: set[str] = set()
-
-
-def _collect_fields(model: type[BaseModel]) -> None:
-    for name, info in model.model_fields.items():
-        _ALL_FIELDS.add(name)
-        for sub in _submodels(info.annotation):
-            _collect_fields(sub)
-
-
-_collect_fields(Case)
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _problem(doc: YamlDoc, err: Any) -> Problem:
-    loc: tuple[str | int, ...] = tuple(err["loc"])
-    kind: str = err["type"]
-    value = err.get("input")
-    if kind == "missing":
-        message = "required field is missing"
-    elif kind == "extra_forbidden":
-        near = difflib.get_close_matches(str(loc[-1]), _ALL_FIELDS, n=1)
-        message = "unknown field" + (f" (did you mean {near[0]!r}?)" if near else "")
-    elif kind == "enum":
-        expected = err.get("ctx", {}).get("expected", "")
-        choices = [c.strip(" '") for c in re.split(r",| or ", expected) if c.strip(" '")]
-        near = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.6)
-        message = f"got {_short(value)}, expected one of: {', '.join(choices)}"
-        if near:
-            message += f" (did you mean {near[0]!r}?)"
-    elif kind == "value_error":
-        message = str(err.get("ctx", {}).get("error", err["msg"]))
-    else:
-        message = f"got {_short(value)}: {err['msg'][0].lower()}{err['msg'][1:]}"
-    # errors raised inside union/before-validators add the validator name to loc: drop non-field parts
-    loc = tuple(p for p in loc if isinstance(p, int) or not p.startswith(("function-", "literal[", "int")))
-    return Problem(doc.file, message, doc.line_of(loc), path_str(loc) or None)
-
 
 def validate_case(doc: YamlDoc) -> tuple[Case | None, list[Problem]]:
     """Validate one parsed case file; return the case or its problems (all of them)."""
     if not isinstance(doc.data, dict):
-        return None, [Problem(doc.file, f"expected a YAML mapping of fields, got {type(doc.data).__name__}", 1)]
+        message = f"expected a YAML mapping of fields, got {type(doc.data).__name__}"
+        return None, [Problem(doc.file, message, 1, None, Reason.WRONG_TYPE)]
     try:
         return Case.model_validate(doc.data), []
     except ValidationError as exc:
-        return None, [_problem(doc, e) for e in exc.errors(include_url=False)]
+        return None, [doc.problem(i.path, i.message, i.reason) for i in validation_issues(exc, Case)]
 
 
 def case_files(folder: Path) -> list[Path]:
@@ -491,10 +445,12 @@ def _case_folder(path: str | Path) -> tuple[Path, Path, list[Path]]:
     root = Path(path)
     folder = root / "cases" if (root / "cases").is_dir() else root
     if not folder.is_dir():
-        raise DataError.single(str(root), "no such folder; expected a data folder holding cases/*.yaml")
+        raise DataError.single(
+            str(root), "no such folder; expected a data folder holding cases/*.yaml", reason=Reason.UNREADABLE
+        )
     files = case_files(folder)
     if not files:
-        raise DataError.single(str(folder), "no case file (*.yaml) found")
+        raise DataError.single(str(folder), "no case file (*.yaml) found", reason=Reason.UNREADABLE)
     return root, folder, files
 
 
@@ -569,7 +525,7 @@ def load_cases(path: str | Path = "data") -> CaseBase:
     cached = _case_cache.load(folder, key) if key else None
     if isinstance(cached, tuple) and len(cached) == 2:  # file names: messages name the files as this caller does
         return CaseBase(cached[0], root, {case_id: str(folder / name) for case_id, name in cached[1].items()})
-    problems: list[Problem] = []
+    problems = Problems(DataError)
     cases: list[Case] = []
     origin: dict[str, str] = {}
     for file in files:
@@ -577,28 +533,22 @@ def load_cases(path: str | Path = "data") -> CaseBase:
         try:
             doc = read_yaml(file, display)
         except DataError as exc:
-            problems += exc.problems
+            problems.extend(exc.problems)
             continue
         case, found = validate_case(doc)
-        problems += found
+        problems.extend(found)
         if case is None:
             continue
         if case.id in origin:
-            problems.append(
-                Problem(
-                    display,
-                    f"duplicate case id {case.id!r}: already used by {origin[case.id]}",
-                    doc.line_of(("id",)),
-                    "id",
-                )
-            )
+            message = f"duplicate case id {case.id!r}: already used by {origin[case.id]}"
+            problems.append(doc.problem(("id",), message, Reason.DUPLICATE))
             continue
         origin[case.id] = display
         cases.append(case)
     if problems:
         n_files = len({p.file for p in problems})
         plural = "s" if len(problems) > 1 else ""
-        raise DataError(problems, summary=f"{len(problems)} problem{plural} in {n_files} of {len(files)} case files")
+        problems.raise_if_any(f"{len(problems)} problem{plural} in {n_files} of {len(files)} case files")
     if key:
         _case_cache.store(folder, key, (cases, {case_id: Path(shown).name for case_id, shown in origin.items()}))
     return CaseBase(cases, root, origin)

@@ -7,7 +7,7 @@ so that a case base can be validated without reading the map files.
 
 from __future__ import annotations
 
-__all__ = ["COUNTRIES_FR", "country_name_fr"]
+__all__ = ["COUNTRIES_FR"]
 
 COUNTRIES_FR: dict[str, str] = {
     "AD": "Andorre",
@@ -247,8 +247,3 @@ COUNTRIES_FR: dict[str, str] = {
     "ZM": "Zambie",
     "ZW": "Zimbabwe",
 }
-
-
-def country_name_fr(code: str) -> str:
-    """French short name of an ISO 3166-1 alpha-2 code (``"BF"`` -> ``"Burkina Faso"``)."""
-    return COUNTRIES_FR[code]

@@ -3,6 +3,25 @@
 Every coded value in the case files is a member of one of these enums. The YAML files use the
 English value (``solidarity``); deliverables show the French label (``Solidarité et développement``)
 through :func:`label`. The political ambition is an ordered scale (1 to 4).
+
+Tier and tier group
+-------------------
+Two words, two vocabularies; the names stay as they are because the data files, the run plan and the
+notebooks' parameters use them:
+
+* a **tier** (:class:`Tier`) is the category of an authority *as coded*: its legal kind, one of nine
+  (``commune``, ``communaute_communes``, ``communaute_agglomeration``, ``communaute_urbaine``,
+  ``metropole``, ``etablissement_public_territorial``, ``departement``, ``region``,
+  ``collectivite_statut_particulier``). It is what a case file's ``authority.tier`` and a partnership's
+  ``french_authority.level`` hold, the ``tier`` column of ``CaseBase.frame``, and what decides the format
+  of the official code (INSEE commune code, EPCI SIREN...).
+* a **tier group** (:class:`TierGroup`) is the *niveau de collectivité* the study compares: five groups
+  (``commune``, ``epci``, ``departement``, ``region``, ``statut_particulier``), the five EPCI kinds folding
+  into ``epci`` (:attr:`Tier.group`). It is the ``group`` column of ``CaseBase.frame``, the
+  ``tier_group`` condition of the typology's rules, the tier scores of the organisation models, and the
+  value of the notebook parameter **``tier``** (``parameters: {tier: [commune, epci, ...]}`` in
+  ``_quarto.yml``: one Papermill run per tier group). A run plan that gives a tier where a tier group is
+  expected (``tier: metropole``) is refused with the group to use (``epci``).
 """
 
 from __future__ import annotations
@@ -15,9 +34,11 @@ __all__ = [
     "Ambition",
     "Attachment",
     "FollowUpStatus",
+    "InterviewFormat",
     "MissionKind",
     "Modality",
     "Motivation",
+    "OrganisationView",
     "Provenance",
     "RecommendationKind",
     "Theme",
@@ -29,7 +50,10 @@ __all__ = [
 
 
 class Tier(StrEnum):
-    """Kind of authority (collectivité territoriale or EPCI)."""
+    """The category of an authority as coded in its case file: its legal kind (nine kinds).
+
+    Not what the study compares: that is the authority's :class:`TierGroup` (:attr:`group`).
+    """
 
     COMMUNE = "commune"
     COMMUNAUTE_COMMUNES = "communaute_communes"
@@ -48,7 +72,11 @@ class Tier(StrEnum):
 
 
 class TierGroup(StrEnum):
-    """Level of authority (niveau de collectivité) compared by the study, one Papermill run each."""
+    """The level of authority (niveau de collectivité) the study compares: five groups of :class:`Tier`.
+
+    The notebook parameter ``tier`` takes these values (one Papermill run each), as do the ``tier_group``
+    conditions of the typology and the ``group`` column of the case frame.
+    """
 
     COMMUNE = "commune"
     EPCI = "epci"
@@ -152,6 +180,22 @@ class FollowUpStatus(StrEnum):
     ABANDONED = "abandoned"
 
 
+class InterviewFormat(StrEnum):
+    """How an interview was held."""
+
+    ON_SITE = "on_site"
+    VIDEO = "video"
+    PHONE = "phone"
+
+
+class OrganisationView(StrEnum):
+    """How the interviewee judges the change of organisation of the IR service (or its current organisation)."""
+
+    POSITIVE = "positive"
+    MIXED = "mixed"
+    NEGATIVE = "negative"
+
+
 class RecommendationKind(StrEnum):
     STRATEGY = "strategy"
     ORGANISATION = "organisation"
@@ -247,6 +291,16 @@ LABELS_FR: dict[type[Enum], dict[Any, str]] = {
         FollowUpStatus.NOT_STARTED: "Non engagée",
         FollowUpStatus.ABANDONED: "Abandonnée",
     },
+    InterviewFormat: {
+        InterviewFormat.ON_SITE: "Sur place",
+        InterviewFormat.VIDEO: "Visioconférence",
+        InterviewFormat.PHONE: "Téléphone",
+    },
+    OrganisationView: {
+        OrganisationView.POSITIVE: "Positive",
+        OrganisationView.MIXED: "Mitigée",
+        OrganisationView.NEGATIVE: "Négative",
+    },
     RecommendationKind: {
         RecommendationKind.STRATEGY: "Stratégie et priorités",
         RecommendationKind.ORGANISATION: "Organisation du service",
@@ -284,6 +338,8 @@ def vocabularies() -> dict[str, type[Enum]]:
         "attachment": Attachment,
         "follow_up_status": FollowUpStatus,
         "recommendation_kind": RecommendationKind,
+        "interview_format": InterviewFormat,
+        "organisation_view": OrganisationView,
     }
 
 

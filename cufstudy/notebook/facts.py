@@ -3,7 +3,7 @@
 A notebook calls :func:`record`; the value is shown in the notebook output (as Markdown and as a
 ``application/vnd.cufstudy.fact+json`` bundle the runner collects) and written to the project's facts
 store, ``_build/facts.json``. The prose cites it with ``{{< fact key >}}``, so every deliverable prints
-the same figure, formatted the same way.
+the same figure, formatted the same way (:func:`cufstudy.core.french.format_fr`).
 
 The store is a JSON object ``{"facts": {key: Fact}}``. Writes take a lock and replace the file
 atomically, so parallel kernels never corrupt it.
@@ -13,35 +13,32 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import json
-import math
 import os
 import re
-from collections.abc import Iterator, Mapping
-from decimal import ROUND_HALF_EVEN, Decimal
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import filelock
 from pydantic import BaseModel, ConfigDict
 
 from cufstudy.core.atomic import atomic_write_text
 from cufstudy.core.errors import FactError
-from cufstudy.core.project import project_root
+from cufstudy.core.french import format_fr
+from cufstudy.core.project import BuildPaths, project_root
 
 __all__ = [
     "FACT_MIME",
     "Fact",
     "FactStore",
     "facts_path",
-    "format_fr",
     "get",
+    "merge_facts",
     "record",
 ]
 
 FACT_MIME = "application/vnd.cufstudy.fact+json"
-NBSP = "\u00a0"
-NNBSP = "\u202f"  # narrow no-break space: thousands separator and before « ; ! ? »
 _KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9][a-z0-9_-]*)*$")
 
 Value = int | float | str | bool
@@ -60,63 +57,24 @@ class Fact(BaseModel):
     source: str | None = None
 
 
-def format_fr(value: Value, unit: str | None = None, decimals: int | None = None) -> str:
-    """Format a value the French way: thin no-break space for thousands, decimal comma.
-
-    Parameters
-    ----------
-    value
-        The number (or text) to format.
-    unit
-        Appended after a no-break space; ``%`` is preceded by a narrow no-break space.
-    decimals
-        Digits after the comma; default 0 for integers, 1 for floats.
-
-    Examples
-    --------
-    >>> format_fr(1234567)
-    '1\u202f234\u202f567'
-    >>> format_fr(0.5, "%")
-    '0,5\u202f%'
-    """
-    if isinstance(value, bool):
-        text = "oui" if value else "non"
-    elif isinstance(value, int):
-        text = f"{value:,}".replace(",", NNBSP)
-    elif isinstance(value, float):
-        if not math.isfinite(value):
-            raise FactError(f"cannot format a non-finite number: {value!r}")
-        places = 1 if decimals is None else decimals
-        quant = Decimal(1).scaleb(-places)
-        rounded = Decimal(repr(value)).quantize(quant, rounding=ROUND_HALF_EVEN)
-        text = f"{rounded:,f}".replace(",", NNBSP).replace(".", ",")
-    else:
-        text = str(value)
-    if unit:
-        text += (NNBSP if unit == "%" else NBSP) + unit
-    return text
-
-
 def facts_path(root: Path | None = None) -> Path:
     """The facts store: ``$CUFSTUDY_FACTS`` if set, else ``<project>/_build/facts.json``.
 
-    The project is the nearest folder, from the working directory up, holding ``_quarto.yml``.
+    The project is the nearest folder, from ``root`` (default: the working directory) up, holding
+    ``_quarto.yml`` (:func:`cufstudy.core.project.project_root`).
     """
     env = os.environ.get("CUFSTUDY_FACTS")
     if env:
         return Path(env)
-    return project_root(root) / "_build" / "facts.json"
+    return BuildPaths(project_root(root)).facts
 
 
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
+    """Hold ``<store>.lock`` while reading and rewriting the store (kernels of a batch record at once)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.with_suffix(path.suffix + ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with filelock.FileLock(path.with_suffix(path.suffix + ".lock")):
+        yield
 
 
 class FactStore:
@@ -242,3 +200,30 @@ def facts_from_notebook(nb: Mapping[str, Any]) -> list[Fact]:
             if FACT_MIME in data:
                 found.append(Fact.model_validate(data[FACT_MIME]))
     return found
+
+
+def merge_facts(sources: Iterable[tuple[str, Sequence[Fact]]]) -> dict[str, Fact]:
+    """Merge the facts of several runs, given as (run label, facts) pairs.
+
+    Raises
+    ------
+    FactError
+        Naming both runs, for every key recorded with two different values.
+    """
+    merged: dict[str, tuple[Fact, str]] = {}
+    conflicts: list[str] = []
+    for label, facts in sources:
+        for fact in facts:
+            seen = merged.get(fact.key)
+            if seen is None:
+                merged[fact.key] = (fact, label)
+                continue
+            other, other_label = seen
+            if (other.value, other.unit, other.text, other.label) != (fact.value, fact.unit, fact.text, fact.label):
+                conflicts.append(f"fact {fact.key!r} is {other.text!r} in {other_label} but {fact.text!r} in {label}")
+    if conflicts:
+        raise FactError(
+            "facts recorded with different values by different runs (namespace the key by the "
+            "parameter, e.g. 'niveau.{tier}.n_cas'):\n  " + "\n  ".join(conflicts)
+        )
+    return {key: fact for key, (fact, _) in merged.items()}

@@ -2,8 +2,8 @@
 
 Notebooks show tables with :func:`show_table`, which emits ``text/markdown`` (what the renderers embed,
 so every format, HTML, Typst and DOCX, gets a real table) instead of pandas' raw HTML. Free text in
-cells is escaped, so a case file holding ``<script>``, ``# titre`` or ``{{< shortcode >}}`` prints as
-literal text.
+cells is escaped (:func:`cufstudy.core.french.escape_md`), so a case file holding ``<script>``, ``# titre`` or
+``{{< shortcode >}}`` prints as literal text.
 """
 
 from __future__ import annotations
@@ -18,47 +18,33 @@ from typing import Any
 import pandas as pd
 
 from cufstudy.core.atomic import atomic_write_bytes
+from cufstudy.core.french import escape_md, format_fr
 from cufstudy.core.project import project_root, resolve
-from cufstudy.notebook.facts import format_fr
 
-__all__ = ["LISTING_ROWS", "Table", "escape_md", "markdown_table", "show_table", "write_csv"]
+__all__ = ["LISTING_ROWS", "Markdown", "Table", "markdown_table", "show_table", "write_csv"]
 
 #: rows shown of a listing with one row per case (:func:`show_table`'s ``max_rows`` in the notebooks)
 LISTING_ROWS = 200
 
-# characters with a meaning in pandoc Markdown, escaped with a backslash
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~^$@&])")
-# what makes a line a block when it starts it: a list item ("- ", "+ ", "2019. ", "a) ", "(iv) "), a
-# horizontal rule ("---"), a title block ("% "), a definition (": "), a fenced div (":::")
-_LEADING_MARKER = re.compile(r"^([-+%:]|\(?(?:[0-9]+|[a-zA-Z]|[ivxlcdmIVXLCDM]+)(?=[.)](?: |$)))")
 
+@dataclass(frozen=True)
+class Markdown:
+    """A cell that is Markdown already, printed as is (not escaped): text the notebook escaped and marked up.
 
-def escape_md(text: str) -> str:
-    """Escape free text so pandoc reads it as literal characters in every output format.
-
-    Line breaks become spaces (a table cell is one line), and a leading list, rule or title marker is
-    escaped, so the text stays inline wherever it lands (a table cell, a list item, the start of a line).
-
-    Examples
-    --------
-    >>> print(escape_md("<b>1 %</b> # {{< x >}}"))
-    \\<b\\>1 %\\</b\\> \\# \\{\\{\\< x \\>\\}\\}
-    >>> print(escape_md("- 2019. un tiret en tête"), escape_md("2019. une date en tête"))
-    \\- 2019. un tiret en tête 2019\\. une date en tête
+    For citations the renderer resolves: ``Markdown(escape_md(point) + " [@cuf2019]")``. Free text from the
+    data goes through :func:`~cufstudy.core.french.escape_md` first, so only the notebook's own markup
+    stays live.
     """
-    flat = re.sub(r"[ \t\r\n]+", " ", str(text)).strip()
-    escaped = _MD_SPECIAL.sub(r"\\\1", flat)
-    marker = _LEADING_MARKER.match(escaped)
-    if marker is None:
-        return escaped
-    if marker.group(1) in "-+%:":
-        return "\\" + escaped
-    end = marker.end()  # the enumerator: escape its delimiter, and an opening parenthesis
-    head = escaped[:end].replace("(", "\\(")
-    return head + "\\" + escaped[end:]
+
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
 
 
 def _cell(value: Any, decimals: int | None, unit: str | None) -> str:
+    if isinstance(value, Markdown):
+        return re.sub(r"[ \t\r\n]+", " ", value.text).strip()  # one line: a table row (no-break spaces kept)
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if hasattr(value, "item") and not isinstance(value, str):
@@ -127,6 +113,7 @@ def show_table(
     *,
     max_rows: int | None = None,
     full_copy: str | Path | None = None,
+    note: str | None = None,
     **kwargs: Any,
 ) -> None:
     """Display a table in a notebook as Markdown (what the renderers embed), once.
@@ -144,19 +131,28 @@ def show_table(
     full_copy
         Where to write the whole table as CSV (``;``-separated, UTF-8 with BOM: what a French spreadsheet
         opens) when it is cut; relative paths are from the project root. The note names the file.
+    note
+        A line printed under the table (free text, escaped), e.g. what an asterisk in the cells means.
     """
-    shown, note = frame, ""
+    shown, cut = frame, ""
     if max_rows is not None and len(frame) > max_rows:
         shown = frame.head(max_rows)
-        note = f"*Tableau limité aux {format_fr(max_rows)} premières lignes sur {format_fr(len(frame))}"
+        cut = f"*Tableau limité aux {format_fr(max_rows)} premières lignes sur {format_fr(len(frame))}"
         if full_copy is not None:
             path = write_csv(frame, full_copy)
             root = project_root()
             shown_path = path.relative_to(root) if path.is_relative_to(root) else path
-            note += f" ; tableau complet : {escape_md(shown_path.as_posix())}"
-        note += ".*"
-    markdown = markdown_table(shown, **kwargs) + (f"\n\n{note}\n" if note else "")
-    table = Table(markdown, shown.to_string() + (f"\n{note.strip('*')}" if note else ""))
+            cut += f" ; tableau complet : {escape_md(shown_path.as_posix())}"
+        cut += ".*"
+    markdown = markdown_table(shown, **kwargs)
+    plain = shown.to_string()
+    if note:
+        markdown += f"\n{escape_md(note)}\n"
+        plain += f"\n{note}"
+    if cut:
+        markdown += f"\n\n{cut}\n"
+        plain += f"\n{cut.strip('*')}"
+    table = Table(markdown, plain)
     try:
         import IPython.display
     except ImportError:  # pragma: no cover

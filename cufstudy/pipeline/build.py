@@ -1,14 +1,17 @@
 """``cufstudy build``: validate the data, run the notebooks, render the deliverables, check them, publish.
 
-The whole build holds the project lock, so two builds never interleave. The order is the order in which
-a failure loses the least:
+The project is found once and its plan loaded once; the whole build holds the project lock
+(:mod:`cufstudy.pipeline.lock`), taken once, so two builds never interleave. The order is the order in
+which a failure loses the least:
 
 1. the case base is validated (every problem reported at once; nothing is executed on bad data);
-2. the run plan is executed (unchanged runs are skipped); a failed run stops the build before rendering,
-   so no deliverable is made from a stale or broken notebook;
-3. every profile is rendered into a work folder and checked: page rules, offline HTML, and for public
-   deliverables the leak check (no confidential value in any output file or embedded notebook);
-4. only then are the files moved into ``_output/``, each atomically.
+2. the run plan is executed (:func:`cufstudy.pipeline.runs.execute_plan`; unchanged runs are skipped); a
+   failed run stops the build before rendering, so no deliverable is made from a stale or broken notebook;
+3. every profile is rendered into a work folder and checked (:mod:`cufstudy.pipeline.checks`): page rules,
+   A4, the illustrative-data notice, offline HTML, and for public deliverables the leak check (no
+   confidential value in any output file or embedded notebook);
+4. only then are the files moved into ``_output/``, each atomically
+   (:func:`cufstudy.pipeline.publish.render_deliverables`).
 
 A deliverable whose inputs (sources, templates, executed notebooks, facts, library, options, confidential
 values) have not changed since it was published is not rendered again, unless ``force`` is given.
@@ -20,7 +23,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import sys
 import time
 from collections.abc import Sequence
@@ -28,31 +30,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cufstudy.core.errors import RenderError
+from cufstudy.core.french import ILLUSTRATIVE_NOTICE
+from cufstudy.core.project import Project, project_of
 from cufstudy.model.cases import case_files, load_cases, validate_cases
-from cufstudy.pipeline.leaks import check_no_leak
+from cufstudy.pipeline.lock import child_environment, project_lock
+from cufstudy.pipeline.manifest import RunReport
 from cufstudy.pipeline.plan import load_plan
-from cufstudy.pipeline.runs import RunReport, project_lock, run
-from cufstudy.render import BuildReport, Engine
-from cufstudy.render import build as render_build
-from cufstudy.render.config import Deliverable
+from cufstudy.pipeline.publish import BuildReport, Engine, render_deliverables
+from cufstudy.pipeline.runs import execute_plan
 from cufstudy.render.extension import ExtensionInstall, install_extension
 
-__all__ = [
-    "ILLUSTRATIVE_NOTICE",
-    "BuildResult",
-    "audience",
-    "build",
-    "data_notice",
-    "embedded_notebooks",
-    "prepare_quarto",
-]
-
-ILLUSTRATIVE_NOTICE = (
-    "Données illustratives : codage d'exemple (rapports DCOL confidentiels), collectivités de comparaison "
-    "fictives ; aucun chiffre n'est un résultat de l'étude"
-)
-_EMBED = re.compile(r"\{\{<\s*embed\s+([^#\s>]+\.ipynb)#")
-_INCLUDE = re.compile(r"\{\{<\s*include\s+([^\s>]+)\s*>\}\}")
+__all__ = ["ILLUSTRATIVE_NOTICE", "BuildResult", "build", "data_notice", "prepare_quarto"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +60,89 @@ class BuildResult:
         return "\n".join(lines)
 
 
+def _own_step(warning: str) -> bool:
+    """A note that Quarto's pre- or post-render step (``cufstudy run``, ``cufstudy check``) was skipped:
+    noise here, since the build runs the notebooks and the checks itself."""
+    return "pre-render" in warning or ("post-render" in warning and "cufstudy check" in warning)
+
+
+def build(
+    project: Project | Path = Path(),
+    profiles: Sequence[str] | None = None,
+    *,
+    engine: Engine = "auto",
+    formats: Sequence[str] | None = None,
+    preview: bool = False,
+    workers: int | None = None,
+    force: bool = False,
+    wait: bool = True,
+    progress: bool = True,
+) -> BuildResult:
+    """Build the deliverables of a project from its data (see the module docstring for the steps).
+
+    Parameters
+    ----------
+    project
+        The project, or its folder (or a folder below it).
+    profiles
+        Deliverables to build (``["guide"]``); default: every ``_quarto-<name>.yml``.
+    engine
+        ``auto`` (Quarto when on PATH, else the embedded Pandoc + Typst engine), ``pandoc`` or ``quarto``.
+    formats
+        Only these formats (``html``, ``pdf``, ``docx``).
+    preview
+        Also write PNG thumbnails of the PDF pages into ``_output/preview/``.
+    workers, force
+        Passed to :func:`cufstudy.pipeline.runs.execute_plan`. Without ``force``, a deliverable whose inputs
+        have not changed since it was published is kept as it is (see :mod:`cufstudy.render._stamp`);
+        ``force`` re-executes every notebook and renders every deliverable again.
+    wait
+        Wait for another build holding the project lock (else fail at once with ``LockError``).
+
+    Raises
+    ------
+    DataError
+        The case base is invalid (nothing was executed or rendered).
+    RunError
+        A notebook run failed (nothing was rendered).
+    RenderError, LayoutError, LeakError
+        A deliverable could not be rendered, breaks a check (page rule, A4, notice, offline HTML), or would
+        publish a confidential value; the previous deliverables stay in place.
+    """
+    started = time.perf_counter()
+    project = project_of(project)
+    plan = load_plan(project)
+
+    def note(message: str) -> None:
+        print(message, file=sys.stderr)
+
+    with project_lock(project, wait=wait, notify=note):
+        cases = validate_cases(project.data_dir)
+        runs = execute_plan(plan, workers=workers, force=force, progress=progress)
+        runs.raise_for_failures()
+
+        @functools.cache
+        def secrets() -> list[str]:  # loaded once, and only when a public deliverable is rendered
+            return load_cases(project.data_dir).confidential_values()
+
+        rendered = render_deliverables(
+            project,
+            profiles,
+            engine=engine,
+            formats=formats,
+            preview=preview,
+            notice=ILLUSTRATIVE_NOTICE if cases.illustrative else None,
+            reuse=not force,
+            # another set of confidential values changes what the leak check must find: render again
+            reuse_key=cases.confidential_digest,
+            secrets=secrets,
+            # the one child that may proceed under this lock: `cufstudy run` as Quarto's pre-render step
+            quarto_env=child_environment(project),
+        )
+    rendered = replace(rendered, warnings=tuple(w for w in rendered.warnings if not _own_step(w)))
+    return BuildResult(runs, rendered, time.perf_counter() - started, cases.illustrative)
+
+
 def data_notice(data_dir: Path) -> str | None:
     """The notice every page of the deliverables must carry for this data, or None.
 
@@ -88,7 +159,7 @@ def data_notice(data_dir: Path) -> str | None:
     return ILLUSTRATIVE_NOTICE if validate_cases(data_dir).illustrative else None
 
 
-def prepare_quarto(project: Path = Path()) -> ExtensionInstall:
+def prepare_quarto(project: Project | Path = Path()) -> ExtensionInstall:
     """Install the project's ``_extensions/cufstudy/`` with the notice of its data, for a plain ``quarto render``.
 
     ``cufstudy run``, the project's Quarto ``pre-render`` step, calls it (a no-op when up to date).
@@ -99,129 +170,11 @@ def prepare_quarto(project: Path = Path()) -> ExtensionInstall:
         Run by Quarto, the extension's ``_extension.yml`` had to change: Quarto reads it before its pre-render
         step and keeps that copy, so this render would use the previous list of filters.
     """
-    plan = load_plan(project)
-    installed = install_extension(plan.root, data_notice(plan.data_dir))
+    project = project_of(project)
+    installed = install_extension(project.root, data_notice(project.data_dir))
     if installed.manifest_changed and os.environ.get("QUARTO_PROJECT_OUTPUT_DIR"):  # run by Quarto, pre-render
         raise RenderError(
-            f"{installed.path.relative_to(plan.root)}/_extension.yml has changed (a new version of cufstudy) after "
-            "Quarto had read the previous one, which it keeps until it stops: run quarto render again"
+            f"{installed.path.relative_to(project.root)}/_extension.yml has changed (a new version of cufstudy) "
+            "after Quarto had read the previous one, which it keeps until it stops: run quarto render again"
         )
     return installed
-
-
-def audience(deliverable: Deliverable) -> str:
-    """``internal`` or ``public`` (the default: a profile that does not say is treated as public)."""
-    value = deliverable.config.get("cufstudy", "audience", default="public")
-    return "internal" if value == "internal" else "public"
-
-
-def _sources(main: Path, seen: set[Path] | None = None) -> list[Path]:
-    """A document and the files it includes, recursively."""
-    seen = set() if seen is None else seen
-    if main in seen or not main.is_file():
-        return []
-    seen.add(main)
-    found = [main]
-    for inc in _INCLUDE.findall(main.read_text(encoding="utf-8")):
-        found += _sources((main.parent / inc).resolve(), seen)
-    return found
-
-
-def embedded_notebooks(deliverable: Deliverable) -> list[Path]:
-    """The executed notebooks a deliverable embeds (paths relative to its main document, ``/`` = project)."""
-    notebooks: list[Path] = []
-    for main in deliverable.inputs:
-        for src in _sources(main.resolve()):
-            for ref in _EMBED.findall(src.read_text(encoding="utf-8")):
-                path = deliverable.root / ref.lstrip("/") if ref.startswith("/") else main.parent / ref
-                if path.resolve() not in notebooks:
-                    notebooks.append(path.resolve())
-    return notebooks
-
-
-def build(
-    project: Path = Path(),
-    profiles: Sequence[str] | None = None,
-    *,
-    engine: Engine = "auto",
-    formats: Sequence[str] | None = None,
-    preview: bool = False,
-    workers: int | None = None,
-    force: bool = False,
-    wait: bool = True,
-    progress: bool = True,
-) -> BuildResult:
-    """Build the deliverables of a project from its data (see the module docstring for the steps).
-
-    Parameters
-    ----------
-    project
-        The project folder (or a folder below it).
-    profiles
-        Deliverables to build (``["guide"]``); default: every ``_quarto-<name>.yml``.
-    engine
-        ``auto`` (Quarto when on PATH, else the embedded Pandoc + Typst engine), ``pandoc`` or ``quarto``.
-    formats
-        Only these formats (``html``, ``pdf``, ``docx``).
-    preview
-        Also write PNG thumbnails of the PDF pages into ``_output/preview/``.
-    workers, force
-        Passed to :func:`cufstudy.pipeline.runs.run`. Without ``force``, a deliverable whose inputs have not changed
-        since it was published is kept as it is (see :mod:`cufstudy.render._stamp`); ``force`` re-executes
-        every notebook and renders every deliverable again.
-    wait
-        Wait for another build holding the project lock (else fail at once with ``LockError``).
-
-    Raises
-    ------
-    DataError
-        The case base is invalid (nothing was executed or rendered).
-    RunError
-        A notebook run failed (nothing was rendered).
-    RenderError, LayoutError, LeakError
-        A deliverable could not be rendered, breaks its page rule, or would publish a confidential
-        value; the previous deliverables stay in place.
-    """
-    started = time.perf_counter()
-    plan = load_plan(project)
-    root = plan.root
-
-    def note(message: str) -> None:
-        print(message, file=sys.stderr)
-
-    with project_lock(root, wait=wait, notify=note):
-        cases = validate_cases(plan.data_dir)
-        runs = run(root, workers=workers, force=force, progress=progress)
-        runs.raise_for_failures()
-
-        @functools.cache
-        def secrets() -> list[str]:  # loaded once, and only when a public deliverable is rendered
-            return load_cases(plan.data_dir).confidential_values()
-
-        def verify(deliverable: Deliverable, files: Sequence[Path]) -> None:
-            if audience(deliverable) != "public":
-                return
-            notebooks = embedded_notebooks(deliverable)
-            missing = [nb for nb in notebooks if not nb.is_file()]
-            if missing:
-                raise RenderError(f"{deliverable.name}: embedded notebook not found: {missing[0]}")
-            check_no_leak([*files, *notebooks], secrets(), deliverable.name)
-
-        notice = ILLUSTRATIVE_NOTICE if cases.illustrative else None
-        rendered = render_build(
-            root,
-            profiles,
-            engine=engine,
-            formats=formats,
-            preview=preview,
-            notice=notice,
-            verify=verify,
-            reuse=not force,
-            # another set of confidential values changes what the leak check must find: render again
-            reuse_key=cases.confidential_digest,
-        )
-    # the notebooks were just run and the files checked: the embedded engine's reminder that it skips the
-    # pre- and post-render steps is noise here
-    skipped = ("project.pre-render", "project.post-render")
-    rendered = replace(rendered, warnings=tuple(w for w in rendered.warnings if not w.startswith(skipped)))
-    return BuildResult(runs, rendered, time.perf_counter() - started, cases.illustrative)

@@ -19,13 +19,13 @@ import json
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from cufstudy.core.errors import LeakError
 
-__all__ = ["Leak", "check_no_leak", "extract_text", "find_leaks", "normalise"]
+__all__ = ["Leak", "check_no_leak", "extract_text", "find_leaks", "normalise", "pdf_page_texts"]
 
 _WS = re.compile(r"\s+")
 # typographic variants a renderer may substitute: curly quotes, hyphen and non-breaking hyphen (after NFKC)
@@ -71,7 +71,8 @@ def _docx_text(data: bytes) -> str:
 _MAX_PDF_FORMS = 10_000_000
 
 
-def _pdf_text(data: bytes) -> str:
+def pdf_page_texts(data: bytes) -> list[str]:
+    """The text of each page of a PDF (pypdf's extraction)."""
     try:
         from pypdf import PdfReader
     except ImportError as exc:  # pragma: no cover - pypdf is a dependency
@@ -82,7 +83,7 @@ def _pdf_text(data: bytes) -> str:
     # Our own PDFs are trusted input; pypdf's default cap (5,000 form XObjects per page, reached by a
     # chart of a few thousand points) would skip the rest of the page's text, and a leak with it.
     with apply_configuration(xform_maximum_invocations_per_extraction=_MAX_PDF_FORMS):
-        return "\n".join(page.extract_text() or "" for page in reader.pages)
+        return [page.extract_text() or "" for page in reader.pages]
 
 
 def _notebook_text(raw: str) -> str:
@@ -106,7 +107,7 @@ def extract_text(path: Path) -> str:
     suffix = path.suffix.lower()
     data = path.read_bytes()
     if suffix == ".pdf":
-        return _pdf_text(data)
+        return "\n".join(pdf_page_texts(data))
     if suffix == ".docx":
         return _docx_text(data)
     if suffix == ".ipynb":
@@ -127,8 +128,11 @@ class Leak:
         return f"{self.file}: contains the confidential value {shown!r}"
 
 
-def find_leaks(files: Iterable[Path], secrets: Sequence[str]) -> list[Leak]:
-    """Every (file, confidential value) pair where the value appears in the file's text."""
+def find_leaks(files: Iterable[Path], secrets: Sequence[str], texts: Mapping[Path, str] | None = None) -> list[Leak]:
+    """Every (file, confidential value) pair where the value appears in the file's text.
+
+    ``texts`` gives the text of files already extracted (by :func:`extract_text`), read again otherwise.
+    """
     needles = sorted({normalise(s) for s in secrets if len(normalise(s)) >= MIN_LENGTH})
     originals = {normalise(s): s for s in secrets}
     leaks: list[Leak] = []
@@ -136,7 +140,7 @@ def find_leaks(files: Iterable[Path], secrets: Sequence[str]) -> list[Leak]:
         return leaks
     tight = {needle: needle.replace(" ", "") for needle in needles}
     for path in files:
-        hay = normalise(extract_text(path))
+        hay = normalise(texts[path] if texts is not None and path in texts else extract_text(path))
         found = _contained(hay, needles)
         rest = [n for n in needles if n not in found]
         if rest:  # PDF text extraction may drop spaces: look for the values without spaces too

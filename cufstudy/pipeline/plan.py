@@ -39,8 +39,8 @@ Rules:
   path the notebook reads, including those read through the library: an undeclared file can change
   without re-executing the run.
 * A plan makes at most ``MAX_RUNS`` runs (lists multiply quickly).
-* Keys other than ``data`` and ``runs`` under ``cufstudy:`` belong to other parts of the library
-  and are left alone here.
+* ``data`` and the ``runs`` list itself are read with the other settings by
+  :func:`cufstudy.core.project.read_settings`; this module checks and expands the entries.
 
 Every problem is collected and raised together as one :class:`~cufstudy.core.errors.PlanError`, each
 located by file, line and field path (``cufstudy.runs[1].parameters.tier[2]``).
@@ -60,12 +60,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from cufstudy.core.errors import DataError, PlanError, Problem
-from cufstudy.core.yamlio import FieldPath, YamlDoc, path_str, read_yaml
+from cufstudy.core.errors import PlanError, Problem
+from cufstudy.core.problems import Reason, validation_issues
+from cufstudy.core.project import NOTEBOOKS, SETTINGS_KEY, Project, project_of
+from cufstudy.core.yamlio import FieldPath, YamlDoc, path_str
 from cufstudy.model.vocab import Tier, TierGroup
 
 __all__ = [
-    "CONFIG_FILE",
     "EVERY",
     "MAX_RUNS",
     "Plan",
@@ -74,16 +75,13 @@ __all__ = [
     "RunSpec",
     "Scalar",
     "default_resolvers",
-    "find_project",
     "list_partnerships",
     "load_plan",
     "parse_plan",
 ]
 
-CONFIG_FILE = "_quarto.yml"
 EVERY = "every"
 MAX_RUNS = 1000
-OUTPUT_DIR = "_build/notebooks"
 FAILED_SUFFIX = ".failed.ipynb"
 
 Scalar = str | int | float | bool | None
@@ -195,35 +193,14 @@ class Plan(BaseModel):
         return self.model_copy(update={"runs": tuple(r for r in self.runs if r.stem in only)})
 
 
-def find_project(start: Path = Path()) -> Path:
-    """The project root: ``start`` or its nearest parent holding ``_quarto.yml``.
-
-    Raises
-    ------
-    PlanError
-        If no such folder exists.
-    """
-    here = start.resolve()
-    for folder in (here, *here.parents):
-        if (folder / CONFIG_FILE).is_file():
-            return folder
-    raise PlanError.single(start / CONFIG_FILE, f"no {CONFIG_FILE} in {start} or its parents: not a cufstudy project")
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
-def load_plan(project: Path = Path(), *, resolvers: Mapping[str, Resolver] | None = None) -> Plan:
+def load_plan(project: Project | Path = Path(), *, resolvers: Mapping[str, Resolver] | None = None) -> Plan:
     """Read and check the run plan of a project, expanding parameter lists and ``every``.
 
     Parameters
     ----------
     project
-        The project folder (or a folder below it): the nearest one holding ``_quarto.yml``.
+        The project (:class:`~cufstudy.core.project.Project`), or its folder (or a folder below it: the
+        nearest one holding ``_quarto.yml``).
     resolvers
         Vocabularies by parameter name, added to (or replacing) :func:`default_resolvers`.
 
@@ -243,14 +220,8 @@ def load_plan(project: Path = Path(), *, resolvers: Mapping[str, Resolver] | Non
     >>> [r.output for r in load_plan(root).runs]
     ['_build/notebooks/nb-commune.ipynb', '_build/notebooks/nb-region.ipynb']
     """
-    root = find_project(project)
-    try:
-        doc = read_yaml(root / CONFIG_FILE, display=_display(root / CONFIG_FILE))
-    except PlanError:
-        raise
-    except DataError as exc:  # syntax, encoding, duplicate keys: a plan problem too
-        raise PlanError(exc.problems) from exc
-    return parse_plan(doc, root, resolvers=resolvers)
+    project = project_of(project)
+    return parse_plan(project, resolvers=resolvers)
 
 
 def _hint(value: object, allowed: Sequence[str]) -> str:
@@ -264,17 +235,19 @@ def _hint(value: object, allowed: Sequence[str]) -> str:
 
 
 class _Parser:
-    def __init__(self, doc: YamlDoc, root: Path, resolvers: Mapping[str, Resolver]) -> None:
-        self.doc = doc
-        self.root = root
+    def __init__(self, project: Project, resolvers: Mapping[str, Resolver]) -> None:
+        self.project = project
+        self.doc: YamlDoc = project.doc
+        self.root = project.root
         self.resolvers = resolvers
-        self.problems: list[Problem] = []
-        self.warnings: list[str] = []
+        self.problems: list[Problem] = list(project.problems)  # of the settings: reported with the plan's
+        self.warnings: list[str] = list(project.warnings)
         self.total = 0  # runs made by the entries parsed so far
         self._vocab: dict[str, list[str]] = {}
-        self.data_name = "data"
-        self.data_dir = root / "data"
-        self.data_ok = True  # False when the data folder itself has a problem (already reported)
+        self.data_name = project.settings.data
+        self.data_dir = project.data_dir
+        # False when the data folder itself has a problem (already reported)
+        self.data_ok = not any(p.field == f"{SETTINGS_KEY}.data" for p in self.problems)
 
     def problem(self, path: FieldPath, message: str) -> None:
         self.problems.append(Problem(self.doc.file, message, self.doc.line_of(path), path_str(path)))
@@ -445,19 +418,20 @@ class _Parser:
 
     # -- entries ----------------------------------------------------------------------------------
     def entry(self, i: int, raw: object, outputs: dict[str, tuple[int, str]]) -> list[Run]:
-        base: FieldPath = ("cufstudy", "runs", i)
+        base: FieldPath = (SETTINGS_KEY, "runs", i)
         before = len(self.problems)
         try:
             spec = RunSpec.model_validate(raw)
         except ValidationError as exc:
-            for err in exc.errors():
-                loc = tuple(err["loc"])
-                if err["type"] == "extra_forbidden":
+            # the shared wording (validation_issues), said in the words of a configuration file: keys
+            for issue in validation_issues(exc, RunSpec):
+                loc = issue.path
+                if issue.reason is Reason.UNKNOWN_FIELD:
                     key = str(loc[-1])
                     self.problem((*base, *loc), f"unknown key {key!r}{_hint(key, list(RunSpec.model_fields))}")
-                elif err["type"] == "missing":
+                elif issue.reason is Reason.MISSING_FIELD:
                     self.problem(base, f"missing key {loc[-1]!r}")
-                elif err["type"] == "model_type":
+                elif issue.kind == "model_type":
                     self.problem(base, "expected a mapping with keys notebook, parameters, output, inputs")
                 elif loc[0] == "inputs":
                     self.problem(
@@ -467,7 +441,7 @@ class _Parser:
                         else "expected a path relative to the data folder (text)",
                     )
                 else:
-                    self.problem((*base, *loc), err["msg"])
+                    self.problem((*base, *loc), issue.message)
             return []
 
         notebook = self.relative(spec.notebook, (*base, "notebook"), "notebook")
@@ -489,7 +463,7 @@ class _Parser:
 
         names = [name for name, _ in axes]
         if spec.output is None:
-            template = f"{OUTPUT_DIR}/{{notebook}}{''.join(f'-{{{n}}}' for n in varying)}.ipynb"
+            template = f"{NOTEBOOKS}/{{notebook}}{''.join(f'-{{{n}}}' for n in varying)}.ipynb"
             tpath: FieldPath = base
         else:
             template = spec.output
@@ -548,37 +522,15 @@ class _Parser:
         return runs
 
     def parse(self) -> Plan:
-        data = self.doc.data
-        if not isinstance(data, dict) or "cufstudy" not in data:
+        project = self.project
+        if not project.has_settings:
+            if project.problems:  # 'cufstudy:' is not a mapping
+                raise PlanError(project.problems)
             raise PlanError.single(self.doc.file, "no run plan: add a 'cufstudy:' key with 'runs:' (see the README)")
-        section = data["cufstudy"]
-        if not isinstance(section, dict):
-            raise PlanError.single(
-                self.doc.file, "expected a mapping under 'cufstudy:'", self.doc.line_of(("cufstudy",)), "cufstudy"
-            )
-        data_name = section.get("data", "data")
-        if not isinstance(data_name, str) or not data_name:
-            self.problem(("cufstudy", "data"), "expected the data folder, a path relative to the project root")
-            data_name = "data"
-            self.data_ok = False
-        else:
-            pure = PurePosixPath(data_name)
-            if pure.is_absolute() or ".." in pure.parts:
-                self.problem(("cufstudy", "data"), f"data folder {data_name!r} must be relative to the project root")
-                self.data_ok = False
-            elif "data" in section and not (self.root / pure).is_dir():
-                self.problem(("cufstudy", "data"), f"data folder {data_name!r} does not exist (in {self.root})")
-                self.data_ok = False
-        self.data_name = data_name
-        self.data_dir = self.root / data_name
-
-        raw_runs = section.get("runs")
-        if "runs" not in section:
-            self.problem(("cufstudy",), "missing key 'runs': the list of notebooks to execute")
-            raw_runs = []
-        elif not isinstance(raw_runs, list) or not raw_runs:
-            self.problem(("cufstudy", "runs"), "expected a non-empty list of runs (- notebook: ...)")
-            raw_runs = []
+        raw_runs = project.settings.runs
+        if raw_runs is None:
+            self.problem((SETTINGS_KEY,), "missing key 'runs': the list of notebooks to execute")
+            raw_runs = ()
 
         outputs: dict[str, tuple[int, str]] = {}
         runs = [run for i, raw in enumerate(raw_runs) for run in self.entry(i, raw, outputs)]
@@ -588,7 +540,7 @@ class _Parser:
         return Plan(
             root=self.root,
             config=self.doc.file,
-            data=PurePosixPath(data_name).as_posix(),
+            data=self.data_name,
             runs=tuple(runs),
             warnings=tuple(self.warnings),
         )
@@ -600,8 +552,8 @@ def _tier_group_of(value: object) -> str | None:
     return None
 
 
-def parse_plan(doc: YamlDoc, root: Path, *, resolvers: Mapping[str, Resolver] | None = None) -> Plan:
-    """Check and expand the plan of an already-read ``_quarto.yml`` (see :func:`load_plan`)."""
+def parse_plan(project: Project, *, resolvers: Mapping[str, Resolver] | None = None) -> Plan:
+    """Check and expand the plan of a project whose settings are already read (see :func:`load_plan`)."""
     merged = default_resolvers()
     merged.update(resolvers or {})
-    return _Parser(doc, root, merged).parse()
+    return _Parser(project, merged).parse()

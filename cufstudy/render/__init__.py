@@ -4,16 +4,13 @@ Both read the same ``_quarto.yml`` and profiles, the same ``.qmd`` sources and t
 notebooks; the embedded engine supports exactly the Quarto subset documented in
 ``docs/quarto-subset.md`` and reports anything else as a located error.
 
->>> from cufstudy.render import build
->>> report = build(profiles=["brochure"], preview=True)  # doctest: +SKIP
->>> print(report.summary())  # doctest: +SKIP
+Checking the rendered files and publishing them is :mod:`cufstudy.pipeline.publish`
+(:func:`~cufstudy.pipeline.publish.render_deliverables`).
 """
 
 from __future__ import annotations
 
-from cufstudy.core.errors import LayoutError, RenderError
-from cufstudy.render._build import BuildReport, Engine, OutputFile, build
-from cufstudy.render._problems import SourceError
+from cufstudy.core.errors import LayoutError, RenderError, SourceError
 from cufstudy.render.config import (
     Deliverable,
     PageRule,
@@ -29,18 +26,14 @@ from cufstudy.render.layout import pdf_media_box, pdf_page_count
 from cufstudy.render.quarto import quarto_path
 
 __all__ = [
-    "BuildReport",
     "Deliverable",
     "EmbeddedEngine",
-    "Engine",
     "LayoutError",
-    "OutputFile",
     "PageRule",
     "QuartoConfig",
     "RenderError",
     "SourceError",
     "active_profiles",
-    "build",
     "deliverables",
     "external_urls",
     "load_config",

@@ -30,7 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from cufstudy.core.errors import DataError
+from cufstudy.core.french import escape_md
 from cufstudy.core.yamlio import parse_yaml
+from cufstudy.notebook.charts.vega import script_json
 from cufstudy.notebook.facts import FACT_MIME
 
 __all__ = ["Assets", "Embedded", "NotebookCache", "NotebookCell", "cell_options", "embed_cell"]
@@ -111,7 +113,6 @@ class Assets:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._svg_png: dict[str, bytes] = {}
 
     def write(self, data: bytes, ext: str) -> Path:
         digest = hashlib.sha256(data).hexdigest()[:16]
@@ -203,7 +204,7 @@ def _image(
         else:
             continue
         suffix = "\\ " if alt else ""
-        return f"![{_escape(alt)}]({path}){{{_width_attr(px)}}}{suffix}", kind
+        return f"![{escape_md(alt)}]({path}){{{_width_attr(px)}}}{suffix}", kind
     if fmt == "docx" and svg is not None:  # pragma: no cover - order above always finds it
         return None
     return None
@@ -216,24 +217,9 @@ def _meta_width(metadata: Mapping[str, Any], mime: str) -> float | None:
     return None
 
 
-def _escape(text: str) -> str:
-    return re.sub(r"([\\`*_{}\[\]<>#|])", r"\\\1", text)
-
-
 def _fence(text: str) -> str:
     longest = max((len(m) for m in re.findall(r"~{3,}", text)), default=0)
     return "~" * max(3, longest + 1)
-
-
-def _script_json(value: Any) -> str:
-    """``value`` as JSON safe inside a ``<script>`` element: no ``<``, ``>`` or ``&`` in the text.
-
-    Escaping only ``</`` is not enough: ``<!--<script>`` in a data value would switch the HTML parser to
-    the "script data double escaped" state and the element would swallow the page. In JSON these characters
-    can only occur inside strings, where ``\\u003c`` is the same character for ``JSON.parse``.
-    """
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def embed_cell(
@@ -295,7 +281,7 @@ def embed_cell(
                 continue
             if fmt == "html":
                 ident = chart_id()
-                payload = _script_json(spec)
+                payload = script_json(spec)
                 body += [
                     "```{=html}",
                     f'<div class="cufstudy-vega" id="{ident}"></div>',

@@ -27,11 +27,11 @@ from typing import Any
 
 from cufstudy.core.atomic import atomic_write_text
 from cufstudy.core.digest import library_digest, templates_digest
+from cufstudy.core.project import BUILD_DIR, OUTPUT_DIR, BuildPaths
 
 __all__ = ["RenderStamp", "inputs_digest"]
 
-STAMP = Path("_build") / "render-stamp.json"
-_SKIP_DIRS = {"_build", "_output", "node_modules", "__pycache__"}
+_SKIP_DIRS = {BUILD_DIR, OUTPUT_DIR, "node_modules", "__pycache__"}
 
 
 def _project_files(root: Path, data_dir: Path | None) -> list[Path]:
@@ -48,11 +48,11 @@ def _project_files(root: Path, data_dir: Path | None) -> list[Path]:
             and not (here / d / "pyvenv.cfg").exists()
         )
         files += [here / name for name in sorted(filenames) if not name.startswith(".")]
-    build = root / "_build"
-    if (build / "notebooks").is_dir():
-        files += sorted(p for p in (build / "notebooks").glob("*.ipynb") if not p.name.startswith("."))
-    if (build / "facts.json").is_file():
-        files.append(build / "facts.json")
+    paths = BuildPaths(root)
+    if paths.notebooks.is_dir():
+        files += sorted(p for p in paths.notebooks.glob("*.ipynb") if not p.name.startswith("."))
+    if paths.facts.is_file():
+        files.append(paths.facts)
     return files
 
 
@@ -98,7 +98,7 @@ class RenderStamp:
     """The record of what each deliverable was last published from (``_build/render-stamp.json``)."""
 
     def __init__(self, root: Path) -> None:
-        self.path = root / STAMP
+        self.path = BuildPaths(root).render_stamp
         self.root = root
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))

@@ -1,18 +1,26 @@
 """Vega-Lite for the renderer: one offline Vega bundle per HTML page, static images for PDF and DOCX.
 
 ``vl_convert.javascript_bundle()`` takes about a second; the bundle is cached in memory and on disk
-(``_build/cache/``), keyed by the vl-convert version and the snippet.
+(``_build/cache/``), keyed by the vl-convert version and the snippet. The locale, the fonts and the static
+conversion are the chart toolkit's (:mod:`cufstudy.notebook.charts.vega`), so a chart the renderer converts
+looks like one a notebook exported.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
-__all__ = ["BUNDLE_MARKER", "configure_fonts", "inject_bundle", "vega_bundle", "vegalite_to_static"]
+from cufstudy.notebook.charts.vega import (
+    NUMBER_LOCALE,
+    TIME_LOCALE,
+    script_json,
+    spec_to_png,
+    spec_to_svg,
+)
+
+__all__ = ["BUNDLE_MARKER", "inject_bundle", "vega_bundle", "vegalite_to_static"]
 
 #: the HTML comment the embedded engine leaves where the bundle goes (before </body>)
 BUNDLE_MARKER = "<!-- cufstudy-vega-bundle -->"
@@ -39,28 +47,8 @@ def _vlc() -> Any:
     return vl_convert
 
 
-_FONTS: list[Path] = []
-
-
-@functools.cache
-def _fonts_registered(folder: str) -> bool:
-    if Path(folder).is_dir():
-        _vlc().register_font_directory(folder)
-    return True
-
-
-def configure_fonts(folder: Path) -> None:
-    """Fonts vl-convert may use for static charts (the font folders of :func:`cufstudy.resources.font_dirs`)."""
-    if folder not in _FONTS:
-        _FONTS.append(folder)
-
-
 def _snippet() -> str:
-    vlc = _vlc()
-    return _SNIPPET % {
-        "format": json.dumps(vlc.get_format_locale("fr-FR"), ensure_ascii=False),
-        "time": json.dumps(vlc.get_time_format_locale("fr-FR"), ensure_ascii=False),
-    }
+    return _SNIPPET % {"format": script_json(NUMBER_LOCALE), "time": script_json(TIME_LOCALE)}
 
 
 _BUNDLES: dict[str, str] = {}
@@ -102,13 +90,9 @@ def inject_bundle(html: str, cache_dir: Path | None = None) -> str:
     return html.replace("</body>", script + "\n</body>", 1)
 
 
-def vegalite_to_static(spec: dict[str, Any], ext: str, fonts: Path | None = None) -> tuple[bytes, str]:
-    """Render a Vega-Lite spec to ``svg`` or ``png`` (scale 2) with French number formats."""
-    vlc = _vlc()
-    for folder in [*_FONTS, *([fonts] if fonts is not None else [])]:
-        _fonts_registered(str(folder))
+def vegalite_to_static(spec: dict[str, Any], ext: str) -> tuple[bytes, str]:
+    """Render a Vega-Lite spec to ``svg`` or ``png`` (scale 2) as the chart toolkit does (locale, fonts)."""
+    _vlc()  # the install hint when vl-convert is missing
     if ext == "png":
-        data = vlc.vegalite_to_png(spec, scale=2, format_locale="fr-FR", time_format_locale="fr-FR")
-        return bytes(data), "png"
-    svg = vlc.vegalite_to_svg(spec, format_locale="fr-FR", time_format_locale="fr-FR")
-    return str(svg).encode("utf-8"), "svg"
+        return spec_to_png(spec, scale=2), "png"
+    return spec_to_svg(spec).encode("utf-8"), "svg"

@@ -12,12 +12,16 @@ Profiles are activated and merged the way Quarto does it (``quarto-cli/src/proje
   list such as ``project: render:`` belongs in the profiles, not in ``_quarto.yml``.
 
 A *deliverable* is what one profile renders: its main ``.qmd`` (``project: render:``), in the formats
-listed under ``format:``, named after the profile (``_output/study.pdf``).
+listed under ``format:``, named after the profile and published into the project's ``_output/``
+(``_output/study.pdf``), whatever Quarto's ``project: output-dir:`` says (that folder is where a plain
+``quarto render`` writes, for ``cufstudy check`` to check and publish). Its ``cufstudy:`` settings
+(audience, page rule) are read by :func:`cufstudy.core.project.read_settings`.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -25,8 +29,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cufstudy.core.errors import SourceError
+from cufstudy.core.problems import Problems
+from cufstudy.core.project import (
+    CONFIG_FILES,
+    SETTINGS_KEY,
+    BuildPaths,
+    PageRule,
+    Project,
+    Settings,
+    config_file,
+    read_settings,
+)
 from cufstudy.core.yamlio import FieldPath, YamlDoc, read_yaml
-from cufstudy.render._problems import Problems
 
 __all__ = [
     "COMMON_OPTIONS",
@@ -45,9 +60,6 @@ __all__ = [
     "profile_names",
 ]
 
-#: Where the deliverables are published, whatever Quarto's ``project: output-dir:`` says: that folder is
-#: where a plain ``quarto render`` writes, for its post-render step (``cufstudy check``) to check and publish.
-PUBLISHED = "_output"
 #: Quarto format name -> extension of the deliverable it produces.
 OUTPUT_EXTENSIONS: dict[str, str] = {"html": "html", "typst": "pdf", "docx": "docx"}
 
@@ -236,7 +248,7 @@ class QuartoConfig:
             hit = self.origins.get(tuple(path[:n]))
             if hit:
                 return hit
-        return (self.files[0].name if self.files else "_quarto.yml", None)
+        return (self.files[0].name if self.files else CONFIG_FILES[0], None)
 
 
 def _display(root: Path, path: Path) -> str:
@@ -246,8 +258,8 @@ def _display(root: Path, path: Path) -> str:
         return str(path)
 
 
-def load_config(root: Path, profiles: str | Sequence[str] | None = None) -> QuartoConfig:
-    """Read ``_quarto.yml`` and merge the active profiles over it.
+def load_config(root: Path, profiles: str | Sequence[str] | None = None, base: YamlDoc | None = None) -> QuartoConfig:
+    """Read ``_quarto.yml`` (unless ``base``, its content already read, is given) and merge the active profiles.
 
     Raises
     ------
@@ -255,10 +267,11 @@ def load_config(root: Path, profiles: str | Sequence[str] | None = None) -> Quar
         ``_quarto.yml`` is missing or a configuration file is not valid YAML (located).
     """
     root = root.resolve()
-    base_path = root / "_quarto.yml"
-    if not base_path.is_file() and (root / "_quarto.yaml").is_file():
-        base_path = root / "_quarto.yaml"
-    base_doc = read_yaml(base_path, display=_display(root, base_path))
+    base_path = config_file(root) or root / CONFIG_FILES[0]
+    if base is None:
+        base_doc = read_yaml(base_path, display=_display(root, base_path))
+    else:
+        base_doc = dataclasses.replace(base, file=_display(root, base_path))
     if not isinstance(base_doc.data, dict):
         from cufstudy.core.errors import DataError
 
@@ -275,8 +288,8 @@ def load_config(root: Path, profiles: str | Sequence[str] | None = None) -> Quar
                 overlays.append(read_yaml(path, display=_display(root, path)))
                 files.append(path)
                 break
-    for ext in (".yml", ".yaml"):
-        local = root / f"_quarto{ext}.local"
+    for name in CONFIG_FILES:
+        local = root / f"{name}.local"
         if local.is_file():
             overlays.append(read_yaml(local, display=_display(root, local)))
             files.append(local)
@@ -298,29 +311,6 @@ def _origins(doc: YamlDoc) -> dict[FieldPath, tuple[str, int]]:
 
 
 @dataclass(frozen=True)
-class PageRule:
-    """A page-count rule of a deliverable (``cufstudy: pages: {exact: 4}`` or ``{max: 30}``)."""
-
-    exact: int | None = None
-    max: int | None = None
-    min: int | None = None
-
-    def violation(self, filename: str, pages: int, deliverable: str) -> str | None:
-        """The message if ``pages`` breaks the rule, else None."""
-        if self.exact is not None and pages != self.exact:
-            return (
-                f"{filename} has {pages} page{'s' if pages != 1 else ''}; "
-                f"the {deliverable} must have exactly {self.exact}"
-            )
-        if self.max is not None and pages > self.max:
-            return f"{filename} has {pages} pages; the {deliverable} must have at most {self.max}"
-        if self.min is not None and pages < self.min:
-            plural = "s" if pages != 1 else ""
-            return f"{filename} has {pages} page{plural}; the {deliverable} must have at least {self.min}"
-        return None
-
-
-@dataclass(frozen=True)
 class Deliverable:
     """One profile's output: its main document(s), formats, output folder and layout rule."""
 
@@ -329,12 +319,22 @@ class Deliverable:
     inputs: tuple[Path, ...]
     formats: tuple[str, ...]
     output_dir: Path
-    pages: PageRule | None = None
+    settings: Settings = field(default_factory=Settings)
     notes: tuple[str, ...] = ()
 
     @property
     def root(self) -> Path:
         return self.config.root
+
+    @property
+    def pages(self) -> PageRule | None:
+        """The page rule of the PDF (``cufstudy: pages:``), if any."""
+        return self.settings.pages
+
+    @property
+    def public(self) -> bool:
+        """Whether the deliverable is public (``cufstudy: audience:``, public unless it says internal)."""
+        return self.settings.audience == "public"
 
     def output_name(self, source: Path, fmt: str) -> str:
         """``study.pdf`` for the profile's only input; ``study-<stem>.pdf`` when it renders several."""
@@ -422,25 +422,15 @@ def _math_method(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _page_rule(config: QuartoConfig, problems: Problems) -> PageRule | None:
-    raw = config.get("cufstudy", "pages")
-    if raw is None:
-        return None
-    file, line = config.where("cufstudy", "pages")
-    if not isinstance(raw, dict) or not raw or set(raw) - {"exact", "max", "min"}:
-        problems.add(file, "expected {exact: N}, {max: N} and/or {min: N}", line, "cufstudy.pages")
-        return None
-    values: dict[str, int] = {}
-    for key, value in raw.items():
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            problems.add(file, f"expected a positive whole number, got {value!r}", line, f"cufstudy.pages.{key}")
-        else:
-            values[key] = value
-    return PageRule(exact=values.get("exact"), max=values.get("max"), min=values.get("min"))
+def _settings(config: QuartoConfig, problems: Problems) -> tuple[Settings, tuple[str, ...]]:
+    result = read_settings(config.get(SETTINGS_KEY), lambda path: config.where(*path), config.root)
+    for p in result.problems:
+        problems.add(p.file, p.message, p.line, p.field)
+    return result.settings, result.warnings
 
 
 def deliverables(
-    root: Path,
+    root: Path | Project,
     profiles: Sequence[str] | None = None,
     formats: Sequence[str] | None = None,
 ) -> list[Deliverable]:
@@ -449,7 +439,7 @@ def deliverables(
     Parameters
     ----------
     root
-        The project folder (holds ``_quarto.yml``).
+        The project (whose ``_quarto.yml`` is then not read again), or its folder (holds ``_quarto.yml``).
     profiles
         One entry per deliverable (an entry may activate several profiles: ``"guide,print"``). None:
         ``$QUARTO_PROFILE`` if set, else every ``_quarto-<name>.yml`` of the project, else the project
@@ -462,7 +452,8 @@ def deliverables(
     SourceError
         With every located problem of the configuration.
     """
-    root = root.resolve()
+    base = root.doc if isinstance(root, Project) else None
+    root = root.root if isinstance(root, Project) else root.resolve()
     if profiles is None:
         env = os.environ.get("QUARTO_PROFILE")
         entries: list[str | None] = [env] if env else list(profile_names(root)) or [None]
@@ -474,7 +465,7 @@ def deliverables(
         from cufstudy.core.errors import RenderError
 
         raise RenderError(f"unknown format {bad}: choose among html, pdf (typst) and docx")
-    problems = Problems()
+    problems = Problems(SourceError)
     found: list[Deliverable] = []
     for entry in entries:
         if entry is not None:
@@ -485,7 +476,7 @@ def deliverables(
                     f"no profile file _quarto-{missing[0]}.yml (profiles: {', '.join(profile_names(root)) or 'none'})",
                 )
                 continue
-        config = load_config(root, entry)
+        config = load_config(root, entry, base)
         found.append(_deliverable(config, problems, wanted))
     problems.raise_if_any("the project configuration is outside the supported subset")
     return found
@@ -527,7 +518,7 @@ def _deliverable(config: QuartoConfig, problems: Problems, wanted: set[str] | No
     if not formats:
         f, ln = config.where("format")
         problems.add(f, "no output format: list html, typst and/or docx", ln, "format")
-    top = {k: v for k, v in config.data.items() if k not in ("project", "format", "profile", "cufstudy")}
+    top = {k: v for k, v in config.data.items() if k not in ("project", "format", "profile", SETTINGS_KEY)}
     for key in ("toc", "number-sections", "lang"):
         if key in top and not isinstance(top[key], bool | str | int):
             f, ln = config.where(key)
@@ -540,6 +531,7 @@ def _deliverable(config: QuartoConfig, problems: Problems, wanted: set[str] | No
         _check_extensions(config, key, problems)
     name = config.profiles[0] if config.profiles else (inputs[0].stem if inputs else "document")
     _check_metadata_files(config, problems)
+    settings, warnings = _settings(config, problems)
     chosen = tuple(f for f in formats if wanted is None or f in wanted)
     notes = tuple(
         f"project.{key} ({project[key]}) is run by Quarto only; the embedded engine skips it"
@@ -551,9 +543,9 @@ def _deliverable(config: QuartoConfig, problems: Problems, wanted: set[str] | No
         config=config,
         inputs=tuple(inputs),
         formats=chosen,
-        output_dir=(config.root / PUBLISHED).resolve(),
-        pages=_page_rule(config, problems),
-        notes=notes,
+        output_dir=BuildPaths(config.root).output,
+        settings=settings,
+        notes=notes + warnings,
     )
 
 

@@ -13,8 +13,9 @@ For each main document and format, the engine
    templates, the ``typst`` package compiles it with the project as root and the packaged Inter fonts;
    DOCX: ``--reference-doc`` (a per-build copy whose header carries the illustrative-data notice).
 
-Outputs go to a staging folder; publishing them into ``_output/`` is the caller's job
-(:func:`cufstudy.render.build`), so that a failed build never touches the previous deliverables.
+Outputs go to a staging folder, each file with the list of the notebooks it embeds; checking and
+publishing them into ``_output/`` is the caller's job (:func:`cufstudy.pipeline.publish.render_deliverables`),
+so that a failed build never touches the previous deliverables.
 """
 
 from __future__ import annotations
@@ -33,11 +34,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from cufstudy.core.errors import RenderError
+from cufstudy.core.errors import RenderError, SourceError
+from cufstudy.core.french import format_date
+from cufstudy.core.problems import Problems
+from cufstudy.core.project import SETTINGS_KEY, BuildPaths
+from cufstudy.notebook.charts.vega import register_fonts
 from cufstudy.notebook.facts import Fact, FactStore, facts_path
 from cufstudy.render._notebook import Assets, NotebookCache
-from cufstudy.render._problems import Problems
-from cufstudy.render._vega import BUNDLE_MARKER, configure_fonts, inject_bundle
+from cufstudy.render._vega import BUNDLE_MARKER, inject_bundle
 from cufstudy.render.config import KNOWN_EXTENSIONS, Deliverable, check_options, merge_configs
 from cufstudy.render.extension import NOTICE_PLACEHOLDER, extension_dir, reference_docx_with_notice
 from cufstudy.render.shortcodes import Expanded, expand
@@ -68,7 +72,7 @@ _ENGINE_KEYS = frozenset(
         "toc-depth",
         "filters",
         "shortcodes",
-        "cufstudy",
+        SETTINGS_KEY,
         "project",
         "profile",
         "metadata-files",
@@ -79,7 +83,6 @@ _ENGINE_KEYS = frozenset(
 _PATH_KEYS = ("bibliography", "csl", "css", "reference-doc", "template-partials", "font-paths")
 _WARNING = re.compile(r"^\[WARNING\] (.*)$", re.M)
 _CITE_MISSING = re.compile(r"Citeproc: citation (\S+) not found")
-_RESOURCE_MISSING = re.compile(r"Could not (?:fetch|find|convert).*?(?:resource|image)[^\n]*?([^\s']+)")
 _EXTERNAL = re.compile(
     r"<(script|link|img|iframe|source|video|audio|embed|object)\b[^>]*?\b(?:src|href|data)\s*=\s*[\"']?((?:https?:)?//[^\"'\s>]+)",
     re.I,
@@ -148,6 +151,8 @@ class RenderedFile:
     staged: Path
     name: str
     typst_source: Path | None = None
+    notebooks: tuple[Path, ...] = ()
+    """The executed notebooks whose outputs the file embeds (absolute paths): the checks read them too."""
 
 
 @dataclass
@@ -178,7 +183,7 @@ class EmbeddedEngine:
         self._facts: dict[str, Fact] | None = None
         self._facts_file = facts_path(self.root)
         for folder in self.templates.fonts:
-            configure_fonts(folder)
+            register_fonts(folder)
 
     # -- inputs ---------------------------------------------------------------------------------
     @property
@@ -250,7 +255,7 @@ class EmbeddedEngine:
     # -- one document -----------------------------------------------------------------------------
     def prepare(self, deliverable: Deliverable) -> list[_Job]:
         """Expand every document of ``deliverable`` for every format; raise all problems at once."""
-        problems = Problems()
+        problems = Problems(SourceError)
         jobs: list[_Job] = []
         started = time.perf_counter()
         for source in deliverable.inputs:
@@ -304,7 +309,7 @@ class EmbeddedEngine:
                 if meta["date"] != "last-modified"
                 else dt.date.fromtimestamp(job.source.stat().st_mtime)
             )
-            meta["date"] = _french_date(when)
+            meta["date"] = format_date(when)
         return meta
 
     def _pandoc_args(self, job: _Job, base: Path) -> list[str]:
@@ -402,7 +407,7 @@ class EmbeddedEngine:
             check=False,
         )
         self._time(f"pandoc {job.fmt}", started)
-        problems = Problems()
+        problems = Problems(SourceError)
         for warning in _WARNING.findall(proc.stderr):
             cite = _CITE_MISSING.search(warning)
             if cite:
@@ -423,24 +428,25 @@ class EmbeddedEngine:
         self._write_inputs(job, base)
         self._run_pandoc(job, base)
         target = staging / job.name
+        notebooks = job.expanded.notebooks
         if job.fmt == "html":
             page = Path(f"{base}.html").read_text(encoding="utf-8")
             if job.expanded.charts:
                 started = time.perf_counter()
-                page = inject_bundle(page, self.root / "_build" / "cache")
+                page = inject_bundle(page, BuildPaths(self.root).cache)
                 self._time("vega bundle", started)
             else:
                 page = page.replace(BUNDLE_MARKER, "")
             target.write_text(page, encoding="utf-8")
-            return RenderedFile(deliverable.name, job.fmt, target, job.name)
+            return RenderedFile(deliverable.name, job.fmt, target, job.name, notebooks=notebooks)
         if job.fmt == "typst":
             typ = Path(f"{base}.typ")
             pdf = self.compile_typst(typ, job.options)
             assert isinstance(pdf, bytes)
             target.write_bytes(pdf)
-            return RenderedFile(deliverable.name, job.fmt, target, job.name, typst_source=typ)
+            return RenderedFile(deliverable.name, job.fmt, target, job.name, typst_source=typ, notebooks=notebooks)
         shutil.copyfile(f"{base}.docx", target)
-        return RenderedFile(deliverable.name, job.fmt, target, job.name)
+        return RenderedFile(deliverable.name, job.fmt, target, job.name, notebooks=notebooks)
 
     # -- typst ----------------------------------------------------------------------------------------
     def font_paths(self, options: Mapping[str, Any] | None = None) -> list[str]:
@@ -487,27 +493,6 @@ class EmbeddedEngine:
 
     def _time(self, key: str, started: float) -> None:
         self.timings[key] = self.timings.get(key, 0.0) + time.perf_counter() - started
-
-
-_MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-
-
-def _french_date(day: dt.date) -> str:
-    """``22 novembre 2026`` (Quarto's long date in French, for ``date: today``)."""
-    return f"{'1er' if day.day == 1 else day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def _authors(value: Any) -> list[str]:

@@ -20,10 +20,8 @@ from pathlib import Path
 from cufstudy.core.errors import LayoutError, RenderError
 from cufstudy.render.config import PageRule
 
-__all__ = ["A4_POINTS", "check_pages", "pdf_media_box", "pdf_page_count", "preview_pdf"]
+__all__ = ["check_pages", "pdf_media_box", "pdf_page_count", "preview_pdf"]
 
-#: A4 in PDF points (595.28 x 841.89)
-A4_POINTS = (595.2756, 841.8898)
 _PAGES = re.compile(rb"/Type\s*/Pages\b(?:(?!endobj).)*?/Count\s+(\d+)", re.S)
 _MEDIABOX = re.compile(rb"/MediaBox\s*\[\s*([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s*\]")
 

@@ -5,8 +5,8 @@ with the project's own ``pre-render`` (``cufstudy run``) and ``post-render`` (``
 The files are then named after the deliverable (``study.pdf``), like those of the embedded engine, and go
 through the same checks and atomic publication. The notice, the French typography, the Typst partials and
 the DOCX charts come from the project's ``_extensions/cufstudy/`` (:mod:`cufstudy.render.extension`), as
-for a plain ``quarto render``; ``cufstudy build`` sets ``CUFSTUDY_BUILD`` so that the post-render step
-leaves checking and publishing to it.
+for a plain ``quarto render``. Under ``cufstudy build`` the post-render step leaves checking and publishing
+to the build (it sees the build's lock handshake, :mod:`cufstudy.pipeline.lock`, in its environment).
 
 Quarto is found through ``$CUFSTUDY_QUARTO`` (the path of a ``quarto`` executable), else on ``PATH``.
 When Quarto fails, the error names the profile and quotes Quarto's own error lines (a Typst or Lua
@@ -21,19 +21,19 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from cufstudy.core.errors import RenderError
+from cufstudy.core.project import BuildPaths
 from cufstudy.render.config import OUTPUT_EXTENSIONS, Deliverable
 from cufstudy.render.engine import RenderedFile
+from cufstudy.render.shortcodes import embedded_notebooks
 
 __all__ = [
-    "BUILD_ENV",
     "QUARTO_ENV",
     "QuartoRender",
-    "format_of",
     "quarto_error",
     "quarto_outputs",
     "quarto_path",
@@ -43,8 +43,6 @@ __all__ = [
 
 #: the environment variable naming the ``quarto`` executable to use (else ``quarto`` on PATH)
 QUARTO_ENV = "CUFSTUDY_QUARTO"
-#: set by ``cufstudy build`` for the Quarto it runs: the post-render step then leaves checks and publication to it
-BUILD_ENV = "CUFSTUDY_BUILD"
 
 # the lines that start an error message: "error: ..." (Typst, after its progress line), "ERROR: ..." (Quarto),
 # "Error running filter X:" (pandoc, the Lua message follows), "FATAL (file:line) An error occurred:" (Quarto's Lua)
@@ -122,27 +120,26 @@ class QuartoRender:
     warnings: tuple[str, ...]
 
 
-def _environment() -> dict[str, str]:
+def _environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """Quarto's environment: ``QUARTO_PROFILE`` removed (the profile is passed explicitly), this Python's
-    scripts first on PATH (the pre- and post-render steps run this cufstudy), ``CUFSTUDY_BUILD`` set."""
+    scripts first on PATH (the pre- and post-render steps run this cufstudy), then ``extra``."""
     env = {k: v for k, v in os.environ.items() if k != "QUARTO_PROFILE"}
     scripts = str(Path(sys.executable).parent)
     env["PATH"] = os.pathsep.join([scripts, *(p for p in env.get("PATH", "").split(os.pathsep) if p and p != scripts)])
-    env[BUILD_ENV] = "1"
-    return env
+    return env | dict(extra or {})
 
 
 def quarto_outputs(
     deliverable: Deliverable, rendered: Sequence[Path], output_dir: Path, *, every_format: bool = True
-) -> dict[Path, str]:
-    """Which file Quarto rendered for each source and format of ``deliverable``, and its deliverable name.
+) -> dict[Path, tuple[Path, str]]:
+    """Which file Quarto rendered for each source and format of ``deliverable``.
 
     Parameters
     ----------
     deliverable
         The profile's deliverable.
     rendered
-        The files Quarto reports (``QUARTO_PROJECT_OUTPUT_FILES``), absolute or relative to the project.
+        The files Quarto rendered, absolute or relative to the project.
     output_dir
         The folder Quarto rendered into (``project: output-dir:`` or ``--output-dir``).
     every_format
@@ -151,16 +148,16 @@ def quarto_outputs(
     Returns
     -------
     dict
-        Rendered file -> deliverable file name (``guide.pdf``), for the formats the deliverable has.
+        Rendered file -> (its source document, its format), for the formats the deliverable has.
 
     Raises
     ------
     RenderError
-        A format of the deliverable has no rendered file.
+        ``every_format`` and a format of the deliverable has no rendered file.
     """
     root = deliverable.root
     files = [(p if p.is_absolute() else root / p).resolve() for p in rendered]
-    found: dict[Path, str] = {}
+    found: dict[Path, tuple[Path, str]] = {}
     for source in deliverable.inputs:
         rel = source.resolve().relative_to(root)
         for fmt in deliverable.formats:
@@ -168,7 +165,7 @@ def quarto_outputs(
             expected = (output_dir / rel.with_suffix(f".{ext}")).resolve()
             same = [f for f in files if f == expected] or [f for f in files if f.name == expected.name]
             if same and same[0].is_file():
-                found[same[0]] = deliverable.output_name(source, fmt)
+                found[same[0]] = (source, fmt)
             elif every_format:
                 shown = os.path.relpath(expected, root)
                 raise RenderError(f"quarto render --profile {deliverable.name} produced no {ext} ({shown} is missing)")
@@ -180,8 +177,12 @@ def render_with_quarto(
     staging: Path,
     quarto: str | None = None,
     timeout: float = 1800.0,
+    env: Mapping[str, str] | None = None,
 ) -> QuartoRender:
     """Render ``deliverable`` with Quarto into ``staging`` (files named after the deliverable).
+
+    ``env`` is added to the environment of the Quarto process (and so of its pre- and post-render steps).
+    Each file lists the notebooks its document embeds, read with the embedded engine's shortcode parser.
 
     Raises
     ------
@@ -195,7 +196,7 @@ def render_with_quarto(
             "engine (--engine pandoc)"
         )
     root = deliverable.root
-    out = root / "_build" / "render" / f"quarto-{deliverable.name}"
+    out = BuildPaths(root).quarto_output(deliverable.name)
     shutil.rmtree(out, ignore_errors=True)
     cmd = [exe, "render"]
     if deliverable.config.profiles:
@@ -207,7 +208,7 @@ def render_with_quarto(
     started = time.perf_counter()
     try:
         proc = subprocess.run(
-            cmd, cwd=root, env=_environment(), capture_output=True, text=True, timeout=timeout, check=False
+            cmd, cwd=root, env=_environment(env), capture_output=True, text=True, timeout=timeout, check=False
         )
     except subprocess.TimeoutExpired as exc:
         raise RenderError(f"quarto render --profile {deliverable.name} took more than {timeout:.0f} s") from exc
@@ -220,15 +221,11 @@ def render_with_quarto(
     produced = [p for p in out.rglob("*") if p.is_file()]
     staging.mkdir(parents=True, exist_ok=True)
     files = []
-    for path, name in quarto_outputs(deliverable, produced, out).items():
+    for path, (source, fmt) in quarto_outputs(deliverable, produced, out).items():
+        name = deliverable.output_name(source, fmt)
         target = staging / name
         shutil.move(str(path), target)
-        files.append(RenderedFile(deliverable.name, format_of(name), target, name))
+        notebooks = embedded_notebooks(source, root)
+        files.append(RenderedFile(deliverable.name, fmt, target, name, notebooks=notebooks))
     shutil.rmtree(out, ignore_errors=True)
     return QuartoRender(tuple(files), seconds, tuple(quarto_warnings(output)))
-
-
-def format_of(name: str) -> str:
-    """The Quarto format of a deliverable file (``guide.pdf`` -> ``typst``)."""
-    ext = name.rsplit(".", 1)[-1]
-    return next(fmt for fmt, e in OUTPUT_EXTENSIONS.items() if e == ext)

@@ -33,13 +33,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cufstudy.core.errors import DataError
+from cufstudy.core.errors import DataError, SourceError
+from cufstudy.core.french import escape_md
+from cufstudy.core.problems import Problems
+from cufstudy.core.project import FACTS
 from cufstudy.core.yamlio import parse_yaml
 from cufstudy.notebook.facts import Fact
 from cufstudy.render._notebook import Assets, NotebookCache, embed_cell
-from cufstudy.render._problems import Problems
 
-__all__ = ["CALLOUT_TYPES", "SHORTCODES", "Expanded", "Origin", "expand", "near_matches", "split_front_matter"]
+__all__ = [
+    "CALLOUT_TYPES",
+    "SHORTCODES",
+    "Expanded",
+    "Origin",
+    "embedded_notebooks",
+    "expand",
+    "near_matches",
+    "split_front_matter",
+]
 
 SHORTCODES = ("embed", "include", "fact", "pagebreak")
 CALLOUT_TYPES = ("note", "tip", "warning", "important", "caution")
@@ -59,7 +70,6 @@ _EVENT_ATTR = re.compile(r"(?<!\\)\{[^{}]*?(?<![\w-])(on[a-zA-Z]+)\s*=")
 _SCRIPT_URL = re.compile(r"(?:\]\(|<)\s*(javascript|vbscript):", re.I)
 _IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
 _URL = re.compile(r"^[a-zA-Z][\w+.-]*:")
-NBSP = "\u00a0"
 
 
 @dataclass(frozen=True)
@@ -82,6 +92,8 @@ class Expanded:
     front_matter: dict[str, Any]
     charts: int = 0
     ids: dict[str, Origin] = field(default_factory=dict)
+    notebooks: tuple[Path, ...] = ()
+    """The notebooks the document embeds (absolute paths, in order of first use)."""
 
     def locate(self, needle: str) -> Origin | None:
         """The origin of the first expanded line containing ``needle``."""
@@ -112,8 +124,6 @@ def split_front_matter(text: str) -> tuple[str | None, int, str]:
 
 def _fact_text(fact: Fact) -> str:
     """The fact's text as literal Markdown: a text fact may come from the data (an obstacle, a name)."""
-    from cufstudy.notebook.tables import escape_md  # the one escaping of free text (tables imports pandas)
-
     return escape_md(fact.text)
 
 
@@ -135,6 +145,9 @@ class _Context:
     charts: int = 0
     chart_ids: Any = field(default_factory=lambda: itertools.count(1))
     stack: list[Path] = field(default_factory=list)
+    embedded: list[Path] = field(default_factory=list)
+    scan: bool = False
+    """Only list the included files and embedded notebooks (nothing is read from the notebooks)."""
 
     def emit(self, line: str, origin: Origin) -> None:
         self.out_lines.append(line)
@@ -259,6 +272,8 @@ def _shortcodes(ctx: _Context, line: str, origin: Origin, alone: bool) -> str | 
 
 
 def _fact(ctx: _Context, args: list[str], kwargs: dict[str, str], origin: Origin) -> str:
+    if ctx.scan:
+        return ""
     if len(args) != 1 or kwargs:
         ctx.problems.add(origin.file, "the fact shortcode takes one key: {{< fact key >}}", origin.line)
         return ""
@@ -321,6 +336,10 @@ def _embed(ctx: _Context, args: list[str], origin: Origin) -> None:
         return
     if path.suffix != ".ipynb":
         ctx.problems.add(origin.file, f"embed: {target} is not a notebook (.ipynb)", origin.line)
+        return
+    if path not in ctx.embedded:
+        ctx.embedded.append(path)
+    if ctx.scan:
         return
     if not path.is_file():
         ctx.problems.add(
@@ -458,7 +477,7 @@ def expand(
     notebooks: NotebookCache,
     assets: Assets,
     problems: Problems,
-    facts_file: str = "_build/facts.json",
+    facts_file: str = FACTS,
     extra_ids: Mapping[str, Origin] | None = None,
 ) -> Expanded:
     """Expand ``main`` for format ``fmt`` (``html``, ``typst`` or ``docx``), collecting problems.
@@ -499,4 +518,29 @@ def expand(
         front_matter=front,
         charts=ctx.charts,
         ids=ids,
+        notebooks=tuple(ctx.embedded),
     )
+
+
+def embedded_notebooks(main: Path, root: Path) -> tuple[Path, ...]:
+    """The notebooks a document embeds, itself or through the files it includes (absolute paths).
+
+    The same reading of the document as :func:`expand` (includes resolved from the main document's folder,
+    ``{{{< embed ... >}}}`` an escaped literal, embeds in code blocks ignored), without reading the notebooks:
+    what a renderer that is not this one (Quarto) embeds. A notebook may be missing (not run yet).
+    """
+    root = root.resolve()
+    ctx = _Context(
+        root=root,
+        main_dir=main.resolve().parent,
+        fmt="html",
+        facts={},
+        facts_file="",
+        notebooks=NotebookCache(),
+        assets=Assets(root),
+        problems=Problems(SourceError),
+        display=str,
+        scan=True,
+    )
+    _expand_file(ctx, main.resolve(), included=False)
+    return tuple(ctx.embedded)

@@ -3,19 +3,20 @@
 Computations over a :class:`~cufstudy.sdg.partnerships.Partnership` (the model and its loaders live in
 :mod:`cufstudy.sdg.partnerships`):
 
-- **progress normalisation** (:func:`progress`): an indicator scaled 0-100 from its baseline to its
-  2030 target, as the OECD territorial SDG method does, with the distance to the target;
-- the **contribution grid** (:func:`contribution_profile`): for each goal, the highest and the mean
+- **progress normalisation** (:func:`progress`, defined beside the indicators in
+  :mod:`cufstudy.sdg.partnerships`): an indicator scaled 0-100 from its baseline to its 2030 target, as the
+  OECD territorial SDG method does, with the distance to the target;
+- the **contribution grid** (:func:`contribution_by_goal`): for each goal, the highest and the mean
   contribution level (0-4), the projects and targets concerned and the evidence behind each level;
 - the **matrix** projects × goals (:func:`goal_matrix`) and every target link in detail
   (:func:`target_detail`);
 - the **indicators** with their progress (:func:`indicator_progress`), the **roadmap**
-  (:func:`roadmap_table`) and the key figures the prose cites (:func:`summary`);
-- **charts** (Altair, in French, at most the A4 text width): :func:`profile_chart`,
-  :func:`matrix_chart`, :func:`progress_chart`; show them with :func:`cufstudy.notebook.charts.display`.
+  (:func:`roadmap_table`) and the key figures the prose cites (:func:`summary`).
+
+The charts of these figures are in the chart toolkit (:func:`cufstudy.notebook.charts.profile_chart`,
+:func:`~cufstudy.notebook.charts.matrix_chart`, :func:`~cufstudy.notebook.charts.progress_chart`).
 
 Tables have French column names and French typography, ready for :func:`cufstudy.notebook.tables.show_table`.
-Charts of an illustrative partnership say so in their subtitle and description.
 
 Examples
 --------
@@ -26,112 +27,42 @@ Examples
 >>> s = summary(p, fw)
 >>> s.n_projects, s.illustrative
 (4, True)
->>> contribution_profile(p, fw)["ODD"].tolist()[:3]
+>>> contribution_by_goal(p, fw)["ODD"].tolist()[:3]
 [2, 4, 5]
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-import textwrap
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from typing import Any
 
 import pandas as pd
 
-from cufstudy.notebook.facts import NBSP, format_fr
+from cufstudy.core.french import NBSP, format_date, typeset_fr
 from cufstudy.sdg.framework import Framework, indicator_sources
 from cufstudy.sdg.partnerships import (
     DIRECTION_LABELS_FR,
-    ILLUSTRATIVE_NOTE_FR,
     LEVEL_LABELS_FR,
     SIDE_LABELS_FR,
-    Direction,
     Level,
     Partnership,
+    Progress,
     Project,
     TargetLink,
-    infer_direction,
-    typeset_fr,
+    progress,
 )
 
-if TYPE_CHECKING:
-    import altair as alt
-
 __all__ = [
-    "CHART_WIDTH",
     "PartnershipSummary",
     "Progress",
-    "contribution_profile",
-    "date_fr",
+    "contribution_by_goal",
     "goal_matrix",
     "indicator_progress",
-    "matrix_chart",
-    "profile_chart",
     "progress",
-    "progress_chart",
     "roadmap_table",
     "summary",
     "target_detail",
 ]
-
-
-# ---------------------------------------------------------------------------------------------------------
-# progress normalisation (OECD territorial SDG method)
-
-
-class Progress(NamedTuple):
-    """Normalised progress of an indicator (OECD territorial SDG method).
-
-    Attributes
-    ----------
-    raw
-        ``100 * (current - baseline) / (target - baseline)``: negative when the indicator moved away
-        from its target, above 100 when it went beyond it.
-    clipped
-        ``raw`` clipped to [0, 100]: 0 is the baseline, 100 the 2030 target reached.
-    distance
-        Distance to the target in normalised points, ``100 - clipped``.
-    """
-
-    raw: float
-    clipped: float
-    distance: float
-
-
-def progress(baseline: float, target: float, current: float, direction: Direction | None = None) -> Progress:
-    """Progress from the baseline (0) to the 2030 target (100), linear, as the OECD territorial method.
-
-    Decreasing indicators need no special case: the ratio of two negative differences is positive.
-    When the target equals the baseline (a level to keep), progress is 100 if the current value meets
-    the target in the indicator's direction (at least the target for ``increase``, the default; at
-    most for ``decrease``), else 0.
-
-    Parameters
-    ----------
-    baseline, target, current
-        The indicator's baseline, 2030 target and current values.
-    direction
-        Inferred from baseline and target when omitted; it must agree with them.
-
-    Examples
-    --------
-    >>> progress(40, 80, 60)
-    Progress(raw=50.0, clipped=50.0, distance=50.0)
-    >>> progress(30, 10, 5).raw  # a decreasing indicator beyond its target
-    125.0
-    """
-    trend = direction or infer_direction(baseline, target)
-    if trend is not infer_direction(baseline, target) and target != baseline:
-        raise ValueError(f"direction {trend.value!r} contradicts the baseline {baseline} and the target {target}")
-    if target == baseline:
-        met = current >= target if trend is Direction.INCREASE else current <= target
-        raw = 100.0 if met else 0.0
-    else:
-        raw = 100.0 * ((current - baseline) / (target - baseline))  # exactly 100 at the target
-    clipped = min(max(raw, 0.0), 100.0)
-    return Progress(raw, clipped, 100.0 - clipped)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -143,10 +74,6 @@ def _typeset(frame: pd.DataFrame) -> pd.DataFrame:
         if frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col]):
             frame[col] = [typeset_fr(v) if isinstance(v, str) else v for v in frame[col]]
     return frame
-
-
-def _goal_label(fw: Framework, goal: int) -> str:
-    return f"ODD {goal} – {fw.goal(goal).title_fr}"
 
 
 def _target_order(fw: Framework) -> dict[str, int]:
@@ -161,7 +88,7 @@ def _goal_of(code: str) -> int:
     return int(code.split(".")[0])
 
 
-def contribution_profile(partnership: Partnership, framework: Framework, *, all_goals: bool = False) -> pd.DataFrame:
+def contribution_by_goal(partnership: Partnership, framework: Framework, *, all_goals: bool = False) -> pd.DataFrame:
     """The contribution grid: for each goal, how strongly and how widely the partnership contributes.
 
     Columns: ``ODD`` (number), ``Objectif``, ``Niveau max`` (highest level of any link), ``Niveau
@@ -173,7 +100,7 @@ def contribution_profile(partnership: Partnership, framework: Framework, *, all_
     Parameters
     ----------
     all_goals
-        Keep the 17 goals, with zeros for those without a link (for a profile chart).
+        Keep the 17 goals, with zeros for those without a link (as :func:`profile_chart` draws them).
     """
     order = _target_order(framework)
     rows = []
@@ -290,22 +217,11 @@ def indicator_progress(partnership: Partnership, framework: Framework) -> pd.Dat
     return _typeset(pd.DataFrame(rows, columns=columns))
 
 
-_MONTHS_FR: Final = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)  # fmt: skip
-
-
-def date_fr(day: dt.date) -> str:
-    """``1er mars 2022``, ``15 septembre 2022``."""
-    return f"{'1er' if day.day == 1 else day.day} {_MONTHS_FR[day.month - 1]} {day.year}"
-
-
 def roadmap_table(partnership: Partnership, framework: Framework) -> pd.DataFrame:
     """The roadmap in date order: ``Échéance``, ``Action``, ``Responsable``, ``Projet``, ``Indicateur``."""
     rows = [
         {
-            "Échéance": date_fr(a.date),
+            "Échéance": format_date(a.date),
             "Action": a.action,
             "Responsable": a.owner,
             "Projet": partnership.project(a.project).title if a.project else None,
@@ -357,217 +273,3 @@ def summary(partnership: Partnership, framework: Framework) -> PartnershipSummar
         budget_eur=sum(p.budget_eur or 0 for p in partnership.projects),
         illustrative=partnership.is_illustrative,
     )
-
-
-# ---------------------------------------------------------------------------------------------------------
-# charts (Altair, French; cufstudy.notebook.charts.display shows them with the house theme)
-
-CHART_WIDTH: Final = 470
-"""The widest a partnership chart may be, axis labels and legend included, in CSS pixels: the text
-width of an A4 page (16 cm at 72 ppi is 454 pt, plus the chart's padding)."""
-
-_LEVEL_COLOURS: Final = ["#EFF3FF", "#BDD7E7", "#6BAED6", "#3182BD", "#08519C"]  # ColorBrewer Blues, 0 to 4
-_CHAR_PX: Final = 5.8  # mean width of a character of the 11 px axis labels (Inter), for the layout budget
-_LINE_PX: Final = 11  # line height of multi-line axis labels
-_LINES: Final = "split(datum.label, '\\n')"  # labelExpr: one line per "\n"
-_QUOTED: Final = re.compile(r'"([^"]*)"')
-
-
-def _finish(
-    chart: alt.TopLevelMixin, partnership: Partnership, title: str, subtitle: str, alt_text: str
-) -> alt.TopLevelMixin:
-    import altair as alt
-
-    lines = [typeset_fr(subtitle), partnership.display_title]
-    lines += [ILLUSTRATIVE_NOTE_FR] if partnership.is_illustrative else []
-    note = f" {ILLUSTRATIVE_NOTE_FR}." if partnership.is_illustrative else ""
-    return chart.properties(title=alt.TitleParams(typeset_fr(title), subtitle=lines), description=alt_text + note)
-
-
-def _wrap(text: str, width: int, max_lines: int = 2) -> str:
-    """``text`` on at most ``max_lines`` lines of ``width`` characters, the last one cut with « … »."""
-    text = typeset_fr(_QUOTED.sub(f"«{NBSP}\\1{NBSP}»", text))
-    lines = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [text]
-    if len(lines) > max_lines:
-        last = " ".join(lines[max_lines - 1 :])
-        lines = [*lines[: max_lines - 1], last[: width - 1].rstrip() + "…"]
-    return "\n".join(lines)
-
-
-def _label_px(labels: list[str]) -> int:
-    """Width of the widest line of the axis labels, in pixels (estimated)."""
-    return round(_CHAR_PX * max((len(line) for text in labels for line in text.split("\n")), default=0))
-
-
-def _label_axis(labels_px: int, **options: Any) -> alt.Axis:
-    """A band axis whose labels may hold several lines (split on newlines), centred on their band.
-
-    Vega puts the first line of a label on the band's middle: labels of 2 or 3 lines move up by half
-    their extra height (a conditional ``labelOffset``).
-    """
-    import altair as alt
-
-    shift = [{"test": f"length(split(datum.label, '\\n')) == {n}", "value": -(n - 1) * _LINE_PX / 2} for n in (2, 3)]
-    return alt.Axis(
-        labelExpr=_LINES,
-        labelLimit=labels_px + 20,
-        labelBaseline="middle",
-        labelLineHeight=_LINE_PX,
-        labelOffset={"condition": shift, "value": 0},
-        **options,
-    )
-
-
-def _level_scale() -> alt.Scale:
-    import altair as alt
-
-    return alt.Scale(domain=[0, 1, 2, 3, 4], range=_LEVEL_COLOURS)
-
-
-def profile_chart(partnership: Partnership, framework: Framework) -> alt.TopLevelMixin:
-    """Bars of the highest contribution level per goal (17 goals), with the mean level as a tick.
-
-    At most :data:`CHART_WIDTH` wide: long goal titles go on two lines.
-    """
-    import altair as alt
-
-    prof = contribution_profile(partnership, framework, all_goals=True)
-    data = pd.DataFrame(
-        {
-            "goal": [_wrap(_goal_label(framework, g), 48) for g in prof["ODD"]],
-            "max": prof["Niveau max"],
-            "mean": prof["Niveau moyen"],
-            "label": [LEVEL_LABELS_FR[Level(v)] for v in prof["Niveau max"]],
-            "mean_text": [format_fr(float(v), decimals=1) for v in prof["Niveau moyen"]],
-        }
-    )
-    order = list(data["goal"])
-    labels_px = _label_px(order)
-    y = alt.Y("goal:N", sort=order, title=None, axis=_label_axis(labels_px))
-    axis = alt.Axis(values=[0, 1, 2, 3, 4], format="d", title="Niveau de contribution (0 à 4)")
-    bars = (
-        alt.Chart(data)
-        .mark_bar()
-        .encode(
-            y=y,
-            x=alt.X("max:Q", scale=alt.Scale(domain=[0, 4]), axis=axis),
-            color=alt.Color("max:O", scale=_level_scale(), legend=None),
-            tooltip=[
-                alt.Tooltip("goal:N", title="Objectif"),
-                alt.Tooltip("label:N", title="Niveau maximal"),
-                alt.Tooltip("mean_text:N", title="Niveau moyen"),
-            ],
-        )
-    )
-    ticks = alt.Chart(data).mark_tick(color="#222222", thickness=2, size=14).encode(y=y, x="mean:Q")
-    touched = prof[prof["Niveau max"] > 0]
-    alt_text = (
-        f"Niveau de contribution maximal par objectif{NBSP}: "
-        + ", ".join(f"ODD {g} {int(m)}" for g, m in zip(touched["ODD"], touched["Niveau max"], strict=True))
-        + f"{NBSP}; les autres objectifs à 0."
-    )
-    width = max(CHART_WIDTH - labels_px - 30, 160)
-    chart = alt.layer(bars, ticks).properties(width=width, height=alt.Step(23))
-    subtitle = "Barre : niveau maximal ; trait : niveau moyen par projet"
-    return _finish(chart, partnership, "Contribution aux ODD par objectif", subtitle, alt_text)
-
-
-def matrix_chart(partnership: Partnership, framework: Framework) -> alt.TopLevelMixin:
-    """Heatmap of the matrix projects × goals, each cell the highest level, labelled.
-
-    At most :data:`CHART_WIDTH` wide: the goals are numbered columns, project titles go on up to three lines.
-    """
-    import altair as alt
-
-    wide = goal_matrix(partnership, framework)
-    goals = [int(c.split()[1]) for c in wide.columns[1:]]
-    wrap_at = 30 if len(goals) <= 10 else 20
-    titles = {t: _wrap(t, wrap_at, max_lines=3) for t in wide["Projet"]}
-    data = wide.melt(id_vars="Projet", var_name="goal", value_name="level").dropna()
-    data["level"] = data["level"].astype(int)
-    data["goal_n"] = [int(g.split()[1]) for g in data["goal"]]
-    data["label"] = [LEVEL_LABELS_FR[Level(v)] for v in data["level"]]
-    data["project"] = [titles[t] for t in data["Projet"]]
-    order = list(titles.values())
-    labels_px = _label_px(order)
-    step = int(min(44, max(20, (CHART_WIDTH - labels_px - 30) / max(len(goals), 1))))
-    lines = max(text.count("\n") + 1 for text in order)
-    base = alt.Chart(data).encode(
-        x=alt.X(
-            "goal_n:O",
-            sort=goals,
-            title="Objectif de développement durable (ODD)",
-            axis=alt.Axis(labelAngle=0, orient="top", domain=False, ticks=False),
-        ),
-        y=alt.Y(
-            "project:N",
-            sort=order,
-            title=None,
-            axis=_label_axis(labels_px, domain=False, ticks=False),
-        ),
-    )
-    rect = base.mark_rect(stroke="white").encode(
-        color=alt.Color(
-            "level:O",
-            scale=_level_scale(),
-            title="Niveau de contribution",
-            legend=alt.Legend(orient="bottom", direction="horizontal"),
-        ),
-        tooltip=[
-            alt.Tooltip("Projet:N"),
-            alt.Tooltip("goal:N", title="Objectif"),
-            alt.Tooltip("label:N", title="Contribution"),
-        ],
-    )
-    text = base.mark_text().encode(
-        text="level:Q", color=alt.condition("datum.level >= 3", alt.value("white"), alt.value("#222222"))
-    )
-    alt_text = f"Matrice des projets et des objectifs{NBSP}: " + "; ".join(
-        f"{row['Projet']}{NBSP}: {row['goal']} niveau {row['level']}" for _, row in data.iterrows()
-    )
-    chart = alt.layer(rect, text).properties(width=alt.Step(step), height=alt.Step(max(36, _LINE_PX * lines + 10)))
-    subtitle = "Niveau de contribution maximal de chaque projet à chaque objectif (0 à 4)"
-    return _finish(chart, partnership, "Matrice projets × objectifs", subtitle, alt_text)
-
-
-def progress_chart(partnership: Partnership, framework: Framework) -> alt.TopLevelMixin:
-    """Horizontal bars of each measured indicator's progress from its baseline (0) to its 2030 target (100).
-
-    At most :data:`CHART_WIDTH` wide: indicator names go on two lines.
-    """
-    import altair as alt
-
-    table = indicator_progress(partnership, framework).dropna(subset=["Progrès"])
-    names = [
-        f"{code} – {name}" if isinstance(code, str) and code else str(name)
-        for code, name in zip(table["Code"], table["Indicateur"], strict=True)
-    ]
-    data = pd.DataFrame(
-        {
-            "indicator": [_wrap(name, 40, max_lines=3) for name in names],
-            "name": [typeset_fr(name) for name in names],
-            "progress": table["Progrès"].to_numpy(),
-            "text": [format_fr(float(v), decimals=0) for v in table["Progrès brut"]],
-        }
-    )
-    order = list(data["indicator"])
-    labels_px = _label_px(order)
-    y = alt.Y("indicator:N", sort=order, title=None, axis=_label_axis(labels_px))
-    bars = (
-        alt.Chart(data)
-        .mark_bar(color="#3182BD")
-        .encode(
-            y=y,
-            x=alt.X("progress:Q", scale=alt.Scale(domain=[0, 100]), title="Progrès vers la valeur visée (0 à 100)"),
-            tooltip=[alt.Tooltip("name:N", title="Indicateur"), alt.Tooltip("text:N", title="Progrès")],
-        )
-    )
-    labels = alt.Chart(data).mark_text(align="left", dx=4).encode(y=y, x="progress:Q", text="text:N")
-    goal_rule = alt.Chart(pd.DataFrame({"x": [100]})).mark_rule(strokeDash=[4, 3], color="#595959").encode(x="x:Q")
-    alt_text = f"Progrès des indicateurs vers leur valeur visée 2030, de 0 (référence) à 100{NBSP}: " + "; ".join(
-        f"{name}{NBSP}: {text}" for name, text in zip(data["name"], data["text"], strict=True)
-    )
-    width = max(CHART_WIDTH - labels_px - 40, 160)
-    chart = alt.layer(bars, labels, goal_rule).properties(width=width, height=alt.Step(46))
-    subtitle = "0 = valeur de référence, 100 = valeur visée en 2030"
-    return _finish(chart, partnership, "Progrès des indicateurs vers 2030", subtitle, alt_text)

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import csv
 import re
-import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from cufstudy.core.errors import DataError, Problem
+from cufstudy.core.errors import DataError, NotFoundError
+from cufstudy.core.french import fold
+from cufstudy.core.problems import Problems, Reason, did_you_mean, validation_issues
 from cufstudy.resources import data_path
 
 __all__ = [
@@ -79,11 +80,6 @@ class Indicator(BaseModel):
         return self.repeat_of is not None
 
 
-def _fold(text: str) -> str:
-    """Lowercase without accents, for word search."""
-    return "".join(c for c in unicodedata.normalize("NFD", text.lower()) if unicodedata.category(c) != "Mn")
-
-
 @dataclass(frozen=True)
 class Framework:
     """Goals, targets and indicators, searchable by code and by words."""
@@ -106,11 +102,18 @@ class Framework:
         return code in self._index
 
     def get(self, code: str) -> Goal | Target | Indicator:
-        """The goal (``"6"``), target (``"6.1"``) or indicator (``"6.1.1"``) with this code."""
+        """The goal (``"6"``), target (``"6.1"``) or indicator (``"6.1.1"``) with this code.
+
+        Raises
+        ------
+        NotFoundError
+            (a ``KeyError``) naming the nearest code when there is no such item.
+        """
         try:
             return self._index[code]
         except KeyError:
-            raise KeyError(f"no SDG goal, target or indicator {code!r}") from None
+            hint = did_you_mean(code, self._index)
+            raise NotFoundError(f"no SDG goal, target or indicator {code!r}{hint}") from None
 
     def goal(self, number: int) -> Goal:
         return self.goals[number - 1]
@@ -118,14 +121,12 @@ class Framework:
     def target(self, code: str) -> Target:
         item = self._index.get(code)
         if not isinstance(item, Target):
-            raise KeyError(f"no SDG target {code!r}")
+            hint = did_you_mean(code, [t.code for t in self.targets])
+            raise NotFoundError(f"no SDG target {code!r}{hint}")
         return item
 
     def targets_of(self, goal: int) -> tuple[Target, ...]:
         return tuple(t for t in self.targets if t.goal == goal)
-
-    def indicators_of(self, target: str) -> tuple[Indicator, ...]:
-        return tuple(i for i in self.indicators if i.target == target)
 
     def search(self, words: str, lang: str = "fr") -> list[Goal | Target | Indicator]:
         """Items whose title holds every word (accents and case ignored).
@@ -136,13 +137,13 @@ class Framework:
         >>> [t.code for t in fw.search("eau potable")][:2]  # doctest: +SKIP
         ['6.1', '6.1.1']
         """
-        needles = _fold(words).split()
+        needles = fold(words).split()
         found: list[Goal | Target | Indicator] = []
         for item in self:
             title = item.title_fr if lang == "fr" else item.title_en
             if isinstance(item, Goal):
                 title += " " + (item.long_title_fr if lang == "fr" else item.long_title_en)
-            hay = _fold(title)
+            hay = fold(title)
             if all(n in hay for n in needles):
                 found.append(item)
         return found
@@ -154,69 +155,67 @@ class Framework:
         yield from self.indicators
 
 
-def _rows(path: Path) -> list[dict[str, str]]:
+_Item = TypeVar("_Item", Goal, Target, Indicator)
+
+# each model's fields and the CSV column each is read from
+_GOAL_COLUMNS = {"number": "goal", **{k: k for k in ("title_fr", "title_en", "long_title_fr", "long_title_en")}}
+_TARGET_COLUMNS = {"code": "target", "goal": "goal", "title_fr": "title_fr", "title_en": "title_en"}
+_INDICATOR_COLUMNS = {
+    "code": "indicator",
+    **{k: k for k in ("target", "goal", "title_fr", "title_en", "repeat_of", "added_2025_review")},
+}
+
+
+def _rows(path: Path, columns: Iterable[str]) -> list[dict[str, str]]:
     try:
         with path.open(encoding="utf-8", newline="") as fh:
-            return list(csv.DictReader(fh))
+            reader = csv.DictReader(fh)
+            missing = [c for c in columns if c not in (reader.fieldnames or ())]
+            if missing:
+                raise DataError.single(
+                    str(path),
+                    f"missing column(s) {', '.join(missing)}: the header row must not be changed",
+                    1,
+                    reason=Reason.MISSING_FIELD,
+                )
+            return list(reader)
     except FileNotFoundError as exc:
-        raise DataError.single(str(path), "missing SDG reference file") from exc
+        message = "missing SDG reference file"
+        raise DataError.single(str(path), message, reason=Reason.UNREADABLE) from exc
 
 
 @lru_cache(maxsize=4)
 def load_framework(data: str | Path = "data") -> Framework:
-    """Load the SDG framework: ``<data>/sdg/*.csv`` where the project has them, else the packaged files (cached)."""
+    """Load the SDG framework: ``<data>/sdg/*.csv`` where the project has them, else the packaged files (cached).
+
+    Raises
+    ------
+    DataError
+        With every problem of the three files at once: file, line, column and reason.
+    """
     folder = Path(data)
-    problems: list[Problem] = []
+    problems = Problems(DataError)
 
-    def build(
-        model: type[Goal | Target | Indicator], path: Path, row: dict[str, Any], line: int
-    ) -> Goal | Target | Indicator | None:
-        try:
-            return model.model_validate(row)
-        except ValueError as exc:
-            problems.append(Problem(str(path), str(exc).splitlines()[0], line))
-            return None
+    def read(model: type[_Item], path: Path, columns: dict[str, str]) -> list[_Item]:
+        items = []
+        for line, r in enumerate(_rows(path, columns.values()), start=2):
+            row: dict[str, Any] = {name: r[column] for name, column in columns.items()}
+            if model is Indicator:
+                row["repeat_of"] = row["repeat_of"] or None
+                row["added_2025_review"] = row["added_2025_review"] == "true"
+            try:
+                items.append(model.model_validate(row))
+            except ValidationError as exc:
+                for issue in validation_issues(exc, model):
+                    name = str(issue.path[0]) if issue.path else None
+                    problems.add(str(path), issue.message, line, columns.get(name or "", name), issue.reason)
+        return items
 
-    goals: list[Goal | Target | Indicator | None] = []
-    targets: list[Goal | Target | Indicator | None] = []
-    indicators: list[Goal | Target | Indicator | None] = []
-    gp, tp, ip = (data_path(f"sdg/sdg_{name}.csv", folder) for name in ("goals", "targets", "indicators"))
-    for n, r in enumerate(_rows(gp), start=2):
-        goals.append(
-            build(
-                Goal,
-                gp,
-                {"number": r["goal"], **{k: r[k] for k in ("title_fr", "title_en", "long_title_fr", "long_title_en")}},
-                n,
-            )
-        )
-    for n, r in enumerate(_rows(tp), start=2):
-        targets.append(
-            build(
-                Target,
-                tp,
-                {"code": r["target"], "goal": r["goal"], "title_fr": r["title_fr"], "title_en": r["title_en"]},
-                n,
-            )
-        )
-    for n, r in enumerate(_rows(ip), start=2):
-        row = {
-            "code": r["indicator"],
-            "target": r["target"],
-            "goal": r["goal"],
-            "title_fr": r["title_fr"],
-            "title_en": r["title_en"],
-            "repeat_of": r["repeat_of"] or None,
-            "added_2025_review": r["added_2025_review"] == "true",
-        }
-        indicators.append(build(Indicator, ip, row, n))
-    if problems:
-        raise DataError(problems)
-    return Framework(
-        tuple(g for g in goals if isinstance(g, Goal)),
-        tuple(t for t in targets if isinstance(t, Target)),
-        tuple(i for i in indicators if isinstance(i, Indicator)),
-    )
+    goals = read(Goal, data_path("sdg/sdg_goals.csv", folder), _GOAL_COLUMNS)
+    targets = read(Target, data_path("sdg/sdg_targets.csv", folder), _TARGET_COLUMNS)
+    indicators = read(Indicator, data_path("sdg/sdg_indicators.csv", folder), _INDICATOR_COLUMNS)
+    problems.raise_if_any()
+    return Framework(tuple(goals), tuple(targets), tuple(indicators))
 
 
 # ---------------------------------------------------------------------------------------------------------

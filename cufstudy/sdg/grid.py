@@ -28,11 +28,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import difflib
 import re
-import unicodedata
 import warnings
-import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,11 +44,17 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from cufstudy.core.atomic import atomic_path, atomic_write_text
-from cufstudy.core.errors import DataError, Problem
-from cufstudy.core.yamlio import FieldPath
+from cufstudy.core.errors import DataError
+from cufstudy.core.french import fold, typeset_fr
+from cufstudy.core.problems import FieldIssue, FieldPath, Problem, Reason, did_you_mean
+from cufstudy.core.workbook import BAD as _BAD
+from cufstudy.core.workbook import number_text as _number_text
+from cufstudy.core.workbook import open_workbook as _open
+from cufstudy.core.workbook import sheet_rows as _rows
+from cufstudy.core.workbook import to_date as _to_date
+from cufstudy.core.workbook import to_number as _to_number
 from cufstudy.model.countries import COUNTRIES_FR
 from cufstudy.model.vocab import LABELS_FR, Tier
-from cufstudy.notebook.facts import NBSP, NNBSP
 from cufstudy.sdg.framework import Framework, indicator_sources
 from cufstudy.sdg.partnerships import (
     DIRECTION_LABELS_FR,
@@ -62,7 +65,6 @@ from cufstudy.sdg.partnerships import (
     Partnership,
     PartnershipProvenance,
     dump_yaml,
-    typeset_fr,
     validate_partnership,
 )
 
@@ -84,8 +86,6 @@ LIST_SHEET: Final = "Listes"
 SHEETS: Final = (INSTRUCTIONS, PARTNERSHIP, PROJECTS, LINKS, INDICATORS, ROADMAP, LIST_SHEET)
 """The sheets of the grid, in order (``Listes`` is hidden)."""
 
-MAX_BYTES: Final = 20_000_000
-MAX_UNZIPPED: Final = 100_000_000
 _ROWS: Final = {PROJECTS: 50, LINKS: 300, INDICATORS: 100, ROADMAP: 100}  # rows prepared with drop-downs
 
 # workbook value (French) -> code of the data files; import also accepts the code itself
@@ -429,49 +429,6 @@ def write_template(path: str | Path, framework: Framework, *, overwrite: bool = 
 # reading a filled grid
 
 
-def _fold(text: str) -> str:
-    flat = " ".join(str(text).replace(NBSP, " ").replace(NNBSP, " ").split()).casefold()
-    return "".join(c for c in unicodedata.normalize("NFD", flat) if unicodedata.category(c) != "Mn")
-
-
-_BAD: Final = object()  # a cell that could not be converted (its problem is already recorded)
-
-
-def _number_text(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
-
-
-def _to_date(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        for pattern in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"):
-            try:
-                return dt.datetime.strptime(text, pattern).date()
-            except ValueError:
-                continue
-    return _BAD
-
-
-def _to_number(value: Any, whole: bool) -> Any:
-    if isinstance(value, bool):
-        return _BAD
-    if isinstance(value, str):
-        text = value.strip().replace(NBSP, "").replace(NNBSP, "").replace(" ", "").replace(",", ".")
-        try:
-            value = float(text)
-        except ValueError:
-            return _BAD
-    if isinstance(value, int | float):
-        if whole:
-            return int(value) if float(value).is_integer() else _BAD
-        return float(value)
-    return _BAD
-
-
 @dataclass
 class _Reader:
     """Reads the sheets of a workbook into raw partnership data, recording problems and cells."""
@@ -484,8 +441,8 @@ class _Reader:
     bad_cells: set[str] = field(default_factory=set)
     broken_sheets: set[str] = field(default_factory=set)
 
-    def problem(self, cell: str, message: str) -> None:
-        self.problems.append(Problem(self.file, message, None, cell))
+    def problem(self, cell: str, message: str, reason: Reason = Reason.INVALID_VALUE) -> None:
+        self.problems.append(Problem(self.file, message, None, cell, reason))
         self.bad_cells.add(cell)
 
     def convert(self, column: Column, value: Any, cell: str) -> Any:
@@ -507,15 +464,15 @@ class _Reader:
         if kind == "date":
             result = _to_date(value)
             if result is _BAD:
-                self.problem(cell, f"not a date: {value!r}; enter a date such as 31/12/2022{where}")
+                self.problem(cell, f"not a date: {value!r}; enter a date such as 31/12/2022{where}", Reason.WRONG_TYPE)
             return result
         if kind in ("int", "number", "goal"):
             result = _to_number(value, whole=kind != "number")
             if result is _BAD:
                 expected = "a number" if kind == "number" else "a whole number"
-                self.problem(cell, f"got {value!r}: expected {expected}{where}")
+                self.problem(cell, f"got {value!r}: expected {expected}{where}", Reason.WRONG_TYPE)
             elif kind == "goal" and not 1 <= result <= 17:
-                self.problem(cell, f"got {value!r}: expected a goal number from 1 to 17{where}")
+                self.problem(cell, f"got {value!r}: expected a goal number from 1 to 17{where}", Reason.OUT_OF_RANGE)
                 return _BAD
             return result
         if kind == "level":
@@ -524,28 +481,29 @@ class _Reader:
             return value if number is _BAD else number  # the model explains a bad level
         if kind == "choice":
             assert column.choices is not None
-            folded = {_fold(label): code for label, code in column.choices.items()}
-            folded.update({_fold(code): code for code in column.choices.values()})
-            code = folded.get(_fold(str(value)))
+            folded = {fold(label): code for label, code in column.choices.items()}
+            folded.update({fold(code): code for code in column.choices.values()})
+            code = folded.get(fold(str(value)))
             if code is None:
                 labels = list(column.choices)
-                near = difflib.get_close_matches(str(value), labels, n=1, cutoff=0.6)
-                hint = f" (did you mean {near[0]!r}?)" if near else ""
-                self.problem(cell, f"got {value!r}, expected one of: {', '.join(labels)}{hint}{where}")
+                hint = did_you_mean(value, labels)
+                message = f"got {value!r}, expected one of: {', '.join(labels)}{hint}{where}"
+                self.problem(cell, message, Reason.NOT_IN_VOCABULARY)
                 return _BAD
             return code
         return value  # target, raw: the model checks them
 
     def read_form(self, ws: Worksheet) -> None:
-        rows = {_fold(r[0]): (n, r[1] if len(r) > 1 else None) for n, r in _rows(ws) if r and isinstance(r[0], str)}
+        rows = {fold(r[0]): (n, r[1] if len(r) > 1 else None) for n, r in _rows(ws) if r and isinstance(r[0], str)}
         self.data.update(french_authority={}, partner={})  # so that each empty required row is reported
         for column in FORM:
             path = tuple(column.key.split(".")) if column.key else ()
-            found = rows.get(_fold(column.header))
+            found = rows.get(fold(column.header))
             if found is None:
                 self.problem(
                     f"{PARTNERSHIP}!A1",
                     f"row « {column.header} » not found in column A; do not rename or delete the form's rows",
+                    Reason.MISSING_FIELD,
                 )
                 self.cells[path] = f"{PARTNERSHIP}!A1"
                 continue
@@ -563,13 +521,13 @@ class _Reader:
         """The non-empty rows of a table sheet, as (row number, {key: value}); cells are recorded."""
         all_rows = list(_rows(ws))
         header_row = all_rows[0][1] if all_rows and all_rows[0][0] == 1 else ()
-        found = {_fold(h): i for i, h in enumerate(header_row) if isinstance(h, str) and h.strip()}
+        found = {fold(h): i for i, h in enumerate(header_row) if isinstance(h, str) and h.strip()}
         position: dict[str, int] = {}
         for default, column in enumerate(columns):
             if column.key is None:
                 continue
-            if _fold(column.header) in found:
-                position[column.key] = found[_fold(column.header)]
+            if fold(column.header) in found:
+                position[column.key] = found[fold(column.header)]
                 continue
             index = default
             actual = header_row[index] if index < len(header_row) else None
@@ -577,6 +535,7 @@ class _Reader:
             self.problem(
                 f"{sheet}!{get_column_letter(index + 1)}1",
                 f"column « {column.header} » not found ({seen}): headers must not be renamed",
+                Reason.MISSING_FIELD,
             )
             self.broken_sheets.add(sheet)
         if sheet in self.broken_sheets:
@@ -625,12 +584,12 @@ class _Reader:
             goal_cell, goal = record.pop("goal")
             target = record["target"][1]
             if ref is None:
-                self.problem(cell, "empty required cell (column « Projet »)")
+                self.problem(cell, "empty required cell (column « Projet »)", Reason.MISSING_FIELD)
             elif ref not in index:
                 if PROJECTS not in self.broken_sheets:
-                    near = difflib.get_close_matches(str(ref), list(index), n=1)
-                    hint = f" (did you mean {near[0]!r}?)" if near else ""
-                    self.problem(cell, f"project {ref!r} is not in the Projets sheet{hint} (column « Projet »)")
+                    hint = did_you_mean(ref, index)
+                    message = f"project {ref!r} is not in the Projets sheet{hint} (column « Projet »)"
+                    self.problem(cell, message, Reason.UNKNOWN_REFERENCE)
             else:
                 per_project.setdefault(index[ref], []).append((n, record))
             if isinstance(goal, int) and isinstance(target, str) and target.split(".")[0] != str(goal):
@@ -638,20 +597,22 @@ class _Reader:
         for i, links in per_project.items():
             self.add_rows("links", LINKS, links, base=("projects", i))
 
-    def locate(self, loc: FieldPath, kind: str, message: str) -> Problem:
+    def locate(self, issue: FieldIssue) -> Problem:
+        """The cell of a problem found in the partnership (the :data:`~cufstudy.sdg.partnerships.Locator`)."""
+        loc, message = issue.path, issue.message
         cell = None
         for n in range(len(loc), -1, -1):
             if loc[:n] in self.cells:
                 cell = self.cells[loc[:n]]
                 break
         header = self.headers.get(cell or "")
-        if kind == "missing" and header:
+        if issue.kind == "missing" and header:
             message = "empty required cell"
-        elif kind in ("missing", "too_short") and loc == ("projects",):
+        elif issue.kind in ("missing", "too_short") and loc == ("projects",):
             message = "no project: describe at least one project"
         if header:
             message += f" ({header})"
-        return Problem(self.file, message, None, cell or PARTNERSHIP)
+        return Problem(self.file, message, None, cell or PARTNERSHIP, issue.reason)
 
 
 def _set(data: dict[str, Any], path: FieldPath, value: Any) -> None:
@@ -659,41 +620,6 @@ def _set(data: dict[str, Any], path: FieldPath, value: Any) -> None:
     for part in path[:-1]:
         node = node[part] if isinstance(part, int) else node.setdefault(part, {})
     node[path[-1]] = value
-
-
-def _rows(ws: Worksheet) -> Iterable[tuple[int, tuple[Any, ...]]]:
-    reset = getattr(ws, "reset_dimensions", None)
-    if reset is not None:  # read-only sheets trust the stored dimension, which some writers get wrong
-        reset()
-    for n, values in enumerate(ws.iter_rows(values_only=True), start=1):
-        yield n, tuple(values)
-
-
-def _open(file: Path, display: str) -> Workbook:
-    suffix = file.suffix.lower()
-    if suffix in (".xls", ".ods", ".csv", ".xlsb"):
-        raise DataError.single(display, f"a {suffix} file is not supported: save it as an Excel workbook (.xlsx)")
-    if suffix not in (".xlsx", ".xlsm"):
-        raise DataError.single(display, "not an Excel workbook: expected an .xlsx file")
-    try:
-        size = file.stat().st_size
-    except OSError as exc:
-        raise DataError.single(display, f"cannot read the file: {exc.strerror}") from exc
-    if size > MAX_BYTES:
-        raise DataError.single(display, f"the file is {size:,} bytes; at most {MAX_BYTES:,} bytes are accepted")
-    try:
-        with zipfile.ZipFile(file) as archive:
-            unzipped = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise DataError.single(display, "not a readable .xlsx workbook (corrupt, or not a zip archive)") from exc
-    if unzipped > MAX_UNZIPPED:
-        raise DataError.single(display, f"the workbook expands to {unzipped:,} bytes; refused")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # openpyxl warns about Excel extensions it drops
-            return load_workbook(file, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
-        raise DataError.single(display, f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from exc
 
 
 def import_grid(path: str | Path, framework: Framework) -> Partnership:
@@ -724,7 +650,8 @@ def import_grid(path: str | Path, framework: Framework) -> Partnership:
     try:
         missing = [s for s in (PARTNERSHIP, PROJECTS, LINKS, INDICATORS, ROADMAP) if s not in wb.sheetnames]
         for sheet in missing:
-            reader.problem(sheet, f"missing sheet « {sheet} »: start from the template (cufstudy sdg grid-template)")
+            message = f"missing sheet « {sheet} »: start from the template (cufstudy sdg grid-template)"
+            reader.problem(sheet, message, Reason.MISSING_FIELD)
             reader.broken_sheets.add(sheet)
         if PARTNERSHIP not in missing:
             reader.read_form(_sheet(wb, PARTNERSHIP))
@@ -793,7 +720,7 @@ def _explain_formulas(path: Path, problems: list[Problem]) -> list[Problem]:
             f"formula {shown!r} without a computed value (formulas are not evaluated; the file was not saved by "
             f"a spreadsheet program): type the value itself{p.message.removeprefix(_EMPTY)}"
         )
-        out.append(Problem(p.file, message, p.line, p.field))
+        out.append(Problem(p.file, message, p.line, p.field, p.reason))
     return out
 
 

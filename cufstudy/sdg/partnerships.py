@@ -16,27 +16,26 @@ Each link says which territory the contribution acts on (``side``: ``france``, `
 indicators (their code must exist in the framework), or indicators from the open list of sources of
 :data:`cufstudy.sdg.framework.INDICATOR_SOURCES` (INSEE national, OECD territorial, local ad hoc), which are
 named and carry a code only when the analyst gives one. Progress is normalised 0-100 the way the
-OECD territorial SDG method does it (:func:`cufstudy.sdg.contribution.progress`). A **roadmap** lists
+OECD territorial SDG method does it (:func:`progress`). A **roadmap** lists
 actions with their owner, date and the indicator they feed.
 
 Partnerships live in ``data/partnerships/<id>.yaml`` (:func:`load_partnership`) or come from the
 Excel grid (:mod:`cufstudy.sdg.grid`); both report every problem at once, located.
 
-This module holds the model and its loaders; what a partnership contributes (the grid, the matrix,
-indicator progress, the roadmap table, the summary and the charts) is computed by
-:mod:`cufstudy.sdg.contribution`. Those names, once defined here, can still be imported from this module
-(resolved lazily, on first use).
+This module holds the model, its loaders and the normalisation of an indicator's progress; what a
+partnership contributes (the grid, the matrix, the indicators' progress table, the roadmap table, the
+summary and the charts) is computed by :mod:`cufstudy.sdg.contribution`, which imports this module (never
+the other way round).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 from collections.abc import Callable, Mapping
 from enum import Enum, IntEnum, StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Final
+from typing import Annotated, Any, Final, NamedTuple
 
 import yaml
 from pydantic import (
@@ -50,21 +49,27 @@ from pydantic import (
     model_validator,
 )
 
-from cufstudy.core.errors import DataError, Problem
-from cufstudy.core.yamlio import FieldPath, path_str, read_yaml
+from cufstudy.core.errors import AnalysisError, DataError, NotFoundError
+from cufstudy.core.problems import (
+    FieldIssue,
+    FieldPath,
+    Problem,
+    Problems,
+    Reason,
+    did_you_mean,
+    nearest,
+    path_str,
+    validation_issues,
+)
+from cufstudy.core.yamlio import read_yaml
 from cufstudy.model.authority import Population, code_pattern
 from cufstudy.model.cases import Slug
 from cufstudy.model.countries import COUNTRIES_FR
 from cufstudy.model.vocab import Tier
-from cufstudy.notebook.facts import NBSP, NNBSP
 from cufstudy.sdg.framework import Framework, Indicator, Target, indicator_sources
-
-if TYPE_CHECKING:  # contribution imports this module: the type only
-    from cufstudy.sdg.contribution import Progress
 
 __all__ = [
     "DIRECTION_LABELS_FR",
-    "ILLUSTRATIVE_NOTE_FR",
     "LEVEL_HELP_FR",
     "LEVEL_LABELS_FR",
     "PROVENANCE_LABELS_FR",
@@ -78,6 +83,7 @@ __all__ = [
     "Partnership",
     "PartnershipIndicator",
     "PartnershipProvenance",
+    "Progress",
     "Project",
     "RoadmapAction",
     "Side",
@@ -88,7 +94,7 @@ __all__ = [
     "load_partnership",
     "partnership_file",
     "partnership_ids",
-    "typeset_fr",
+    "progress",
     "unknown_target_message",
     "validate_partnership",
 ]
@@ -96,7 +102,6 @@ __all__ = [
 _FROZEN = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 _TARGET_CODE = re.compile(r"^\d{1,2}\.(\d{1,2}|[a-z])$")
 _DEFER = "defer_references"
-ILLUSTRATIVE_NOTE_FR: Final = "Valeurs illustratives, à remplacer par le codage issu de la formation-action"
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -188,8 +193,7 @@ def _framework(info: ValidationInfo) -> Framework | None:
 
 def unknown_target_message(code: str, framework: Framework) -> str:
     """``unknown SDG target '6.9' (did you mean '16.9'?); goal 6 has the targets 6.1, ...``."""
-    near = difflib.get_close_matches(code, [t.code for t in framework.targets], n=1, cutoff=0.6)
-    message = f"unknown SDG target {code!r}" + (f" (did you mean {near[0]!r}?)" if near else "")
+    message = f"unknown SDG target {code!r}{did_you_mean(code, [t.code for t in framework.targets])}"
     goal = code.split(".")[0]
     if goal.isdigit() and 1 <= int(goal) <= 17:
         message += f"; goal {goal} has the targets {', '.join(t.code for t in framework.targets_of(int(goal)))}"
@@ -231,8 +235,8 @@ ContributionLevel = Annotated[Level, BeforeValidator(_level)]
 
 def _country(value: Any) -> Any:
     if isinstance(value, str) and value not in COUNTRIES_FR:
-        near = difflib.get_close_matches(value.strip().upper(), COUNTRIES_FR, n=1)
-        hint = f" (did you mean {near[0]!r}?)" if near and value.strip().upper() == near[0] else ""
+        near = nearest(value.strip().upper(), COUNTRIES_FR)
+        hint = f" (did you mean {near!r}?)" if near is not None and value.strip().upper() == near else ""
         raise ValueError(
             f"unknown country code {value!r}{hint}: expected an ISO 3166-1 alpha-2 code in capitals, e.g. 'BF', 'ML'"
         )
@@ -334,6 +338,63 @@ def infer_direction(baseline: float, target: float) -> Direction:
     return Direction.DECREASE if target < baseline else Direction.INCREASE
 
 
+# ---------------------------------------------------------------------------------------------------------
+# progress normalisation (OECD territorial SDG method), used by PartnershipIndicator.progress
+
+
+class Progress(NamedTuple):
+    """Normalised progress of an indicator (OECD territorial SDG method).
+
+    Attributes
+    ----------
+    raw
+        ``100 * (current - baseline) / (target - baseline)``: negative when the indicator moved away
+        from its target, above 100 when it went beyond it.
+    clipped
+        ``raw`` clipped to [0, 100]: 0 is the baseline, 100 the 2030 target reached.
+    distance
+        Distance to the target in normalised points, ``100 - clipped``.
+    """
+
+    raw: float
+    clipped: float
+    distance: float
+
+
+def progress(baseline: float, target: float, current: float, direction: Direction | None = None) -> Progress:
+    """Progress from the baseline (0) to the 2030 target (100), linear, as the OECD territorial method.
+
+    Decreasing indicators need no special case: the ratio of two negative differences is positive.
+    When the target equals the baseline (a level to keep), progress is 100 if the current value meets
+    the target in the indicator's direction (at least the target for ``increase``, the default; at
+    most for ``decrease``), else 0.
+
+    Parameters
+    ----------
+    baseline, target, current
+        The indicator's baseline, 2030 target and current values.
+    direction
+        Inferred from baseline and target when omitted; it must agree with them.
+
+    Examples
+    --------
+    >>> progress(40, 80, 60)
+    Progress(raw=50.0, clipped=50.0, distance=50.0)
+    >>> progress(30, 10, 5).raw  # a decreasing indicator beyond its target
+    125.0
+    """
+    trend = direction or infer_direction(baseline, target)
+    if trend is not infer_direction(baseline, target) and target != baseline:
+        raise AnalysisError(f"direction {trend.value!r} contradicts the baseline {baseline} and the target {target}")
+    if target == baseline:
+        met = current >= target if trend is Direction.INCREASE else current <= target
+        raw = 100.0 if met else 0.0
+    else:
+        raw = 100.0 * ((current - baseline) / (target - baseline))  # exactly 100 at the target
+    clipped = min(max(raw, 0.0), 100.0)
+    return Progress(raw, clipped, 100.0 - clipped)
+
+
 class PartnershipIndicator(BaseModel):
     """An indicator the partnership follows, with its baseline, 2030 target and current value.
 
@@ -361,8 +422,7 @@ class PartnershipIndicator(BaseModel):
     def _known_source(cls, source: str) -> str:
         known = list(indicator_sources())
         if source not in known:
-            near = difflib.get_close_matches(source.lower(), known, n=1)
-            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            hint = did_you_mean(source.lower(), known)
             raise ValueError(f"unknown indicator source {source!r}{hint}: expected one of {', '.join(known)}")
         return source
 
@@ -376,9 +436,7 @@ class PartnershipIndicator(BaseModel):
             raise ValueError("a UN global indicator needs its code, e.g. '6.1.1'")
         fw = _framework(info)
         if fw is not None and not (code in fw and isinstance(fw.get(code), Indicator)):
-            codes = [i.code for i in fw.indicators]
-            near = difflib.get_close_matches(code, codes, n=1, cutoff=0.6)
-            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            hint = did_you_mean(code, [i.code for i in fw.indicators])
             raise ValueError(
                 f"unknown UN global indicator {code!r}{hint}; for a national or local indicator set the source "
                 "(insee, oecd, local) and its name"
@@ -420,11 +478,9 @@ class PartnershipIndicator(BaseModel):
 
     @property
     def progress(self) -> Progress | None:
-        """Normalised progress (:func:`cufstudy.sdg.contribution.progress`), or ``None`` without a current value."""
+        """Normalised progress (:func:`progress`), or ``None`` without a current value."""
         if self.current is None:
             return None
-        from cufstudy.sdg.contribution import progress  # the computation module imports this one
-
         return progress(self.baseline.value, self.target_2030, self.current.value, self.trend)
 
     def label(self, framework: Framework) -> str:
@@ -482,7 +538,7 @@ class Partnership(BaseModel):
             return self  # the loaders check them on the raw data, located
         found = _reference_problems(self.model_dump())
         if found:
-            raise ValueError("; ".join(f"{path_str(path)}: {message}" for path, message in found))
+            raise ValueError("; ".join(f"{path_str(issue.path)}: {issue.message}" for issue in found))
         return self
 
     @property
@@ -498,63 +554,23 @@ class Partnership(BaseModel):
         for p in self.projects:
             if p.id == project_id:
                 return p
-        raise KeyError(f"no project {project_id!r} in partnership {self.id!r}")
+        hint = did_you_mean(project_id, [p.id for p in self.projects])
+        raise NotFoundError(f"no project {project_id!r} in partnership {self.id!r}{hint}")
 
     def indicator(self, indicator_id: str) -> PartnershipIndicator:
         for i in self.indicators:
             if i.id == indicator_id:
                 return i
-        raise KeyError(f"no indicator {indicator_id!r} in partnership {self.id!r}")
+        hint = did_you_mean(indicator_id, [i.id for i in self.indicators])
+        raise NotFoundError(f"no indicator {indicator_id!r} in partnership {self.id!r}{hint}")
 
 
 # ---------------------------------------------------------------------------------------------------------
 # validation with located problems (YAML lines, workbook cells)
 
-Locator = Callable[[FieldPath, str, str], Problem]
-"""Turns (field path, pydantic error type, message) into a located :class:`Problem`."""
-
-_FIELDS: set[str] = set()
-
-
-def _collect_fields(model: type[BaseModel]) -> None:
-    for name, info in model.model_fields.items():
-        _FIELDS.add(name)
-        for arg in (info.annotation, *getattr(info.annotation, "__args__", ())):
-            for sub in (arg, *getattr(arg, "__args__", ())):
-                if isinstance(sub, type) and issubclass(sub, BaseModel) and sub is not model:
-                    _collect_fields(sub)
-
-
-_collect_fields(Partnership)
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _describe(err: Mapping[str, Any]) -> tuple[FieldPath, str, str]:
-    """(field path, error type, message) of one pydantic error, in the style of the case files."""
-    loc: FieldPath = tuple(err["loc"])
-    kind: str = err["type"]
-    value = err.get("input")
-    if kind == "missing":
-        message = "required field is missing"
-    elif kind == "extra_forbidden":
-        near = difflib.get_close_matches(str(loc[-1]), _FIELDS, n=1)
-        message = "unknown field" + (f" (did you mean {near[0]!r}?)" if near else "")
-    elif kind == "enum":
-        expected = err.get("ctx", {}).get("expected", "")
-        choices = [c.strip(" '") for c in re.split(r",| or ", expected) if c.strip(" '")]
-        near = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.6)
-        message = f"got {_short(value)}, expected one of: {', '.join(choices)}"
-        message += f" (did you mean {near[0]!r}?)" if near else ""
-    elif kind == "value_error":
-        message = str(err.get("ctx", {}).get("error", err["msg"]))
-    else:
-        message = f"got {_short(value)}: {err['msg'][0].lower()}{err['msg'][1:]}"
-    loc = tuple(p for p in loc if isinstance(p, int) or not p.startswith(("function-", "literal[", "int", "str")))
-    return loc, kind, message
+Locator = Callable[[FieldIssue], Problem]
+"""Places a worded problem of the raw data (its field path, kind, reason and message) in its file: a YAML line,
+a workbook cell."""
 
 
 def _items(data: Mapping[str, Any], key: str) -> list[tuple[int, Mapping[str, Any]]]:
@@ -564,11 +580,15 @@ def _items(data: Mapping[str, Any], key: str) -> list[tuple[int, Mapping[str, An
     return [(i, item) for i, item in enumerate(items) if isinstance(item, Mapping)]
 
 
-def _reference_problems(data: Any) -> list[tuple[FieldPath, str]]:
+def _reference_problems(data: Any) -> list[FieldIssue]:
     """Cross-reference problems, found on raw data so that they are reported with the others."""
     if not isinstance(data, Mapping):
         return []
-    found: list[tuple[FieldPath, str]] = []
+    found: list[FieldIssue] = []
+
+    def add(path: FieldPath, reason: Reason, message: str) -> None:
+        found.append(FieldIssue(path, "reference", reason, message))
+
     known: dict[str, dict[str, int]] = {}
     for key in ("projects", "indicators"):
         seen: dict[str, int] = {}
@@ -578,7 +598,7 @@ def _reference_problems(data: Any) -> list[tuple[FieldPath, str]]:
                 continue
             if ident in seen:
                 what = "project" if key == "projects" else "indicator"
-                found.append(((key, i, "id"), f"duplicate {what} id {ident!r}: each {what} needs its own id"))
+                add((key, i, "id"), Reason.DUPLICATE, f"duplicate {what} id {ident!r}: each {what} needs its own id")
             else:
                 seen[ident] = i
         known[key] = seen
@@ -589,12 +609,10 @@ def _reference_problems(data: Any) -> list[tuple[FieldPath, str]]:
             if not isinstance(code, str):
                 continue
             if code.strip() in targets:
-                found.append(
-                    (
-                        ("projects", i, "links", j, "target"),
-                        f"target {code.strip()!r} is linked twice to this project; keep one link, "
-                        "with the highest level",
-                    )
+                add(
+                    ("projects", i, "links", j, "target"),
+                    Reason.DUPLICATE,
+                    f"target {code.strip()!r} is linked twice to this project; keep one link, with the highest level",
                 )
             else:
                 targets[code.strip()] = j
@@ -602,10 +620,13 @@ def _reference_problems(data: Any) -> list[tuple[FieldPath, str]]:
         for key, pool in (("indicator", "indicators"), ("project", "projects")):
             ref = action.get(key)
             if isinstance(ref, str) and ref not in known[pool]:
-                near = difflib.get_close_matches(ref, list(known[pool]), n=1)
-                hint = f" (did you mean {near[0]!r}?)" if near else ""
+                hint = did_you_mean(ref, known[pool])
                 ids = ", ".join(known[pool]) or "none"
-                found.append((("roadmap", k, key), f"unknown {key} {ref!r}{hint}: the {pool} ids are {ids}"))
+                add(
+                    ("roadmap", k, key),
+                    Reason.UNKNOWN_REFERENCE,
+                    f"unknown {key} {ref!r}{hint}: the {pool} ids are {ids}",
+                )
     return found
 
 
@@ -619,8 +640,8 @@ def validate_partnership(data: Any, framework: Framework, locate: Locator) -> Pa
     framework
         The SDG framework the target and indicator codes are checked against.
     locate
-        Places each problem: called with the field path, the pydantic error type (``missing``,
-        ``value_error``...; ``reference`` for cross references) and the message.
+        Places each problem (:data:`Locator`): called with the worded issue, whose ``kind`` is pydantic's error
+        type (``missing``, ``value_error``...) or ``reference`` for cross references.
 
     Raises
     ------
@@ -628,14 +649,15 @@ def validate_partnership(data: Any, framework: Framework, locate: Locator) -> Pa
         With every problem found, located; nothing is returned half-valid.
     """
     if not isinstance(data, Mapping):
-        raise DataError([locate((), "type", f"expected a mapping of fields, got {type(data).__name__}")])
-    problems = [locate(path, "reference", message) for path, message in _reference_problems(data)]
+        message = f"expected a mapping of fields, got {type(data).__name__}"
+        raise DataError([locate(FieldIssue((), "type", Reason.WRONG_TYPE, message))])
+    problems = Problems(DataError)
+    problems.extend(locate(issue) for issue in _reference_problems(data))
     try:
         partnership = Partnership.model_validate(data, context={"framework": framework, _DEFER: True})
     except ValidationError as exc:
-        problems += [locate(*_describe(e)) for e in exc.errors(include_url=False)]
-    if problems:
-        raise DataError(problems)
+        problems.extend(locate(issue) for issue in validation_issues(exc, Partnership))
+    problems.raise_if_any()
     return partnership
 
 
@@ -656,10 +678,11 @@ def partnership_file(data: str | Path, partnership_id: str) -> Path:
     path = Path(data) / "partnerships" / f"{partnership_id}.yaml"
     if not path.is_file():
         ids = partnership_ids(data)
-        near = difflib.get_close_matches(partnership_id, ids, n=1)
-        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        hint = did_you_mean(partnership_id, ids)
         raise DataError.single(
-            str(path), f"no partnership {partnership_id!r}{hint}; available: {', '.join(ids) or 'none'}"
+            str(path),
+            f"no partnership {partnership_id!r}{hint}; available: {', '.join(ids) or 'none'}",
+            reason=Reason.UNREADABLE,
         )
     return path
 
@@ -689,8 +712,8 @@ def load_partnership(path: str | Path, framework: Framework) -> Partnership:
     file = Path(path)
     doc = read_yaml(file, str(path))
 
-    def locate(loc: FieldPath, kind: str, message: str) -> Problem:
-        return Problem(doc.file, message, doc.line_of(loc), path_str(loc) or None)
+    def locate(issue: FieldIssue) -> Problem:
+        return doc.problem(issue.path, issue.message, issue.reason)
 
     partnership = validate_partnership(doc.data, framework, locate)
     if partnership.id != file.stem:
@@ -699,6 +722,7 @@ def load_partnership(path: str | Path, framework: Framework) -> Partnership:
             f"the id {partnership.id!r} differs from the file name {file.stem!r}: name the file <id>.yaml",
             doc.line_of(("id",)),
             "id",
+            Reason.INVALID_VALUE,
         )
     return partnership
 
@@ -726,26 +750,3 @@ def dump_yaml(partnership: Partnership, header: str | None = None) -> str:
     text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=110, default_flow_style=False)
     comments = "".join(f"# {line}\n".replace("# \n", "#\n") for line in (header or "").splitlines())
     return comments + text
-
-
-# ---------------------------------------------------------------------------------------------------------
-# French typography of free text (titles, evidence, labels), for the grid and the tables
-
-
-_SPACE_BEFORE: Final = re.compile(r" ([:;!?»])")
-
-
-def typeset_fr(text: str) -> str:
-    """French typography for free text: no-break spaces before ``: ; ! ? »`` and after ``«``.
-
-    Only existing spaces are replaced, so codes and URLs stay as they are.
-
-    Examples
-    --------
-    >>> typeset_fr("Jeunesse : « citoyenneté » ; suite ?") == (
-    ...     "Jeunesse\u00a0: «\u00a0citoyenneté\u00a0»\u202f; suite\u202f?"
-    ... )
-    True
-    """
-    text = _SPACE_BEFORE.sub(lambda m: (NBSP if m.group(1) in ":»" else NNBSP) + m.group(1), text)
-    return text.replace("« ", f"«{NBSP}")

@@ -14,6 +14,7 @@ from scipy.cluster.hierarchy import cut_tree, linkage
 from scipy.stats import hypergeom
 from sklearn.metrics import adjusted_rand_score
 
+from cufstudy.core.errors import AnalysisError
 from cufstudy.model.cases import CaseBase
 from cufstudy.model.vocab import Ambition, Attachment, Modality, Motivation, Theme, TierGroup, label
 
@@ -61,10 +62,10 @@ def coded_table(data: CaseBase | pd.DataFrame, variables: Sequence[str] = MCA_VA
     frame = data.frame if isinstance(data, CaseBase) else data
     unknown = [v for v in variables if v not in _COLUMNS]
     if unknown:
-        raise ValueError(f"unknown MCA variable(s) {unknown}; expected some of {sorted(_COLUMNS)}")
+        raise AnalysisError(f"unknown MCA variable(s) {unknown}; expected some of {sorted(_COLUMNS)}")
     missing = sorted({_COLUMNS[v] for v in variables} - set(frame.columns))
     if missing:
-        raise ValueError(f"the frame lacks the column(s) {missing} needed by the variables {list(variables)}")
+        raise AnalysisError(f"the frame lacks the column(s) {missing} needed by the variables {list(variables)}")
     ids = frame["id"].astype(str).tolist() if "id" in frame.columns else [str(i) for i in frame.index]
     out: dict[str, list[str]] = {}
     for var in variables:
@@ -74,7 +75,7 @@ def coded_table(data: CaseBase | pd.DataFrame, variables: Sequence[str] = MCA_VA
             known = {m.value for m in enum}
             bad = sorted({str(v) for cell in column for v in cell} - known)
             if bad:
-                raise ValueError(f"unknown {var} code(s) {bad} in column {_COLUMNS[var]!r}")
+                raise AnalysisError(f"unknown {var} code(s) {bad} in column {_COLUMNS[var]!r}")
             for m in enum:
                 out[f"{var}.{m.value}"] = ["yes" if m.value in cell else "no" for cell in column]
         elif var == "know_how_promotion":
@@ -204,7 +205,7 @@ class DataTypology:
         Per axis: the eigenvalue and the percentage of the total inertia (uncorrected, as FactoMineR shows it).
     over_represented
         The categories more frequent in each cluster than overall, by decreasing test-value (see
-        :meth:`profile`), to name the clusters in prose.
+        :meth:`class_profile`), to name the clusters in prose.
     linkage
         The Ward linkage matrix (scipy format), for a dendrogram.
     gaps
@@ -234,7 +235,7 @@ class DataTypology:
         """Number of cases per cluster."""
         return self.labels.value_counts().sort_index()
 
-    def profile(self, cluster: int, top: int = 5, absent: bool = False) -> tuple[str, ...]:
+    def class_profile(self, cluster: int, top: int = 5, absent: bool = False) -> tuple[str, ...]:
         """French labels of the ``top`` most over-represented categories of a cluster (by v-test).
 
         The "no" side of yes/no variables (``Motivation « … » : non``) is left out unless ``absent``.
@@ -311,17 +312,21 @@ def mca_hca(
     Examples
     --------
     >>> result = mca_hca(load_cases("data"))  # doctest: +SKIP
-    >>> result.profile(1, top=3)  # doctest: +SKIP
+    >>> result.class_profile(1, top=3)  # doctest: +SKIP
     """
     table, passive, excluded = _active_table(coded_table(data, variables), min_count)
     n = len(table)
     if n < 3:
-        raise ValueError(f"the MCA and the clustering need at least 3 cases, got {n}")
+        raise AnalysisError(f"the MCA and the clustering need at least 3 cases, got {n}")
     if table.shape[1] < 2:
-        raise ValueError(f"fewer than 2 informative variables remain (left out: {excluded})")
+        raise AnalysisError(f"fewer than 2 informative variables remain (left out: {excluded})")
     n_axes = min(n_components, n - 1, int(table.nunique().sum()) - len(passive) - table.shape[1])
     if n_axes < 1:
-        raise ValueError(f"no factor axis can be computed (n_components={n_components})")
+        raise AnalysisError(
+            f"no factor axis can be computed (n_components={n_components}): the {n} cases take too few distinct "
+            f"categories ({int(table.nunique().sum())} in {table.shape[1]} columns); add cases or variables, "
+            "or lower min_count"
+        )
     mca = prince.MCA(
         n_components=n_axes,
         engine=engine,
@@ -348,7 +353,7 @@ def mca_hca(
     if n_clusters is None:
         k, chosen_by = k_gap, "largest gap"
     elif not 2 <= n_clusters <= n:
-        raise ValueError(f"n_clusters must be between 2 and the number of cases ({n}), got {n_clusters}")
+        raise AnalysisError(f"n_clusters must be between 2 and the number of cases ({n}), got {n_clusters}")
     else:
         k, chosen_by = n_clusters, "given"
     raw = cut_tree(tree, n_clusters=k)[:, 0].tolist()
@@ -424,14 +429,14 @@ def compare(expert_labels: pd.Series | Sequence[Hashable], data_labels: pd.Serie
     if isinstance(expert_labels, pd.Series) and isinstance(data_labels, pd.Series):
         if set(expert.index) != set(data.index) or not expert.index.is_unique or not data.index.is_unique:
             only = sorted(map(str, set(expert.index) ^ set(data.index)))
-            raise ValueError(f"the two labelings must cover the same cases (unique ids); differing: {only[:10]}")
+            raise AnalysisError(f"the two labelings must cover the same cases (unique ids); differing: {only[:10]}")
         data = data.loc[expert.index]
     elif len(expert) != len(data):
-        raise ValueError(f"the two labelings differ in length: {len(expert)} and {len(data)}")
+        raise AnalysisError(f"the two labelings differ in length: {len(expert)} and {len(data)}")
     else:
         data.index = expert.index
     if expert.isna().any() or data.isna().any():
-        raise ValueError("a labeling has missing values; every case needs an expert type and a cluster")
+        raise AnalysisError("a labeling has missing values; every case needs an expert type and a cluster")
     index = pd.Index([str(i) for i in expert.index], name="id")
     expert.index, data.index = index, index
     table = pd.crosstab(expert.rename("expert"), data.rename("cluster"))

@@ -7,13 +7,26 @@ those partly implemented.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
-from cufstudy.model.vocab import FollowUpStatus, label
+from cufstudy.model.vocab import FollowUpStatus
 
-__all__ = ["STATUS_ORDER", "obstacles", "rates", "status_shares"]
+__all__ = ["STATUS_ORDER", "Rates", "obstacles", "overall_rates", "rates", "status_shares"]
 
 STATUS_ORDER = [s.value for s in FollowUpStatus]
+_ENGAGED = [FollowUpStatus.IMPLEMENTED.value, FollowUpStatus.PARTLY.value]
+
+
+def _implemented(statuses: pd.Series) -> float:
+    """Share of the assessed statuses implemented in full."""
+    return float((statuses == FollowUpStatus.IMPLEMENTED.value).mean())
+
+
+def _engaged(statuses: pd.Series) -> float:
+    """Share of the assessed statuses implemented in full or in part."""
+    return float(statuses.isin(_ENGAGED).mean())
 
 
 def status_shares(recs: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -39,13 +52,47 @@ def rates(recs: pd.DataFrame, by: str) -> pd.DataFrame:
         {
             "n": recs.groupby(by).size(),
             "assessed": grouped.size(),
-            "implemented": grouped.apply(lambda s: float((s == FollowUpStatus.IMPLEMENTED.value).mean())),
-            "engaged": grouped.apply(
-                lambda s: float(s.isin([FollowUpStatus.IMPLEMENTED.value, FollowUpStatus.PARTLY.value]).mean())
-            ),
+            "implemented": grouped.apply(_implemented),
+            "engaged": grouped.apply(_engaged),
         }
     )
     return out.fillna({"assessed": 0}).astype({"n": int, "assessed": int})
+
+
+@dataclass(frozen=True)
+class Rates:
+    """Implementation figures of a set of recommendations (all of them, or one tier's).
+
+    Attributes
+    ----------
+    n
+        Recommendations.
+    assessed
+        Recommendations whose follow-up status is known.
+    implemented, engaged
+        Share of the assessed ones implemented in full, and in full or in part (0 to 1); ``None`` when none
+        is assessed.
+    """
+
+    n: int
+    assessed: int
+    implemented: float | None
+    engaged: float | None
+
+
+def overall_rates(recs: pd.DataFrame) -> Rates:
+    """The figures of :func:`rates` for all the recommendations of ``recs`` together.
+
+    Examples
+    --------
+    >>> recs = pd.DataFrame({"status": ["implemented", "partly", None, "abandoned"]})
+    >>> overall_rates(recs)
+    Rates(n=4, assessed=3, implemented=0.3333333333333333, engaged=0.6666666666666666)
+    """
+    assessed = recs["status"].dropna()
+    if assessed.empty:
+        return Rates(len(recs), 0, None, None)
+    return Rates(len(recs), len(assessed), _implemented(assessed), _engaged(assessed))
 
 
 def obstacles(recs: pd.DataFrame, top: int = 10) -> pd.DataFrame:
@@ -53,8 +100,3 @@ def obstacles(recs: pd.DataFrame, top: int = 10) -> pd.DataFrame:
     cited = recs[recs["obstacle"].notna() & (recs["status"] != FollowUpStatus.IMPLEMENTED.value)]
     counts = cited.groupby("obstacle").size().sort_values(ascending=False).head(top)
     return counts.rename_axis("Obstacle").reset_index(name="Recommandations concernées")
-
-
-def status_label(status: str) -> str:
-    """French label of a follow-up status code."""
-    return label(FollowUpStatus(status))

@@ -10,8 +10,6 @@ before the missions, recommended by them and observed afterwards.
 
 from __future__ import annotations
 
-import difflib
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,22 +18,28 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from cufstudy.core.errors import DataError, Problem
-from cufstudy.core.yamlio import FieldPath, YamlDoc, path_str, read_yaml
+from cufstudy.core.bibliography import bib_keys
+from cufstudy.core.errors import DataError, NotFoundError
+from cufstudy.core.problems import Problems, Reason, did_you_mean, validation_issues
+from cufstudy.core.yamlio import read_yaml
 from cufstudy.model.cases import CaseBase
 from cufstudy.model.vocab import Attachment, TierGroup, label
 
 __all__ = [
+    "DECISION_TIERS",
     "TEAM_ANALYSIS",
     "OrganisationModel",
     "Organisations",
     "RankedModel",
     "load_organisations",
     "rank_models",
+    "rank_models_over_tiers",
     "transitions",
 ]
 
 TEAM_ANALYSIS = "analyse-equipe"
+DECISION_TIERS = (TierGroup.COMMUNE, TierGroup.EPCI, TierGroup.DEPARTEMENT, TierGroup.REGION)
+"""The tier groups the decision aid scores (the authorities with a special status are left out)."""
 _FROZEN = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
@@ -102,8 +106,13 @@ class Organisations(BaseModel):
     population_rules: tuple[PopulationRule, ...] = ()
 
     def model(self, attachment: Attachment | str) -> OrganisationModel:
-        wanted = Attachment(attachment)
-        return next(m for m in self.models if m.attachment is wanted)
+        """The model of an attachment (``cabinet``, ``dgs_mission``...)."""
+        for m in self.models:
+            if m.attachment.value == attachment:
+                return m
+        known = [m.attachment.value for m in self.models]
+        hint = did_you_mean(attachment, known)
+        raise NotFoundError(f"no organisation model {attachment!r}{hint}; the models are {', '.join(known)}")
 
     @property
     def strategy_type_ids(self) -> set[str]:
@@ -112,30 +121,6 @@ class Organisations(BaseModel):
     def sources(self) -> set[str]:
         points = [p for m in self.models for p in (*m.advantages, *m.drawbacks)]
         return {p.source for p in points} | {r.source for r in self.population_rules}
-
-
-def _bib_keys(path: Path) -> set[str]:
-    if not path.is_file():
-        return set()
-    return set(re.findall(r"@\w+\s*\{\s*([^,\s]+)\s*,", path.read_text(encoding="utf-8")))
-
-
-def _located(doc: YamlDoc, errors: Iterable[Any]) -> list[Problem]:
-    problems = []
-    for err in errors:
-        loc = tuple(err["loc"])
-        if err["type"] == "enum":
-            expected = err.get("ctx", {}).get("expected", "")
-            choices = [c.strip(" '") for c in re.split(r",| or ", expected) if c.strip(" '")]
-            near = difflib.get_close_matches(str(err.get("input")), choices, n=1)
-            msg = f"got {err.get('input')!r}, expected one of: {', '.join(choices)}"
-            msg += f" (did you mean {near[0]!r}?)" if near else ""
-        elif err["type"] == "missing":
-            msg = "required field is missing"
-        else:
-            msg = str(err.get("ctx", {}).get("error", err["msg"]))
-        problems.append(Problem(doc.file, msg, doc.line_of(loc), path_str(loc) or None))
-    return problems
 
 
 def load_organisations(data: str | Path = "data", strategy_types: Iterable[str] | None = None) -> Organisations:
@@ -150,34 +135,31 @@ def load_organisations(data: str | Path = "data", strategy_types: Iterable[str] 
     try:
         orgs = Organisations.model_validate(doc.data)
     except ValidationError as exc:
-        raise DataError(_located(doc, exc.errors(include_url=False))) from exc
-    problems: list[Problem] = []
-    keys = _bib_keys(Path(data) / "references.bib") | {TEAM_ANALYSIS}
+        issues = validation_issues(exc, Organisations)
+        raise DataError([doc.problem(i.path, i.message, i.reason) for i in issues]) from exc
+    problems = Problems(DataError)
+    keys = (bib_keys(Path(data) / "references.bib") or set()) | {TEAM_ANALYSIS}
     for i, m in enumerate(orgs.models):
         for side in ("advantages", "drawbacks"):
             for j, point in enumerate(getattr(m, side)):
                 if point.source not in keys:
-                    near = difflib.get_close_matches(point.source, keys, n=1)
-                    hint = f" (did you mean {near[0]!r}?)" if near else ""
-                    where: FieldPath = ("models", i, side, j, "source")
+                    hint = did_you_mean(point.source, keys)
                     msg = (
                         f"unknown source {point.source!r}: expected a key of references.bib or {TEAM_ANALYSIS!r}{hint}"
                     )
-                    problems.append(Problem(doc.file, msg, doc.line_of(where), path_str(where)))
+                    problems.append(doc.problem(("models", i, side, j, "source"), msg, Reason.UNKNOWN_REFERENCE))
         if strategy_types is not None:
             wanted, got = set(strategy_types), set(m.fit.strategy_types)
             if wanted != got:
-                where = ("models", i, "fit", "strategy_types")
                 msg = (
                     "fit must score every strategy type of the typology: "
                     f"missing {sorted(wanted - got)}, unknown {sorted(got - wanted)}"
                 )
-                problems.append(Problem(doc.file, msg, doc.line_of(where), path_str(where)))
+                problems.append(doc.problem(("models", i, "fit", "strategy_types"), msg, Reason.INVALID_VALUE))
     seen = [m.attachment for m in orgs.models]
     for a in {a for a in seen if seen.count(a) > 1}:
-        problems.append(Problem(doc.file, f"attachment {a.value!r} is described twice", None, "models"))
-    if problems:
-        raise DataError(problems)
+        problems.add(doc.file, f"attachment {a.value!r} is described twice", None, "models", Reason.DUPLICATE)
+    problems.raise_if_any()
     return orgs
 
 
@@ -206,7 +188,9 @@ def rank_models(
     """
     group = TierGroup(tier)
     if strategy_type not in orgs.strategy_type_ids:
-        raise KeyError(f"unknown strategy type {strategy_type!r}; expected one of {sorted(orgs.strategy_type_ids)}")
+        known = sorted(orgs.strategy_type_ids)
+        hint = did_you_mean(strategy_type, known)
+        raise NotFoundError(f"unknown strategy type {strategy_type!r}{hint}; expected one of {known}")
     ranked = []
     for m in orgs.models:
         by_type = m.fit.strategy_types.get(strategy_type, 0)
@@ -219,6 +203,30 @@ def rank_models(
                 score += rule.bonus
                 reasons.append(f"{rule.reason} ({rule.source})")
         ranked.append(RankedModel(m, score, tuple(reasons)))
+    return sorted(ranked, key=lambda r: -r.score)
+
+
+def rank_models_over_tiers(
+    orgs: Organisations, strategy_type: str, tiers: Iterable[TierGroup | str] = DECISION_TIERS
+) -> list[RankedModel]:
+    """Rank the organisation models for a strategy type whatever the tier group (best first).
+
+    A model's score is the sum of its :func:`rank_models` scores over ``tiers`` (no population given); its
+    reasons give the score for each tier. Ties keep the order of the first tier's ranking.
+
+    Examples
+    --------
+    >>> orgs = load_organisations("data")  # doctest: +SKIP
+    >>> [r.model.attachment.value for r in rank_models_over_tiers(orgs, "influence")][:2]  # doctest: +SKIP
+    ['attractiveness_directorate', 'dgs_mission']
+    """
+    totals: dict[Attachment, tuple[OrganisationModel, int, list[str]]] = {}
+    for tier in tiers:
+        group = TierGroup(tier)
+        for r in rank_models(orgs, strategy_type, group):
+            model, score, reasons = totals.get(r.model.attachment, (r.model, 0, []))
+            totals[r.model.attachment] = (model, score + r.score, [*reasons, f"{label(group)} : {r.score}"])
+    ranked = [RankedModel(model, score, tuple(reasons)) for model, score, reasons in totals.values()]
     return sorted(ranked, key=lambda r: -r.score)
 
 

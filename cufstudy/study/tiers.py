@@ -19,8 +19,7 @@ __all__ = [
     "distinguishing_features",
     "distribution",
     "feature_matrix",
-    "profile",
-    "share_by_tier",
+    "tier_summary",
 ]
 
 _LIST_COLUMNS: dict[str, type[Enum]] = {"motivations": Motivation, "modalities": Modality, "themes": Theme}
@@ -71,12 +70,6 @@ def distribution(frame: pd.DataFrame, column: str, normalize: bool = True) -> pd
     return pd.crosstab(frame[column], frame["group"], normalize="columns" if normalize else False)
 
 
-def share_by_tier(frame: pd.DataFrame) -> pd.DataFrame:
-    """Share of cases of each tier group having each feature (rows: features, columns: groups)."""
-    features = feature_matrix(frame)
-    return features.groupby(frame["group"]).mean().T
-
-
 @dataclass(frozen=True)
 class Feature:
     """A feature that distinguishes a tier: its share in the tier, elsewhere, and the difference."""
@@ -116,7 +109,7 @@ def distinguishing_features(
     return found
 
 
-def profile(frame: pd.DataFrame, tier: TierGroup | str) -> dict[str, float | int]:
+def tier_summary(frame: pd.DataFrame, tier: TierGroup | str) -> dict[str, float | int]:
     """Key figures of one tier group: number of cases, mean ambition, mean FTE before and recommended,
     share of cases promoting local know-how, mean number of partner countries."""
     sub = frame[frame["group"] == TierGroup(tier).value]

@@ -16,9 +16,7 @@ Two typologies sit side by side so that analysts see where the data disagrees wi
 
 from __future__ import annotations
 
-import difflib
-import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -26,8 +24,10 @@ from typing import Any, Generic, TypeVar
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from cufstudy.core.errors import DataError, Problem
-from cufstudy.core.yamlio import FieldPath, YamlDoc, path_str, read_yaml
+from cufstudy.core.bibliography import bib_keys
+from cufstudy.core.errors import AnalysisError, DataError, NotFoundError
+from cufstudy.core.problems import FieldPath, Problem, Reason, did_you_mean, validation_issues
+from cufstudy.core.yamlio import YamlDoc, read_yaml
 from cufstudy.model.cases import Case, CaseBase, Slug
 from cufstudy.model.vocab import Ambition, Attachment, Modality, Motivation, Theme, TierGroup, label
 from cufstudy.study._mca import MCA_VARIABLES, Comparison, DataTypology, coded_table, compare, mca_hca
@@ -261,7 +261,8 @@ class Typology:
         for t in self.types:
             if t.id == type_id:
                 return t
-        raise KeyError(f"unknown strategy type {type_id!r}; expected one of {', '.join(self.ids)}")
+        hint = did_you_mean(type_id, self.ids)
+        raise NotFoundError(f"unknown strategy type {type_id!r}{hint}; expected one of {', '.join(self.ids)}")
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -297,53 +298,10 @@ class Typology:
 # loading and validation
 
 
-def _field_names(model: type[BaseModel], into: set[str]) -> set[str]:
-    for name, info in model.model_fields.items():
-        into.add(info.alias or name)
-        for arg in (info.annotation, *getattr(info.annotation, "__args__", ())):
-            for sub in (arg, *getattr(arg, "__args__", ())):
-                if isinstance(sub, type) and issubclass(sub, BaseModel) and sub is not model:
-                    _field_names(sub, into)
-    return into
-
-
-_ALL_FIELDS = _field_names(_TypologyFile, {"in", "not_in", "any", "all", "none", "min", "max"})
-
-
-def _is_echo(err: Any) -> bool:
+def _is_echo(err: Mapping[str, Any]) -> bool:
     """A "too short after validation" error on a list whose items were already reported as invalid."""
     value, ctx = err.get("input"), err.get("ctx", {})
     return err["type"] == "too_short" and isinstance(value, list) and len(value) >= ctx.get("min_length", 0)
-
-
-def _problem(doc: YamlDoc, err: Any) -> Problem:
-    loc: FieldPath = tuple(p for p in err["loc"] if isinstance(p, int) or not p.startswith("function-"))
-    kind: str = err["type"]
-    value = err.get("input")
-    if kind == "missing":
-        message = "required field is missing"
-    elif kind == "extra_forbidden":
-        near = difflib.get_close_matches(str(loc[-1]), sorted(_ALL_FIELDS), n=1, cutoff=0.5)
-        message = "unknown field" + (f" (did you mean {near[0]!r}?)" if near else "")
-    elif kind == "enum":
-        expected = err.get("ctx", {}).get("expected", "")
-        choices = [c.strip(" '") for c in re.split(r",| or ", expected) if c.strip(" '")]
-        near = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.6)
-        message = f"got {value!r}, expected one of: {', '.join(choices)}"
-        message += f" (did you mean {near[0]!r}?)" if near else ""
-    elif kind == "value_error":
-        message = str(err.get("ctx", {}).get("error", err["msg"]))
-    else:
-        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
-        message = f"got {shown}: {err['msg'][0].lower()}{err['msg'][1:]}"
-    return Problem(doc.file, message, doc.line_of(loc), path_str(loc) or None)
-
-
-def _bib_keys(data_dir: Path) -> set[str] | None:
-    bib = data_dir / "references.bib"
-    if not bib.is_file():
-        return None
-    return set(re.findall(r"^@\w+\s*\{\s*([^,\s]+)\s*,", bib.read_text(encoding="utf-8"), flags=re.MULTILINE))
 
 
 def _cross_checks(doc: YamlDoc, bib: set[str] | None) -> list[Problem]:
@@ -354,8 +312,8 @@ def _cross_checks(doc: YamlDoc, bib: set[str] | None) -> list[Problem]:
         return []
     problems: list[Problem] = []
 
-    def add(path: FieldPath, message: str) -> None:
-        problems.append(Problem(doc.file, message, doc.line_of(path), path_str(path)))
+    def add(path: FieldPath, message: str, reason: Reason) -> None:
+        problems.append(doc.problem(path, message, reason))
 
     first_id: dict[str, int] = {}
     first_priority: dict[int, int] = {}
@@ -366,7 +324,11 @@ def _cross_checks(doc: YamlDoc, bib: set[str] | None) -> list[Problem]:
         tid, prio = t.get("id"), t.get("priority")
         if isinstance(tid, str):
             if tid in first_id:
-                add(("types", i, "id"), f"duplicate type id {tid!r}: already used by types[{first_id[tid]}]")
+                add(
+                    ("types", i, "id"),
+                    f"duplicate type id {tid!r}: already used by types[{first_id[tid]}]",
+                    Reason.DUPLICATE,
+                )
             first_id.setdefault(tid, i)
         if isinstance(prio, int) and not isinstance(prio, bool):
             if prio in first_priority:
@@ -374,21 +336,22 @@ def _cross_checks(doc: YamlDoc, bib: set[str] | None) -> list[Problem]:
                     ("types", i, "priority"),
                     f"priority {prio} is already the priority of types[{first_priority[prio]}]: "
                     "priorities must be distinct so the order is unambiguous",
+                    Reason.DUPLICATE,
                 )
             first_priority.setdefault(prio, i)
         if not t.get("rules") and tid != fallback:
-            add(("types", i, "rules"), "a type without rules that is not the fallback can never be assigned")
+            message = "a type without rules that is not the fallback can never be assigned"
+            add(("types", i, "rules"), message, Reason.INVALID_VALUE)
         refs = t.get("references")
         if bib is not None and isinstance(refs, list):
             for j, ref in enumerate(refs):
                 if isinstance(ref, str) and ref not in bib:
-                    near = difflib.get_close_matches(ref, sorted(bib), n=1)
-                    hint = f" (did you mean {near[0]!r}?)" if near else ""
-                    add(("types", i, "references", j), f"unknown reference {ref!r}: not a key of references.bib{hint}")
+                    message = f"unknown reference {ref!r}: not a key of references.bib{did_you_mean(ref, bib)}"
+                    add(("types", i, "references", j), message, Reason.UNKNOWN_REFERENCE)
     if isinstance(fallback, str) and first_id and fallback not in first_id:
-        near = difflib.get_close_matches(fallback, list(first_id), n=1)
-        hint = f" (did you mean {near[0]!r}?)" if near else ""
-        add(("fallback",), f"{fallback!r} is not the id of a type; expected one of: {', '.join(first_id)}{hint}")
+        hint = did_you_mean(fallback, first_id)
+        message = f"{fallback!r} is not the id of a type; expected one of: {', '.join(first_id)}{hint}"
+        add(("fallback",), message, Reason.UNKNOWN_REFERENCE)
     return problems
 
 
@@ -422,16 +385,19 @@ def load_typology(path: str | Path = "data") -> Typology:
     if file.is_dir():
         file = file / "typology.yaml"
     if not file.is_file():
-        raise DataError.single(str(file), "no such file; expected the typology (typology.yaml) of the data folder")
+        message = "no such file; expected the typology (typology.yaml) of the data folder"
+        raise DataError.single(str(file), message, reason=Reason.UNREADABLE)
     doc = read_yaml(file, str(file))
     if not isinstance(doc.data, dict):
-        raise DataError.single(doc.file, f"expected a YAML mapping, got {type(doc.data).__name__}", line=1)
-    problems = _cross_checks(doc, _bib_keys(file.parent))
+        message = f"expected a YAML mapping, got {type(doc.data).__name__}"
+        raise DataError.single(doc.file, message, line=1, reason=Reason.WRONG_TYPE)
+    problems = _cross_checks(doc, bib_keys(file.parent / "references.bib"))
     parsed: _TypologyFile | None = None
     try:
         parsed = _TypologyFile.model_validate(doc.data)
     except ValidationError as exc:
-        problems += [_problem(doc, e) for e in exc.errors(include_url=False) if not _is_echo(e)]
+        issues = validation_issues(exc, _TypologyFile, keep=lambda err: not _is_echo(err))
+        problems += [doc.problem(i.path, i.message, i.reason) for i in issues]
     if problems or parsed is None:
         raise DataError(problems, summary=f"{len(problems)} problem{'s' * (len(problems) > 1)} in {doc.file}")
     ordered = tuple(sorted(parsed.types, key=lambda t: t.priority))
@@ -541,7 +507,7 @@ def examples_by_type(classes: pd.DataFrame, frame: pd.DataFrame, per_type: int =
         ``n_type`` (the number of cases of the type) and the columns of ``frame``.
     """
     if per_type < 1:
-        raise ValueError(f"per_type must be at least 1, got {per_type}")
+        raise AnalysisError(f"per_type must be at least 1, got {per_type}")
     joined = frame.join(classes[["type_id", "type_name"]], how="inner")
     chosen: list[str] = []
     for _, cases in joined.groupby("type_id", sort=False):

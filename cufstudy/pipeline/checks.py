@@ -1,0 +1,247 @@
+"""Every check a deliverable passes before it is published, whichever renderer made it.
+
+``cufstudy build`` applies them to the files it rendered, before it moves them into ``_output/``;
+``cufstudy check`` applies the same ones to files rendered by a plain ``quarto render`` (as its
+``post-render`` step), see :func:`cufstudy.pipeline.publish.check_and_publish`. One failure and nothing is
+published. The rules, by the name the messages give them:
+
+``pages``
+    The PDF keeps the deliverable's page rule (``cufstudy: pages: {exact: 4}`` or ``{max: 30}``).
+``a4``
+    Every page of every PDF is A4 (595 x 842 pt, within a point).
+``notice``
+    While the data is illustrative (any case is), every page of every format shows the notice
+    :data:`ILLUSTRATIVE_NOTICE`: the text of each PDF page, the HTML page, a header of the DOCX.
+``offline``
+    An HTML deliverable loads nothing from another host (no CDN script, web font or remote image).
+``leak``
+    A public deliverable (``cufstudy: audience: public``, the default) contains no confidential value, in
+    any file or in any executed notebook it embeds (:mod:`cufstudy.pipeline.leaks`).
+``embedded``
+    Every notebook a public deliverable embeds exists (it is searched for confidential values too).
+
+Text is compared after :func:`cufstudy.pipeline.leaks.normalise` (case, Unicode forms, whitespace and the
+spaces of French typography folded), so typesetting neither hides a leak nor a notice.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from cufstudy.core.errors import LayoutError, LeakError, RenderError
+from cufstudy.core.french import ILLUSTRATIVE_NOTICE
+from cufstudy.core.project import PageRule
+from cufstudy.pipeline.leaks import extract_text, find_leaks, normalise, pdf_page_texts
+from cufstudy.render.engine import external_urls
+from cufstudy.render.layout import pdf_page_count
+
+__all__ = [
+    "A4",
+    "ILLUSTRATIVE_NOTICE",
+    "RULES",
+    "CheckReport",
+    "Requirements",
+    "Rule",
+    "Violation",
+    "check_files",
+    "raise_all",
+    "raise_for",
+]
+
+#: A4 in PDF points, and the tolerance of the check.
+A4 = (595.2756, 841.8898)
+_A4_TOLERANCE = 1.0
+Rule = Literal["pages", "a4", "notice", "offline", "leak", "embedded"]
+RULES: tuple[Rule, ...] = ("pages", "a4", "notice", "offline", "leak", "embedded")
+_TAG = re.compile(r"<[^>]+>")
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """What the checks require of the files of one deliverable."""
+
+    deliverable: str
+    pages: PageRule | None = None
+    notice: str | None = None
+    """The notice every page must show (None: no notice is required)."""
+    secrets: Callable[[], Sequence[str]] | None = None
+    """The confidential values to look for, loaded on first need; None for an internal deliverable."""
+    a4: bool = True
+    offline: bool = True
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule: the file, the rule and what is wrong."""
+
+    file: Path
+    rule: Rule
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.rule}: {self.message}"
+
+
+@dataclass
+class CheckReport:
+    """What :func:`check_files` found: the violations, and the page count of each PDF."""
+
+    violations: list[Violation] = field(default_factory=list)
+    pages: dict[Path, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+def _contains(hay: str, needle: str) -> bool:
+    """``needle`` in ``hay`` (both normalised), also with the spaces a PDF extraction may drop."""
+    return needle in hay or needle.replace(" ", "") in hay.replace(" ", "")
+
+
+def _docx_headers(path: Path) -> str:
+    with zipfile.ZipFile(io.BytesIO(path.read_bytes())) as zf:
+        xml = [zf.read(n).decode("utf-8", "replace") for n in zf.namelist() if n.startswith("word/header")]
+    return " ".join(_TAG.sub("", part) for part in xml)
+
+
+def _page_sizes(data: bytes) -> list[tuple[float, float]]:
+    from pypdf import PdfReader
+
+    return [(float(p.mediabox.width), float(p.mediabox.height)) for p in PdfReader(io.BytesIO(data)).pages]
+
+
+def _check_pdf(path: Path, req: Requirements, report: CheckReport, texts: dict[Path, str]) -> None:
+    data = path.read_bytes()
+    pages = pdf_page_count(data)
+    report.pages[path] = pages
+    add = report.violations.append
+    if req.pages is not None:
+        message = req.pages.violation(path.name, pages, req.deliverable)
+        if message:
+            add(Violation(path, "pages", message))
+    if req.a4:
+        for n, (width, height) in enumerate(_page_sizes(data), start=1):
+            if abs(width - A4[0]) > _A4_TOLERANCE or abs(height - A4[1]) > _A4_TOLERANCE:
+                add(
+                    Violation(
+                        path,
+                        "a4",
+                        f"{path.name} page {n} is {width:.0f} x {height:.0f} pt, not A4 (595 x 842 pt): "
+                        "set papersize: a4",
+                    )
+                )
+                break
+    page_texts = pdf_page_texts(data) if req.notice or req.secrets is not None else []
+    texts[path] = "\n".join(page_texts)
+    if req.notice:
+        notice = normalise(req.notice)
+        missing = [n for n, text in enumerate(page_texts, start=1) if not _contains(normalise(text), notice)]
+        if missing:
+            shown = ", ".join(map(str, missing[:10])) + (", ..." if len(missing) > 10 else "")
+            add(
+                Violation(
+                    path,
+                    "notice",
+                    f"{path.name}: page{'s' * (len(missing) > 1)} {shown} of {pages} do{'es' * (len(missing) == 1)} "
+                    "not show the illustrative-data notice (every page must while the data is illustrative)",
+                )
+            )
+
+
+def _check_html(path: Path, req: Requirements, report: CheckReport, texts: dict[Path, str]) -> None:
+    page = path.read_text(encoding="utf-8", errors="replace")
+    if req.offline:
+        urls = external_urls(page)
+        if urls:
+            report.violations.append(
+                Violation(
+                    path,
+                    "offline",
+                    f"{path.name} would load {urls[0]} from another host; HTML deliverables must work offline "
+                    "(embed-resources: true, no CDN scripts, no web fonts)",
+                )
+            )
+    if req.notice or req.secrets is not None:
+        texts[path] = extract_text(path)
+    if req.notice and not _contains(normalise(texts[path]), normalise(req.notice)):
+        report.violations.append(Violation(path, "notice", f"{path.name} does not show the illustrative-data notice"))
+
+
+def _check_docx(path: Path, req: Requirements, report: CheckReport) -> None:
+    if req.notice and not _contains(normalise(_docx_headers(path)), normalise(req.notice)):
+        report.violations.append(
+            Violation(path, "notice", f"{path.name}: no page header shows the illustrative-data notice")
+        )
+
+
+def check_files(files: Iterable[Path], req: Requirements, notebooks: Sequence[Path] = ()) -> CheckReport:
+    """Apply every rule to the rendered files of one deliverable and the notebooks they embed.
+
+    Files are told apart by their extension (``.pdf``, ``.html``, ``.docx``); other files are only
+    searched for confidential values. Every violation is collected, none raised.
+    """
+    report = CheckReport()
+    texts: dict[Path, str] = {}
+    files = list(files)
+    for path in files:
+        suffix = path.suffix.lower()
+        if suffix == ".pdf":
+            _check_pdf(path, req, report, texts)
+        elif suffix in (".html", ".htm"):
+            _check_html(path, req, report, texts)
+        elif suffix == ".docx":
+            _check_docx(path, req, report)
+    if req.secrets is not None:
+        present = []
+        for notebook in dict.fromkeys(notebooks):
+            if notebook.is_file():
+                present.append(notebook)
+            else:
+                report.violations.append(
+                    Violation(notebook, "embedded", f"{req.deliverable}: embedded notebook not found: {notebook}")
+                )
+        secrets = req.secrets()
+        for leak in find_leaks([*files, *present], secrets, texts):
+            report.violations.append(Violation(leak.file, "leak", str(leak)))
+    return report
+
+
+def raise_for(violations: Sequence[Violation], deliverable: str, *, layout_note: str = "") -> None:
+    """Raise the error of the most serious violation, listing the others.
+
+    :class:`~cufstudy.core.errors.LeakError` if a confidential value was found, else
+    :class:`~cufstudy.core.errors.LayoutError` for a page rule or the paper size, else
+    :class:`~cufstudy.core.errors.RenderError`. ``layout_note`` is appended to a layout message (where the
+    rejected pages are).
+    """
+    if not violations:
+        return
+    leaks = [v for v in violations if v.rule == "leak"]
+    others = [v for v in violations if v.rule != "leak"]
+    if leaks:
+        lines = "\n".join(f"  {v.message}" for v in [*leaks, *others])
+        raise LeakError(
+            f"the public deliverable {deliverable!r} contains confidential data; nothing was published:\n{lines}"
+        )
+    first, rest = others[0], others[1:]
+    also = "".join(f"\n  also: {v.message}" for v in rest)
+    if first.rule in ("pages", "a4"):
+        raise LayoutError(f"{first.message}; the previous deliverables were kept{layout_note}{also}")
+    raise RenderError(first.message + also)
+
+
+def raise_all(violations: Sequence[Violation], head: str) -> None:
+    """Raise one error listing every violation as ``file: rule: message`` (the class as :func:`raise_for`)."""
+    if not violations:
+        return
+    lines = "\n".join(f"  {v}" for v in violations)
+    rules = {v.rule for v in violations}
+    cls = LeakError if "leak" in rules else LayoutError if rules & {"pages", "a4"} else RenderError
+    raise cls(f"{head}\n{lines}")

@@ -1,0 +1,587 @@
+"""Publication of the deliverables: render them into a work folder, check them, then publish them all at once.
+
+:func:`render_deliverables` renders every deliverable of a project (embedded engine or Quarto) into a
+work folder under ``_build/render/``, applies the checks of :mod:`cufstudy.pipeline.checks` to every file,
+and only when every deliverable passed moves the files into ``_output/``, each atomically: a failed render
+or check leaves the previous deliverables in place. ``cufstudy build`` calls it after running the
+notebooks.
+
+:func:`check_and_publish` (``cufstudy check``) applies the same checks to files rendered elsewhere, by a
+plain ``quarto render`` whose ``post-render`` step it is, and publishes them into ``_output/`` under the
+deliverable's name (``_output/guide.pdf``) only when every check passed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from cufstudy.core.atomic import atomic_write_bytes
+from cufstudy.core.errors import RenderError
+from cufstudy.core.project import BuildPaths, Project, project_of
+from cufstudy.pipeline.checks import Requirements, Violation, check_files, raise_all, raise_for
+from cufstudy.pipeline.lock import held_by_parent
+from cufstudy.render._stamp import RenderStamp, inputs_digest
+from cufstudy.render.config import OUTPUT_EXTENSIONS, Deliverable, deliverables
+from cufstudy.render.engine import EmbeddedEngine, RenderedFile
+from cufstudy.render.extension import install_extension
+from cufstudy.render.layout import preview_pdf
+from cufstudy.render.quarto import quarto_path, render_with_quarto
+from cufstudy.render.shortcodes import embedded_notebooks
+
+__all__ = [
+    "BuildReport",
+    "CheckResult",
+    "Engine",
+    "OutputFile",
+    "Secrets",
+    "Verifier",
+    "check_and_publish",
+    "check_for_publication",
+    "quarto_output_files",
+    "render_deliverables",
+    "requirements",
+]
+
+Engine = Literal["auto", "pandoc", "quarto"]
+Verifier = Callable[[Deliverable, Sequence[Path]], None]
+"""Called with a deliverable and its rendered (not yet published) files; raises to stop the build."""
+Secrets = Callable[[], Sequence[str]]
+"""Gives the confidential values the public deliverables must not contain (called once, when first needed)."""
+PREVIEW_PPI = 60.0
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    """A published deliverable file."""
+
+    deliverable: str
+    format: str
+    path: Path
+    size: int
+    pages: int | None = None
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build produced, how, and how long it took."""
+
+    engine: str
+    outputs: tuple[OutputFile, ...]
+    previews: tuple[Path, ...] = ()
+    seconds: float = 0.0
+    timings: Mapping[str, float] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    reused: tuple[str, ...] = ()
+    """Deliverables not rendered again: their inputs had not changed since they were published."""
+
+    def summary(self) -> str:
+        made = [out for out in self.outputs if out.deliverable not in self.reused]
+        lines = [f"built {len(made)} file(s) with the {self.engine} engine in {self.seconds:.1f} s"]
+        if self.reused:
+            lines[0] += f"; up to date (inputs unchanged, not rendered again): {', '.join(self.reused)}"
+        for out in self.outputs:
+            pages = f", {out.pages} page{'s' if out.pages != 1 else ''}" if out.pages is not None else ""
+            same = ", unchanged" if out.deliverable in self.reused else ""
+            lines.append(f"  {out.path} ({out.size / 1024:.0f} KiB{pages}{same})")
+        if self.previews:
+            lines.append(f"  {len(self.previews)} preview image(s) in {self.previews[0].parent}")
+        lines += [f"  warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+def _choose_engine(engine: str) -> str:
+    if engine == "auto":
+        return "quarto" if quarto_path() else "pandoc"
+    if engine == "quarto" and quarto_path() is None:
+        raise RenderError(
+            "--engine quarto: quarto is not on PATH (install Quarto >= 1.7, or name it with $CUFSTUDY_QUARTO), "
+            "or use the embedded engine "
+            "(--engine pandoc, the default when Quarto is absent)"
+        )
+    if engine not in ("pandoc", "quarto"):
+        raise RenderError(f"unknown engine {engine!r}: choose auto, pandoc or quarto")
+    return engine
+
+
+@dataclass
+class _Staged:
+    file: RenderedFile
+    target: Path
+    pages: int | None = None
+    previews: list[bytes] = field(default_factory=list)
+
+
+def render_deliverables(
+    project: Project | Path = Path(),
+    profiles: Sequence[str] | None = None,
+    engine: Engine = "auto",
+    formats: Sequence[str] | None = None,
+    preview: bool = False,
+    notice: str | None = None,
+    verify: Verifier | None = None,
+    reuse: bool = True,
+    reuse_key: str = "",
+    *,
+    secrets: Secrets | None = None,
+    quarto_env: Mapping[str, str] | None = None,
+) -> BuildReport:
+    """Render the deliverables of a Quarto project, check them, and publish them into ``_output/``.
+
+    Everything is rendered into a work folder under ``_build/render/`` and checked
+    (:mod:`cufstudy.pipeline.checks`: page rule, A4, the notice, offline HTML and, given ``secrets``, no
+    confidential value in a public deliverable) before anything is published: a failed build leaves the
+    previous deliverables in place. Each file is then moved into place atomically.
+
+    Parameters
+    ----------
+    project
+        The project, or its folder (holds ``_quarto.yml``).
+    profiles
+        Deliverables to build, one profile per entry (``["study", "guide"]``); default: ``$QUARTO_PROFILE``
+        or every ``_quarto-<name>.yml``.
+    engine
+        ``"auto"`` (Quarto if on PATH, else the embedded engine), ``"pandoc"`` (embedded: Pandoc +
+        Typst) or ``"quarto"`` (required).
+    formats
+        Only these formats (``html``, ``pdf``, ``docx``); default: every format of each profile.
+    preview
+        Also write PNG thumbnails of every PDF page to ``_output/preview/<name>-<n>.png``.
+    notice
+        The illustrative-data notice printed on every page, and checked to be there; default: the
+        ``cufstudy-notice`` metadata of the project or profile (printed, not checked; none if absent).
+    verify
+        Extra check of each deliverable's rendered files before anything is published; an exception stops
+        the build and nothing is published.
+    reuse
+        Keep a deliverable whose inputs have not changed since it was published (``_build/render-stamp.json``,
+        see :mod:`cufstudy.render._stamp`) instead of rendering it again; ``False`` renders everything.
+    reuse_key
+        What else the published files depend on, for that comparison (``cufstudy build`` passes a hash of
+        the confidential values its leak check looks for).
+    secrets
+        The confidential values no public deliverable may contain (its files and the notebooks it embeds
+        are searched); None: no leak check.
+    quarto_env
+        Added to the environment of the Quarto processes (``cufstudy build`` passes its lock handshake,
+        see :mod:`cufstudy.pipeline.lock`).
+
+    Raises
+    ------
+    SourceError
+        Constructs outside the supported subset, missing facts, unresolved references (all located).
+    LayoutError
+        A PDF breaks its ``cufstudy: pages:`` rule, or is not A4.
+    LeakError
+        A public deliverable contains a confidential value.
+    RenderError
+        Pandoc, Typst or Quarto failed, an HTML page would load a remote resource, a page lacks the notice.
+
+    Examples
+    --------
+    >>> from cufstudy.pipeline.publish import render_deliverables
+    >>> report = render_deliverables(Path("."), profiles=["brochure"], preview=True)  # doctest: +SKIP
+    """
+    started = time.perf_counter()
+    project = project_of(project)
+    root = project.root
+    paths = project.paths
+    chosen = _choose_engine(engine)
+    install_extension(root, notice)  # _extensions/cufstudy/, which the profiles name (a no-op when up to date)
+    todo = deliverables(project, profiles, formats)
+    stamp = RenderStamp(root)
+    digest = inputs_digest(
+        root,
+        [d.config.data for d in todo],
+        project.data_dir if project.has_settings else None,
+        {
+            "engine": chosen,
+            "quarto": _tool_identity(quarto_path()) if chosen == "quarto" else None,
+            "formats": sorted(formats or []),
+            "preview": preview,
+            "notice": notice,
+            "key": reuse_key,
+        },
+    )
+    reused: list[OutputFile] = []
+    if reuse:
+        for deliverable in list(todo):
+            recorded = stamp.fresh(deliverable.name, digest)
+            if recorded is None:
+                continue
+            todo.remove(deliverable)
+            reused += [
+                OutputFile(deliverable.name, out["format"], root / out["path"], out["size"], out.get("pages"))
+                for out in recorded
+                if out["format"] != "png"
+            ]
+    if not todo:
+        return BuildReport(
+            engine=chosen,
+            outputs=tuple(reused),
+            seconds=time.perf_counter() - started,
+            reused=tuple(dict.fromkeys(o.deliverable for o in reused)),
+        )
+    base = paths.render
+    base.mkdir(parents=True, exist_ok=True)
+    _sweep(base)
+    workdir = Path(tempfile.mkdtemp(prefix=f"build-{os.getpid()}-", dir=base))
+    timings: dict[str, float] = {}
+    warnings: list[str] = []
+    try:
+        staged: list[_Staged] = []
+        embedded = EmbeddedEngine(root, workdir, notice=notice) if chosen == "pandoc" else None
+        for deliverable in todo:
+            staging = workdir / "staging" / deliverable.name
+            if embedded is not None:
+                warnings += [n for n in deliverable.notes if n not in warnings]
+                files = embedded.render(deliverable, staging)
+            else:
+                quarto = render_with_quarto(deliverable, staging, env=quarto_env)
+                files = list(quarto.files)
+                timings[f"quarto {deliverable.name}"] = quarto.seconds
+                warnings += [f"{deliverable.name}: quarto: {w}" for w in quarto.warnings]
+            started_checks = time.perf_counter()
+            checked = _check(deliverable, files, embedded, preview, notice, secrets, paths)
+            timings["checks"] = timings.get("checks", 0.0) + time.perf_counter() - started_checks
+            if verify is not None:
+                verify(deliverable, [item.file.staged for item in checked])
+            staged += checked
+        if embedded is not None:
+            timings.update(embedded.timings)
+            warnings += embedded.warnings
+        outputs, previews = _publish(staged)
+        _remember(stamp, digest, [d.name for d in todo], outputs, previews)
+    finally:
+        if not os.environ.get("CUFSTUDY_KEEP_BUILD"):
+            shutil.rmtree(workdir, ignore_errors=True)
+    return BuildReport(
+        engine=chosen,
+        outputs=(*reused, *outputs),
+        previews=tuple(previews),
+        seconds=time.perf_counter() - started,
+        timings=timings,
+        warnings=tuple(warnings),
+        reused=tuple(dict.fromkeys(o.deliverable for o in reused)),
+    )
+
+
+def requirements(deliverable: Deliverable, notice: str | None, secrets: Secrets | None) -> Requirements:
+    """What the checks require of a deliverable: its page rule, the notice, and for a public one no leak."""
+    return Requirements(
+        deliverable.name,
+        pages=deliverable.pages,
+        notice=notice,
+        secrets=secrets if deliverable.public else None,
+    )
+
+
+def _tool_identity(path: str | None) -> list[object] | None:
+    """A program's path, size and date: another version of Quarto renders the deliverables again."""
+    if path is None:
+        return None
+    try:
+        st = Path(path).resolve().stat()
+    except OSError:
+        return [path]
+    return [path, st.st_size, st.st_mtime_ns]
+
+
+def _remember(
+    stamp: RenderStamp, digest: str, names: list[str], outputs: list[OutputFile], previews: list[Path]
+) -> None:
+    """Record what each rendered deliverable was published from (a failure here only costs a re-render)."""
+    for name in names:
+        files = [(o.path, o.pages, o.format) for o in outputs if o.deliverable == name]
+        files += [(p, None, "png") for p in previews if p.name.startswith(f"{name}-")]
+        if files:
+            stamp.record(name, digest, files)
+        else:
+            stamp.forget(name)
+    with contextlib.suppress(OSError):
+        stamp.save()
+
+
+def _sweep(base: Path) -> None:
+    """Remove the work folders left by builds that were killed (their process is gone)."""
+    for folder in base.glob("build-*"):
+        pid = folder.name.split("-")[1]
+        if pid.isdigit() and _alive(int(pid)):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def _check(
+    deliverable: Deliverable,
+    files: list[RenderedFile],
+    embedded: EmbeddedEngine | None,
+    preview: bool,
+    notice: str | None,
+    secrets: Secrets | None,
+    paths: BuildPaths,
+) -> list[_Staged]:
+    notebooks = list(dict.fromkeys(nb for file in files for nb in file.notebooks))
+    report = check_files([file.staged for file in files], requirements(deliverable, notice, secrets), notebooks)
+    out: list[_Staged] = []
+    for file in files:
+        item = _Staged(file, deliverable.output_dir / file.name, pages=report.pages.get(file.staged))
+        if file.fmt == "typst" and preview:
+            item.previews = _previews(file, embedded)
+        out.append(item)
+    note = ""
+    if any(v.rule == "pages" for v in report.violations):
+        rejected = [item for item in out if item.previews and _breaks_pages(item, report.violations)]
+        if not rejected:
+            note = " (build with preview to see the pages)"
+        for item in rejected:
+            folder = paths.rejected / Path(item.file.name).stem
+            shutil.rmtree(folder, ignore_errors=True)
+            for n, png in enumerate(item.previews, start=1):
+                atomic_write_bytes(folder / f"{n}.png", png)
+            note = f"; the rejected pages are in {folder}"
+    raise_for(report.violations, deliverable.name, layout_note=note)
+    return out
+
+
+def _breaks_pages(item: _Staged, violations: Sequence[Violation]) -> bool:
+    return any(v.rule == "pages" and v.file == item.file.staged for v in violations)
+
+
+def _previews(file: RenderedFile, embedded: EmbeddedEngine | None) -> list[bytes]:
+    if embedded is not None and file.typst_source is not None:
+        pngs = embedded.compile_typst(file.typst_source, fmt="png", ppi=PREVIEW_PPI)
+        return [pngs] if isinstance(pngs, bytes) else list(pngs)
+    return preview_pdf(file.staged, PREVIEW_PPI)
+
+
+def _move(src: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        src.replace(target)
+    except OSError:  # another file system: copy through a temporary file beside the target
+        atomic_write_bytes(target, src.read_bytes())
+
+
+def _publish(staged: list[_Staged]) -> tuple[list[OutputFile], list[Path]]:
+    outputs: list[OutputFile] = []
+    previews: list[Path] = []
+    for item in staged:
+        _move(item.file.staged, item.target)
+        ext = item.target.suffix.lstrip(".")
+        outputs.append(OutputFile(item.file.deliverable, ext, item.target, item.target.stat().st_size, item.pages))
+        if item.previews:
+            folder = item.target.parent / "preview"
+            stem = item.target.stem
+            for old in folder.glob(f"{stem}-*.png"):
+                suffix = old.stem.removeprefix(f"{stem}-")
+                if suffix.isdigit() and int(suffix) > len(item.previews):
+                    with contextlib.suppress(FileNotFoundError):
+                        old.unlink()
+            for n, png in enumerate(item.previews, start=1):
+                path = folder / f"{stem}-{n}.png"
+                atomic_write_bytes(path, png)
+                previews.append(path)
+    return outputs, previews
+
+
+# -- cufstudy check: the checks of files rendered by a plain quarto render --------------------------------
+_EXTENSION_FORMATS = {ext: fmt for fmt, ext in OUTPUT_EXTENSIONS.items()}
+QUARTO_OUTPUT_FILES = "QUARTO_PROJECT_OUTPUT_FILES"
+QUARTO_OUTPUT_LIST = "QUARTO_USE_FILE_FOR_PROJECT_OUTPUT_FILES"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What :func:`check_and_publish` checked and published."""
+
+    checked: tuple[Path, ...] = ()
+    published: tuple[OutputFile, ...] = ()
+    ignored: tuple[Path, ...] = ()
+    """Files checked that are no deliverable of the active profiles (not published)."""
+    note: str | None = None
+
+    def summary(self) -> str:
+        if self.note:
+            return self.note
+        lines = [f"checked {len(self.checked)} file(s): every check passed"]
+        lines += [f"  published {o.path} ({o.size / 1024:.0f} KiB)" for o in self.published]
+        lines += [f"  not a deliverable, not published: {p}" for p in self.ignored]
+        return "\n".join(lines)
+
+
+def quarto_output_files(env: Mapping[str, str] | None = None) -> list[str] | None:
+    """The files a ``quarto render`` produced, as its ``post-render`` step sees them, or None.
+
+    Quarto lists them, relative to the project folder, one a line, in ``$QUARTO_PROJECT_OUTPUT_FILES``,
+    or in the file named by ``$QUARTO_USE_FILE_FOR_PROJECT_OUTPUT_FILES`` when that is set.
+    """
+    env = os.environ if env is None else env
+    if env.get(QUARTO_OUTPUT_LIST):
+        try:
+            text = Path(env[QUARTO_OUTPUT_LIST]).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise RenderError(f"cannot read the list of rendered files {env[QUARTO_OUTPUT_LIST]}: {exc}") from exc
+    elif QUARTO_OUTPUT_FILES in env:
+        text = env[QUARTO_OUTPUT_FILES]
+    else:
+        return None
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _match(deliverable: Deliverable, path: Path) -> tuple[Path, str] | None:
+    """The (source, format) of ``deliverable`` that ``path`` is the rendering of, if any."""
+    fmt = _EXTENSION_FORMATS.get(path.suffix.lower().lstrip("."))
+    if fmt is None or fmt not in deliverable.formats:
+        return None
+    for source in deliverable.inputs:
+        if path.stem in (source.stem, deliverable.output_name(source, fmt).rsplit(".", 1)[0]):
+            return source, fmt
+    return None
+
+
+def check_and_publish(
+    project: Project | Path = Path(),
+    profiles: Sequence[str] | None = None,
+    files: Sequence[Path | str] | None = None,
+    *,
+    notice: str | None = None,
+    secrets: Secrets | None = None,
+    env: Mapping[str, str] | None = None,
+) -> CheckResult:
+    """Check rendered deliverables (``cufstudy check``) and publish those that were rendered elsewhere.
+
+    The files are ``files``, else those Quarto lists for its ``post-render`` step
+    (:func:`quarto_output_files`), else the published ``_output/<profile>.<ext>`` of the profiles. Each is
+    matched to a deliverable of the active profiles (``profiles``, else ``$QUARTO_PROFILE``, else every
+    profile) by its name and extension, and the checks of :mod:`cufstudy.pipeline.checks` are applied, with
+    that deliverable's rules, to it and to the notebooks the deliverable embeds. Only when every check of
+    every file passed are the files that are not yet in ``_output/`` copied there, atomically, under the
+    deliverable's name (``_build/quarto/reports/guide/guide.pdf`` -> ``_output/guide.pdf``). A file that is no
+    deliverable is checked for external resources and confidential values, and not published.
+
+    When started by Quarto inside ``cufstudy build --engine quarto`` (see :mod:`cufstudy.pipeline.lock`),
+    nothing is done: the build checks and publishes the files itself.
+
+    Parameters
+    ----------
+    notice
+        The notice every page must show (``cufstudy check`` passes the illustrative-data notice while the
+        data is illustrative); None: not checked.
+    secrets
+        The confidential values the public deliverables must not contain; None: no leak check.
+    env
+        The environment to read Quarto's variables from (default ``os.environ``).
+
+    Raises
+    ------
+    LeakError, LayoutError, RenderError
+        Naming every file, rule and problem found; nothing was published.
+    """
+    project = project_of(project)
+    env = os.environ if env is None else env
+    if held_by_parent(project):
+        return CheckResult(note="run by Quarto inside cufstudy build, which checks and publishes the files itself")
+    root = project.root
+    if profiles is None and env.get("QUARTO_PROFILE"):
+        profiles = [env["QUARTO_PROFILE"]]
+    todo = deliverables(project, profiles)
+    listed = [str(f) for f in files] if files is not None else quarto_output_files(env)
+    if listed is None:  # the published files
+        paths = [d.output_dir / d.output_name(source, fmt) for d in todo for source in d.inputs for fmt in d.formats]
+        candidates = [p for p in paths if p.is_file()]
+        if not candidates:
+            names = ", ".join(d.name for d in todo)
+            raise RenderError(f"nothing to check: no rendered file of {names} in {project.paths.output}")
+    else:
+        candidates = [(root / name).resolve() for name in listed]
+        missing = [p for p in candidates if not p.is_file()]
+        if missing:
+            raise RenderError(f"cannot check {project.display(missing[0])}: no such file")
+
+    matched: dict[str, list[tuple[Path, Path, str]]] = {d.name: [] for d in todo}
+    ignored: list[Path] = []
+    for path in candidates:
+        for deliverable in todo:
+            hit = _match(deliverable, path)
+            if hit is not None:
+                matched[deliverable.name].append((path, *hit))
+                break
+        else:
+            ignored.append(path)
+    violations: list[Violation] = []
+    for deliverable in todo:
+        items = matched[deliverable.name]
+        if not items:
+            continue
+        notebooks = [nb for source in {s for _, s, _ in items} for nb in embedded_notebooks(source, root)]
+        report = check_files([p for p, _, _ in items], requirements(deliverable, notice, secrets), notebooks)
+        violations += report.violations
+    if ignored:
+        strict = any(d.public for d in todo)
+        rules = Requirements("(not a deliverable)", secrets=secrets if strict else None)
+        violations += check_files(ignored, rules).violations
+    # each line names the file once: ``<file>: <rule>: <problem>``
+    shown = [
+        Violation(Path(project.display(v.file)), v.rule, v.message.removeprefix(f"{v.file}: ")) for v in violations
+    ]
+    raise_all(shown, f"{len(shown)} check{'s' * (len(shown) != 1)} failed; nothing was published:")
+
+    published: list[OutputFile] = []
+    by_name = {d.name: d for d in todo}
+    for name, items in matched.items():
+        deliverable = by_name[name]
+        for path, source, fmt in items:
+            target = deliverable.output_dir / deliverable.output_name(source, fmt)
+            if path != target:
+                atomic_write_bytes(target, path.read_bytes())
+                published.append(OutputFile(name, target.suffix.lstrip("."), target, target.stat().st_size))
+    return CheckResult(
+        checked=tuple(candidates),
+        published=tuple(published),
+        ignored=tuple(ignored),
+    )
+
+
+def check_for_publication(
+    project: Project | Path = Path(),
+    profiles: Sequence[str] | None = None,
+    files: Sequence[Path | str] | None = None,
+) -> CheckResult:
+    """``cufstudy check``: :func:`check_and_publish` with what the project's data requires.
+
+    The notice is required while any case is illustrative; the confidential values are those of the case
+    base (read, and validated, from the project's data folder).
+    """
+    from cufstudy.model.cases import load_cases, validate_cases
+    from cufstudy.pipeline.checks import ILLUSTRATIVE_NOTICE
+
+    project = project_of(project)
+    if held_by_parent(project):
+        return check_and_publish(project, profiles, files)
+    illustrative = validate_cases(project.data_dir).illustrative
+
+    @functools.cache
+    def secrets() -> list[str]:
+        return load_cases(project.data_dir).confidential_values()
+
+    return check_and_publish(
+        project, profiles, files, notice=ILLUSTRATIVE_NOTICE if illustrative else None, secrets=secrets
+    )
