@@ -34,6 +34,7 @@ from cufstudy.pipeline.runs import RunReport, project_lock, run
 from cufstudy.render import BuildReport, Engine
 from cufstudy.render import build as render_build
 from cufstudy.render.config import Deliverable
+from cufstudy.sdg.grid_files import GridFiles
 
 __all__ = ["ILLUSTRATIVE_NOTICE", "BuildResult", "audience", "build", "embedded_notebooks"]
 
@@ -53,9 +54,12 @@ class BuildResult:
     render: BuildReport
     seconds: float
     illustrative: bool
+    grids: tuple[Path, ...] = ()
+    """The Excel grids published with the toolbox by this build (:mod:`cufstudy.sdg.grid_files`)."""
 
     def summary(self) -> str:
         lines = [self.runs.summary(), self.render.summary()]
+        lines += [f"  {path} (grid of the toolbox)" for path in self.grids]
         if self.illustrative:
             lines.append("note: the data is illustrative; every page of every deliverable says so")
         lines.append(f"build finished in {self.seconds:.1f} s")
@@ -151,7 +155,11 @@ def build(
         def secrets() -> list[str]:  # loaded once, and only when a public deliverable is rendered
             return load_cases(plan.data_dir).confidential_values()
 
+        # the toolbox's Excel grids: checked and written with the toolbox, published right after it
+        grids = GridFiles(plan.data_dir, root / "_build" / "grids")
+
         def verify(deliverable: Deliverable, files: Sequence[Path]) -> None:
+            grids.check(deliverable.name, deliverable.output_dir)
             if audience(deliverable) != "public":
                 return
             notebooks = embedded_notebooks(deliverable)
@@ -161,18 +169,22 @@ def build(
             check_no_leak([*files, *notebooks], secrets(), deliverable.name)
 
         notice = ILLUSTRATIVE_NOTICE if cases.illustrative else None
-        rendered = render_build(
-            root,
-            profiles,
-            engine=engine,
-            formats=formats,
-            preview=preview,
-            notice=notice,
-            verify=verify,
-            reuse=not force,
-            # another set of confidential values changes what the leak check must find: render again
-            reuse_key=cases.confidential_digest,
-        )
+        try:
+            rendered = render_build(
+                root,
+                profiles,
+                engine=engine,
+                formats=formats,
+                preview=preview,
+                notice=notice,
+                verify=verify,
+                reuse=not force,
+                # another set of confidential values changes what the leak check must find: render again
+                reuse_key=cases.confidential_digest,
+            )
+            published = grids.deliver((o.deliverable, o.path) for o in rendered.outputs)
+        finally:
+            grids.discard()  # staged grids of a failed build are never published
     # the notebooks were just run: the embedded engine's reminder that it skips pre-render is noise here
     rendered = replace(rendered, warnings=tuple(w for w in rendered.warnings if "pre-render" not in w))
-    return BuildResult(runs, rendered, time.perf_counter() - started, cases.illustrative)
+    return BuildResult(runs, rendered, time.perf_counter() - started, cases.illustrative, tuple(published))
