@@ -40,7 +40,26 @@ ANCHOR = re.compile(r"\{#((?:sec|tbl|fig)-[\w-]+)[^}]*\}")
 # of the 2030 Agenda, the session numbers of the training programme (1-6, a table of this document)
 # codes given as examples (target 6.1, indicator 6.1.1, the nonexistent target 6.9, civil registration 16.9...)
 # and names (Comité 21).
-FIXED = {"0", "1", "2", "3", "4", "5", "6", "100", "2015", "2030", "4.7", "6.1", "6.1.1", "6.9", "8.10", "8,1", "16.9", "21"}
+FIXED = {
+    "0",
+    "1",
+    "2",
+    "3",
+    "4",
+    "5",
+    "6",
+    "100",
+    "2015",
+    "2030",
+    "4.7",
+    "6.1",
+    "6.1.1",
+    "6.9",
+    "8.10",
+    "8,1",
+    "16.9",
+    "21",
+}
 
 
 def _sources() -> dict[Path, str]:

@@ -30,6 +30,7 @@ __all__ = [
     "is_flagged",
     "project_bibliography",
     "source_cell",
+    "source_note",
     "source_problem",
     "with_citations",
 ]
@@ -155,33 +156,63 @@ def _entries(path: Path, mtime: int, size: int) -> tuple[tuple[str, BibEntry], .
 TEAM_ANALYSIS = "analyse-equipe"
 """The source of the team's own analysis, beside bibliography keys (printed « analyse de l'équipe »)."""
 TEAM_ANALYSIS_LABEL_FR = "analyse de l'équipe"
-_CITE = re.compile(r"CITE:([A-Za-z0-9][A-Za-z0-9:.-]*[A-Za-z0-9])")
+_CITE = re.compile(r"CITE:([A-Za-z0-9][A-Za-z0-9:.+-]*[A-Za-z0-9])")
 
 
 def source_cell(keys: Iterable[str]) -> str:
-    """The "Source" cell of a table: ``CITE:key`` markers (turned into citations by :func:`with_citations`),
-    « analyse de l'équipe » for the team's analysis.
+    """The "Source" cell of a table: one ``CITE:key+key`` marker for the bibliography keys (turned into one
+    citation by :func:`with_citations`), and « analyse de l'équipe » for the team's analysis.
 
     Examples
     --------
     >>> source_cell(["franceurbaine2021", "analyse-equipe"])
     "CITE:franceurbaine2021 ; analyse de l'équipe"
+    >>> source_cell(["cgct-bf-2004", "communes-bf-2009"])
+    'CITE:cgct-bf-2004+communes-bf-2009'
     """
-    return " ; ".join(TEAM_ANALYSIS_LABEL_FR if k == TEAM_ANALYSIS else f"CITE:{k}" for k in keys)
+    keys = list(dict.fromkeys(keys))
+    cited = [k for k in keys if k != TEAM_ANALYSIS]
+    parts = [f"CITE:{'+'.join(cited)}"] if cited else []
+    if TEAM_ANALYSIS in keys:
+        parts.append(TEAM_ANALYSIS_LABEL_FR)
+    return " ; ".join(parts)
 
 
 def with_citations(markdown: str) -> str:
-    """Turn the ``CITE:key`` markers of a Markdown table into Pandoc citations, ``[@key]``.
+    """Turn the ``CITE:key+key`` markers of Markdown (a table made by the notebooks' helpers) into Pandoc
+    citations, ``[@key; @key]``.
 
-    The markers survive the escaping of table cells (letters, digits, ``-``, ``.`` and ``:``), so a key in a cell
-    never becomes Markdown by accident; only this function makes it a citation.
+    The markers survive the escaping of table cells (letters, digits, ``-``, ``.``, ``:`` and ``+``), so a key in
+    a cell never becomes Markdown by accident; only this function makes it a citation.
 
     Examples
     --------
     >>> with_citations("| Loi | CITE:loi-oudin-santini-2005 |")
     '| Loi | [@loi-oudin-santini-2005] |'
+    >>> with_citations("CITE:a+b")
+    '[@a; @b]'
     """
-    return _CITE.sub(lambda m: f"[@{m.group(1)}]", markdown)
+    return _CITE.sub(lambda m: "[" + "; ".join(f"@{k}" for k in m.group(1).split("+")) + "]", markdown)
+
+
+def source_note(keys: Iterable[str], prefix: str) -> str:
+    """A parenthesis naming the sources of a choice, as Markdown: the bibliography keys become one citation whose
+    prefix says what they source; the team's analysis is named.
+
+    Examples
+    --------
+    >>> source_note(["analyse-equipe", "uclg2021"], "choix des cibles :")
+    "[choix des cibles : analyse de l'équipe, d'après @uclg2021]"
+    >>> source_note(["analyse-equipe"], "choix des cibles :")
+    "(choix des cibles : analyse de l'équipe)"
+    """
+    keys = list(dict.fromkeys(keys))
+    cited = [k for k in keys if k != TEAM_ANALYSIS]
+    team = TEAM_ANALYSIS in keys
+    if not cited:
+        return f"({prefix} {TEAM_ANALYSIS_LABEL_FR})" if team else ""
+    lead = f"{prefix} {TEAM_ANALYSIS_LABEL_FR}, d'après" if team else prefix
+    return "[" + lead + " " + "; ".join(f"@{k}" for k in cited) + "]"
 
 
 def source_problem(

@@ -29,7 +29,6 @@ from cufstudy.core.problems import FieldPath, Problem, Problems, Reason, did_you
 from cufstudy.core.yamlio import read_yaml
 from cufstudy.model.cases import Slug
 from cufstudy.model.countries import COUNTRIES_FR
-from cufstudy.sdg.catalogue import short_title
 from cufstudy.sdg.framework import Framework, Target
 from cufstudy.sdg.partnerships import (
     LEVEL_LABELS_FR,
@@ -351,25 +350,54 @@ def attributions_table(partnership: Partnership, competences: Competences) -> pd
     return pd.DataFrame(rows, columns=columns)
 
 
+def _level_cells(file: str) -> dict[tuple[str, str], str]:
+    """(project id, target) -> the cell of its level in the « Cibles » sheet of a grid, columns found by header."""
+    from openpyxl import load_workbook
+
+    cells: dict[tuple[str, str], str] = {}
+    try:
+        wb = load_workbook(file, read_only=True, data_only=True)
+    except Exception:  # the grid was just imported: this only makes the messages more precise
+        return cells
+    try:
+        rows = list(wb["Cibles"].iter_rows(values_only=True)) if "Cibles" in wb.sheetnames else []
+    finally:
+        wb.close()
+    if not rows:
+        return cells
+    header = [str(h).strip() if h is not None else "" for h in rows[0]]
+    if not {"Projet", "Cible", "Niveau"} <= set(header):
+        return cells
+    project, target, level = (header.index(h) for h in ("Projet", "Cible", "Niveau"))
+    for n, row in enumerate(rows[1:], start=2):
+        if max(project, target) < len(row) and row[project] is not None and row[target] is not None:
+            cells.setdefault((str(row[project]).strip(), str(row[target]).strip()), f"Cibles!{chr(65 + level)}{n}")
+    return cells
+
+
 def check_imported(partnership: Partnership, data: str | Path, framework: Framework, file: str) -> None:
     """Check the attributions of a partnership read from the Excel grid ``file`` (``cufstudy sdg import``).
 
-    The problems name the workbook and its sheet (« Cibles » for a contribution, « Partenariat » for the
-    partner's level); the message names the project and the target.
+    Each problem names the workbook and the cell of the refused level (``Cibles!E12``; the « Partenariat » sheet
+    for the partner's level), and its message names the project and the target.
 
     Raises
     ------
     DataError
         With every refused attribution; nothing is imported.
     """
-    sheets = {"projects": "Cibles", "partner": "Partenariat"}
-
-    def at(field: FieldPath, message: str, reason: Reason) -> Problem:
-        return Problem(file, message, None, sheets.get(str(field[0])) if field else None, reason)
-
     competences = load_competences(data, framework)
     if competences is None:
         return
+    cells = _level_cells(file)
+
+    def at(field: FieldPath, message: str, reason: Reason) -> Problem:
+        if field[:1] == ("partner",):
+            return Problem(file, message, None, "Partenariat", reason)
+        project = partnership.projects[int(field[1])]
+        target = project.links[int(field[3])].target
+        return Problem(file, message, None, cells.get((project.id, target), "Cibles"), reason)
+
     problems = Problems(DataError)
     problems.extend(attribution_problems(partnership, competences, at))
     n = len(problems)
@@ -383,9 +411,7 @@ def competences_table(country: CountryCompetences, framework: Framework) -> pd.D
         {
             "Fonction": d.name,
             "Échelon compétent": country.holder_names(d),
-            "Cibles ODD": " ; ".join(
-                f"{code} – {short_title(framework.target(code).title_fr, 60)}" for code in d.targets
-            ),
+            "Cibles ODD": ", ".join(framework.target(code).code for code in d.targets),
             "Source": source_cell(d.source),
         }
         for d in country.domains

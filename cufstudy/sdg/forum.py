@@ -16,7 +16,7 @@ from typing import Final
 from cufstudy.sdg.framework import Framework
 from cufstudy.sdg.partnerships import Level, Partnership, Side
 
-__all__ = ["LEVEL_LABELS_EN", "GoalLine", "count_en", "forum_summary", "goal_lines"]
+__all__ = ["CONTACT_URL", "LEVEL_LABELS_EN", "GoalLine", "count_en", "forum_summary", "goal_lines"]
 
 LEVEL_LABELS_EN: Final[dict[Level, str]] = {
     Level.NONE: "none",
@@ -25,6 +25,8 @@ LEVEL_LABELS_EN: Final[dict[Level, str]] = {
     Level.OUTCOME: "outcome",
     Level.PRINCIPAL: "structural",
 }
+CONTACT_URL: Final = "https://cites-unies-france.org/"
+"""Where a forum's participants find Cités Unies France."""
 _WORDS: Final = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 
@@ -122,13 +124,13 @@ def forum_summary(
         training += " builds the grid with both partners, session by session."
     parts.append(
         "**The toolbox.** Cités Unies France, the French network of local governments engaged in international "
-        "action, has designed with PLATFORMA and UCLG a toolbox that turns the SDGs into a common language for "
-        "decentralised cooperation. The partners list their cooperation projects and link each project to the SDG "
-        "targets it serves. They rate each link from 0 to 4, an extension of the OECD DAC policy markers (0 none, "
-        "1 awareness, 2 output, 3 outcome, 4 structural), justify every level and state the territory it acts on, "
-        "in France, in the partner's territory or both. Indicators (UN global, national, territorial or local) are "
-        "normalised from 0 at the baseline to 100 at the 2030 target, as in the OECD territorial approach to the "
-        "SDGs, and a roadmap turns the grid into commitments. An Excel grid, checked automatically, makes the "
+        "action, has designed with the support of PLATFORMA and UCLG a toolbox that turns the SDGs into a common "
+        "language for decentralised cooperation. The partners list their cooperation projects and link each project "
+        "to the SDG targets it serves. They rate each link from 0 to 4, an extension of the OECD DAC policy markers "
+        "(0 none, 1 awareness, 2 output, 3 outcome, 4 structural), justify every level and state the territory it "
+        "acts on, in France, in the partner's territory or both. Indicators (UN global, national, territorial or "
+        "local) are normalised from 0 at the baseline to 100 at the 2030 target, as in the OECD territorial approach "
+        "to the SDGs, and a roadmap turns the grid into commitments. An Excel grid, checked automatically, makes the "
         "method transferable to any pair of local governments." + training
     )
     figures = (
@@ -158,4 +160,5 @@ def forum_summary(
         "contribution of decentralised cooperation visible in national reviews and at the HLPF.",
     ]
     parts.append("**Key messages.**\n\n" + "\n".join(f"- {m}" for m in messages))
+    parts.append(f"**Contact.** Cités Unies France, SDG group — <{CONTACT_URL}>")
     return "\n\n".join(parts) + "\n"

@@ -32,8 +32,10 @@ __all__ = [
     "agenda_table",
     "compact_description",
     "compact_sessions",
+    "count_fr",
     "load_training",
     "materials_list",
+    "number_fr",
     "programme_table",
     "time_fr",
 ]
@@ -169,6 +171,35 @@ def load_training(data: str | Path = "data") -> Training:
     problems.extend(found)
     problems.raise_if_any()
     return training
+
+
+_WORDS_FR: Final = ("zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf")
+
+
+def count_fr(n: int, noun: str, plural: str | None = None, *, feminine: bool = False) -> str:
+    """A count in French running text: in words below ten, in digits from ten (« six demi-journées », « 12 cibles »).
+
+    TODO(lead): move beside the project's French-text helpers when they gain number words.
+
+    Examples
+    --------
+    >>> count_fr(6, "demi-journée", feminine=True), count_fr(1, "demi-journée", feminine=True), count_fr(23, "cible")
+    ('six demi-journées', 'une demi-journée', '23 cibles')
+    """
+    return f"{number_fr(n, feminine=feminine)} {noun if n == 1 else (plural or noun + 's')}"
+
+
+def number_fr(n: int, *, feminine: bool = False) -> str:
+    """A number in French running text: in words below ten (« une » when ``feminine``), in digits from ten.
+
+    Examples
+    --------
+    >>> number_fr(3), number_fr(1, feminine=True), number_fr(1234)
+    ('trois', 'une', '1\u202f234')
+    """
+    if 0 <= n < len(_WORDS_FR):
+        return "une" if n == 1 and feminine else _WORDS_FR[n]
+    return f"{n:,}".replace(",", "\u202f")
 
 
 def time_fr(value: dt.time) -> str:
