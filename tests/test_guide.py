@@ -276,14 +276,15 @@ def test_an_organisation_option_with_an_unknown_strategy_type(data: Path) -> Non
 def test_the_tables_follow_the_data(data: Path) -> None:
     legal = guidance.load_legal(data)
     before = guidance.legal_table(legal)
-    assert list(before.columns) == ["Texte", "Date", "Ce qu'il prévoit", "Source"]
-    assert before.iloc[0]["Texte"] == "CGCT" and before.iloc[0]["Date"] == "–"
+    assert list(before.columns) == ["Texte", "Ce qu'il prévoit", "Source"]
+    assert before.iloc[0]["Texte"] == "CGCT" and "Loi Oudin-Santini (9 février 2005)" in set(before["Texte"])
     assert "CITE:loi-oudin-santini-2005" in set(before["Source"])
     _edit(data / "guide" / "legal.yaml", 'short: "Loi Oudin-Santini"', 'short: "Loi dite d\'Oudin-Santini"')
     after = guidance.legal_table(guidance.load_legal(data))
-    assert "Loi dite d'Oudin-Santini" in set(after["Texte"]) and "Loi Oudin-Santini" not in set(after["Texte"])
+    assert "Loi dite d'Oudin-Santini (9 février 2005)" in set(after["Texte"])
+    assert not any(text.startswith("Loi Oudin-Santini") for text in after["Texte"])
     mechanisms = guidance.mechanisms_table(guidance.load_legal(data))
-    assert list(mechanisms["Créé par"]) == [
+    assert [b.split("créé par : ")[1] for b in mechanisms["Base légale"]] == [
         "Loi dite d'Oudin-Santini, 2005",
         "Loi sur l'énergie, 2006",
         "Loi sur le développement, 2014",
@@ -295,7 +296,10 @@ def test_the_tables_follow_the_data(data: Path) -> None:
     assert len(table) == len(options.dimension("budget").options)
     assert table.iloc[0]["Atouts"] == "Simple à suivre." and table.iloc[0]["Source"] == "analyse de l'équipe"
     instruments = guidance.instruments_table(guidance.load_instruments(data), [guidance.InstrumentKind.NETWORK])
-    assert set(instruments["Dispositif"]) == {"PLATFORMA", "Cités et gouvernements locaux unis (CGLU)"}
+    assert set(instruments["Dispositif"]) == {
+        "PLATFORMA – Coalition européenne des collectivités pour le développement",
+        "Cités et gouvernements locaux unis (CGLU) – Organisation mondiale des collectivités locales",
+    }
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -333,3 +337,13 @@ def test_organisation_dimensions_cover_what_members_ask() -> None:
     frame = pd.concat([guidance.dimension_table(d) for d in options.dimensions])
     assert (frame["Source"].str.contains("analyse de l'équipe")).any()
     assert frame["Source"].str.contains("CITE:").any()
+
+
+@pytest.mark.parametrize("path", [*sorted(GUIDE.glob("*.qmd")), *sorted((ROOT / "reports" / "toolbox").glob("*.qmd"))],
+                         ids=lambda p: p.name)  # fmt: skip
+def test_no_line_starts_with_a_cross_reference(path: Path) -> None:
+    """Pandoc reads a line starting with « (@label) » as an example list item: « (1) », not « (Section 2) »."""
+    starts = [
+        n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if line.lstrip().startswith("(@")
+    ]
+    assert not starts, f"{path.name}: lines {starts} start with a cross-reference; rewrap them"

@@ -372,24 +372,23 @@ def _date_fr(day: dt.date | None) -> str:
 
 
 def legal_table(legal: LegalFramework) -> pd.DataFrame:
-    """The legal texts, oldest first (the code, undated, first): text, date, what it allows, source."""
+    """The legal texts, oldest first (the code, undated, first): the text and its date, what it provides, source."""
     texts = sorted(legal.texts, key=lambda t: (t.date is not None, t.date or dt.date.min))
     return pd.DataFrame(
         [
             {
-                "Texte": t.short,
-                "Date": _date_fr(t.date),
+                "Texte": t.short + (f" ({_date_fr(t.date)})" if t.date else ""),
                 "Ce qu'il prévoit": t.summary + (f" ({t.articles})" if t.articles else ""),
                 "Source": source_cell([t.source]),
             }
             for t in texts
         ],
-        columns=["Texte", "Date", "Ce qu'il prévoit", "Source"],
+        columns=["Texte", "Ce qu'il prévoit", "Source"],
     )
 
 
 def mechanisms_table(legal: LegalFramework) -> pd.DataFrame:
-    """The "1 %" mechanisms in the order of their law: domain, who, base, where codified, law and year."""
+    """The "1 %" mechanisms in the order of their law: domain, who may use it, ceiling, legal basis and source."""
     rows = []
     for m in sorted(legal.mechanisms, key=lambda m: legal.text(m.law).date or dt.date.min):
         law = legal.text(m.law)
@@ -399,22 +398,20 @@ def mechanisms_table(legal: LegalFramework) -> pd.DataFrame:
                 "Domaine": m.domain,
                 "Qui peut l'utiliser": m.who,
                 "Plafond": m.base,
-                "Article": m.article,
-                "Créé par": law.short + year,
+                "Base légale": f"{m.article} ; créé par : {law.short}{year}",
                 "Source": source_cell(dict.fromkeys([law.source, m.source])),
             }
         )
-    return pd.DataFrame(rows, columns=["Domaine", "Qui peut l'utiliser", "Plafond", "Article", "Créé par", "Source"])
+    return pd.DataFrame(rows, columns=["Domaine", "Qui peut l'utiliser", "Plafond", "Base légale", "Source"])
 
 
 def instruments_table(instruments: Iterable[Instrument], kinds: Iterable[InstrumentKind] | None = None) -> pd.DataFrame:
-    """The instruments (of ``kinds`` only, when given), in file order: name, who runs it, purpose, conditions."""
+    """The instruments (of ``kinds`` only, when given), in file order: name and who runs it, purpose, conditions."""
     wanted = set(kinds) if kinds is not None else None
     rows = [
         {
-            "Dispositif": i.name,
+            "Dispositif": i.name if i.funder.casefold() in i.name.casefold() else f"{i.name} – {i.funder}",
             "Nature": KIND_LABELS_FR[i.kind],
-            "Porté par": i.funder,
             "Pour quoi faire": i.purpose,
             "Conditions principales": i.conditions,
             "Source": source_cell([i.source]),
@@ -422,7 +419,7 @@ def instruments_table(instruments: Iterable[Instrument], kinds: Iterable[Instrum
         for i in instruments
         if wanted is None or i.kind in wanted
     ]
-    columns = ["Dispositif", "Nature", "Porté par", "Pour quoi faire", "Conditions principales", "Source"]
+    columns = ["Dispositif", "Nature", "Pour quoi faire", "Conditions principales", "Source"]
     return pd.DataFrame(rows, columns=columns)
 
 
