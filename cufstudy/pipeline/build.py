@@ -34,7 +34,6 @@ from cufstudy.pipeline.runs import RunReport, project_lock, run
 from cufstudy.render import BuildReport, Engine
 from cufstudy.render import build as render_build
 from cufstudy.render.config import Deliverable
-from cufstudy.sdg.grid_files import GridFiles
 
 __all__ = ["ILLUSTRATIVE_NOTICE", "BuildResult", "audience", "build", "embedded_notebooks"]
 
@@ -155,7 +154,10 @@ def build(
         def secrets() -> list[str]:  # loaded once, and only when a public deliverable is rendered
             return load_cases(plan.data_dir).confidential_values()
 
-        # the toolbox's Excel grids: checked and written with the toolbox, published right after it
+        # the toolbox's Excel grids: checked and written with the toolbox, published right after it (imported
+        # here: openpyxl and pandas would slow down the start of every build, before the notebooks run)
+        from cufstudy.sdg.grid_files import GridFiles
+
         grids = GridFiles(plan.data_dir, root / "_build" / "grids")
 
         def verify(deliverable: Deliverable, files: Sequence[Path]) -> None:
