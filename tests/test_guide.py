@@ -21,6 +21,7 @@ from cufstudy.core.bibliography import bib_entries, is_flagged, source_cell, sou
 from cufstudy.core.errors import DataError
 from cufstudy.core.problems import Reason
 from cufstudy.pipeline.plan import load_plan
+from cufstudy.resources import template_path
 from cufstudy.study import guidance
 from cufstudy.study.typology import load_typology
 
@@ -177,7 +178,7 @@ def test_flagged_references_print_as_such() -> None:
         "html",
         format="markdown",
         extra_args=["--citeproc", "--wrap=none", f"--bibliography={DATA / 'references.bib'}",
-                    f"--csl={ROOT / 'templates' / 'csl' / 'iso690-author-date-fr.csl'}"],
+                    f"--csl={template_path('csl/iso690-author-date-fr.csl')}"],
     )  # fmt: skip
     for entry in flagged:
         assert entry.note is not None
