@@ -36,7 +36,7 @@ def data(tmp_path: Path) -> Path:
     """A copy of what the toolbox reads, in a folder whose name has an accent, an apostrophe and spaces."""
     folder = tmp_path / "données de l'Aude – copie"
     folder.mkdir()
-    for name in ("sdg", "partnerships", "toolbox"):
+    for name in ("partnerships", "toolbox"):  # the SDG framework itself comes from the packaged reference data
         shutil.copytree(DATA / name, folder / name)
     shutil.copy(DATA / "references.bib", folder / "references.bib")
     return folder
