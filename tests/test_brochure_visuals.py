@@ -40,7 +40,7 @@ def test_close_markers_are_moved_apart_and_lone_ones_stay() -> None:
 def test_the_numbered_map_keys_every_mission_and_keeps_its_markers_apart() -> None:
     study = setup(DATA)
     frame = study.dcol.frame
-    fig = charts.numbered_map(frame, DATA / "geo", base=study.dcol.base_text)
+    fig = charts.numbered_map(frame, DATA, base=study.dcol.base_text)
     spec = fig.to_dict()
     text = _spec(fig)
     for name in frame["nom"]:

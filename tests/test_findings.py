@@ -60,8 +60,10 @@ def test_findings_state_the_figures_of_the_data(default: Findings) -> None:
     assert f"{len(recs)} recommandations" in text
     assert f"{round(100 * implemented / len(assessed))}\u202f%" in text
     know = sum(c.strategy.know_how_promotion for c in base)
-    assert _texts(default)["caracterisation.savoir_faire"].lower().startswith(
-        {13: "treize", 12: "douze", 14: "quatorze"}.get(know, str(know))
+    assert (
+        _texts(default)["caracterisation.savoir_faire"]
+        .lower()
+        .startswith({13: "treize", 12: "douze", 14: "quatorze"}.get(know, str(know)))
     )
     assert default.n == len(base) and default.base == "n\u00a0=\u00a018 missions DCOL"
 

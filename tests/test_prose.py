@@ -51,6 +51,25 @@ def test_a_typed_count_fails_with_its_file_line_and_what_to_do(tmp_path: Path) -
     assert "Cite a fact instead: {{< fact key >}}" in message and "cufstudy.render.prose.ALLOWED" in message
 
 
+def test_a_paragraph_holding_a_pasted_confidential_value_is_left_to_the_leak_check(tmp_path: Path) -> None:
+    text = (
+        "# Titre\n\nLe service compte 3 agents.\n\n"
+        "Comme le dit Zébulon Quatrefages-Météyer, au 12 rue de l'Église,\nles 4 adjoints étaient d'accord.\n"
+    )
+    asked: list[str] = []
+
+    def pasted(paragraph: str) -> bool:
+        asked.append(paragraph)
+        return "Quatrefages-Météyer" in paragraph
+
+    doc = tmp_path / "doc.qmd"
+    doc.write_text(text, encoding="utf-8")
+    # the leak check reports the second paragraph (as a leak); the first still fails as a typed number
+    assert [(h.line, h.number) for h in check_prose([doc], tmp_path, pasted)] == [(3, "3")]
+    assert len(asked) == 2  # asked only about paragraphs that type a number
+    assert [(h.line, h.number) for h in check_prose([doc], tmp_path)] == [(3, "3"), (5, "12"), (6, "4")]
+
+
 def test_what_the_prose_may_keep(tmp_path: Path) -> None:
     text = "\n".join(
         [

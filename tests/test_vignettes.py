@@ -46,8 +46,10 @@ def test_a_vignette_follows_an_edit_of_the_case(tmp_path: Path) -> None:
     path = data / "cases" / "ville-pau.yaml"
     text = path.read_text(encoding="utf-8")
     text = re.sub(r"(after:\n\s+attachment: )\w+", r"\g<1>cabinet", text)  # the service went back
-    text = text.replace("Resserrer les partenariats sur un nombre limité de territoires",
-                        "Ouvrir un partenariat avec Zébulon Quatrefages-Météyer d'Aix-en-Provence")
+    text = text.replace(
+        "Resserrer les partenariats sur un nombre limité de territoires",
+        "Ouvrir un partenariat avec Zébulon Quatrefages-Météyer d'Aix-en-Provence",
+    )
     path.write_text(text, encoding="utf-8")
     (data / "cases" / "ville-autun.yaml").unlink()
     _, before = _dcol(DATA)

@@ -28,11 +28,12 @@ from cufstudy.core.atomic import atomic_write_bytes
 from cufstudy.core.errors import RenderError
 from cufstudy.core.project import BuildPaths, Project, project_of
 from cufstudy.pipeline.checks import Requirements, Violation, check_files, raise_all, raise_for
-from cufstudy.pipeline.leaks import PairingLike
+from cufstudy.pipeline.leaks import PairingLike, normalise
 from cufstudy.pipeline.lock import held_by_parent
 from cufstudy.render._stamp import RenderStamp, inputs_digest
 from cufstudy.render.config import OUTPUT_EXTENSIONS, Deliverable, deliverables
 from cufstudy.render.engine import EmbeddedEngine, RenderedFile
+from cufstudy.render.extension import install_extension
 from cufstudy.render.layout import preview_pdf
 from cufstudy.render.prose import check_prose, raise_for_typed_numbers
 from cufstudy.render.quarto import quarto_path, render_with_quarto
@@ -108,7 +109,8 @@ def _choose_engine(engine: str) -> str:
         return "quarto" if quarto_path() else "pandoc"
     if engine == "quarto" and quarto_path() is None:
         raise RenderError(
-            "--engine quarto: quarto is not on PATH (install Quarto >= 1.4), or use the embedded engine "
+            "--engine quarto: quarto is not on PATH (install Quarto >= 1.7, or name it with $CUFSTUDY_QUARTO), "
+            "or use the embedded engine "
             "(--engine pandoc, the default when Quarto is absent)"
         )
     if engine not in ("pandoc", "quarto"):
@@ -204,6 +206,7 @@ def render_deliverables(
     root = project.root
     paths = project.paths
     chosen = _choose_engine(engine)
+    install_extension(root, notice)  # _extensions/cufstudy/, which the profiles name (a no-op when up to date)
     todo = deliverables(project, profiles, formats)
     stamp = RenderStamp(root)
     digest = inputs_digest(
@@ -239,7 +242,11 @@ def render_deliverables(
             reused=tuple(dict.fromkeys(o.deliverable for o in reused)),
         )
     # every number of the prose comes from the data: a number typed by hand fails before anything is rendered
-    raise_for_typed_numbers([hit for d in todo for hit in check_prose(d.inputs, root)])
+    # (a paragraph holding a pasted confidential value is left to the leak check of a public deliverable)
+    pasted = _pasted_secret(secrets)
+    raise_for_typed_numbers(
+        [hit for d in todo for hit in check_prose(d.inputs, root, pasted if d.public else None)]
+    )
     base = paths.render
     base.mkdir(parents=True, exist_ok=True)
     _sweep(base)
@@ -255,8 +262,10 @@ def render_deliverables(
                 warnings += [n for n in deliverable.notes if n not in warnings]
                 files = embedded.render(deliverable, staging)
             else:
-                files, seconds = render_with_quarto(deliverable, staging, notice=notice, env=quarto_env)
-                timings[f"quarto {deliverable.name}"] = seconds
+                quarto = render_with_quarto(deliverable, staging, env=quarto_env)
+                files = list(quarto.files)
+                timings[f"quarto {deliverable.name}"] = quarto.seconds
+                warnings += [f"{deliverable.name}: quarto: {w}" for w in quarto.warnings]
             started_checks = time.perf_counter()
             checked = _check(deliverable, files, embedded, preview, notice, secrets, paths, pairings)
             timings["checks"] = timings.get("checks", 0.0) + time.perf_counter() - started_checks
@@ -280,6 +289,19 @@ def render_deliverables(
         warnings=tuple(warnings),
         reused=tuple(dict.fromkeys(o.deliverable for o in reused)),
     )
+
+
+def _pasted_secret(secrets: Secrets | None) -> Callable[[str], bool] | None:
+    """A paragraph's test: does it hold one of the confidential values (folded as the leak check folds)?"""
+    if secrets is None:
+        return None
+    source = secrets
+
+    @functools.cache
+    def folded() -> tuple[str, ...]:  # loaded only when a paragraph types a number
+        return tuple(v for v in (normalise(s) for s in source()) if v)
+
+    return lambda paragraph: any(v in normalise(paragraph) for v in folded())
 
 
 def requirements(

@@ -30,7 +30,7 @@ saying what to do.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -199,9 +199,10 @@ def _is_number_word(m: re.Match[str], text: str) -> bool:
     return True
 
 
-def _typed_numbers(display: str, text: str) -> list[TypedNumber]:
+def _typed_numbers(display: str, text: str, left_to: Callable[[str], bool] | None = None) -> list[TypedNumber]:
     found: list[TypedNumber] = []
     for block in _paragraphs(_prose_lines(text)):
+        in_block = len(found)
         joined = ""
         starts: list[tuple[int, int]] = []  # (offset in joined, line number)
         for line_no, text_line in block:
@@ -224,6 +225,8 @@ def _typed_numbers(display: str, text: str) -> list[TypedNumber]:
                 where = next(n for o, n in reversed(starts) if o <= at + m.start())
                 context = " ".join(clean[max(0, m.start() - 30) : m.end() + 30].split())
                 found.append(TypedNumber(display, where, m.group(0), context))
+        if len(found) > in_block and left_to is not None and left_to(joined):
+            del found[in_block:]  # another check reports this paragraph (a pasted confidential value)
     return found
 
 
@@ -231,10 +234,22 @@ def _is_year(token: str) -> bool:
     return token.isdigit() and len(token) == 4 and 1900 <= int(token) <= 2100
 
 
-def check_prose(sources: Iterable[Path], root: Path) -> list[TypedNumber]:
+def check_prose(
+    sources: Iterable[Path], root: Path, left_to: Callable[[str], bool] | None = None
+) -> list[TypedNumber]:
     """Every number typed in the prose of these documents and the files they include, each file once.
 
-    ``root`` is the project folder: files are named relative to it.
+    Parameters
+    ----------
+    sources
+        The main ``.qmd`` of each deliverable.
+    root
+        The project folder: files are named relative to it.
+    left_to
+        Given a paragraph that types a number, True when another check reports that paragraph instead: the
+        leak check of a public deliverable, for a paragraph holding a pasted confidential value (« Personne
+        fictive 17 »), which must fail as a leak (:class:`~cufstudy.core.errors.LeakError`), not as a number
+        to turn into a fact. Called only for paragraphs with a typed number.
     """
     found: list[TypedNumber] = []
     seen: set[Path] = set()
@@ -247,7 +262,7 @@ def check_prose(sources: Iterable[Path], root: Path) -> list[TypedNumber]:
                 display = str(path.relative_to(root.resolve()))
             except ValueError:
                 display = str(path)
-            found += _typed_numbers(display, text)
+            found += _typed_numbers(display, text, left_to)
     return found
 
 

@@ -29,8 +29,9 @@ from cufstudy.core.sentences import join
 from cufstudy.model.vocab import TierGroup, label
 from cufstudy.notebook.charts._parts import group_label, group_scale, groups_present, require, wrap
 from cufstudy.notebook.charts.figure import FigureSpec, finish
-from cufstudy.notebook.charts.maps import GEO_DIR, _geo_features, _read_json
+from cufstudy.notebook.charts.maps import DATA_DIR, _geo_features, _read_json
 from cufstudy.notebook.charts.theme import INK, WIDTH
+from cufstudy.resources import data_path
 from cufstudy.study.organisation_models import DecisionAid
 
 __all__ = ["KeyFigure", "decision_tree", "key_figures", "numbered_map", "spread_markers"]
@@ -168,9 +169,9 @@ def decision_tree(aid: DecisionAid, names: Mapping[str, str], base: str) -> Figu
 # the numbered map
 
 
-def _extent(geo_dir: Path) -> tuple[float, float, float, float]:
+def _extent(data: Path) -> tuple[float, float, float, float]:
     """The lon/lat extent of the composite map of France (with the overseas insets)."""
-    fc = _read_json(str((geo_dir / "regions_composite.geojson").resolve()))
+    fc = _read_json(str(data_path("geo/regions_composite.geojson", data).resolve()))
     lons: list[float] = []
     lats: list[float] = []
 
@@ -224,13 +225,14 @@ def spread_markers(
 
 
 def numbered_map(
-    frame: pd.DataFrame, geo_dir: Path = GEO_DIR, title: str = "Les missions DCOL étudiées", base: str = ""
+    frame: pd.DataFrame, data: Path = DATA_DIR, title: str = "Les missions DCOL étudiées", base: str = ""
 ) -> FigureSpec:
     """Map of France with a numbered marker at each authority's seat and a key of the numbers and names.
 
     Markers are numbered by tier group then name (the key follows that order, coloured by tier); markers
     closer than their size are moved apart, with a thin line to the true seat, so no number hides another.
-    Only public facts are shown (name, tier, seat).
+    Only public facts are shown (name, tier, seat). ``data`` is the project's data folder: its
+    ``geo/`` boundaries win over those packaged with cufstudy.
     """
     require(frame, ["nom", "group", "longitude_composite", "latitude_composite"], "numbered_map")
     placed = frame.dropna(subset=["longitude_composite", "latitude_composite"]).copy()
@@ -238,7 +240,7 @@ def numbered_map(
     placed["rank"] = placed["group"].map(order)
     placed = placed.sort_values(["rank", "nom"], kind="stable").reset_index(drop=True)
     placed["n"] = range(1, len(placed) + 1)
-    lon0, lon1, lat0, lat1 = _extent(geo_dir)
+    lon0, lon1, lat0, lat1 = _extent(data)
     map_w, map_h = 300, 330
     k = math.cos(math.radians((lat0 + lat1) / 2))
     degrees_per_px = max((lon1 - lon0) * k / map_w, (lat1 - lat0) / map_h)
@@ -257,9 +259,9 @@ def numbered_map(
     points["label"] = points["n"].astype(str)
     groups = groups_present(placed["group"])
     colour = alt.Color("niveau:N", scale=group_scale(groups), title="Niveau", legend=alt.Legend(orient="bottom"))
-    regions = alt.Chart(alt.InlineData(values=_geo_features(geo_dir / "regions_composite.geojson", ["nom"])))
+    regions = alt.Chart(alt.InlineData(values=_geo_features(data_path("geo/regions_composite.geojson", data), ["nom"])))
     land = regions.mark_geoshape(fill="#EDEDED", stroke="white", strokeWidth=0.8)
-    insets = alt.Chart(alt.InlineData(values=_geo_features(geo_dir / "drom_inset_frames.geojson", ["nom"])))
+    insets = alt.Chart(alt.InlineData(values=_geo_features(data_path("geo/drom_inset_frames.geojson", data), ["nom"])))
     boxes = insets.mark_geoshape(filled=False, stroke="#A6A6A6", strokeWidth=0.6)
     moved = points[(points["lon"] - points["mlon"]).abs() + (points["lat"] - points["mlat"]).abs() > 1e-6]
     leaders = (
