@@ -3,13 +3,14 @@ documents' own structure (cufstudy.render.structure)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from cufstudy.core.errors import SourceError
 from cufstudy.core.project import project_of
-from cufstudy.render.prose import ALLOWED, check_prose, raise_for_typed_numbers
+from cufstudy.render.prose import ALLOWED, check_captions, check_prose, raise_for_typed_numbers
 from cufstudy.render.structure import document_facts, structure_facts
 
 from .conftest import ROOT
@@ -145,3 +146,68 @@ def test_the_steps_of_the_guide_are_counted_from_the_guide() -> None:
     more = text + "\n## Étape 3 : c\n\n# Autre {#sec-autre}\n"
     assert [f.text for f in structure_facts("guide", more)] == ["3", "trois étapes"]
     assert [f.text for f in structure_facts("g", "# A {#sec-a}\n\n## Un\n\n## Deux\n")] == ["2", "deux"]
+
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def _notebook(path: Path, captions: list[str], *, input_path: str | None = None) -> Path:
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": "Le carnet compte 3 cellules (non imprimé)."},
+        *[
+            {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+             "source": f"#| label: tbl-x{i}\n#| tbl-cap: \"{cap}\"\nshow_table(frame)\n"}
+            for i, cap in enumerate(captions)
+        ],
+    ]  # fmt: skip
+    metadata = {"papermill": {"input_path": input_path}} if input_path else {}
+    path.write_text(json.dumps({"cells": cells, "metadata": metadata, "nbformat": 4, "nbformat_minor": 5}), "utf-8")
+    return path
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_number_is_typed_in_a_caption_of_any_notebook(path: Path) -> None:
+    found = check_captions([path], ROOT)
+    assert not found, "\n".join(str(h.problem()) for h in found)
+
+
+def test_a_caption_that_counts_fails_with_its_notebook_and_cell(tmp_path: Path) -> None:
+    source = tmp_path / "notebooks" / "typologie.ipynb"
+    source.parent.mkdir()
+    executed = _notebook(
+        tmp_path / "typologie-run.ipynb",
+        [
+            "Trois actions typiques de chaque type de stratégie",
+            "Grille de l'aide à la décision (1/2) : plan factoriel (axes 1 et 2), de 0 (référence) à 100 (cible)",
+            "Exemples (au plus cinq par type) ; « 1 % » cité",
+        ],
+        input_path=str(source),
+    )
+    found = check_captions([executed, executed], tmp_path)  # one notebook, read once
+    assert [(h.file, h.field, h.number) for h in found] == [
+        ("notebooks/typologie.ipynb", "cell 2, tbl-cap", "Trois"),
+        ("notebooks/typologie.ipynb", "cell 4, tbl-cap", "cinq"),
+    ]  # the markdown cell is not printed; the parts of a table, the axes, the 0-100 scale may stay
+    message = str(found[0].problem())
+    assert message.startswith("notebooks/typologie.ipynb: cell 2, tbl-cap: « Trois actions typiques")
+    assert "Leave the count out of the caption" in message
+    assert check_captions([tmp_path / "missing.ipynb"], tmp_path) == []  # left to the render, which reports it
+
+
+def test_a_caption_that_counts_fails_the_build_before_anything_is_rendered(tmp_path: Path) -> None:
+    from cufstudy.pipeline.publish import render_deliverables
+
+    (tmp_path / "_quarto.yml").write_text("project:\n  type: default\n", encoding="utf-8")
+    (tmp_path / "_quarto-guide.yml").write_text(
+        "project:\n  render:\n    - reports/guide.qmd\nformat:\n  html: default\ncufstudy:\n  audience: public\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "_build" / "notebooks").mkdir(parents=True)
+    _notebook(tmp_path / "_build" / "notebooks" / "t.ipynb", ["Les sept étapes de la démarche"])
+    (tmp_path / "reports" / "guide.qmd").write_text(
+        "# Le guide\n\n{{< embed ../_build/notebooks/t.ipynb#tbl-x0 >}}\n", encoding="utf-8"
+    )
+    with pytest.raises(SourceError, match=r"_build/notebooks/t\.ipynb: cell 2, tbl-cap: « Les sept étapes"):
+        render_deliverables(tmp_path, ["guide"], engine="pandoc", reuse=False)
+    assert not (tmp_path / "_output").exists()

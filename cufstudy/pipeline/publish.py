@@ -35,7 +35,7 @@ from cufstudy.render.config import OUTPUT_EXTENSIONS, Deliverable, deliverables
 from cufstudy.render.engine import EmbeddedEngine, RenderedFile
 from cufstudy.render.extension import install_extension
 from cufstudy.render.layout import preview_pdf
-from cufstudy.render.prose import check_prose, raise_for_typed_numbers
+from cufstudy.render.prose import check_captions, check_prose, raise_for_typed_numbers
 from cufstudy.render.quarto import quarto_path, render_with_quarto
 from cufstudy.render.shortcodes import embedded_notebooks
 
@@ -244,9 +244,10 @@ def render_deliverables(
     # every number of the prose comes from the data: a number typed by hand fails before anything is rendered
     # (a paragraph holding a pasted confidential value is left to the leak check of a public deliverable)
     pasted = _pasted_secret(secrets)
-    raise_for_typed_numbers(
-        [hit for d in todo for hit in check_prose(d.inputs, root, pasted if d.public else None)]
-    )
+    typed = [hit for d in todo for hit in check_prose(d.inputs, root, pasted if d.public else None)]
+    # and the captions of the cells they embed, which they print too
+    shown = dict.fromkeys(nb for d in todo for main in d.inputs for nb in embedded_notebooks(main, root))
+    raise_for_typed_numbers(typed + check_captions(shown, root))
     base = paths.render
     base.mkdir(parents=True, exist_ok=True)
     _sweep(base)

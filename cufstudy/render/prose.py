@@ -29,9 +29,10 @@ saying what to do.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
@@ -42,7 +43,15 @@ from cufstudy.core.sentences import NOUNS, NUMBER_WORDS
 from cufstudy.render.shortcodes import split_front_matter
 from cufstudy.render.structure import source_files
 
-__all__ = ["ALLOWED", "IDENTIFIER_WORDS", "Allowed", "TypedNumber", "check_prose", "raise_for_typed_numbers"]
+__all__ = [
+    "ALLOWED",
+    "IDENTIFIER_WORDS",
+    "Allowed",
+    "TypedNumber",
+    "check_captions",
+    "check_prose",
+    "raise_for_typed_numbers",
+]
 
 
 @dataclass(frozen=True)
@@ -58,7 +67,11 @@ ALLOWED: Final[tuple[Allowed, ...]] = (
         r"\b(?:de |entre |sur )?0 (?:à|et) [34]\b", "the bounds of a scale: fit 0-3, SDG contribution 0-4"
     ),
     Allowed(r"\b(?:de |sur )?1 à 4\b|\bsur 4\b", "the ambition scale of the coding grid, 1 to 4"),
-    Allowed(r"\b(?:de )?0 (?:à|et) 100\b|\bsur 100\b|\b100 (?:à la|moins)\b|\b0 à la\b", "the OECD normalisation"),
+    Allowed(
+        r"\b(?:de )?0 (?:\([^)]*\) )?(?:à|et) 100\b|\bsur 100\b|\b100 (?:à la|moins)\b|\b0 à la\b",
+        "the OECD normalisation: 0 (the baseline) to 100 (the 2030 target)",
+    ),
+    Allowed(r"\(\d+/\d+\)", "the part of a table printed in pieces: (1/2), (2/2)"),
     Allowed(r"\(\s?[0-4]\s?\)", "a level of a scale named in parentheses: significatif (1)"),
     Allowed(r"(?<![\w,])1\s?%", "the name of the « 1 % » solidarity mechanisms (loi Oudin-Santini)"),
     Allowed(r"\bniveaux? [0-4](?: à [0-4])?\b", "a level of the SDG contribution scale"),
@@ -70,7 +83,7 @@ IDENTIFIER_WORDS: Final = frozenset(
     for w in (
         "étape", "étapes", "séance", "séances", "session", "demi-journée", "dcol", "odd", "cible", "cibles",
         "indicateur", "indicateurs", "objectif", "objectifs", "module", "comité", "article", "articles", "art",
-        "annexe", "section", "tableau", "figure", "axe", "classe", "classes", "type", "n°", "numéro",
+        "annexe", "section", "tableau", "figure", "axe", "axes", "classe", "classes", "type", "n°", "numéro",
         "version", "niveau", "priorité", "loi",
     )
 )  # fmt: skip
@@ -109,15 +122,24 @@ class TypedNumber:
     """A number typed in the prose: where, what, and the words around it."""
 
     file: str
-    line: int
+    line: int | None
     number: str
     context: str
+    field: str | None = None
+    """Where in a notebook: ``cell 10, tbl-cap`` (its line is then None)."""
 
     def problem(self) -> Problem:
-        return Problem(self.file, self.message, self.line)
+        return Problem(self.file, self.message, self.line, self.field)
 
     @property
     def message(self) -> str:
+        if self.field is not None:  # a caption of a notebook's cell
+            return (
+                f"« {self.context} »: the number {self.number!r} is typed in a caption the deliverable prints. "
+                "Leave the count out of the caption, or let the cell print it from the data (its output, a "
+                "chart's subtitle); an identifier (« axe 1 »), a quotation in « » or a fixed value of a method in "
+                "cufstudy.render.prose.ALLOWED may stay"
+            )
         return (
             f"« {self.context} »: the number {self.number!r} is typed in the prose. Cite a fact instead: "
             "{{< fact key >}}, recorded by a notebook (facts.record, or facts.record_count for a count: "
@@ -263,6 +285,46 @@ def check_prose(
             except ValueError:
                 display = str(path)
             found += _typed_numbers(display, text, left_to)
+    return found
+
+
+_CAPTION = re.compile(r"^#\|\s*(fig-cap|tbl-cap|fig-subcap|fig-alt)\s*:\s*(.*?)\s*$")
+
+
+def check_captions(notebooks: Iterable[Path], root: Path) -> list[TypedNumber]:
+    """Every number typed in a caption (``#| fig-cap``, ``tbl-cap``, ``fig-subcap``, ``fig-alt``) of these notebooks.
+
+    A deliverable prints the captions of the cells it embeds: they are prose too, on the same rule as the
+    ``.qmd`` (``Trois actions typiques`` cannot follow the data). A caption that counts says it from the data
+    (the cell's output, a chart's subtitle) or not at all. Each notebook is named by its source (an executed
+    copy by Papermill's ``input_path``) and each hit by its cell's number (the line of the message); a
+    notebook that is missing or unreadable is left to the render, which reports it.
+    """
+    found: list[TypedNumber] = []
+    seen: set[Path] = set()
+    root = root.resolve()
+    for path in notebooks:
+        try:
+            nb = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        source = Path(nb.get("metadata", {}).get("papermill", {}).get("input_path") or path)
+        if source in seen:
+            continue
+        seen.add(source)
+        try:
+            display = str(source.resolve().relative_to(root))
+        except ValueError:
+            display = str(source)
+        for n, cell in enumerate(nb.get("cells", []), 1):
+            text = cell.get("source", "")
+            for line in (text if isinstance(text, str) else "".join(text)).splitlines():
+                m = _CAPTION.match(line)
+                if m is None:
+                    continue
+                caption = m.group(2).strip().strip("\"'")
+                where = f"cell {n}, {m.group(1)}"
+                found += [replace(hit, line=None, field=where) for hit in _typed_numbers(display, caption)]
     return found
 
 
