@@ -31,7 +31,8 @@ def test_profil_niveau_per_tier_with_papermill_cli(tmp_path: Path) -> None:
         log = proc.communicate(timeout=300)[0].decode()
         assert proc.returncode == 0, log
         recorded = {f.key: f for f in facts_from_notebook(json.loads(out.read_text(encoding="utf-8")))}
-        cases = [c for c in base if c.authority.group is TierGroup(tier)]
+        # a tier's profile is that of its DCOL strategy missions (the analysis population)
+        cases = [c for c in base.population("dcol") if c.authority.group is TierGroup(tier)]
         assert recorded[f"niveau.{tier}.n_cases"].value == len(cases)
         expected = round(sum(int(c.strategy.ambition) for c in cases) / len(cases), 1)
         assert recorded[f"niveau.{tier}.mean_ambition"].value == expected

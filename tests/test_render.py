@@ -418,7 +418,7 @@ def test_page_guard_raises_and_keeps_previous(tmp_path: Path) -> None:
     root = make_project(tmp_path)
     build(root, profiles=["brochure"], engine="pandoc")
     previous = (root / "_output" / "brochure.pdf").read_bytes()
-    long = BROCHURE_QMD + "\n".join(f"\nParagraphe {i}. " + "Texte de remplissage. " * 40 for i in range(30))
+    long = BROCHURE_QMD + "\n".join("\nParagraphe de remplissage. " + "Texte de remplissage. " * 40 for _ in range(30))
     (root / "reports" / "brochure.qmd").write_text(long, encoding="utf-8")
     with pytest.raises(LayoutError, match=r"brochure\.pdf has \d+ pages; the brochure must have exactly 1"):
         build(root, profiles=["brochure"], engine="pandoc")

@@ -42,6 +42,7 @@ from cufstudy.model import confidential as _confidential
 from cufstudy.model.authority import Authority
 from cufstudy.model.confidential import CONFIDENTIAL, public_view
 from cufstudy.model.countries import COUNTRIES_FR
+from cufstudy.model.populations import Population, PopulationKey, population, population_of
 from cufstudy.model.vocab import (
     Ambition,
     Attachment,
@@ -78,6 +79,47 @@ __all__ = [
 ]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+#: The columns of :attr:`CaseBase.frame`, in order.
+FRAME_COLUMNS: tuple[str, ...] = (
+    "id",
+    "nom",
+    "tier",
+    "tier_label",
+    "group",
+    "group_label",
+    "dcol_call",
+    "dcol_label",
+    "role",
+    "analysis_population",
+    "mission_kind",
+    "provenance",
+    "population",
+    "population_year",
+    "region",
+    "departement",
+    "longitude",
+    "latitude",
+    "longitude_composite",
+    "latitude_composite",
+    "ambition",
+    "ambition_label",
+    "motivations",
+    "modalities",
+    "partner_countries",
+    "n_partner_countries",
+    "themes",
+    "know_how_promotion",
+    "attachment_before",
+    "attachment_recommended",
+    "attachment_after",
+    "fte_before",
+    "fte_recommended",
+    "fte_after",
+    "budget_before",
+    "budget_recommended",
+    "n_recommendations",
+    "n_interviews",
+)
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 NON_DCOL = "non_dcol"
@@ -249,6 +291,12 @@ class Case(BaseModel):
     def dcol_label(self) -> str:
         return f"DCOL {self.dcol_call}" if self.is_dcol else "Hors DCOL"
 
+    @property
+    def analysis_population(self) -> PopulationKey | None:
+        """The analysis population of the case (:mod:`cufstudy.model.populations`): ``dcol`` for a DCOL
+        strategy mission, ``comparison``, ``pilot``; None for a DCOL mission of another kind."""
+        return population_of(self)
+
     def public(self) -> Case:
         """This case without the fields the data model marks :data:`CONFIDENTIAL` (interviewee names, notes)."""
         return public_view(self)
@@ -294,6 +342,17 @@ class CaseBase:
         """Every value of a field marked :data:`CONFIDENTIAL`, case by case (for leak checks of public outputs)."""
         return [value for case in self.cases for value in _confidential.confidential_values(case)]
 
+    def population(self, key: str | PopulationKey | Population) -> CaseBase:
+        """The cases of one analysis population (``dcol``, ``comparison``, ``pilot``), in file-name order.
+
+        Examples
+        --------
+        >>> load_cases("data").population("dcol").frame["analysis_population"].unique().tolist()  # doctest: +SKIP
+        ['dcol']
+        """
+        wanted = key.key if isinstance(key, Population) else population(key).key
+        return CaseBase([c for c in self.cases if c.analysis_population is wanted], self.source, self.files)
+
     def select(self, group: TierGroup | str | None = None, dcol_only: bool = False) -> CaseBase:
         cases = [c for c in self.cases if (group is None or c.authority.group == TierGroup(group))]
         if dcol_only:
@@ -322,6 +381,7 @@ class CaseBase:
                     "dcol_call": c.dcol_call if c.is_dcol else None,
                     "dcol_label": c.dcol_label,
                     "role": c.role,
+                    "analysis_population": c.analysis_population.value if c.analysis_population else None,
                     "mission_kind": c.mission_kind.value if c.mission_kind else None,
                     "provenance": c.provenance.value,
                     "population": a.population.value if a.population else None,
@@ -352,7 +412,8 @@ class CaseBase:
                     "n_interviews": len(c.interviews),
                 }
             )
-        frame = pd.DataFrame(rows)
+        # the columns even without a case (an empty population); tests keep FRAME_COLUMNS and the rows in step
+        frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=list(FRAME_COLUMNS))
         for column in ("population", "population_year", "dcol_call"):
             if column in frame:
                 frame[column] = frame[column].astype("Int64")

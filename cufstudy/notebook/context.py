@@ -12,6 +12,11 @@ and in JupyterLab), validates the cases, and gives the **public view** (no inter
 note): nothing confidential can reach a notebook output by mistake. The one internal notebook asks for the
 confidential fields by name (``setup(data, internal=True)``). The typology and the organisation models of the
 same data folder load on first use.
+
+Every figure is computed on a named analysis population (:mod:`cufstudy.model.populations`) and says its
+base: ``study.dcol`` is the :class:`Sample` of the DCOL strategy missions (``study.dcol.frame``,
+``study.dcol.recs``, ``study.dcol.base_text`` = ``n = 18 missions DCOL``), ``study.comparison`` the
+comparison authorities, ``study.pilot`` the SDG pilot.
 """
 
 from __future__ import annotations
@@ -22,15 +27,65 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cufstudy.core.project import resolve
+from cufstudy.core.sentences import base_text, count
 from cufstudy.model.cases import CaseBase, load_cases
+from cufstudy.model.populations import Population, population
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from cufstudy.study.organisation_models import Organisations
+    from cufstudy.study.organisation_models import DecisionAid, Organisations
     from cufstudy.study.typology import Typology
 
-__all__ = ["NotebookContext", "setup"]
+__all__ = ["NotebookContext", "Sample", "setup"]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """The cases of one analysis population, as a notebook computes on them.
+
+    Attributes
+    ----------
+    population
+        The population (:data:`cufstudy.model.populations.POPULATIONS`).
+    base
+        Its cases.
+    frame, recs
+        Their case frame and their recommendations.
+    """
+
+    population: Population
+    base: CaseBase
+    frame: pd.DataFrame = field(repr=False)
+    recs: pd.DataFrame = field(repr=False)
+
+    @property
+    def n(self) -> int:
+        """Number of cases."""
+        return len(self.base)
+
+    @property
+    def base_text(self) -> str:
+        """The base a caption states: ``n = 18 missions DCOL``."""
+        return self.population.base(self.n)
+
+    @property
+    def phrase(self) -> str:
+        """The cases in running text: ``18 missions DCOL``, ``quatre collectivités de comparaison``."""
+        return self.population.phrase(self.n)
+
+    @property
+    def recs_base_text(self) -> str:
+        """The base of a figure on the recommendations: ``n = 73 recommandations de 18 missions DCOL``."""
+        return f"{base_text(len(self.recs), 'recommandation')} de {self.phrase}"
+
+    def tier_base_text(self, n: int) -> str:
+        """The base of one tier's figure: ``n = 4 missions DCOL``."""
+        return self.population.base(n)
+
+    def count(self, n: int) -> str:
+        """``n`` cases of this population in running text (``cinq missions``)."""
+        return count(n, self.population.noun)
 
 
 @dataclass(frozen=True)
@@ -58,6 +113,36 @@ class NotebookContext:
     recs: pd.DataFrame = field(repr=False)
     internal: bool = False
 
+    @property
+    def base_text(self) -> str:
+        """The base of a figure on the whole case base: ``n = 23 collectivités : 18 missions DCOL, une
+        collectivité pilote ODD et quatre collectivités de comparaison``."""
+        from cufstudy.core.sentences import join
+        from cufstudy.model.populations import POPULATIONS
+
+        parts = [self.sample(k).phrase for k in POPULATIONS if len(self.base.population(k))]
+        return f"{base_text(len(self.base), 'collectivité')} : {join(parts)}"
+
+    def sample(self, key: str) -> Sample:
+        """The cases of one analysis population (``dcol``, ``comparison``, ``pilot``)."""
+        sub = self.base.population(key)
+        return Sample(population(key), sub, sub.frame, sub.recommendations_frame())
+
+    @cached_property
+    def dcol(self) -> Sample:
+        """The DCOL strategy missions: what every figure of the panorama is computed on."""
+        return self.sample("dcol")
+
+    @cached_property
+    def comparison(self) -> Sample:
+        """The non-DCOL comparison authorities."""
+        return self.sample("comparison")
+
+    @cached_property
+    def pilot(self) -> Sample:
+        """The SDG training-action pilot."""
+        return self.sample("pilot")
+
     @cached_property
     def typology(self) -> Typology:
         """The expert typology of the data folder (``typology.yaml``)."""
@@ -70,7 +155,22 @@ class NotebookContext:
         """The organisation models of the IR service and the decision aid's rules (``organisation.yaml``)."""
         from cufstudy.study.organisation_models import load_organisations
 
-        return load_organisations(self.data)
+        return load_organisations(self.data, strategy_types=self.typology.ids)
+
+    @cached_property
+    def classes(self) -> pd.DataFrame:
+        """The expert type of every DCOL strategy mission (:func:`cufstudy.study.typology.classify_all`)."""
+        from cufstudy.study.typology import classify_all
+
+        return classify_all(self.dcol.base, self.typology)
+
+    @cached_property
+    def decision_aid(self) -> DecisionAid:
+        """The decision aid's answers, overall and by tier, the cells without a DCOL mission left out
+        (:func:`cufstudy.study.organisation_models.decision_aid`): the one answer every deliverable prints."""
+        from cufstudy.study.organisation_models import cases_per_cell, decision_aid
+
+        return decision_aid(self.organisations, self.typology.ids, cases_per_cell(self.classes))
 
 
 def setup(data: str | Path = "data", *, internal: bool = False) -> NotebookContext:

@@ -40,6 +40,7 @@ from cufstudy.pipeline.publish import BuildReport, Engine, render_deliverables
 from cufstudy.pipeline.runs import execute_plan
 from cufstudy.render.config import Deliverable
 from cufstudy.render.extension import ExtensionInstall, install_extension
+from cufstudy.study.pseudonyms import Pairing, pairings_of
 
 __all__ = ["ILLUSTRATIVE_NOTICE", "BuildResult", "build", "data_notice", "prepare_quarto"]
 
@@ -129,6 +130,10 @@ def build(
         def secrets() -> list[str]:  # loaded once, and only when a public deliverable is rendered
             return load_cases(project.data_dir).confidential_values()
 
+        @functools.cache
+        def pairings() -> list[Pairing]:  # real authorities with illustrative coding (the pairing rule)
+            return pairings_of(project.data_dir)
+
         # the toolbox's Excel grids: checked and written with the toolbox, published right after it (imported
         # here: openpyxl and pandas would slow down the start of every build, before the notebooks run)
         from cufstudy.sdg.grid_files import GridFiles
@@ -151,6 +156,7 @@ def build(
                 # another set of confidential values changes what the leak check must find: render again
                 reuse_key=cases.confidential_digest,
                 secrets=secrets,
+                pairings=pairings,
                 # the one child that may proceed under this lock: `cufstudy run` as Quarto's pre-render step
                 quarto_env=child_environment(project),
             )

@@ -8,6 +8,11 @@ confidential value; one hit fails the build and the previous deliverable stays i
 Matching is done on normalised text (Unicode NFKC, case folded, every run of whitespace, including the
 non-breaking spaces the French typography adds, turned into one space, soft hyphens and end-of-line
 hyphenation removed), so typesetting cannot hide a leak.
+
+:func:`find_pairings` is the second search of public outputs: a real authority whose coding is illustrative
+must not be printed beside that coding (its strategy type, ambition, organisation, recommendations and their
+follow-up). The rule: the authority's name (as whole words) and a label of its coding within
+:data:`PAIRING_WINDOW` characters of each other in the normalised text of a file.
 """
 
 from __future__ import annotations
@@ -19,13 +24,25 @@ import json
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from cufstudy.core.errors import LeakError
 
-__all__ = ["Leak", "check_no_leak", "extract_text", "find_leaks", "normalise", "pdf_page_texts"]
+__all__ = [
+    "PAIRING_WINDOW",
+    "Leak",
+    "PairingLeak",
+    "PairingLike",
+    "check_no_leak",
+    "extract_text",
+    "find_leaks",
+    "find_pairings",
+    "normalise",
+    "pdf_page_texts",
+]
 
 _WS = re.compile(r"\s+")
 # typographic variants a renderer may substitute: curly quotes, hyphen and non-breaking hyphen (after NFKC)
@@ -179,3 +196,99 @@ def check_no_leak(files: Iterable[Path], secrets: Sequence[str], deliverable: st
         raise LeakError(
             f"the public deliverable {deliverable!r} contains confidential data; nothing was published:\n{lines}"
         )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# a real authority beside its illustrative coding
+
+PAIRING_WINDOW = 200
+"""Characters, either side of a real name, searched for a label of that case's coding (a table row, a
+sentence or the neighbouring cells of a table, in the normalised text of an output)."""
+
+
+@dataclass(frozen=True)
+class PairingLeak:
+    """A real name of an illustrative case found near a label of that case's coding."""
+
+    file: Path
+    name: str
+    label: str
+    excerpt: str
+
+    def __str__(self) -> str:
+        label = self.label if len(self.label) <= 50 else self.label[:47] + "..."
+        return (
+            f"{self.file}: prints {self.name!r} beside its illustrative coding {label!r} (« {self.excerpt} »); "
+            "a public deliverable shows this case under its neutral label "
+            "(cufstudy.study.pseudonyms.public_names) wherever its coding is printed"
+        )
+
+
+def find_pairings(
+    files: Iterable[Path],
+    pairings: Sequence[PairingLike],
+    texts: Mapping[Path, str] | None = None,
+    window: int = PAIRING_WINDOW,
+) -> list[PairingLeak]:
+    """Every place where a real name of an illustrative case and a label of that case's coding are printed
+    together: within ``window`` characters of each other in the normalised text of an output file.
+
+    The rule is decidable and strict: the name matches as whole words (``Caen``, not ``Caennais``), the label
+    anywhere in the window; ``pairings`` comes from
+    :func:`cufstudy.study.pseudonyms.illustrative_pairings` (names, and the labels of each case's coding).
+    One finding per (file, case), the first one.
+    """
+    prepared = []
+    for p in pairings:
+        names = [normalise(n) for n in p.names if len(normalise(n)) >= MIN_LENGTH]
+        labels = sorted({normalise(x) for x in p.labels if len(normalise(x)) >= MIN_LENGTH}, key=len, reverse=True)
+        if names and labels:
+            longest_first = sorted(names, key=len, reverse=True)
+            pattern = re.compile("|".join(rf"(?<!\w){re.escape(n)}(?!\w)" for n in longest_first))
+            prepared.append((pattern, labels))
+    found: list[PairingLeak] = []
+    if not prepared:
+        return found
+    for path in files:
+        reported: set[int] = set()  # one finding per case and file
+        for hay, case, pattern, labels in _segments(path, texts, prepared):
+            if case in reported:
+                continue
+            for m in pattern.finditer(hay):
+                start, end = max(0, m.start() - window), min(len(hay), m.end() + window)
+                near = hay[start:end]
+                hit = next((x for x in labels if x in near), None)
+                if hit is not None:
+                    at = near.find(hit)
+                    lo, hi = min(at, m.start() - start), max(at + len(hit), m.end() - start)
+                    found.append(PairingLeak(path, m.group(0), hit, near[lo:hi][:160]))
+                    reported.add(case)
+                    break
+    return found
+
+
+def _segments(
+    path: Path, texts: Mapping[Path, str] | None, prepared: list[tuple[re.Pattern[str], list[str]]]
+) -> Iterator[tuple[str, int, re.Pattern[str], list[str]]]:
+    """The normalised texts of a file searched apart (a window never spans two of them): for an HTML page
+    its text and its markup (attributes such as alt texts), for other files their text."""
+    if path.suffix.lower() in (".html", ".htm"):
+        raw = _BUNDLE.sub(_drop_bundle, path.read_text(encoding="utf-8", errors="replace"))
+        body = _SCRIPT_STYLE.sub(lambda m: " " + m.group(0) + " ", raw)
+        parts = [html.unescape(_TAG.sub(" ", body)), html.unescape(raw)]
+    else:
+        parts = [texts[path] if texts is not None and path in texts else extract_text(path)]
+    for part in parts:
+        hay = normalise(part)
+        for case, (pattern, labels) in enumerate(prepared):
+            yield hay, case, pattern, labels
+
+
+class PairingLike(Protocol):
+    """What :func:`find_pairings` reads of a :class:`cufstudy.study.pseudonyms.Pairing`."""
+
+    @property
+    def names(self) -> tuple[str, ...]: ...
+
+    @property
+    def labels(self) -> tuple[str, ...]: ...

@@ -28,12 +28,14 @@ from cufstudy.core.atomic import atomic_write_bytes
 from cufstudy.core.errors import RenderError
 from cufstudy.core.project import BuildPaths, Project, project_of
 from cufstudy.pipeline.checks import Requirements, Violation, check_files, raise_all, raise_for
+from cufstudy.pipeline.leaks import PairingLike, normalise
 from cufstudy.pipeline.lock import held_by_parent
 from cufstudy.render._stamp import RenderStamp, inputs_digest
 from cufstudy.render.config import OUTPUT_EXTENSIONS, Deliverable, deliverables
 from cufstudy.render.engine import EmbeddedEngine, RenderedFile
 from cufstudy.render.extension import install_extension
 from cufstudy.render.layout import preview_pdf
+from cufstudy.render.prose import check_captions, check_prose, raise_for_typed_numbers
 from cufstudy.render.quarto import quarto_path, render_with_quarto
 from cufstudy.render.shortcodes import embedded_notebooks
 
@@ -42,6 +44,7 @@ __all__ = [
     "CheckResult",
     "Engine",
     "OutputFile",
+    "Pairings",
     "Secrets",
     "Verifier",
     "check_and_publish",
@@ -56,6 +59,9 @@ Verifier = Callable[[Deliverable, Sequence[Path]], None]
 """Called with a deliverable and its rendered (not yet published) files; raises to stop the build."""
 Secrets = Callable[[], Sequence[str]]
 """Gives the confidential values the public deliverables must not contain (called once, when first needed)."""
+Pairings = Callable[[], Sequence[PairingLike]]
+"""Gives the real authorities with illustrative coding, and their coding's labels, that the public
+deliverables must not print together (:func:`cufstudy.study.pseudonyms.pairings_of`)."""
 PREVIEW_PPI = 60.0
 
 
@@ -133,6 +139,7 @@ def render_deliverables(
     *,
     secrets: Secrets | None = None,
     quarto_env: Mapping[str, str] | None = None,
+    pairings: Pairings | None = None,
 ) -> BuildReport:
     """Render the deliverables of a Quarto project, check them, and publish them into ``_output/``.
 
@@ -170,6 +177,9 @@ def render_deliverables(
     secrets
         The confidential values no public deliverable may contain (its files and the notebooks it embeds
         are searched); None: no leak check.
+    pairings
+        The real authorities with illustrative coding no public deliverable may print beside that coding
+        (the ``pairing`` rule of :mod:`cufstudy.pipeline.checks`); None: no pairing check.
     quarto_env
         Added to the environment of the Quarto processes (``cufstudy build`` passes its lock handshake,
         see :mod:`cufstudy.pipeline.lock`).
@@ -177,7 +187,8 @@ def render_deliverables(
     Raises
     ------
     SourceError
-        Constructs outside the supported subset, missing facts, unresolved references (all located).
+        Constructs outside the supported subset, missing facts, unresolved references, numbers typed in the
+        prose instead of facts (:mod:`cufstudy.render.prose`), all located.
     LayoutError
         A PDF breaks its ``cufstudy: pages:`` rule, or is not A4.
     LeakError
@@ -230,6 +241,13 @@ def render_deliverables(
             seconds=time.perf_counter() - started,
             reused=tuple(dict.fromkeys(o.deliverable for o in reused)),
         )
+    # every number of the prose comes from the data: a number typed by hand fails before anything is rendered
+    # (a paragraph holding a pasted confidential value is left to the leak check of a public deliverable)
+    pasted = _pasted_secret(secrets)
+    typed = [hit for d in todo for hit in check_prose(d.inputs, root, pasted if d.public else None)]
+    # and the captions of the cells they embed, which they print too
+    shown = dict.fromkeys(nb for d in todo for main in d.inputs for nb in embedded_notebooks(main, root))
+    raise_for_typed_numbers(typed + check_captions(shown, root))
     base = paths.render
     base.mkdir(parents=True, exist_ok=True)
     _sweep(base)
@@ -250,7 +268,7 @@ def render_deliverables(
                 timings[f"quarto {deliverable.name}"] = quarto.seconds
                 warnings += [f"{deliverable.name}: quarto: {w}" for w in quarto.warnings]
             started_checks = time.perf_counter()
-            checked = _check(deliverable, files, embedded, preview, notice, secrets, paths)
+            checked = _check(deliverable, files, embedded, preview, notice, secrets, paths, pairings)
             timings["checks"] = timings.get("checks", 0.0) + time.perf_counter() - started_checks
             if verify is not None:
                 verify(deliverable, [item.file.staged for item in checked])
@@ -274,13 +292,30 @@ def render_deliverables(
     )
 
 
-def requirements(deliverable: Deliverable, notice: str | None, secrets: Secrets | None) -> Requirements:
-    """What the checks require of a deliverable: its page rule, the notice, and for a public one no leak."""
+def _pasted_secret(secrets: Secrets | None) -> Callable[[str], bool] | None:
+    """A paragraph's test: does it hold one of the confidential values (folded as the leak check folds)?"""
+    if secrets is None:
+        return None
+    source = secrets
+
+    @functools.cache
+    def folded() -> tuple[str, ...]:  # loaded only when a paragraph types a number
+        return tuple(v for v in (normalise(s) for s in source()) if v)
+
+    return lambda paragraph: any(v in normalise(paragraph) for v in folded())
+
+
+def requirements(
+    deliverable: Deliverable, notice: str | None, secrets: Secrets | None, pairings: Pairings | None = None
+) -> Requirements:
+    """What the checks require of a deliverable: its page rule, the notice, and for a public one no leak
+    and no real authority beside its illustrative coding."""
     return Requirements(
         deliverable.name,
         pages=deliverable.pages,
         notice=notice,
         secrets=secrets if deliverable.public else None,
+        pairings=pairings if deliverable.public else None,
     )
 
 
@@ -337,9 +372,11 @@ def _check(
     notice: str | None,
     secrets: Secrets | None,
     paths: BuildPaths,
+    pairings: Pairings | None = None,
 ) -> list[_Staged]:
     notebooks = list(dict.fromkeys(nb for file in files for nb in file.notebooks))
-    report = check_files([file.staged for file in files], requirements(deliverable, notice, secrets), notebooks)
+    rules = requirements(deliverable, notice, secrets, pairings)
+    report = check_files([file.staged for file in files], rules, notebooks)
     out: list[_Staged] = []
     for file in files:
         item = _Staged(file, deliverable.output_dir / file.name, pages=report.pages.get(file.staged))
@@ -465,6 +502,7 @@ def check_and_publish(
     notice: str | None = None,
     secrets: Secrets | None = None,
     env: Mapping[str, str] | None = None,
+    pairings: Pairings | None = None,
 ) -> CheckResult:
     """Check rendered deliverables (``cufstudy check``) and publish those that were rendered elsewhere.
 
@@ -532,7 +570,7 @@ def check_and_publish(
         if not items:
             continue
         notebooks = [nb for source in {s for _, s, _ in items} for nb in embedded_notebooks(source, root)]
-        report = check_files([p for p, _, _ in items], requirements(deliverable, notice, secrets), notebooks)
+        report = check_files([p for p, _, _ in items], requirements(deliverable, notice, secrets, pairings), notebooks)
         violations += report.violations
     if ignored:
         strict = any(d.public for d in todo)
@@ -582,6 +620,17 @@ def check_for_publication(
     def secrets() -> list[str]:
         return load_cases(project.data_dir).confidential_values()
 
+    @functools.cache
+    def pairings() -> list[PairingLike]:
+        from cufstudy.study.pseudonyms import pairings_of
+
+        return list(pairings_of(project.data_dir))
+
     return check_and_publish(
-        project, profiles, files, notice=ILLUSTRATIVE_NOTICE if illustrative else None, secrets=secrets
+        project,
+        profiles,
+        files,
+        notice=ILLUSTRATIVE_NOTICE if illustrative else None,
+        secrets=secrets,
+        pairings=pairings,
     )

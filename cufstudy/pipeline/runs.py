@@ -9,10 +9,11 @@ that already holds it (``cufstudy build``). The source notebooks are only read. 
   (or any :class:`concurrent.futures.Executor`), longest runs first;
 * the manifest (:mod:`cufstudy.pipeline.manifest`), rewritten after each run, so a kill keeps the finished
   ones, and the progress display (:mod:`cufstudy.pipeline.progress`);
-* the facts: after the batch, the facts shown in the outputs of every up-to-date run (executed or skipped)
-  are merged (:func:`cufstudy.notebook.facts.merge_facts`) into ``_build/facts.json``, which is rewritten
-  from them (facts recorded with ``display=False`` are not in the outputs and so are dropped). The same key
-  with two different values in two runs is a :class:`~cufstudy.core.errors.FactError` naming both runs.
+* the facts: after the batch, the facts shown in the outputs of every up-to-date run (executed or skipped),
+  and the facts of the documents' structure (:mod:`cufstudy.render.structure`, counted on every run), are
+  merged (:func:`cufstudy.notebook.facts.merge_facts`) into ``_build/facts.json``, which is rewritten from
+  them (facts recorded with ``display=False`` are not in the outputs and so are dropped). The same key with
+  two different values in two runs is a :class:`~cufstudy.core.errors.FactError` naming both runs.
 
 A failing run keeps its last good output; the other runs still complete. :func:`run` returns a
 :class:`~cufstudy.pipeline.manifest.RunReport`; :meth:`~cufstudy.pipeline.manifest.RunReport.raise_for_failures`
@@ -318,7 +319,21 @@ def _collect_facts(plan: Plan, manifest: Manifest) -> dict[str, Fact]:
                 update={"facts": [f.model_dump(mode="json") for f in facts], "output_stat": stat}
             )
         sources.append((f"{r.label} [{r.output}]", facts))
+    # the documents' own structure (the steps of the guide), counted from the sources on every run
+    sources.append(("the structure of the documents", _structure_facts(plan.root)))
     return merge_facts(sources)
+
+
+def _structure_facts(root: Path) -> list[Fact]:
+    """The structure facts of the project's deliverables (:mod:`cufstudy.render.structure`); none when the
+    project's configuration cannot be read (the build reports that itself)."""
+    from cufstudy.core.errors import CufstudyError
+    from cufstudy.render.structure import document_facts
+
+    try:
+        return document_facts(project_of(root))
+    except CufstudyError:
+        return []
 
 
 def _write_facts(path: Path, facts: dict[str, Fact]) -> None:
