@@ -445,8 +445,9 @@ def _case_folder(path: str | Path) -> tuple[Path, Path, list[Path]]:
     root = Path(path)
     folder = root / "cases" if (root / "cases").is_dir() else root
     if not folder.is_dir():
+        what = "a file, not a folder" if root.exists() else "no such folder"
         raise DataError.single(
-            str(root), "no such folder; expected a data folder holding cases/*.yaml", reason=Reason.UNREADABLE
+            str(root), f"{what}; expected a data folder holding cases/*.yaml", reason=Reason.UNREADABLE
         )
     files = case_files(folder)
     if not files:

@@ -34,7 +34,7 @@ from cufstudy.model.cases import load_cases, validate_cases
 from cufstudy.pipeline.lock import child_environment, project_lock
 from cufstudy.pipeline.manifest import RunReport
 from cufstudy.pipeline.plan import load_plan
-from cufstudy.pipeline.publish import BuildReport, Engine, render_deliverables
+from cufstudy.pipeline.publish import BuildReport, Engine, check_arguments, render_deliverables
 from cufstudy.pipeline.runs import execute_plan
 
 __all__ = ["ILLUSTRATIVE_NOTICE", "BuildResult", "build"]
@@ -98,6 +98,9 @@ def build(
 
     Raises
     ------
+    ArgumentError
+        An unknown profile, format or engine, a profile without the format asked for, ``engine="quarto"``
+        without Quarto: checked before anything is validated, executed or rendered.
     DataError
         The case base is invalid (nothing was executed or rendered).
     RunError
@@ -108,6 +111,7 @@ def build(
     """
     started = time.perf_counter()
     project = project_of(project)
+    check_arguments(project, profiles, formats, engine)  # before any work: a typo fails at once
     plan = load_plan(project)
 
     def note(message: str) -> None:

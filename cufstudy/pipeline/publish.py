@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Literal
 
 from cufstudy.core.atomic import atomic_write_bytes
-from cufstudy.core.errors import RenderError
+from cufstudy.core.errors import ArgumentError, RenderError
+from cufstudy.core.problems import did_you_mean
 from cufstudy.core.project import BuildPaths, Project, project_of
 from cufstudy.pipeline.checks import Requirements, Violation, check_files, raise_all, raise_for
 from cufstudy.pipeline.lock import held_by_parent
@@ -37,6 +38,7 @@ from cufstudy.render.quarto import quarto_path, render_with_quarto
 from cufstudy.render.shortcodes import embedded_notebooks
 
 __all__ = [
+    "ENGINES",
     "BuildReport",
     "CheckResult",
     "Engine",
@@ -44,6 +46,7 @@ __all__ = [
     "Secrets",
     "Verifier",
     "check_and_publish",
+    "check_arguments",
     "check_for_publication",
     "quarto_output_files",
     "render_deliverables",
@@ -51,6 +54,7 @@ __all__ = [
 ]
 
 Engine = Literal["auto", "pandoc", "quarto"]
+ENGINES: tuple[str, ...] = ("auto", "pandoc", "quarto")
 Verifier = Callable[[Deliverable, Sequence[Path]], None]
 """Called with a deliverable and its rendered (not yet published) files; raises to stop the build."""
 Secrets = Callable[[], Sequence[str]]
@@ -98,16 +102,43 @@ class BuildReport:
 
 
 def _choose_engine(engine: str) -> str:
-    if engine == "auto":
+    """The engine to use for ``engine`` (any case): ``auto`` is Quarto when on PATH, else the embedded one."""
+    name = str(engine).strip().lower()
+    if name == "auto":
         return "quarto" if quarto_path() else "pandoc"
-    if engine == "quarto" and quarto_path() is None:
-        raise RenderError(
-            "--engine quarto: quarto is not on PATH (install Quarto >= 1.4), or use the embedded engine "
-            "(--engine pandoc, the default when Quarto is absent)"
+    if name not in ("pandoc", "quarto"):
+        hint = did_you_mean(name, ENGINES)
+        raise ArgumentError(f"unknown engine {engine!r}{hint}; engines: {', '.join(ENGINES)}", "--engine")
+    if name == "quarto" and quarto_path() is None:
+        raise ArgumentError(
+            "quarto: Quarto is not installed (no quarto on PATH; install Quarto >= 1.4), or use the embedded "
+            "engine: --engine pandoc (what --engine auto chooses when Quarto is absent)",
+            "--engine",
         )
-    if engine not in ("pandoc", "quarto"):
-        raise RenderError(f"unknown engine {engine!r}: choose auto, pandoc or quarto")
-    return engine
+    return name
+
+
+def check_arguments(
+    project: Project | Path,
+    profiles: Sequence[str] | None = None,
+    formats: Sequence[str] | None = None,
+    engine: str = "auto",
+) -> tuple[list[Deliverable], str]:
+    """Check what a build is asked for before any work: the profiles, the formats, the engine.
+
+    Returns the deliverables and the engine :func:`render_deliverables` would use. Cheap (no notebook runs,
+    no rendering), so that ``cufstudy build guid`` fails at once instead of after the notebook runs.
+
+    Raises
+    ------
+    ArgumentError
+        An unknown profile, format or engine (with the nearest one), a named profile without the format
+        asked for, ``--engine quarto`` without Quarto.
+    SourceError
+        The project configuration is outside the supported subset (every problem, located).
+    """
+    found = deliverables(project_of(project), profiles, formats)
+    return found, _choose_engine(engine)
 
 
 @dataclass

@@ -405,6 +405,11 @@ def write_template(path: str | Path, framework: Framework, *, overwrite: bool = 
         raise DataError.single(str(path), "the grid must be an .xlsx file")
     if target.exists() and not overwrite:
         raise DataError.single(str(path), "the file exists; choose another name or overwrite it (--force)")
+    if not target.parent.is_dir():
+        what = "is a file, not a folder" if target.parent.exists() else "does not exist"
+        raise DataError.single(
+            str(path), f"the folder {target.parent} {what}: create it first, or write the grid elsewhere"
+        )
     wb = Workbook()
     ws = wb.active
     assert ws is not None
