@@ -34,6 +34,7 @@ from cufstudy.model.cases import load_cases, validate_cases
 from cufstudy.pipeline.lock import child_environment, project_lock
 from cufstudy.pipeline.manifest import RunReport
 from cufstudy.pipeline.plan import load_plan
+from cufstudy.pipeline.progress import progress_display
 from cufstudy.pipeline.publish import BuildReport, Engine, check_arguments, render_deliverables
 from cufstudy.pipeline.runs import execute_plan
 
@@ -95,6 +96,10 @@ def build(
         ``force`` re-executes every notebook and renders every deliverable again.
     wait
         Wait for another build holding the project lock (else fail at once with ``LockError``).
+    progress
+        On a terminal, one live display of the whole build (each run, then each file rendered, checked and
+        published, with an overall count and the elapsed time); otherwise, and when False, one line per
+        step on stderr.
 
     Raises
     ------
@@ -114,12 +119,11 @@ def build(
     check_arguments(project, profiles, formats, engine)  # before any work: a typo fails at once
     plan = load_plan(project)
 
-    def note(message: str) -> None:
-        print(message, file=sys.stderr)
-
-    with project_lock(project, wait=wait, notify=note):
+    # one display for the whole build: the runs, then each file rendered, checked and published
+    display = progress_display(sys.stderr, progress)
+    with display, project_lock(project, wait=wait, notify=display.note):
         cases = validate_cases(project.data_dir)
-        runs = execute_plan(plan, workers=workers, force=force, progress=progress)
+        runs = execute_plan(plan, workers=workers, force=force, progress=progress, observer=display)
         runs.raise_for_failures()
 
         @functools.cache
@@ -139,6 +143,7 @@ def build(
             secrets=secrets,
             # the one child that may proceed under this lock: `cufstudy run` as Quarto's pre-render step
             quarto_env=child_environment(project),
+            observer=display,
         )
     rendered = replace(rendered, warnings=tuple(w for w in rendered.warnings if not _own_step(w)))
     return BuildResult(runs, rendered, time.perf_counter() - started, cases.illustrative)

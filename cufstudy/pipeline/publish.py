@@ -30,6 +30,7 @@ from cufstudy.core.problems import did_you_mean
 from cufstudy.core.project import BuildPaths, Project, project_of
 from cufstudy.pipeline.checks import Requirements, Violation, check_files, raise_all, raise_for
 from cufstudy.pipeline.lock import held_by_parent
+from cufstudy.pipeline.progress import Progress
 from cufstudy.render._stamp import RenderStamp, inputs_digest
 from cufstudy.render.config import OUTPUT_EXTENSIONS, Deliverable, deliverables
 from cufstudy.render.engine import EmbeddedEngine, RenderedFile
@@ -162,6 +163,7 @@ def render_deliverables(
     *,
     secrets: Secrets | None = None,
     quarto_env: Mapping[str, str] | None = None,
+    observer: Progress | None = None,
 ) -> BuildReport:
     """Render the deliverables of a Quarto project, check them, and publish them into ``_output/``.
 
@@ -202,6 +204,9 @@ def render_deliverables(
     quarto_env
         Added to the environment of the Quarto processes (``cufstudy build`` passes its lock handshake,
         see :mod:`cufstudy.pipeline.lock`).
+    observer
+        Told about each file of each deliverable as it is rendered, checked and published (or reused)
+        (:class:`~cufstudy.pipeline.progress.Progress`); default: nothing is shown.
 
     Raises
     ------
@@ -251,6 +256,12 @@ def render_deliverables(
                 for out in recorded
                 if out["format"] != "png"
             ]
+    show = observer or Progress()
+    for out in reused:
+        show.file(out.deliverable, out.path.name, "reused")
+    for deliverable in todo:
+        for name in _file_names(deliverable):
+            show.file(deliverable.name, name, "queued")
     if not todo:
         return BuildReport(
             engine=chosen,
@@ -269,22 +280,39 @@ def render_deliverables(
         embedded = EmbeddedEngine(root, workdir, notice=notice) if chosen == "pandoc" else None
         for deliverable in todo:
             staging = workdir / "staging" / deliverable.name
-            if embedded is not None:
-                warnings += [n for n in deliverable.notes if n not in warnings]
-                files = embedded.render(deliverable, staging)
-            else:
-                files, seconds = render_with_quarto(deliverable, staging, notice=notice, env=quarto_env)
-                timings[f"quarto {deliverable.name}"] = seconds
-            started_checks = time.perf_counter()
-            checked = _check(deliverable, files, embedded, preview, notice, secrets, paths)
-            timings["checks"] = timings.get("checks", 0.0) + time.perf_counter() - started_checks
-            if verify is not None:
-                verify(deliverable, [item.file.staged for item in checked])
+            names = _file_names(deliverable)
+            try:
+                for name in names:
+                    show.file(deliverable.name, name, "rendering")
+                if embedded is not None:
+                    warnings += [n for n in deliverable.notes if n not in warnings]
+                    files = embedded.render(deliverable, staging, functools.partial(_rendered, show, deliverable.name))
+                else:
+                    files, seconds = render_with_quarto(deliverable, staging, notice=notice, env=quarto_env)
+                    timings[f"quarto {deliverable.name}"] = seconds
+                    for file in files:
+                        show.file(deliverable.name, file.name, "rendered", seconds)
+                for file in files:
+                    show.file(deliverable.name, file.name, "checking")
+                started_checks = time.perf_counter()
+                checked = _check(deliverable, files, embedded, preview, notice, secrets, paths)
+                took = time.perf_counter() - started_checks
+                timings["checks"] = timings.get("checks", 0.0) + took
+                if verify is not None:
+                    verify(deliverable, [item.file.staged for item in checked])
+            except BaseException:
+                for name in names:
+                    show.file(deliverable.name, name, "failed")
+                raise
+            for item in checked:
+                show.file(deliverable.name, item.file.name, "checked", took)
             staged += checked
         if embedded is not None:
             timings.update(embedded.timings)
             warnings += embedded.warnings
         outputs, previews = _publish(staged)
+        for out in outputs:
+            show.file(out.deliverable, out.path.name, "published", detail=_shown(out.path, root))
         _remember(stamp, digest, [d.name for d in todo], outputs, previews)
     finally:
         if not os.environ.get("CUFSTUDY_KEEP_BUILD"):
@@ -298,6 +326,19 @@ def render_deliverables(
         warnings=tuple(warnings),
         reused=tuple(dict.fromkeys(o.deliverable for o in reused)),
     )
+
+
+def _rendered(show: Progress, deliverable: str, file: RenderedFile, seconds: float) -> None:
+    show.file(deliverable, file.name, "rendered", seconds)
+
+
+def _file_names(deliverable: Deliverable) -> list[str]:
+    """The names of the files a deliverable renders (``guide.html``...), in render order."""
+    return [deliverable.output_name(source, fmt) for source in deliverable.inputs for fmt in deliverable.formats]
+
+
+def _shown(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
 
 
 def requirements(deliverable: Deliverable, notice: str | None, secrets: Secrets | None) -> Requirements:
