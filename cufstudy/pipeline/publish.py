@@ -243,6 +243,7 @@ def render_deliverables(
             "notice": notice,
             "key": reuse_key,
         },
+        embedded=[nb for d in todo for source in d.inputs for nb in embedded_notebooks(source, root)],
     )
     reused: list[OutputFile] = []
     if reuse:
