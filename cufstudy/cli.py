@@ -444,6 +444,45 @@ def build_command(
 
 
 @app.command(
+    "preview",
+    epilog=examples(
+        "cufstudy preview",
+        "cufstudy preview study --port 8000",
+        "cufstudy preview guide --open",
+        "cufstudy preview toolbox --no-run",
+    ),
+)
+@handles_errors
+def preview_command(
+    profile: Annotated[
+        str | None,
+        typer.Argument(help="The deliverable to preview (default: the first profile with HTML).", metavar="PROFILE"),
+    ] = None,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="The local port (0: any free one).")
+    ] = 4848,
+    open_browser: Annotated[bool, typer.Option("--open", help="Open the page in the default browser.")] = False,
+    no_run: Annotated[
+        bool,
+        typer.Option("--no-run", help="Never execute notebooks: render from the executed notebooks as they are."),
+    ] = False,
+    project: Annotated[Path, typer.Option("--project", help="The project folder (holds _quarto.yml).")] = Path(),
+) -> None:
+    """Serve a deliverable's HTML on http://127.0.0.1:PORT/ and rebuild it on every save, with live reload.
+
+    A saved .qmd, include, template or style renders this deliverable's HTML again; a saved data file or
+    notebook first re-executes the notebook runs that read it; a saved _quarto*.yml reloads the project.
+    Errors show in the terminal and over the page; the server keeps running. Ctrl-C stops it.
+
+    The preview is written to _build/preview/, never to _output/ (cufstudy build publishes), with the
+    embedded engine: Quarto's own preview is not used.
+    """
+    from cufstudy.pipeline.preview import preview
+
+    preview(project, profile, port=port, open_browser=open_browser, run_notebooks=not no_run)
+
+
+@app.command(
     "check",
     epilog=examples("cufstudy check guide", "cufstudy check study --file _build/quarto/reports/study/study.pdf"),
 )
