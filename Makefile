@@ -2,6 +2,7 @@
 #   make        set up .venv and build the deliverables from the embedded default data
 #   make test   set up .venv with the dev extras and run ruff, mypy and pytest
 #   make lab    JupyterLab on the project with its kernel (installs the lab extra; strips outputs on commit)
+#   make test-quarto   the tests against a real Quarto ($CUFSTUDY_QUARTO, else quarto on PATH)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -9,7 +10,7 @@ STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 LABSTAMP := $(VENV)/.installed-lab
 
-.PHONY: all build test lint typecheck pytest lab hooks strip preview clean distclean help
+.PHONY: all build test test-quarto lint typecheck pytest lab hooks strip preview clean distclean help
 
 all: build
 
@@ -35,13 +36,13 @@ build: $(STAMP)  ## validate the case base, run the notebooks and build every de
 test: $(DEVSTAMP) lint typecheck pytest  ## ruff, mypy --strict and pytest (with the notebooks)
 
 lint: $(DEVSTAMP)
-	$(BIN)/ruff check cufstudy tests $(wildcard bench)
+	$(BIN)/ruff check cufstudy tests tools $(wildcard bench)
 
 typecheck: $(DEVSTAMP)
 	$(BIN)/mypy --strict cufstudy
 
 pytest: $(DEVSTAMP)
-	$(BIN)/pytest -q tests
+	$(BIN)/pytest -q -m "not quarto" tests
 	CUFSTUDY_FACTS=$(CURDIR)/.pytest_cache/nbval-facts.json $(BIN)/pytest -q --nbval-lax notebooks
 
 preview: $(STAMP)  ## live preview of the guide's HTML on http://127.0.0.1:4848/ (PROFILE=study to change it)
@@ -56,11 +57,14 @@ hooks: $(DEVSTAMP)  ## strip notebook outputs on every commit: nbstripout as thi
 strip: $(DEVSTAMP)  ## remove the outputs saved in the source notebooks (after a run in JupyterLab)
 	$(BIN)/nbstripout notebooks/*.ipynb
 
+test-quarto: $(DEVSTAMP)  ## the deliverables rendered by a real Quarto and compared (skipped, with the reason, without one)
+	$(BIN)/pytest -q -m quarto tests
+
 clean:  ## remove build products (keeps the venv)
-	rm -rf _build _output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf _build _output _extensions .pytest_cache .mypy_cache .ruff_cache
 
 distclean: clean
 	rm -rf $(VENV)
 
 help:
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'

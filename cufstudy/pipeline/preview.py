@@ -64,7 +64,7 @@ Change = Literal["config", "data", "notebook", "source"]
 """What a saved file is to the preview: it decides what is rebuilt."""
 
 _IGNORED_DIRS: Final = frozenset(
-    {BUILD_DIR, OUTPUT_DIR, "__pycache__", "node_modules", ".ipynb_checkpoints", ".git", ".venv", "venv"}
+    {BUILD_DIR, OUTPUT_DIR, "_extensions", "__pycache__", "node_modules", ".ipynb_checkpoints", ".git", ".venv", "venv"}
 )
 _IGNORED_SUFFIXES: Final = (".py", ".pyc", ".pyo", ".swp", ".swx", ".tmp", ".partial.ipynb", "~")
 

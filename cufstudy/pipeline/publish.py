@@ -34,6 +34,7 @@ from cufstudy.pipeline.progress import Progress
 from cufstudy.render._stamp import RenderStamp, inputs_digest
 from cufstudy.render.config import OUTPUT_EXTENSIONS, Deliverable, deliverables
 from cufstudy.render.engine import EmbeddedEngine, RenderedFile
+from cufstudy.render.extension import install_extension
 from cufstudy.render.layout import preview_pdf
 from cufstudy.render.quarto import quarto_path, render_with_quarto
 from cufstudy.render.shortcodes import embedded_notebooks
@@ -112,8 +113,9 @@ def _choose_engine(engine: str) -> str:
         raise ArgumentError(f"unknown engine {engine!r}{hint}; engines: {', '.join(ENGINES)}", "--engine")
     if name == "quarto" and quarto_path() is None:
         raise ArgumentError(
-            "quarto: Quarto is not installed (no quarto on PATH; install Quarto >= 1.4), or use the embedded "
-            "engine: --engine pandoc (what --engine auto chooses when Quarto is absent)",
+            "quarto: Quarto is not installed (no quarto on PATH; install Quarto >= 1.7, or name it with "
+            "$CUFSTUDY_QUARTO), or use the embedded engine: --engine pandoc (what --engine auto chooses when "
+            "Quarto is absent)",
             "--engine",
         )
     return name
@@ -229,6 +231,7 @@ def render_deliverables(
     root = project.root
     paths = project.paths
     chosen = _choose_engine(engine)
+    install_extension(root, notice)  # _extensions/cufstudy/, which the profiles name (a no-op when up to date)
     todo = deliverables(project, profiles, formats)
     stamp = RenderStamp(root)
     digest = inputs_digest(
@@ -289,10 +292,12 @@ def render_deliverables(
                     warnings += [n for n in deliverable.notes if n not in warnings]
                     files = embedded.render(deliverable, staging, functools.partial(_rendered, show, deliverable.name))
                 else:
-                    files, seconds = render_with_quarto(deliverable, staging, notice=notice, env=quarto_env)
-                    timings[f"quarto {deliverable.name}"] = seconds
+                    quarto = render_with_quarto(deliverable, staging, env=quarto_env)
+                    files = list(quarto.files)
+                    timings[f"quarto {deliverable.name}"] = quarto.seconds
+                    warnings += [f"{deliverable.name}: quarto: {w}" for w in quarto.warnings]
                     for file in files:
-                        show.file(deliverable.name, file.name, "rendered", seconds)
+                        show.file(deliverable.name, file.name, "rendered", quarto.seconds)
                 for file in files:
                     show.file(deliverable.name, file.name, "checking")
                 started_checks = time.perf_counter()

@@ -10,7 +10,7 @@ sources and what they include, templates, filters, fonts, styles...) except the 
 build and output folders and hidden or virtual-environment folders; the executed notebooks and the
 facts (``_build/notebooks/``, ``_build/facts.json``), through which the data reaches a deliverable;
 the files the configuration names anywhere (a bibliography inside the data folder, say); the
-cufstudy library's source; and the options: engine, formats, preview, the notice and the caller's
+cufstudy library's source and packaged templates; and the options: engine, formats, preview, the notice and the caller's
 ``reuse_key`` (``cufstudy build`` passes a digest of the confidential values the leak check searches
 for). Editing any of them re-renders.
 
@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from cufstudy.core.atomic import atomic_write_text
-from cufstudy.core.digest import executed_digest, library_digest, notebook_digest
+from cufstudy.core.digest import executed_digest, library_digest, notebook_digest, templates_digest
 from cufstudy.core.project import BUILD_DIR, OUTPUT_DIR, BuildPaths
 
 __all__ = ["RenderStamp", "inputs_digest"]
@@ -109,6 +109,7 @@ def inputs_digest(
     """
     total = hashlib.sha256(json.dumps(options, sort_keys=True, default=str).encode())
     total.update(library_digest().encode())
+    total.update(templates_digest().encode())
     files = {p.resolve() for p in _project_files(root, data_dir)}
     files |= set(_named_files(root, configs))
     paths = BuildPaths(root.resolve())
