@@ -17,7 +17,7 @@ import nbformat as _nbformat
 import pytest
 import vl_convert
 
-from cufstudy.core.errors import LayoutError, RenderError
+from cufstudy.core.errors import ArgumentError, LayoutError, RenderError
 from cufstudy.pipeline.publish import render_deliverables as build
 from cufstudy.render import (
     SourceError,
@@ -284,9 +284,9 @@ def test_an_unchanged_deliverable_is_kept_and_any_change_renders_it_again(
     real_render = engine_mod.EmbeddedEngine.render
     rendered: list[str] = []
 
-    def counting(self: Any, deliverable: Any, staging: Path) -> Any:
+    def counting(self: Any, deliverable: Any, staging: Path, *args: Any) -> Any:
         rendered.append(deliverable.name)
-        return real_render(self, deliverable, staging)
+        return real_render(self, deliverable, staging, *args)
 
     monkeypatch.setattr(engine_mod.EmbeddedEngine, "render", counting)
     again = build(root, profiles=["brochure", "study"], engine="pandoc")
@@ -453,7 +453,7 @@ def test_failure_after_first_format_leaves_output_untouched(tmp_path: Path, monk
 def test_engine_quarto_required(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     root = make_project(tmp_path / "p")
-    with pytest.raises(RenderError, match="quarto is not on PATH"):
+    with pytest.raises(ArgumentError, match=r"^quarto: Quarto is not installed \(no quarto on PATH"):
         build(root, engine="quarto")
 
 

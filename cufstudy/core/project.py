@@ -145,6 +145,11 @@ class BuildPaths:
         return self.build / "rejected"
 
     @property
+    def live_preview(self) -> Path:
+        """``_build/preview/``: what ``cufstudy preview`` renders and serves (never published)."""
+        return self.build / "preview"
+
+    @property
     def output(self) -> Path:
         """``_output/``: the published deliverables (``<profile>.<ext>``)."""
         return self.root / OUTPUT_DIR

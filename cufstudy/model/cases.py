@@ -30,12 +30,13 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from cufstudy.core.errors import DataError, NotFoundError
-from cufstudy.core.problems import Problem, Problems, Reason, did_you_mean, nearest, validation_issues
+from cufstudy.core.problems import Problem, Problems, Reason, did_you_mean, nearest, say, validation_issues
 from cufstudy.core.yamlio import MAX_BYTES, YamlDoc, read_yaml
 from cufstudy.model import _cache as _case_cache
 from cufstudy.model import confidential as _confidential
@@ -125,19 +126,33 @@ _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lp
 NON_DCOL = "non_dcol"
 
 
-def _check_slug(value: str) -> str:
+def _check_slug(value: str, context: object = None) -> str:
     if not _SLUG.match(value):
         raise ValueError(
-            f"{value!r} is not a safe id: expected lowercase letters, digits and single hyphens, e.g. 'ville-angers'"
+            say(
+                context,
+                f"{value!r} is not a safe id: expected lowercase letters, digits and single hyphens, "
+                "e.g. 'ville-angers'",
+                f"« {value} » n'est pas un identifiant valable : minuscules, chiffres et tirets simples, "
+                "par exemple « eau-potable »",
+            )
         )
     if value in _RESERVED:
-        raise ValueError(f"{value!r} is a reserved file name on Windows; choose another id")
+        raise ValueError(
+            say(
+                context,
+                f"{value!r} is a reserved file name on Windows; choose another id",
+                f"« {value} » est un nom de fichier réservé sous Windows : choisissez un autre identifiant",
+            )
+        )
     return value
 
 
-Slug = Annotated[
-    str, Field(min_length=2, max_length=80), BeforeValidator(lambda v: _check_slug(v) if isinstance(v, str) else v)
-]
+def _slug(value: Any, info: ValidationInfo) -> Any:
+    return _check_slug(value, info.context) if isinstance(value, str) else value
+
+
+Slug = Annotated[str, Field(min_length=2, max_length=80), BeforeValidator(_slug)]
 
 
 def _dcol_call(value: Any) -> Any:
@@ -506,8 +521,9 @@ def _case_folder(path: str | Path) -> tuple[Path, Path, list[Path]]:
     root = Path(path)
     folder = root / "cases" if (root / "cases").is_dir() else root
     if not folder.is_dir():
+        what = "a file, not a folder" if root.exists() else "no such folder"
         raise DataError.single(
-            str(root), "no such folder; expected a data folder holding cases/*.yaml", reason=Reason.UNREADABLE
+            str(root), f"{what}; expected a data folder holding cases/*.yaml", reason=Reason.UNREADABLE
         )
     files = case_files(folder)
     if not files:

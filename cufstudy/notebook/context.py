@@ -7,29 +7,37 @@ Every notebook of the study opens with the same step, one call::
     study = setup(data)  # the public view of the case base
     frame, recs = study.frame, study.recs
 
-:func:`setup` resolves the data folder from the project root (so the notebook runs the same under Papermill
-and in JupyterLab), validates the cases, and gives the **public view** (no interviewee name, no interview
-note): nothing confidential can reach a notebook output by mistake. The one internal notebook asks for the
-confidential fields by name (``setup(data, internal=True)``). The typology and the organisation models of the
-same data folder load on first use.
+:func:`setup` resolves the data folder from the project root (so the notebook runs the same under Papermill,
+from any folder, and in JupyterLab: see :func:`data_folder`), validates the cases, and gives the **public view**
+(no interviewee name, no interview note): nothing confidential can reach a notebook output by mistake. The one
+internal notebook asks for the confidential fields by name (``setup(data, internal=True)``). The typology and
+the organisation models of the same data folder load on first use.
 
 Every figure is computed on a named analysis population (:mod:`cufstudy.model.populations`) and says its
 base: ``study.dcol`` is the :class:`Sample` of the DCOL strategy missions (``study.dcol.frame``,
 ``study.dcol.recs``, ``study.dcol.base_text`` = ``n = 18 missions DCOL``), ``study.comparison`` the
 comparison authorities, ``study.pilot`` the SDG pilot.
+
+Parameters come from the notebook's ``parameters`` cell, typed the way ``papermill --help-notebook`` reads
+them (``tier: str = "commune"  # tier group, one of: ...``); :func:`choice` checks a value against its
+vocabulary, so that ``papermill ... -p tier regoin`` fails with the valid values, not a bare ``ValueError``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, overload
 
-from cufstudy.core.project import resolve
+from cufstudy.core.errors import ArgumentError
+from cufstudy.core.problems import did_you_mean, short_repr
 from cufstudy.core.sentences import base_text, count
 from cufstudy.model.cases import CaseBase, load_cases
 from cufstudy.model.populations import Population, population
+from cufstudy.notebook._root import locate_data
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -37,7 +45,9 @@ if TYPE_CHECKING:
     from cufstudy.study.organisation_models import DecisionAid, Organisations
     from cufstudy.study.typology import Typology
 
-__all__ = ["NotebookContext", "Sample", "setup"]
+__all__ = ["NotebookContext", "Sample", "choice", "data_folder", "setup"]
+
+E = TypeVar("E", bound=Enum)
 
 
 @dataclass(frozen=True)
@@ -192,7 +202,8 @@ def setup(data: str | Path = "data", *, internal: bool = False) -> NotebookConte
     Raises
     ------
     DataError
-        When a case file is invalid (every problem, located).
+        When a case file is invalid (every problem, located), or the notebook runs outside its project
+        (see :func:`data_folder`).
 
     Examples
     --------
@@ -202,7 +213,60 @@ def setup(data: str | Path = "data", *, internal: bool = False) -> NotebookConte
     >>> any(i.interviewee or i.notes for case in study.base for i in case.interviews)
     False
     """
-    folder = resolve(data)
+    folder = data_folder(data)
     cases = load_cases(folder)
     base = cases if internal else cases.public()
     return NotebookContext(folder, base, base.frame, base.recommendations_frame(), internal)
+
+
+def data_folder(data: str | Path = "data") -> Path:
+    """The absolute data folder of a notebook's ``data`` parameter, found wherever the notebook runs.
+
+    A relative ``data`` is from the root of the project holding the working folder (the project root under
+    ``cufstudy run``, ``notebooks/`` in JupyterLab); an absolute one names its project itself. That project
+    is where the notebook's facts and tables are written.
+
+    Raises
+    ------
+    DataError
+        ``data`` is relative and the working folder is in no project; the message says to run papermill with
+        ``--cwd /path/to/project`` or to pass ``-p data /path/to/project/data``.
+    """
+    return locate_data(data)
+
+
+@overload
+def choice(name: str, value: object, allowed: type[E]) -> E: ...
+@overload
+def choice(name: str, value: object, allowed: Sequence[str]) -> str: ...
+def choice(name: str, value: object, allowed: type[Enum] | Sequence[str]) -> Enum | str:
+    """Check a notebook parameter against its vocabulary: the member (or the value) if valid.
+
+    Parameters
+    ----------
+    name
+        The parameter, as papermill knows it (``tier``).
+    value
+        Its value (``-p tier region``).
+    allowed
+        An enumeration (:class:`~cufstudy.model.vocab.TierGroup`) or the valid values.
+
+    Raises
+    ------
+    ArgumentError
+        ``parameter tier: got 'regoin', expected one of: commune, epci, departement, region,
+        statut_particulier (did you mean 'region'?)``.
+
+    Examples
+    --------
+    >>> from cufstudy.model.vocab import TierGroup
+    >>> choice("tier", "region", TierGroup)
+    <TierGroup.REGION: 'region'>
+    """
+    values = [str(m.value) for m in allowed] if isinstance(allowed, type) else [str(v) for v in allowed]
+    if isinstance(value, str) and value in values:
+        return allowed(value) if isinstance(allowed, type) else value
+    raise ArgumentError(
+        f"parameter {name}: got {short_repr(value)}, expected one of: {', '.join(values)}{did_you_mean(value, values)}",
+        name,
+    )

@@ -27,6 +27,7 @@ from cufstudy.core.atomic import atomic_write_text
 from cufstudy.core.errors import FactError
 from cufstudy.core.french import format_fr
 from cufstudy.core.project import BuildPaths, project_root
+from cufstudy.notebook._root import notebook_root
 
 __all__ = [
     "FACT_MIME",
@@ -64,13 +65,19 @@ class Fact(BaseModel):
 def facts_path(root: Path | None = None) -> Path:
     """The facts store: ``$CUFSTUDY_FACTS`` if set, else ``<project>/_build/facts.json``.
 
-    The project is the nearest folder, from ``root`` (default: the working directory) up, holding
-    ``_quarto.yml`` (:func:`cufstudy.core.project.project_root`).
+    The project is the nearest folder, from ``root`` up, holding ``_quarto.yml``
+    (:func:`cufstudy.core.project.project_root`); without ``root``, the notebook's project (the one its
+    ``setup(data)`` found, else the one holding the working folder).
+
+    Raises
+    ------
+    DataError
+        Without ``root``, outside any project: nothing is written into a stray ``_build/``.
     """
     env = os.environ.get("CUFSTUDY_FACTS")
     if env:
         return Path(env)
-    return BuildPaths(project_root(root)).facts
+    return BuildPaths(project_root(root) if root is not None else notebook_root()).facts
 
 
 @contextlib.contextmanager

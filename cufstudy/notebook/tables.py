@@ -19,7 +19,7 @@ import pandas as pd
 
 from cufstudy.core.atomic import atomic_write_bytes
 from cufstudy.core.french import COLON, escape_md, format_fr
-from cufstudy.core.project import project_root, resolve
+from cufstudy.notebook._root import notebook_root
 
 __all__ = ["LISTING_ROWS", "Markdown", "Table", "markdown_table", "show_table", "write_csv"]
 
@@ -144,7 +144,7 @@ def show_table(
         cut = f"*Tableau limité aux {format_fr(max_rows)} premières lignes sur {format_fr(len(frame))}"
         if full_copy is not None:
             path = write_csv(frame, full_copy)
-            root = project_root()
+            root = notebook_root()
             shown_path = path.relative_to(root) if path.is_relative_to(root) else path
             cut += f" ; tableau complet : {escape_md(shown_path.as_posix())}"
         cut += ".*"
@@ -178,7 +178,7 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
 
     Relative paths are from the project root; the file is written atomically. Returns the path.
     """
-    target = resolve(path)
+    target = Path(path) if Path(path).is_absolute() else notebook_root() / path
     text = frame.to_csv(sep=";", decimal=",", index=False)
     atomic_write_bytes(target, text.encode("utf-8-sig"))
     return target

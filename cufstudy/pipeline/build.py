@@ -36,7 +36,8 @@ from cufstudy.model.cases import case_files, load_cases, validate_cases
 from cufstudy.pipeline.lock import child_environment, project_lock
 from cufstudy.pipeline.manifest import RunReport
 from cufstudy.pipeline.plan import load_plan
-from cufstudy.pipeline.publish import BuildReport, Engine, render_deliverables
+from cufstudy.pipeline.progress import progress_display
+from cufstudy.pipeline.publish import BuildReport, Engine, check_arguments, render_deliverables
 from cufstudy.pipeline.runs import execute_plan
 from cufstudy.render.config import Deliverable
 from cufstudy.render.extension import ExtensionInstall, install_extension
@@ -103,9 +104,16 @@ def build(
         ``force`` re-executes every notebook and renders every deliverable again.
     wait
         Wait for another build holding the project lock (else fail at once with ``LockError``).
+    progress
+        On a terminal, one live display of the whole build (each run, then each file rendered, checked and
+        published, with an overall count and the elapsed time); otherwise, and when False, one line per
+        step on stderr.
 
     Raises
     ------
+    ArgumentError
+        An unknown profile, format or engine, a profile without the format asked for, ``engine="quarto"``
+        without Quarto: checked before anything is validated, executed or rendered.
     DataError
         The case base is invalid (nothing was executed or rendered).
     RunError
@@ -116,14 +124,14 @@ def build(
     """
     started = time.perf_counter()
     project = project_of(project)
+    check_arguments(project, profiles, formats, engine)  # before any work: a typo fails at once
     plan = load_plan(project)
 
-    def note(message: str) -> None:
-        print(message, file=sys.stderr)
-
-    with project_lock(project, wait=wait, notify=note):
+    # one display for the whole build: the runs, then each file rendered, checked and published
+    display = progress_display(sys.stderr, progress)
+    with display, project_lock(project, wait=wait, notify=display.note):
         cases = validate_cases(project.data_dir)
-        runs = execute_plan(plan, workers=workers, force=force, progress=progress)
+        runs = execute_plan(plan, workers=workers, force=force, progress=progress, observer=display)
         runs.raise_for_failures()
 
         @functools.cache
@@ -159,6 +167,7 @@ def build(
                 pairings=pairings,
                 # the one child that may proceed under this lock: `cufstudy run` as Quarto's pre-render step
                 quarto_env=child_environment(project),
+                observer=display,
             )
             published = grids.deliver((o.deliverable, o.path) for o in rendered.outputs)
         finally:

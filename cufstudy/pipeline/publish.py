@@ -25,11 +25,13 @@ from pathlib import Path
 from typing import Literal
 
 from cufstudy.core.atomic import atomic_write_bytes
-from cufstudy.core.errors import RenderError
+from cufstudy.core.errors import ArgumentError, RenderError
+from cufstudy.core.problems import did_you_mean
 from cufstudy.core.project import BuildPaths, Project, project_of
 from cufstudy.pipeline.checks import Requirements, Violation, check_files, raise_all, raise_for
 from cufstudy.pipeline.leaks import PairingLike, normalise
 from cufstudy.pipeline.lock import held_by_parent
+from cufstudy.pipeline.progress import Progress
 from cufstudy.render._stamp import RenderStamp, inputs_digest
 from cufstudy.render.config import OUTPUT_EXTENSIONS, Deliverable, deliverables
 from cufstudy.render.engine import EmbeddedEngine, RenderedFile
@@ -40,6 +42,7 @@ from cufstudy.render.quarto import quarto_path, render_with_quarto
 from cufstudy.render.shortcodes import embedded_notebooks
 
 __all__ = [
+    "ENGINES",
     "BuildReport",
     "CheckResult",
     "Engine",
@@ -48,6 +51,7 @@ __all__ = [
     "Secrets",
     "Verifier",
     "check_and_publish",
+    "check_arguments",
     "check_for_publication",
     "quarto_output_files",
     "render_deliverables",
@@ -55,6 +59,7 @@ __all__ = [
 ]
 
 Engine = Literal["auto", "pandoc", "quarto"]
+ENGINES: tuple[str, ...] = ("auto", "pandoc", "quarto")
 Verifier = Callable[[Deliverable, Sequence[Path]], None]
 """Called with a deliverable and its rendered (not yet published) files; raises to stop the build."""
 Secrets = Callable[[], Sequence[str]]
@@ -105,17 +110,44 @@ class BuildReport:
 
 
 def _choose_engine(engine: str) -> str:
-    if engine == "auto":
+    """The engine to use for ``engine`` (any case): ``auto`` is Quarto when on PATH, else the embedded one."""
+    name = str(engine).strip().lower()
+    if name == "auto":
         return "quarto" if quarto_path() else "pandoc"
-    if engine == "quarto" and quarto_path() is None:
-        raise RenderError(
-            "--engine quarto: quarto is not on PATH (install Quarto >= 1.7, or name it with $CUFSTUDY_QUARTO), "
-            "or use the embedded engine "
-            "(--engine pandoc, the default when Quarto is absent)"
+    if name not in ("pandoc", "quarto"):
+        hint = did_you_mean(name, ENGINES)
+        raise ArgumentError(f"unknown engine {engine!r}{hint}; engines: {', '.join(ENGINES)}", "--engine")
+    if name == "quarto" and quarto_path() is None:
+        raise ArgumentError(
+            "quarto: Quarto is not installed (no quarto on PATH; install Quarto >= 1.7, or name it with "
+            "$CUFSTUDY_QUARTO), or use the embedded engine: --engine pandoc (what --engine auto chooses when "
+            "Quarto is absent)",
+            "--engine",
         )
-    if engine not in ("pandoc", "quarto"):
-        raise RenderError(f"unknown engine {engine!r}: choose auto, pandoc or quarto")
-    return engine
+    return name
+
+
+def check_arguments(
+    project: Project | Path,
+    profiles: Sequence[str] | None = None,
+    formats: Sequence[str] | None = None,
+    engine: str = "auto",
+) -> tuple[list[Deliverable], str]:
+    """Check what a build is asked for before any work: the profiles, the formats, the engine.
+
+    Returns the deliverables and the engine :func:`render_deliverables` would use. Cheap (no notebook runs,
+    no rendering), so that ``cufstudy build guid`` fails at once instead of after the notebook runs.
+
+    Raises
+    ------
+    ArgumentError
+        An unknown profile, format or engine (with the nearest one), a named profile without the format
+        asked for, ``--engine quarto`` without Quarto.
+    SourceError
+        The project configuration is outside the supported subset (every problem, located).
+    """
+    found = deliverables(project_of(project), profiles, formats)
+    return found, _choose_engine(engine)
 
 
 @dataclass
@@ -140,6 +172,7 @@ def render_deliverables(
     secrets: Secrets | None = None,
     quarto_env: Mapping[str, str] | None = None,
     pairings: Pairings | None = None,
+    observer: Progress | None = None,
 ) -> BuildReport:
     """Render the deliverables of a Quarto project, check them, and publish them into ``_output/``.
 
@@ -183,6 +216,9 @@ def render_deliverables(
     quarto_env
         Added to the environment of the Quarto processes (``cufstudy build`` passes its lock handshake,
         see :mod:`cufstudy.pipeline.lock`).
+    observer
+        Told about each file of each deliverable as it is rendered, checked and published (or reused)
+        (:class:`~cufstudy.pipeline.progress.Progress`); default: nothing is shown.
 
     Raises
     ------
@@ -221,6 +257,7 @@ def render_deliverables(
             "notice": notice,
             "key": reuse_key,
         },
+        embedded=[nb for d in todo for source in d.inputs for nb in embedded_notebooks(source, root)],
     )
     reused: list[OutputFile] = []
     if reuse:
@@ -234,6 +271,12 @@ def render_deliverables(
                 for out in recorded
                 if out["format"] != "png"
             ]
+    show = observer or Progress()
+    for out in reused:
+        show.file(out.deliverable, out.path.name, "reused")
+    for deliverable in todo:
+        for name in _file_names(deliverable):
+            show.file(deliverable.name, name, "queued")
     if not todo:
         return BuildReport(
             engine=chosen,
@@ -259,24 +302,41 @@ def render_deliverables(
         embedded = EmbeddedEngine(root, workdir, notice=notice) if chosen == "pandoc" else None
         for deliverable in todo:
             staging = workdir / "staging" / deliverable.name
-            if embedded is not None:
-                warnings += [n for n in deliverable.notes if n not in warnings]
-                files = embedded.render(deliverable, staging)
-            else:
-                quarto = render_with_quarto(deliverable, staging, env=quarto_env)
-                files = list(quarto.files)
-                timings[f"quarto {deliverable.name}"] = quarto.seconds
-                warnings += [f"{deliverable.name}: quarto: {w}" for w in quarto.warnings]
-            started_checks = time.perf_counter()
-            checked = _check(deliverable, files, embedded, preview, notice, secrets, paths, pairings)
-            timings["checks"] = timings.get("checks", 0.0) + time.perf_counter() - started_checks
-            if verify is not None:
-                verify(deliverable, [item.file.staged for item in checked])
+            names = _file_names(deliverable)
+            try:
+                for name in names:
+                    show.file(deliverable.name, name, "rendering")
+                if embedded is not None:
+                    warnings += [n for n in deliverable.notes if n not in warnings]
+                    files = embedded.render(deliverable, staging, functools.partial(_rendered, show, deliverable.name))
+                else:
+                    quarto = render_with_quarto(deliverable, staging, env=quarto_env)
+                    files = list(quarto.files)
+                    timings[f"quarto {deliverable.name}"] = quarto.seconds
+                    warnings += [f"{deliverable.name}: quarto: {w}" for w in quarto.warnings]
+                    for file in files:
+                        show.file(deliverable.name, file.name, "rendered", quarto.seconds)
+                for file in files:
+                    show.file(deliverable.name, file.name, "checking")
+                started_checks = time.perf_counter()
+                checked = _check(deliverable, files, embedded, preview, notice, secrets, paths, pairings)
+                took = time.perf_counter() - started_checks
+                timings["checks"] = timings.get("checks", 0.0) + took
+                if verify is not None:
+                    verify(deliverable, [item.file.staged for item in checked])
+            except BaseException:
+                for name in names:
+                    show.file(deliverable.name, name, "failed")
+                raise
+            for item in checked:
+                show.file(deliverable.name, item.file.name, "checked", took)
             staged += checked
         if embedded is not None:
             timings.update(embedded.timings)
             warnings += embedded.warnings
         outputs, previews = _publish(staged)
+        for out in outputs:
+            show.file(out.deliverable, out.path.name, "published", detail=_shown(out.path, root))
         _remember(stamp, digest, [d.name for d in todo], outputs, previews)
     finally:
         if not os.environ.get("CUFSTUDY_KEEP_BUILD"):
@@ -303,6 +363,19 @@ def _pasted_secret(secrets: Secrets | None) -> Callable[[str], bool] | None:
         return tuple(v for v in (normalise(s) for s in source()) if v)
 
     return lambda paragraph: any(v in normalise(paragraph) for v in folded())
+
+
+def _rendered(show: Progress, deliverable: str, file: RenderedFile, seconds: float) -> None:
+    show.file(deliverable, file.name, "rendered", seconds)
+
+
+def _file_names(deliverable: Deliverable) -> list[str]:
+    """The names of the files a deliverable renders (``guide.html``...), in render order."""
+    return [deliverable.output_name(source, fmt) for source in deliverable.inputs for fmt in deliverable.formats]
+
+
+def _shown(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
 
 
 def requirements(

@@ -57,7 +57,7 @@ from cufstudy.pipeline.manifest import (
     save_manifest,
 )
 from cufstudy.pipeline.plan import Plan, Resolver, Run, load_plan
-from cufstudy.pipeline.progress import LiveTable, PlainLog
+from cufstudy.pipeline.progress import LiveTable, PlainLog, Progress
 
 __all__ = ["RunReport", "RunResult", "execute_plan", "run"]
 
@@ -129,19 +129,29 @@ def execute_plan(
     executor: Executor | None = None,
     only: Sequence[str] | None = None,
     progress: bool = True,
+    observer: Progress | None = None,
 ) -> RunReport:
     """:func:`run` for a caller that has loaded the plan and holds the project lock (``cufstudy build``).
 
     Takes no lock: the caller must hold :func:`~cufstudy.pipeline.lock.project_lock` for the whole call.
+    ``observer`` (entered by the caller) is told about every run instead of this call's own display, so that
+    one display covers a whole build (see :mod:`cufstudy.pipeline.progress`).
     """
-    log = PlainLog(sys.stderr)
+    log = observer if observer is not None else PlainLog(sys.stderr)
     _warn(plan, log)
     return _execute_plan(
-        plan, plan.select(only), workers=workers, force=force, executor=executor, progress=progress, log=log
+        plan,
+        plan.select(only),
+        workers=workers,
+        force=force,
+        executor=executor,
+        progress=progress,
+        log=log,
+        shared=observer is not None,
     )
 
 
-def _warn(plan: Plan, log: PlainLog) -> None:
+def _warn(plan: Plan, log: Progress) -> None:
     for warning in plan.warnings:
         log.note(f"warning: {warning}")
 
@@ -162,7 +172,8 @@ def _execute_plan(
     force: bool,
     executor: Executor | None,
     progress: bool,
-    log: PlainLog,
+    log: Progress,
+    shared: bool = False,
 ) -> RunReport:
     root = plan.root
     paths = BuildPaths(root)
@@ -193,9 +204,9 @@ def _execute_plan(
         nonlocal raw_manifest
         raw_manifest = save_manifest(manifest_path, manifest, raw_manifest)
 
-    live = progress and bool(todo) and sys.stderr.isatty()
-    display: PlainLog = LiveTable(sys.stderr) if live else log
-    with display:
+    live = progress and bool(todo) and sys.stderr.isatty() and not shared
+    display: Progress = LiveTable(sys.stderr) if live else log
+    with display if not shared else contextlib.nullcontext(display):
         for r in selected.runs:
             if r.output in results:
                 display.finished(results[r.output])
@@ -222,7 +233,7 @@ def _execute(
     results: dict[str, RunResult],
     manifest: Manifest,
     save: Callable[[], None],
-    display: PlainLog,
+    display: Progress,
     *,
     workers: int | None,
     executor: Executor | None,

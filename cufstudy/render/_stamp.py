@@ -13,6 +13,13 @@ the files the configuration names anywhere (a bibliography inside the data folde
 cufstudy library's source and packaged templates; and the options: engine, formats, preview, the notice and the caller's
 ``reuse_key`` (``cufstudy build`` passes a digest of the confidential values the leak check searches
 for). Editing any of them re-renders.
+
+Files are hashed by what a rendering reads of them, so that running the notebooks again to the same result
+keeps the deliverables (:func:`cufstudy.core.digest.executed_digest`): an executed notebook without its
+execution counts, Papermill's timings and the kernel's timestamps; the facts without the time they were
+written; a source notebook (``notebooks/``) by its cells only, since the deliverables embed its executed copy
+and not the outputs that a run in JupyterLab saves into it, unless a deliverable embeds it directly
+(``embedded``).
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from cufstudy.core.atomic import atomic_write_text
-from cufstudy.core.digest import library_digest, templates_digest
+from cufstudy.core.digest import executed_digest, library_digest, notebook_digest, templates_digest
 from cufstudy.core.project import BUILD_DIR, OUTPUT_DIR, BuildPaths
 
 __all__ = ["RenderStamp", "inputs_digest"]
@@ -74,23 +81,44 @@ def _named_files(root: Path, values: Iterable[Any]) -> list[Path]:
     return found
 
 
+def _content_digest(path: Path, paths: BuildPaths, embedded: set[Path]) -> bytes:
+    """The digest of what a rendering reads of ``path`` (see the module docstring)."""
+    if path.suffix == ".ipynb":
+        with contextlib.suppress(ValueError, OSError, AttributeError):
+            if path in embedded or path.is_relative_to(paths.build.resolve()):
+                return executed_digest(path).encode()
+            return notebook_digest(path).encode()
+    elif path == paths.facts.resolve():
+        with contextlib.suppress(ValueError, OSError, AttributeError):
+            facts = json.loads(path.read_text(encoding="utf-8")).get("facts")
+            return json.dumps(facts, sort_keys=True, ensure_ascii=False).encode()
+    return hashlib.sha256(path.read_bytes()).digest()
+
+
 def inputs_digest(
     root: Path,
     configs: Sequence[Mapping[str, Any]],
     data_dir: Path | None,
     options: dict[str, Any],
+    *,
+    embedded: Iterable[Path] = (),
 ) -> str:
-    """Hash of everything the rendering of a project's deliverables depends on (see the module docstring)."""
+    """Hash of everything the rendering of a project's deliverables depends on (see the module docstring).
+
+    ``embedded`` are the notebooks the deliverables embed: their outputs count wherever they are.
+    """
     total = hashlib.sha256(json.dumps(options, sort_keys=True, default=str).encode())
     total.update(library_digest().encode())
     total.update(templates_digest().encode())
     files = {p.resolve() for p in _project_files(root, data_dir)}
     files |= set(_named_files(root, configs))
+    paths = BuildPaths(root.resolve())
+    shown = {p.resolve() for p in embedded}
     for path in sorted(files):
         with contextlib.suppress(OSError):
             rel = path.relative_to(root.resolve()).as_posix()
             total.update(f"{rel}\0".encode())
-            total.update(hashlib.sha256(path.read_bytes()).digest())
+            total.update(_content_digest(path, paths, shown))
     return total.hexdigest()
 
 
