@@ -3,6 +3,7 @@ MCA + Ward clustering on a crafted data set with known clusters, and the compari
 
 from __future__ import annotations
 
+import pickle
 import shutil
 from pathlib import Path
 from typing import Any
@@ -14,11 +15,12 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cufstudy.core.errors import AnalysisError, CufstudyError, DataError
+from cufstudy.core.errors import AnalysisError, CufstudyError, DataError, InsufficientDataError
 from cufstudy.model.cases import Case, load_cases
 from cufstudy.model.vocab import Modality, Motivation, TierGroup
 from cufstudy.study.typology import (
     MCA_VARIABLES,
+    MIN_CASES,
     Rule,
     Typology,
     classify,
@@ -413,12 +415,33 @@ def test_n_clusters_given_and_checked() -> None:
 
 
 def test_an_analysis_that_cannot_be_computed_is_a_cufstudy_error() -> None:
-    with pytest.raises(AnalysisError, match="need at least 3 cases, got 2") as info:
+    with pytest.raises(AnalysisError, match=r"too few cases for a data-driven typology \(n = 2, at least 5 needed\)") as info:
         mca_hca(crafted_frame().head(2))
     assert isinstance(info.value, ValueError) and isinstance(info.value, CufstudyError)
-    alike = crafted_frame().head(4)  # four cases coded alike: no variable tells them apart
+    frame = crafted_frame()
+    alike = pd.concat([frame.head(4), frame.head(1).assign(id="a9")])  # five cases coded alike
     with pytest.raises(AnalysisError, match="fewer than 2 informative variables remain"):
         mca_hca(alike)
+
+
+@pytest.mark.parametrize("n", [1, 3, 4])
+def test_too_few_cases_say_so_in_french(n: int) -> None:
+    """What the deliverable prints instead of the data-driven typology (a study of a handful of cases)."""
+    with pytest.raises(InsufficientDataError) as info:
+        mca_hca(crafted_frame().head(n))
+    assert str(info.value) == f"too few cases for a data-driven typology (n = {n}, at least {MIN_CASES} needed)"
+    assert info.value.sentence == (
+        f"Trop peu de cas pour une typologie issue des données (n\u00a0=\u00a0{n}\u202f; il en faut au moins 5)."
+    )
+    assert pickle.loads(pickle.dumps(info.value)).sentence == info.value.sentence
+
+
+def test_cases_coded_alike_say_so_in_french() -> None:
+    frame = crafted_frame()
+    alike = pd.concat([frame.head(4), frame.head(1).assign(id="a9")])
+    with pytest.raises(InsufficientDataError) as info:
+        mca_hca(alike)
+    assert info.value.sentence.startswith("Les 5 cas sont codés de façon trop semblable")
 
 
 def test_rare_categories_are_left_out_or_passive() -> None:

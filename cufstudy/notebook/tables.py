@@ -20,6 +20,7 @@ import pandas as pd
 from cufstudy.core.atomic import atomic_write_bytes
 from cufstudy.core.french import escape_md, format_fr
 from cufstudy.core.project import project_root, resolve
+from cufstudy.notebook.enough import say
 
 __all__ = ["LISTING_ROWS", "Markdown", "Table", "markdown_table", "show_table", "write_csv"]
 
@@ -114,6 +115,7 @@ def show_table(
     max_rows: int | None = None,
     full_copy: str | Path | None = None,
     note: str | None = None,
+    empty: str | None = None,
     **kwargs: Any,
 ) -> None:
     """Display a table in a notebook as Markdown (what the renderers embed), once.
@@ -133,7 +135,13 @@ def show_table(
         opens) when it is cut; relative paths are from the project root. The note names the file.
     note
         A line printed under the table (free text, escaped), e.g. what an asterisk in the cells means.
+    empty
+        The French sentence shown instead of a table without rows (a study that starts with few cases:
+        ``"Aucun obstacle n’est encore cité."``); without it, an empty table is shown with its headers.
     """
+    if empty is not None and frame.empty:
+        say(empty)
+        return
     shown, cut = frame, ""
     if max_rows is not None and len(frame) > max_rows:
         shown = frame.head(max_rows)

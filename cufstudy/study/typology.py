@@ -30,10 +30,11 @@ from cufstudy.core.problems import FieldPath, Problem, Reason, did_you_mean, val
 from cufstudy.core.yamlio import YamlDoc, read_yaml
 from cufstudy.model.cases import Case, CaseBase, Slug
 from cufstudy.model.vocab import Ambition, Attachment, Modality, Motivation, Theme, TierGroup, label
-from cufstudy.study._mca import MCA_VARIABLES, Comparison, DataTypology, coded_table, compare, mca_hca
+from cufstudy.study._mca import MCA_VARIABLES, MIN_CASES, Comparison, DataTypology, coded_table, compare, mca_hca
 
 __all__ = [
     "MCA_VARIABLES",
+    "MIN_CASES",
     "AmbitionCondition",
     "Classification",
     "Comparison",
