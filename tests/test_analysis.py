@@ -197,6 +197,30 @@ def test_a_long_listing_is_cut_with_a_note_and_written_whole_as_csv(
     assert not (tmp_path / "_build" / "tables" / "other.csv").exists()
 
 
+def test_an_empty_table_and_too_few_data_say_so(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A study of a few cases: an empty table, or an analysis without enough data, shows a sentence instead."""
+    import IPython
+    import IPython.display
+
+    from cufstudy.core.errors import InsufficientDataError
+    from cufstudy.notebook import enough_data
+
+    show_table(pd.DataFrame({"Obstacle": []}), empty="Aucun obstacle n’est encore cité.")
+    assert capsys.readouterr().out == "Aucun obstacle n’est encore cité.\n"  # outside a notebook: printed
+    shown: list[dict[str, str]] = []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())  # as in a kernel
+    monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: shown.append(obj))
+    show_table(pd.DataFrame({"Obstacle": []}), empty="Aucun obstacle n’est encore cité.")
+    assert shown[-1]["text/markdown"] == "*Aucun obstacle n’est encore cité.*"
+    show_table(pd.DataFrame({"Obstacle": ["Budget"]}), empty="Aucun obstacle n’est encore cité.")
+    assert shown[-1]["text/markdown"].startswith("| Obstacle |")
+    with enough_data():
+        raise InsufficientDataError("n = 3", "Trop peu de cas pour une typologie issue des données.")
+    assert shown[-1]["text/markdown"] == "*Trop peu de cas pour une typologie issue des données.*"
+    with pytest.raises(ValueError, match="a bug"), enough_data():  # only too few data becomes a sentence
+        raise ValueError("a bug")
+
+
 def test_markdown_table_is_french_and_escaped() -> None:
     frame = pd.DataFrame({"Nom": ["<script>alert(1)</script>", "A | B"], "Part": [12.5, 1000.25]})
     md = markdown_table(frame, units={"Part": "%"})

@@ -14,12 +14,12 @@ import pandas as pd
 
 from cufstudy.core.french import (
     COLON,
-    ILLUSTRATIVE_VALUES,
     SEMICOLON,
     format_fr,
     straight_quotes_to_french,
     typeset_fr,
 )
+from cufstudy.core.project import project_notices
 from cufstudy.notebook.charts._parts import label_axis, label_px, nothing_to_draw, wrap
 from cufstudy.notebook.charts.figure import FigureSpec, finish
 from cufstudy.notebook.charts.theme import CHART_WIDTH, INK, LEVEL_COLOURS, LINE_PX, MUTED
@@ -37,7 +37,7 @@ def _finish(chart: alt.TopLevelMixin, partnership: Partnership, title: str, subt
         alt_text,
         subtitle=[typeset_fr(subtitle), partnership.display_title],
         illustrative=partnership.is_illustrative,
-        notice=ILLUSTRATIVE_VALUES,
+        notice=project_notices().partnership,
     )
 
 
