@@ -16,6 +16,7 @@ from cufstudy.model.cases import load_cases
 from cufstudy.model.vocab import Attachment, TierGroup
 from cufstudy.notebook import facts
 from cufstudy.notebook.tables import markdown_table, show_table
+from cufstudy.resources import data_path
 from cufstudy.study import followup, tiers
 from cufstudy.study.organisation_models import load_organisations, rank_models, transitions
 
@@ -55,14 +56,15 @@ def test_decision_aid_ranks_by_fit_and_applies_sourced_population_rule() -> None
 
 def test_organisation_file_errors_are_located(tmp_path: Path) -> None:
     shutil.copy(DATA / "references.bib", tmp_path)
-    text = (DATA / "organisation.yaml").read_text(encoding="utf-8")
+    text = data_path("organisation.yaml", DATA).read_text(encoding="utf-8")
     text = text.replace("attachment: cabinet", "attachment: cabinett", 1)
     text = text.replace("source: metz2021", "source: metz2012", 1)
     (tmp_path / "organisation.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(DataError) as info:
         load_organisations(tmp_path)
     [problem] = info.value.problems  # the enum error stops validation before the source check
-    assert problem.line == 10 and problem.field == "models[0].attachment"
+    line = text.splitlines().index("  - attachment: cabinett") + 1
+    assert problem.line == line and problem.field == "models[0].attachment"
     assert "did you mean 'cabinet'?" in problem.message
     (tmp_path / "organisation.yaml").write_text(text.replace("cabinett", "cabinet"), encoding="utf-8")
     with pytest.raises(DataError) as info:

@@ -287,6 +287,17 @@ def test_bad_typology_reports_every_problem_with_line_and_did_you_mean(tmp_path:
     assert all(p.file == str(tmp_path / "typology.yaml") for p in info.value.problems)
 
 
+def test_a_data_folder_without_typology_uses_the_packaged_one(tmp_path: Path) -> None:
+    """A project's typology.yaml replaces cufstudy's default; without one, the default is used."""
+    from cufstudy.resources import packaged_root
+
+    default = load_typology(tmp_path)
+    assert default.file == str(packaged_root() / "data" / "typology.yaml")
+    assert default.ids == ("influence", "integree", "solidarite", "jumelages")
+    own = write_typology(tmp_path, [a_type("haut", 1, [{"name": "Très ambitieux", "ambition": {"min": 4}}]), a_type("bas", 2, [])], fallback="bas")
+    assert load_typology(own).ids == ("haut", "bas")
+
+
 def test_a_type_without_rules_must_be_the_fallback(tmp_path: Path) -> None:
     types = [a_type("vide", 1, []), a_type("defaut", 2, [])]
     with pytest.raises(DataError, match=r"typology.yaml:\d+: types\[0\].rules: a type without rules"):
@@ -295,7 +306,7 @@ def test_a_type_without_rules_must_be_the_fallback(tmp_path: Path) -> None:
 
 def test_missing_file_and_wrong_shape(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="no such file"):
-        load_typology(tmp_path)
+        load_typology(tmp_path / "typology.yaml")
     (tmp_path / "typology.yaml").write_text("- a\n- b\n", encoding="utf-8")
     with pytest.raises(DataError, match="expected a YAML mapping, got list"):
         load_typology(tmp_path)
