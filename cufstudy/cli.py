@@ -162,12 +162,14 @@ def sdg_import(
     force: Annotated[bool, typer.Option("--force", help="Overwrite the --to file if it exists.")] = False,
 ) -> None:
     """Read a filled grid, report every problem with its sheet and cell (exit 1), optionally write the YAML."""
+    from cufstudy.sdg.competences import check_imported
     from cufstudy.sdg.contribution import summary
     from cufstudy.sdg.framework import load_framework
     from cufstudy.sdg.grid import import_grid, to_yaml
 
     framework = load_framework(data)
     partnership = import_grid(file, framework)
+    check_imported(partnership, data, framework, str(file))  # contributions the partner's competences refuse
     s = summary(partnership, framework)
     console.print(
         f"{partnership.id}: {s.n_projects} projects, {s.n_links} target links ({s.n_goals} goals), "

@@ -16,10 +16,14 @@ from pathlib import Path
 import docx
 import pytest
 from pypdf import PdfReader
+from typer.testing import CliRunner
 
+from cufstudy.cli import app
 from cufstudy.pipeline.build import ILLUSTRATIVE_NOTICE, build
 from cufstudy.pipeline.leaks import extract_text, normalise
 from cufstudy.render import external_urls
+from cufstudy.sdg.grid_files import BLANK_GRID, grid_names
+from cufstudy.sdg.partnerships import partnership_ids
 
 from .conftest import ROOT
 
@@ -88,10 +92,34 @@ def test_every_deliverable_is_written(default_build: Path) -> None:
     assert expected <= {p.name for p in out.iterdir() if p.is_file()}
 
 
+def test_the_toolbox_grids_are_published_with_it_and_import_back(default_build: Path) -> None:
+    out = default_build / "_output"
+    data = default_build / "data"
+    names = grid_names(data)
+    assert names[0] == BLANK_GRID and len(names) == 1 + len(partnership_ids(data))
+    assert set(names) <= {p.name for p in out.iterdir()}
+    for name in names[1:]:
+        result = CliRunner().invoke(app, ["sdg", "import", str(out / name), "--data", str(data)])
+        assert result.exit_code == 0, result.output
+        assert "valid;" in result.output
+    html = (out / "toolbox.html").read_text(encoding="utf-8")
+    assert all(f'href="{name}"' in html for name in names), "the toolbox links the grids it is delivered with"
+    assert "Summary for international forums" in html and "Clean water and sanitation" in html
+
+
+def test_the_guide_prints_its_legal_framework_and_templates(default_build: Path) -> None:
+    text = normalise(extract_text(default_build / "_output" / "guide.pdf"))
+    for needle in ("loi oudin-santini", "art. l1115-1-1", "ficol", "cerv", "annexe a – modèle de délibération",
+                   "fiche de poste", "tableau de bord", "référence à vérifier", "legifrance.gouv.fr"):  # fmt: skip
+        assert needle in text, needle
+
+
 def test_page_counts_and_a4(default_build: Path) -> None:
     out = default_build / "_output"
     assert len(PdfReader(out / "brochure.pdf").pages) == 4
-    assert len(PdfReader(out / "guide.pdf").pages) <= 30
+    assert 20 <= len(PdfReader(out / "guide.pdf").pages) <= 30
+    if (out / "toolbox.pdf").is_file():
+        assert len(PdfReader(out / "toolbox.pdf").pages) <= 20
     for pdf in out.glob("*.pdf"):
         for page in PdfReader(pdf).pages:
             box = page.mediabox

@@ -39,6 +39,7 @@ from cufstudy.pipeline.manifest import RunReport
 from cufstudy.pipeline.plan import load_plan
 from cufstudy.pipeline.publish import BuildReport, Engine, render_deliverables
 from cufstudy.pipeline.runs import execute_plan
+from cufstudy.render.config import Deliverable
 from cufstudy.render.extension import ExtensionInstall, install_extension
 
 __all__ = ["ILLUSTRATIVE_NOTICE", "BuildResult", "build", "data_notice", "prepare_quarto"]
@@ -52,9 +53,12 @@ class BuildResult:
     render: BuildReport
     seconds: float
     illustrative: bool
+    grids: tuple[Path, ...] = ()
+    """The Excel grids published with the toolbox by this build (:mod:`cufstudy.sdg.grid_files`)."""
 
     def summary(self) -> str:
         lines = [self.runs.summary(), self.render.summary()]
+        lines += [f"  {path} (grid of the toolbox)" for path in self.grids]
         if self.illustrative:
             lines.append("note: the data is illustrative; every page of every deliverable says so")
         lines.append(f"build finished in {self.seconds:.1f} s")
@@ -126,22 +130,36 @@ def build(
         def secrets() -> list[str]:  # loaded once, and only when a public deliverable is rendered
             return load_cases(project.data_dir).confidential_values()
 
-        rendered = render_deliverables(
-            project,
-            profiles,
-            engine=engine,
-            formats=formats,
-            preview=preview,
-            notice=project.settings.notices.page if cases.illustrative else None,
-            reuse=not force,
-            # another set of confidential values changes what the leak check must find: render again
-            reuse_key=cases.confidential_digest,
-            secrets=secrets,
-            # the one child that may proceed under this lock: `cufstudy run` as Quarto's pre-render step
-            quarto_env=child_environment(project),
-        )
+        # the toolbox's Excel grids: checked and written with the toolbox, published right after it (imported
+        # here: openpyxl and pandas would slow down the start of every build, before the notebooks run)
+        from cufstudy.sdg.grid_files import GridFiles
+
+        grids = GridFiles(project.data_dir, project.paths.build / "grids")
+
+        def verify(deliverable: Deliverable, files: Sequence[Path]) -> None:
+            grids.check(deliverable.name, deliverable.output_dir)
+
+        try:
+            rendered = render_deliverables(
+                project,
+                profiles,
+                engine=engine,
+                formats=formats,
+                preview=preview,
+                notice=project.settings.notices.page if cases.illustrative else None,
+                verify=verify,
+                reuse=not force,
+                # another set of confidential values changes what the leak check must find: render again
+                reuse_key=cases.confidential_digest,
+                secrets=secrets,
+                # the one child that may proceed under this lock: `cufstudy run` as Quarto's pre-render step
+                quarto_env=child_environment(project),
+            )
+            published = grids.deliver((o.deliverable, o.path) for o in rendered.outputs)
+        finally:
+            grids.discard()  # staged grids of a failed build are never published
     rendered = replace(rendered, warnings=tuple(w for w in rendered.warnings if not _own_step(w)))
-    return BuildResult(runs, rendered, time.perf_counter() - started, cases.illustrative)
+    return BuildResult(runs, rendered, time.perf_counter() - started, cases.illustrative, tuple(published))
 
 
 def data_notice(data_dir: Path, notice: str = ILLUSTRATIVE_NOTICE) -> str | None:
