@@ -14,6 +14,7 @@ so an analyst fixes everything in one pass::
     │   └── InsufficientDataError   too few cases or values for it: carries what a deliverable says instead
     ├── NotFoundError         a strategy type, SDG code... asked for does not exist (also a KeyError)
     ├── RunError, FactError, LeakError, LockError
+    ├── ProjectError          a project cannot be created there (cufstudy new: a folder not empty, a profile unknown)
     └── RenderError
         ├── LayoutError
         └── SourceError
@@ -41,6 +42,7 @@ __all__ = [
     "Problem",
     "ProblemError",
     "Problems",
+    "ProjectError",
     "Reason",
     "RenderError",
     "RunError",
@@ -170,3 +172,7 @@ class LeakError(CufstudyError):
 
 class LockError(CufstudyError):
     """Another build holds the project lock."""
+
+
+class ProjectError(CufstudyError):
+    """A project cannot be created where asked (``cufstudy new``: the folder is not empty, a profile is unknown)."""
