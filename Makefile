@@ -1,6 +1,7 @@
 # cufstudy: two commands on a fresh machine.
 #   make        set up .venv and build the deliverables from the embedded default data
 #   make test   set up .venv with the dev extras and run ruff, mypy and pytest
+#   make test-wheel    the wheel installed outside the repository builds a new study
 #   make test-quarto   the tests against a real Quarto ($CUFSTUDY_QUARTO, else quarto on PATH)
 PYTHON ?= python3
 VENV   := .venv
@@ -8,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: all build test test-quarto lint typecheck pytest clean distclean help
+.PHONY: all build test test-quarto test-wheel lint typecheck pytest clean distclean help
 
 all: build
 
@@ -36,8 +37,11 @@ typecheck: $(DEVSTAMP)
 	$(BIN)/mypy --strict cufstudy
 
 pytest: $(DEVSTAMP)
-	$(BIN)/pytest -q -m "not quarto" tests
+	$(BIN)/pytest -q -m "not quarto and not wheel" tests
 	CUFSTUDY_FACTS=$(CURDIR)/.pytest_cache/nbval-facts.json $(BIN)/pytest -q --nbval-lax notebooks
+
+test-wheel: $(DEVSTAMP)  ## a wheel of the checkout in a fresh venv outside the repository: cufstudy new, validate, build
+	$(BIN)/pytest -q -m wheel tests
 
 test-quarto: $(DEVSTAMP)  ## the deliverables rendered by a real Quarto and compared (skipped, with the reason, without one)
 	$(BIN)/pytest -q -m quarto tests
