@@ -433,3 +433,17 @@ def test_the_renderer_does_not_load_altair() -> None:
     code = "import sys, cufstudy.render.engine, cufstudy.render._vega; print('altair' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "False"
+
+
+def test_a_single_case_gets_whole_number_ticks(base: CaseBase) -> None:
+    """With one case, the count axis reads 0, 1 (not "0 1 1": a tick at 0.5 labelled "1") and the map's
+    legend 1, 2."""
+    typology = load_typology(DATA)
+    one = CaseBase(base.cases[:1], base.source)
+    spec = charts.to_spec(charts.strategy_types(typology, classify_all(one, typology), illustrative=True))
+    axes = [layer["encoding"]["x"]["axis"] for layer in spec["layer"]]
+    assert all(axis["values"] == [0, 1] for axis in axes), axes
+    frame = one.frame.assign(partner_countries=[["DE", "SN"]])
+    spec = charts.to_spec(charts.partner_countries_map(frame, GEO))
+    legends = re.findall(r'"legend": \{[^{}]*\}', json.dumps(spec))
+    assert legends and all('"values": [1, 2]' in legend for legend in legends if "gradientLength" in legend)

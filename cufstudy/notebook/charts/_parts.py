@@ -74,8 +74,22 @@ def leaders(items: Iterable[tuple[str, float]], fmt: Callable[[float], str]) -> 
     return f"{joined}, à égalité ({fmt(best)})" if len(names) > 1 else f"{joined} ({fmt(best)})"
 
 
-def count_axis(title: str | None) -> alt.Axis:
+def count_axis(title: str | None, top: float | None = None) -> alt.Axis:
+    """An axis of whole counts; with ``top`` (the largest count) up to 10, one tick per whole number.
+
+    Vega's ``tickMinStep`` alone still draws a tick at 0.5 on a 0-1 axis, which ``d`` labels "1" (a study
+    with a single case read "0 1 1").
+    """
+    if top is not None and top <= 10:
+        return alt.Axis(title=title, format="d", values=list(range(int(top) + 1)))
     return alt.Axis(title=title, format="d", tickMinStep=1)
+
+
+def count_legend(low: int, high: int, gradientLength: int) -> alt.Legend:  # noqa: N803 - Vega's name
+    """A legend of whole counts from ``low`` to ``high``: one label per whole number when they are few."""
+    if high - low <= 8:
+        return alt.Legend(format="d", gradientLength=gradientLength, values=list(range(low, high + 1)))
+    return alt.Legend(format="d", gradientLength=gradientLength, tickMinStep=1)
 
 
 def headroom(top: float) -> float:

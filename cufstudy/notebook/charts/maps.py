@@ -21,6 +21,7 @@ from cufstudy.core.french import COLON, SEMICOLON, fold, format_number
 from cufstudy.model.countries import COUNTRIES_FR
 from cufstudy.notebook.charts._parts import (
     count_axis,
+    count_legend,
     group_label,
     group_scale,
     groups_present,
@@ -217,7 +218,7 @@ def partner_countries_map(frame: pd.DataFrame, data: Path = DATA_DIR) -> FigureS
         "n:Q",
         scale=alt.Scale(domain=[1, n_max], range=["#9ECAE1", "#08306B"]),
         title="Nombre de collectivités partenaires",
-        legend=alt.Legend(format="d", gradientLength=200, tickMinStep=1),
+        legend=count_legend(1, n_max, gradientLength=200),
     )
     tooltip = tips(("pays:N", "Pays"), ("n:Q", "Collectivités partenaires", "d"))
     world = alt.InlineData(values=topo, format=alt.TopoDataFormat(type="topojson", feature="countries"))
