@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cufstudy.core.errors import PlanError
-from cufstudy.core.project import FACTS, BuildPaths, Project, find_root, project_root, resolve
+from cufstudy.core.project import FACTS, BuildPaths, Notices, Project, find_root, project_root, resolve
 from cufstudy.notebook.facts import facts_path
 from cufstudy.render import SourceError, deliverables
 
@@ -97,8 +97,41 @@ def test_settings_problems_are_located_and_collected(tmp_path: Path, monkeypatch
     ]
     assert project.warnings == (
         "_quarto.yml:8: cufstudy.audiance: unknown setting, ignored (did you mean 'audience'? "
-        "known: data, runs, audience, pages, contact)",
+        "known: data, runs, audience, pages, contact, notices)",
     )
+
+
+def test_notices_are_the_project_s_with_the_defaults_elsewhere(tmp_path: Path) -> None:
+    """A study words its own notices; a notice not given keeps the library's default."""
+    from cufstudy.core.french import ILLUSTRATIVE_CODING, ILLUSTRATIVE_NOTICE, ILLUSTRATIVE_VALUES
+    from cufstudy.core.project import project_notices
+
+    assert project_notices(tmp_path) == Notices()  # outside any project
+    root = _write(
+        tmp_path / "p",
+        {"_quarto.yml": "cufstudy:\n  notices:\n    page: \"Données d'exemple de la Ville d'Aix-en-Provence\"\n"},
+    )
+    notices = Project.find(root).settings.notices
+    assert notices.page == "Données d'exemple de la Ville d'Aix-en-Provence"
+    assert (notices.chart, notices.partnership) == (ILLUSTRATIVE_CODING, ILLUSTRATIVE_VALUES)
+    assert Notices().page == ILLUSTRATIVE_NOTICE
+    assert project_notices(root / "sub") == notices  # found from a folder inside the project
+    (root / "_quarto.yml").write_text("cufstudy:\n  notices:\n    chart: \"Codage d'essai\"\n", encoding="utf-8")
+    assert project_notices(root).chart == "Codage d'essai"  # read again when _quarto.yml changes
+
+
+def test_bad_notices_are_located(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    root = _write(
+        tmp_path,
+        {"_quarto.yml": "cufstudy:\n  notices:\n    pages: x\n    chart: ''\n    partnership: " + "a" * 201 + "\n"},
+    )
+    assert [str(p) for p in Project.find(root).problems] == [
+        "_quarto.yml:3: cufstudy.notices.pages: unknown notice 'pages' (did you mean 'page'?); expected some of: "
+        "page, chart, partnership",
+        "_quarto.yml:4: cufstudy.notices.chart: expected a French sentence, got ''",
+        "_quarto.yml:5: cufstudy.notices.partnership: 201 characters; a notice must fit one line (200 at most)",
+    ]
 
 
 def test_profile_settings_are_merged_and_their_problems_located(tmp_path: Path) -> None:

@@ -13,8 +13,9 @@ cites, the tables, the charts and their alt texts print numbers, dates and punct
 - **folding** (:func:`fold`): a key that ignores case, accents and spacing, to match and sort French words;
 - **Markdown escaping** (:func:`escape_md`): free text (a case file, an obstacle, a title) printed literally by
   pandoc in every format;
-- the **notices of illustrative data** (:data:`ILLUSTRATIVE_NOTICE` on every page, :data:`ILLUSTRATIVE_CODING`
-  under the study's charts, :data:`ILLUSTRATIVE_VALUES` under the toolbox's).
+- the default **notices of illustrative data** (:data:`ILLUSTRATIVE_NOTICE` on every page,
+  :data:`ILLUSTRATIVE_CODING` under the study's charts, :data:`ILLUSTRATIVE_VALUES` under the toolbox's): a
+  project words its own under ``cufstudy: notices:`` of ``_quarto.yml`` (:class:`cufstudy.core.project.Notices`).
 
 The module needs nothing but the standard library (no pandas), so the renderer and the command line can use it.
 
@@ -299,12 +300,10 @@ def escape_md(text: str) -> str:
 # ---------------------------------------------------------------------------------------------------------
 # notices of illustrative data
 
-ILLUSTRATIVE_NOTICE: Final = (
-    "Données illustratives : codage d'exemple (rapports DCOL confidentiels), collectivités de comparaison "
-    "fictives ; aucun chiffre n'est un résultat de l'étude"
-)
-"""The notice every page of every deliverable carries while any case of the data is illustrative."""
-ILLUSTRATIVE_CODING: Final = "Codage illustratif (rapports DCOL confidentiels), à remplacer par celui des analystes"
-"""What a chart of the study built on illustrative cases says in its subtitle and alt text."""
+# The defaults of ``cufstudy: notices:`` (:class:`cufstudy.core.project.Notices`): a study words its own there.
+ILLUSTRATIVE_NOTICE: Final = "Données illustratives : codage d'exemple ; aucun chiffre n'est un résultat de l'étude"
+"""The notice every page of every deliverable carries while any case of the data is illustrative (default)."""
+ILLUSTRATIVE_CODING: Final = "Codage illustratif, à remplacer par celui des analystes"
+"""What a chart of the study built on illustrative cases says in its subtitle and alt text (default)."""
 ILLUSTRATIVE_VALUES: Final = "Valeurs illustratives, à remplacer par le codage issu de la formation-action"
-"""What a chart or a notebook of an illustrative SDG partnership says (subtitle, alt text, notebook note)."""
+"""What a chart or a notebook of an illustrative SDG partnership says (subtitle, alt text, notebook note; default)."""

@@ -16,7 +16,8 @@ which a failure loses the least:
 A deliverable whose inputs (sources, templates, executed notebooks, facts, library, options, confidential
 values) have not changed since it was published is not rendered again, unless ``force`` is given.
 
-While any case of the data is illustrative, every page of every deliverable carries the notice.
+While any case of the data is illustrative, every page of every deliverable carries the notice (the project's
+``cufstudy: notices: page:``, by default :data:`~cufstudy.core.french.ILLUSTRATIVE_NOTICE`).
 """
 
 from __future__ import annotations
@@ -158,7 +159,7 @@ def build(
                 engine=engine,
                 formats=formats,
                 preview=preview,
-                notice=ILLUSTRATIVE_NOTICE if cases.illustrative else None,
+                notice=project.settings.notices.page if cases.illustrative else None,
                 verify=verify,
                 reuse=not force,
                 # another set of confidential values changes what the leak check must find: render again
@@ -176,10 +177,11 @@ def build(
     return BuildResult(runs, rendered, time.perf_counter() - started, cases.illustrative, tuple(published))
 
 
-def data_notice(data_dir: Path) -> str | None:
+def data_notice(data_dir: Path, notice: str = ILLUSTRATIVE_NOTICE) -> str | None:
     """The notice every page of the deliverables must carry for this data, or None.
 
-    The illustrative-data notice while any case is illustrative; None for a data folder without cases.
+    ``notice`` (the project's, :attr:`Notices.page <cufstudy.core.project.Notices.page>`) while any case is
+    illustrative; None for a data folder without cases.
 
     Raises
     ------
@@ -189,7 +191,7 @@ def data_notice(data_dir: Path) -> str | None:
     folder = data_dir / "cases" if (data_dir / "cases").is_dir() else data_dir
     if not folder.is_dir() or not case_files(folder):
         return None
-    return ILLUSTRATIVE_NOTICE if validate_cases(data_dir).illustrative else None
+    return notice if validate_cases(data_dir).illustrative else None
 
 
 def prepare_quarto(project: Project | Path = Path()) -> ExtensionInstall:
@@ -204,7 +206,7 @@ def prepare_quarto(project: Project | Path = Path()) -> ExtensionInstall:
         step and keeps that copy, so this render would use the previous list of filters.
     """
     project = project_of(project)
-    installed = install_extension(project.root, data_notice(project.data_dir))
+    installed = install_extension(project.root, data_notice(project.data_dir, project.settings.notices.page))
     if installed.manifest_changed and os.environ.get("QUARTO_PROJECT_OUTPUT_DIR"):  # run by Quarto, pre-render
         raise RenderError(
             f"{installed.path.relative_to(project.root)}/_extension.yml has changed (a new version of cufstudy) "

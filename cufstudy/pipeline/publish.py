@@ -678,11 +678,10 @@ def check_for_publication(
 ) -> CheckResult:
     """``cufstudy check``: :func:`check_and_publish` with what the project's data requires.
 
-    The notice is required while any case is illustrative; the confidential values are those of the case
-    base (read, and validated, from the project's data folder).
+    The notice (the project's ``cufstudy: notices: page:``) is required while any case is illustrative; the
+    confidential values are those of the case base (read, and validated, from the project's data folder).
     """
     from cufstudy.model.cases import load_cases, validate_cases
-    from cufstudy.pipeline.checks import ILLUSTRATIVE_NOTICE
 
     project = project_of(project)
     if held_by_parent(project):
@@ -703,7 +702,7 @@ def check_for_publication(
         project,
         profiles,
         files,
-        notice=ILLUSTRATIVE_NOTICE if illustrative else None,
+        notice=project.settings.notices.page if illustrative else None,
         secrets=secrets,
         pairings=pairings,
     )
