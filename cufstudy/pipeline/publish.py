@@ -276,11 +276,17 @@ def render_deliverables(
 
 def requirements(deliverable: Deliverable, notice: str | None, secrets: Secrets | None) -> Requirements:
     """What the checks require of a deliverable: its page rule, the notice, and for a public one no leak."""
+    typst = deliverable.project_options("typst")
+    crossref = typst.get("crossref")
+    labels = crossref if isinstance(crossref, dict) else {}
     return Requirements(
         deliverable.name,
         pages=deliverable.pages,
         notice=notice,
         secrets=secrets if deliverable.public else None,
+        preflight=deliverable.settings.preflight,
+        chapter_breaks=typst.get("cufstudy-variant", "study") != "brochure",
+        captions=(str(labels.get("tbl-title", "Tableau")), str(labels.get("fig-title", "Figure"))),
     )
 
 
