@@ -251,13 +251,24 @@ def _bound(pages: Sequence[_Page]) -> None:
     running_rules = {k for k, v in rule_pages.items() if len(v) >= need}
     for page in pages:
         zone_top, zone_bottom = _MARGIN_ZONE * page.height, (1 - _MARGIN_ZONE) * page.height
-        head = [ln for ln in page.lines if (round(ln.top), ln.key) in running_lines and ln.bottom < zone_top]
-        foot = [ln for ln in page.lines if (round(ln.top), ln.key) in running_lines and ln.top > zone_bottom]
+        head = _cluster(
+            [ln for ln in page.lines if (round(ln.top), ln.key) in running_lines and ln.bottom < zone_top], down=True
+        )
+        foot = _cluster(
+            [ln for ln in page.lines if (round(ln.top), ln.key) in running_lines and ln.top > zone_bottom], down=False
+        )
+        # rules of the header and footer: next to their text (a repeated table header's rule is not one)
+        head_limit = max((ln.bottom + 1.5 * ln.size for ln in head), default=0.1 * page.height)
+        foot_limit = min((ln.top - 1.5 * ln.size for ln in foot), default=0.9 * page.height)
         foot_rules = [
-            r for r in page.rules if (round(r.y), round(r.x0), round(r.x1)) in running_rules and r.y > zone_bottom
+            r
+            for r in page.rules
+            if (round(r.y), round(r.x0), round(r.x1)) in running_rules and r.y > max(zone_bottom, foot_limit)
         ]
         head_rules = [
-            r for r in page.rules if (round(r.y), round(r.x0), round(r.x1)) in running_rules and r.y < zone_top
+            r
+            for r in page.rules
+            if (round(r.y), round(r.x0), round(r.x1)) in running_rules and r.y < min(zone_top, head_limit)
         ]
         head_boxes = [b for b in page.boxes if b[3] < zone_top and any(b[1] <= ln.top <= b[3] for ln in head)]
         page.top = max([ln.bottom for ln in head] + [r.y for r in head_rules] + [b[3] for b in head_boxes] + [0.0])
@@ -271,6 +282,23 @@ def _bound(pages: Sequence[_Page]) -> None:
         page.body = [ln for ln in page.lines if id(ln) not in running]
         page.rules = [r for r in page.rules if page.top < r.y < page.bottom]
         page.boxes = [b for b in page.boxes if b[1] >= page.top - _EDGE and b[3] <= page.bottom + _EDGE]
+
+
+def _cluster(lines: list[_Line], *, down: bool) -> list[_Line]:
+    """The lines of a running header (from the top down) or footer (from the bottom up), without a gap.
+
+    A table's header row repeated at the top of every page is not part of the running header: a gap of
+    the body's top margin separates them.
+    """
+    ordered = sorted(lines, key=lambda ln: ln.top if down else -ln.bottom)
+    kept: list[_Line] = []
+    for ln in ordered:
+        if kept:
+            gap = ln.top - kept[-1].bottom if down else kept[-1].top - ln.bottom
+            if gap > 1.5 * ln.size:
+                break
+        kept.append(ln)
+    return kept
 
 
 def _content_bottom(page: _Page) -> float | None:
@@ -340,10 +368,6 @@ def _problem(ctx: _Context, page: int, rule: PreflightRule, message: str) -> Pro
 
 def _check_tables(ctx: _Context, pages: Sequence[_Page], out: list[Problem]) -> None:
     tables = {page.number: _tables(page) for page in pages}
-    # the bottom of the region Typst fills: no line or rule of any page goes lower
-    region_bottom = max(
-        [ln.bottom for page in pages for ln in page.body] + [r.y for page in pages for r in page.rules] + [0.0]
-    )
     for page in pages[:-1]:
         if not tables[page.number]:
             continue
@@ -364,16 +388,16 @@ def _check_tables(ctx: _Context, pages: Sequence[_Page], out: list[Problem]) -> 
         if before:
             continue  # another element opens the next page: a new table, not this one continued
         tail = [ln for ln in page.body if ln.top > table.last.y and table.holds(ln)]
-        if tail or abs(table.last.y - region_bottom) < _EDGE:
-            # text under the last rule, or a last rule on the very edge of the text area: Typst broke the row
-            row = tail or [ln for ln in page.body if table.holds(ln) and ln.bottom <= table.last.y]
-            shown = f" (« {row[-1 if not tail else 0].text[:50]} »)" if row else ""
+        carried = _carried_row(nxt, cont if table.has_header else None)
+        if tail or carried:
+            # text under the last rule, or a row on the next page that starts mid-cell: Typst broke the row
+            shown = tail[0].text if tail else carried
             out.append(
                 _problem(
                     ctx,
                     page.number,
                     "table-row",
-                    f"a table row is split across pages {page.number} and {nxt.number}{shown}; "
+                    f"a table row is split across pages {page.number} and {nxt.number} (« {shown[:50]} »); "
                     "make table rows unbreakable",
                 )
             )
@@ -392,6 +416,37 @@ def _check_tables(ctx: _Context, pages: Sequence[_Page], out: list[Problem]) -> 
                         + (f" (« {header[:50]} »)" if header else ""),
                     )
                 )
+
+
+def _carried_row(page: _Page, table: _Table | None) -> str:
+    """The text of the first row of a continued table if it is the rest of a split row, else ``""``.
+
+    The rest of a split row has an empty first column (its label fitted on the page before) or a cell
+    that starts in the middle of a sentence (a lowercase letter). ``table`` is the part on ``page``, None
+    when the table has no header row (the first row is then the one after the top of the page).
+    """
+    if table is None:
+        return ""
+    rules = [r.y for r in table.rules]
+    if len(rules) < 2:
+        return ""
+    top, bottom = rules[0], rules[1]
+    row = sorted(
+        (ln for ln in page.body if table.holds(ln) and top < ln.top and ln.bottom < bottom), key=lambda ln: ln.top
+    )
+    if not row:
+        return ""
+    first_line = [ln for ln in row if ln.top < row[0].top + 0.6 * ln.size]
+    header = sorted(
+        (ln for ln in page.body if table.holds(ln) and ln.bottom <= top + _EDGE and ln.top > top - 4 * ln.size),
+        key=lambda ln: ln.x0,
+    )
+    # the first column ends where the header's second cell starts
+    boundary = next((ln.x0 for ln in header if ln.x0 > header[0].x1 + 2), None) if header else None
+    first_column = [ln for ln in row if boundary is None or ln.x1 < boundary]
+    if not first_column or any(ln.text.strip()[:1].islower() for ln in first_line):
+        return " ".join(ln.text for ln in first_line)
+    return ""
 
 
 def _caption_kind(ctx: _Context, line: _Line) -> Literal["table", "figure"] | None:
