@@ -141,7 +141,7 @@ class _Table:
 
 # -- reading the PDF -------------------------------------------------------------------------------
 def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text)
+    text = unicodedata.normalize("NFKD", text).replace("’", "'").replace("\u00a0", " ").replace("\u202f", " ")
     return re.sub(r"\s+", " ", "".join(c for c in text if not unicodedata.combining(c))).strip().casefold()
 
 
@@ -567,7 +567,7 @@ def _check_fill(ctx: _Context, pages: Sequence[_Page], headings: Sequence[_Headi
 
 def _opens(page: _Page, headings: Sequence[_Heading]) -> bool:
     """Whether the page opens with a level-1 heading (a chapter starts on it)."""
-    first = _content_top(page)
+    first = min((ln.top for ln in page.body), default=None)
     for heading in headings:
         if heading.page == page.number and heading.level == 1:
             line = _heading_line(page, heading)
