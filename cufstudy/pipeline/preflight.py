@@ -443,7 +443,7 @@ def _carried_row(page: _Page, table: _Table | None) -> str:
     )
     # the first column ends where the header's second cell starts
     boundary = next((ln.x0 for ln in header if ln.x0 > header[0].x1 + 2), None) if header else None
-    first_column = [ln for ln in row if boundary is None or ln.x1 < boundary]
+    first_column = [ln for ln in row if boundary is None or ln.x0 < boundary]
     if not first_column or any(ln.text.strip()[:1].islower() for ln in first_line):
         return " ".join(ln.text for ln in first_line)
     return ""

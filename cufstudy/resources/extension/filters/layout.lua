@@ -29,7 +29,7 @@ local function sticky_leads(blocks)
   for i, block in ipairs(blocks) do
     local prev = blocks[i - 1]
     if prev and prev.t == "Header" and (block.t == "Para" or block.t == "Plain")
-        and i < #blocks and #pandoc.utils.stringify(block) <= LEAD_CHARS then
+        and #pandoc.utils.stringify(block) <= LEAD_CHARS then
       out:insert(pandoc.RawBlock("typst", "#block(sticky: true)["))
       out:insert(block)
       out:insert(pandoc.RawBlock("typst", "]"))
