@@ -203,8 +203,6 @@ def _read(data: bytes) -> tuple[list[_Page], list[_Heading]]:
                 for o in (*page.images, *page.rects, *page.curves)
             ]
             pages.append(_Page(number, float(page.width), float(page.height), _lines(page.chars), rules, boxes, []))
-        reader = pdf.doc  # pdfminer's document: the outline with its destinations
-        del reader
     headings = _outline(data, pages)
     return pages, headings
 
@@ -225,7 +223,7 @@ def _outline(data: bytes, pages: Sequence[_Page]) -> list[_Heading]:
                     index = reader.get_destination_page_number(item)
                 except Exception:  # a bookmark without a page: nothing to check
                     continue
-                if not 0 <= index < len(pages):
+                if index is None or not 0 <= index < len(pages):
                     continue
                 top = item.get("/Top")
                 height = pages[index].height
@@ -521,7 +519,7 @@ def _check_headings(ctx: _Context, pages: Sequence[_Page], headings: Sequence[_H
         line = _heading_line(page, heading)
         if line is None:
             continue
-        top, bottom = _block(page, line)
+        bottom = _block(page, line)[1]
         follow = [
             ln
             for ln in page.body
@@ -600,8 +598,9 @@ def _check_area(ctx: _Context, pages: Sequence[_Page], out: list[Problem]) -> No
                     ctx,
                     page.number,
                     "text-area",
-                    f"text outside the text area of page {page.number} (« {ln.text[:40]} » at x {ln.x0:.0f}-{ln.x1:.0f} pt, "
-                    f"y {ln.top:.0f} pt; the area is x {page.left:.0f}-{page.right:.0f}, y {page.top:.0f}-{page.bottom:.0f})"
+                    f"text outside the text area of page {page.number} (« {ln.text[:40]} » "
+                    f"at x {ln.x0:.0f}-{ln.x1:.0f} pt, y {ln.top:.0f} pt; the area is "
+                    f"x {page.left:.0f}-{page.right:.0f}, y {page.top:.0f}-{page.bottom:.0f})"
                     + (f", and {len(outside) - 1} more line{'s' * (len(outside) > 2)}" if len(outside) > 1 else ""),
                 )
             )
@@ -650,6 +649,6 @@ def preflight(
 
     def order(p: Problem) -> tuple[int, int]:
         page, rule = (p.field or "page 0: fill").removeprefix("page ").split(": ")
-        return int(page), PREFLIGHT_RULES.index(rule)  # type: ignore[arg-type]
+        return int(page), PREFLIGHT_RULES.index(rule)  # type: ignore[arg-type,unused-ignore]
 
     return sorted(out, key=order)

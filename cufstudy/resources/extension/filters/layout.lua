@@ -24,7 +24,39 @@ end
 -- the length of a lead paragraph that sticks to the next block: about two lines of text
 local LEAD_CHARS = 240
 
+-- a notebook output holding a heading (Quarto wraps it in cell Divs, Typst in a block): its blocks join the
+-- flow of the page, so that the heading and its lead stick to the table of the next output
+local function is_cell_with_heading(block)
+  if block.t ~= "Div" then
+    return false
+  end
+  local cell = false
+  for _, class in ipairs(block.classes) do
+    if class:match("^cell") then
+      cell = true
+    end
+  end
+  if not cell or block.identifier ~= "" then
+    return false
+  end
+  for _, inner in ipairs(block.content) do
+    if inner.t == "Header" then
+      return true
+    end
+  end
+  return false
+end
+
 local function sticky_leads(blocks)
+  local flat = pandoc.List()
+  for _, block in ipairs(blocks) do
+    if is_cell_with_heading(block) then
+      flat:extend(block.content)
+    else
+      flat:insert(block)
+    end
+  end
+  blocks = flat
   local out = pandoc.List()
   for i, block in ipairs(blocks) do
     local prev = blocks[i - 1]
