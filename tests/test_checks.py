@@ -55,6 +55,9 @@ cufstudy:
   audience: public
   pages:
     max: 2
+  preflight:        # the planted PDFs hold one line a page: the fill rule is tested in test_preflight.py
+    min-fill: 0
+    min-fill-end: 0
 """
 STUDY_YML = GUIDE_YML.replace("guide", "study").replace("public", "internal")
 GUIDE_QMD = "# Le guide\n\n{{< embed ../../_build/notebooks/panorama.ipynb#tbl-cas >}}\n"

@@ -516,3 +516,31 @@ def test_illustrative_material_reads_as_illustrative(default_build: Path) -> Non
                 "https://www.oecd.org/cfe/territorial-approach-sdgs.htm",
                 "https://www.cglu.org/sites/default/files/module4.pdf"):  # fmt: skip
         assert url in toolbox, url
+@pytest.mark.parametrize("name", ["study", "guide", "toolbox", "brochure"])
+def test_figures_and_tables_have_one_numbering_in_every_format(default_build: Path, name: str) -> None:
+    from .numbering_helpers import captions, references
+
+    out = default_build / "_output"
+    files = [out / f"{name}.{ext}" for ext in ("pdf", "html", "docx") if (out / f"{name}.{ext}").exists()]
+    assert len(files) >= 2
+    first, *others = files
+    numbers = captions(first)
+    assert numbers, f"{first.name} has no numbered caption"
+    # unlabelled tables take no number: the numbers of each kind run 1, 2, 3... without a gap
+    for kind in ("Tableau", "Figure"):
+        seen = [n for k, n, _ in numbers if k == kind]
+        assert seen == list(range(1, len(seen) + 1)), (first.name, kind, seen)
+    for other in others:
+        assert captions(other) == numbers, other.name
+        assert references(other) == references(first), other.name
+    for ref in references(first):
+        kind, number = ref.split()
+        assert (kind, int(number)) in {(k, n) for k, n, _ in numbers}, f"{first.name}: {ref} cites no caption"
+
+
+def test_html_has_one_main_landmark_and_headings_clear_the_notice_band(default_build: Path) -> None:
+    for name in ("study", "guide", "toolbox"):
+        page = (default_build / "_output" / f"{name}.html").read_text(encoding="utf-8")
+        assert page.count("<main") == 1, name
+        assert page.index('class="cufstudy-notice"') < page.index("<main"), name
+        assert re.search(r"scroll-margin-top:\s*[1-9]", page), name

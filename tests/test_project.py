@@ -97,7 +97,7 @@ def test_settings_problems_are_located_and_collected(tmp_path: Path, monkeypatch
     ]
     assert project.warnings == (
         "_quarto.yml:8: cufstudy.audiance: unknown setting, ignored (did you mean 'audience'? "
-        "known: data, runs, audience, pages, contact, notices)",
+        "known: data, runs, audience, pages, contact, notices, preflight)",
     )
 
 
@@ -181,3 +181,20 @@ def test_the_build_layout_is_named_in_one_module() -> None:
     paths = BuildPaths(Path("/p"))
     assert paths.lock == Path("/p/_build/.lock") and paths.output == Path("/p/_output")
     assert paths.quarto_output("guide") == Path("/p/_build/render/quarto-guide")
+
+
+def test_preflight_settings_are_read_and_their_problems_located(tmp_path: Path) -> None:
+    from cufstudy.core.project import PreflightSettings, read_settings
+
+    def where(path: object) -> tuple[str, int | None]:
+        return "_quarto.yml", 12
+
+    good = read_settings({"preflight": {"min-fill": 0.6, "heading-lines": 3}}, where, tmp_path)
+    assert good.settings.preflight == PreflightSettings(min_fill=0.6, heading_lines=3)
+    assert read_settings({}, where, tmp_path).settings.preflight == PreflightSettings()
+    bad = read_settings({"preflight": {"min-fill": 45, "min-fil-end": 0.1, "heading-lines": "deux"}}, where, tmp_path)
+    messages = sorted(str(p) for p in bad.problems)
+    assert len(messages) == 3, messages
+    assert any("cufstudy.preflight.min-fill: expected a share of the page between 0 and 1" in m for m in messages)
+    assert any("did you mean 'min-fill-end'?" in m for m in messages)
+    assert any("heading-lines: expected a whole number" in m for m in messages)

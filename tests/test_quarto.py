@@ -324,3 +324,16 @@ def test_cufstudy_build_with_quarto(renders: Renders, tmp_path: Path, monkeypatc
     assert "error: unexpected argument: nonexistent-option" in message
     assert "    at " not in message  # no stack trace
     assert (root / "_output" / "brochure.pdf").read_bytes() == before
+
+
+def test_one_numbering_across_formats_and_engines(renders: Renders) -> None:
+    from .numbering_helpers import captions, references
+
+    for profile in PROFILES:
+        files = [renders.quarto / f"{profile}.{ext}" for ext in FORMATS[profile]]
+        files += [renders.embedded / f"{profile}.{ext}" for ext in FORMATS[profile]]
+        files = [f for f in files if f.suffix in (".pdf", ".html", ".docx")]
+        first, *others = files
+        for other in others:
+            assert captions(other) == captions(first), f"{other}: not the numbers of {first}"
+            assert references(other) == references(first), f"{other}: not the cross-references of {first}"

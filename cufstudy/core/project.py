@@ -21,6 +21,10 @@ Settings
           pages: {max: 30}      # page rule of the PDF: exact, max and/or min (whole numbers)
           notices:              # what the deliverables say while any case is illustrative (Notices)
             page: "Données illustratives : …"
+          preflight:            # the layout preflight of the PDF (cufstudy.pipeline.preflight)
+            min-fill: 0.45      # every page filled at least this share of its text area...
+            min-fill-end: 0.1   # ...but a page ending a chapter or the document: this share
+            heading-lines: 2    # lines of text that must follow a heading on its page
 
     Every problem is located (file, line, field). An unknown key is reported as a warning naming the known
     ones (it may belong to a later version of the library), never silently used.
@@ -60,6 +64,7 @@ __all__ = [
     "Contact",
     "Notices",
     "PageRule",
+    "PreflightSettings",
     "Project",
     "Settings",
     "SettingsResult",
@@ -265,6 +270,22 @@ class Notices(BaseModel):
     """Ends the subtitle and the alt text of the charts of an illustrative SDG partnership."""
 
 
+class PreflightSettings(BaseModel):
+    """The thresholds of the PDF preflight (``cufstudy: preflight:``, see :mod:`cufstudy.pipeline.preflight`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    min_fill: float = 0.45
+    """The share of its text area every page fills, unless it ends a chapter or the document."""
+    min_fill_end: float = 0.1
+    """The share a page ending a chapter (that the profile starts on a new page) or the document fills."""
+    heading_lines: int = 2
+    """The lines of text that follow a heading on its page."""
+
+
+_PREFLIGHT_KEYS = {"min-fill": "min_fill", "min-fill-end": "min_fill_end", "heading-lines": "heading_lines"}
+
+
 class Settings(BaseModel):
     """The ``cufstudy:`` settings of a project (merged over the active profile)."""
 
@@ -283,6 +304,8 @@ class Settings(BaseModel):
     """Who to contact about the study (the brochure's contact block), if given."""
     notices: Notices = Notices()
     """The notices of illustrative data (defaults where the project words none)."""
+    preflight: PreflightSettings = PreflightSettings()
+    """The thresholds of the layout preflight of the deliverable's PDF."""
 
 
 _KNOWN = tuple(Settings.model_fields)
@@ -380,6 +403,7 @@ class _SettingsReader:
         if "organisation" not in values:
             return None
         return Contact(**values)
+
     def notices(self, section: Mapping[str, Any]) -> Notices:
         raw = section.get("notices")
         if raw is None:
@@ -405,6 +429,33 @@ class _SettingsReader:
             else:
                 values[key] = " ".join(value.split())
         return Notices(**values)
+
+    def preflight(self, section: Mapping[str, Any]) -> PreflightSettings:
+        raw = section.get("preflight")
+        if raw is None:
+            return PreflightSettings()
+        base: FieldPath = (SETTINGS_KEY, "preflight")
+        if not isinstance(raw, dict):
+            self.problem(base, f"expected a mapping of {', '.join(_PREFLIGHT_KEYS)}")
+            return PreflightSettings()
+        values: dict[str, Any] = {}
+        for key, value in raw.items():
+            path: FieldPath = (*base, key)
+            name = _PREFLIGHT_KEYS.get(str(key))
+            if name is None:
+                near = difflib.get_close_matches(str(key), _PREFLIGHT_KEYS, n=1, cutoff=0.6)
+                hint = f"did you mean {near[0]!r}? " if near else ""
+                self.problem(path, f"unknown preflight setting ({hint}known: {', '.join(_PREFLIGHT_KEYS)})")
+            elif name == "heading_lines":
+                if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                    self.problem(path, f"expected a whole number of lines (0 or more), got {value!r}")
+                else:
+                    values[name] = value
+            elif isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+                self.problem(path, f"expected a share of the page between 0 and 1 (0.45 for 45 %), got {value!r}")
+            else:
+                values[name] = float(value)
+        return PreflightSettings(**values)
 
     def unknown(self, section: Mapping[str, Any]) -> None:
         for key in section:
@@ -455,6 +506,7 @@ def read_settings(raw: Any, where: Where, root: Path) -> SettingsResult:
         pages=reader.pages(raw),
         contact=reader.contact(raw),
         notices=reader.notices(raw),
+        preflight=reader.preflight(raw),
     )
     reader.unknown(raw)
     return SettingsResult(settings, tuple(reader.problems), tuple(reader.warnings))

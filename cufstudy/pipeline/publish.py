@@ -383,12 +383,18 @@ def requirements(
 ) -> Requirements:
     """What the checks require of a deliverable: its page rule, the notice, and for a public one no leak
     and no real authority beside its illustrative coding."""
+    typst = deliverable.project_options("typst")
+    crossref = typst.get("crossref")
+    labels = crossref if isinstance(crossref, dict) else {}
     return Requirements(
         deliverable.name,
         pages=deliverable.pages,
         notice=notice,
         secrets=secrets if deliverable.public else None,
         pairings=pairings if deliverable.public else None,
+        preflight=deliverable.settings.preflight,
+        chapter_breaks=typst.get("cufstudy-variant", "study") != "brochure",
+        captions=(str(labels.get("tbl-title", "Tableau")), str(labels.get("fig-title", "Figure"))),
     )
 
 

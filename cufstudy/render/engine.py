@@ -137,6 +137,20 @@ def find_templates(root: Path) -> Templates:
     )
 
 
+_NOTICE_DIV = re.compile(r'<div class="cufstudy-notice"[^>]*>.*?</div>\s*', re.S)
+
+
+def _main_landmark(page: str) -> str:
+    """Wrap the document (after the notice band) in ``<main>``: the landmark screen readers jump to."""
+    if "<main" in page or "<body" not in page or "</body>" not in page:
+        return page
+    body = page.index(">", page.index("<body")) + 1
+    notice = _NOTICE_DIV.match(page, re.match(r"\s*", page[body:]).end() + body)  # type: ignore[union-attr]
+    start = notice.end() if notice else body
+    end = page.rindex("</body>")
+    return f"{page[:start]}<main id=\"cufstudy-main\">\n{page[start:end]}</main>\n{page[end:]}"
+
+
 def external_urls(page: str) -> list[str]:
     """URLs on other hosts that an HTML page would load (script, link, img, iframe, media)."""
     return [m.group(2) for m in _EXTERNAL.finditer(page)]
@@ -447,7 +461,7 @@ class EmbeddedEngine:
         target = staging / job.name
         notebooks = job.expanded.notebooks
         if job.fmt == "html":
-            page = Path(f"{base}.html").read_text(encoding="utf-8")
+            page = _main_landmark(Path(f"{base}.html").read_text(encoding="utf-8"))
             if job.expanded.charts:
                 started = time.perf_counter()
                 page = inject_bundle(page, BuildPaths(self.root).cache)
