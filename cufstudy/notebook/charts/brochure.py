@@ -117,8 +117,8 @@ def decision_tree(aid: DecisionAid, names: Mapping[str, str], base: str) -> Figu
             models = [wrap(m, 40, max_lines=3) for m in models]
         answers.append("\n".join(models) if models else wrap(answer.text(), 40, max_lines=3))
     line_h = 11
-    heights = [max(44, 12 + line_h * (a.count("\n") + 1)) for a in answers]
-    gap = 12
+    heights = [max(52, 16 + line_h * (a.count("\n") + 1)) for a in answers]
+    gap = 18
     height = sum(heights) + gap * (len(types) - 1)
     nodes, edges = [], []
     root_y = height / 2
