@@ -27,6 +27,7 @@ from typing import Literal
 from cufstudy.core.atomic import atomic_write_bytes
 from cufstudy.core.errors import RenderError
 from cufstudy.core.project import BuildPaths, Project, project_of
+from cufstudy.core.reproducible import source_date
 from cufstudy.pipeline.checks import Requirements, Violation, check_files, raise_all, raise_for
 from cufstudy.pipeline.lock import held_by_parent
 from cufstudy.render._stamp import RenderStamp, inputs_digest
@@ -245,7 +246,9 @@ def render_deliverables(
                 warnings += [n for n in deliverable.notes if n not in warnings]
                 files = embedded.render(deliverable, staging)
             else:
-                quarto = render_with_quarto(deliverable, staging, env=quarto_env)
+                # the files' dates from the configuration or SOURCE_DATE_EPOCH (Pandoc and Typst honour it)
+                when = source_date(deliverable.config.get("date", default=None)).environment()
+                quarto = render_with_quarto(deliverable, staging, env={**when, **(quarto_env or {})})
                 files = list(quarto.files)
                 timings[f"quarto {deliverable.name}"] = quarto.seconds
                 warnings += [f"{deliverable.name}: quarto: {w}" for w in quarto.warnings]
