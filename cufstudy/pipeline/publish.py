@@ -30,6 +30,7 @@ from cufstudy.core.project import BuildPaths, Project, project_of
 from cufstudy.core.reproducible import source_date
 from cufstudy.pipeline.checks import Requirements, Violation, check_files, raise_all, raise_for
 from cufstudy.pipeline.lock import held_by_parent
+from cufstudy.pipeline.notices import Notices, notice_for
 from cufstudy.render._stamp import RenderStamp, inputs_digest
 from cufstudy.render.config import OUTPUT_EXTENSIONS, Deliverable, deliverables
 from cufstudy.render.engine import EmbeddedEngine, RenderedFile
@@ -127,7 +128,7 @@ def render_deliverables(
     engine: Engine = "auto",
     formats: Sequence[str] | None = None,
     preview: bool = False,
-    notice: str | None = None,
+    notice: str | Notices | None = None,
     verify: Verifier | None = None,
     reuse: bool = True,
     reuse_key: str = "",
@@ -157,8 +158,10 @@ def render_deliverables(
     preview
         Also write PNG thumbnails of every PDF page to ``_output/preview/<name>-<n>.png``.
     notice
-        The illustrative-data notice printed on every page, and checked to be there; default: the
-        ``cufstudy-notice`` metadata of the project or profile (printed, not checked; none if absent).
+        The illustrative-data notice printed on every page, and checked to be there: one for every
+        deliverable, or each deliverable's (:class:`cufstudy.pipeline.notices.Notices`, what ``cufstudy build``
+        passes); default: the ``cufstudy-notice`` metadata of the project or profile (printed, not checked;
+        none if absent).
     verify
         Extra check of each deliverable's rendered files before anything is published; an exception stops
         the build and nothing is published.
@@ -196,7 +199,11 @@ def render_deliverables(
     root = project.root
     paths = project.paths
     chosen = _choose_engine(engine)
-    install_extension(root, notice)  # _extensions/cufstudy/, which the profiles name (a no-op when up to date)
+    # _extensions/cufstudy/, which the profiles name (a no-op when up to date), with each profile's notice
+    if isinstance(notice, Notices):
+        install_extension(root, notice.default, notice.by_deliverable)
+    else:
+        install_extension(root, notice)
     todo = deliverables(project, profiles, formats)
     stamp = RenderStamp(root)
     digest = inputs_digest(
@@ -208,7 +215,7 @@ def render_deliverables(
             "quarto": _tool_identity(quarto_path()) if chosen == "quarto" else None,
             "formats": sorted(formats or []),
             "preview": preview,
-            "notice": notice,
+            "notice": {d.name: notice_for(notice, d.name) for d in todo},
             "key": reuse_key,
         },
     )
@@ -239,10 +246,12 @@ def render_deliverables(
     warnings: list[str] = []
     try:
         staged: list[_Staged] = []
-        embedded = EmbeddedEngine(root, workdir, notice=notice) if chosen == "pandoc" else None
+        embedded = EmbeddedEngine(root, workdir) if chosen == "pandoc" else None
         for deliverable in todo:
             staging = workdir / "staging" / deliverable.name
+            own = notice_for(notice, deliverable.name)
             if embedded is not None:
+                embedded.notice = own
                 warnings += [n for n in deliverable.notes if n not in warnings]
                 files = embedded.render(deliverable, staging)
             else:
@@ -253,7 +262,7 @@ def render_deliverables(
                 timings[f"quarto {deliverable.name}"] = quarto.seconds
                 warnings += [f"{deliverable.name}: quarto: {w}" for w in quarto.warnings]
             started_checks = time.perf_counter()
-            checked = _check(deliverable, files, embedded, preview, notice, secrets, paths)
+            checked = _check(deliverable, files, embedded, preview, own, secrets, paths)
             timings["checks"] = timings.get("checks", 0.0) + time.perf_counter() - started_checks
             if verify is not None:
                 verify(deliverable, [item.file.staged for item in checked])
@@ -465,7 +474,7 @@ def check_and_publish(
     profiles: Sequence[str] | None = None,
     files: Sequence[Path | str] | None = None,
     *,
-    notice: str | None = None,
+    notice: str | Notices | None = None,
     secrets: Secrets | None = None,
     env: Mapping[str, str] | None = None,
 ) -> CheckResult:
@@ -535,7 +544,8 @@ def check_and_publish(
         if not items:
             continue
         notebooks = [nb for source in {s for _, s, _ in items} for nb in embedded_notebooks(source, root)]
-        report = check_files([p for p, _, _ in items], requirements(deliverable, notice, secrets), notebooks)
+        own = notice_for(notice, deliverable.name)
+        report = check_files([p for p, _, _ in items], requirements(deliverable, own, secrets), notebooks)
         violations += report.violations
     if ignored:
         strict = any(d.public for d in todo)
@@ -573,18 +583,18 @@ def check_for_publication(
     The notice is required while any case is illustrative; the confidential values are those of the case
     base (read, and validated, from the project's data folder).
     """
-    from cufstudy.model.cases import load_cases, validate_cases
-    from cufstudy.pipeline.checks import ILLUSTRATIVE_NOTICE
+    from cufstudy.model.cases import load_cases
+    from cufstudy.pipeline.notices import project_notices
 
     project = project_of(project)
     if held_by_parent(project):
         return check_and_publish(project, profiles, files)
-    illustrative = validate_cases(project.data_dir).illustrative
+    notices = project_notices(project)
 
     @functools.cache
     def secrets() -> list[str]:
         return load_cases(project.data_dir).confidential_values()
 
     return check_and_publish(
-        project, profiles, files, notice=ILLUSTRATIVE_NOTICE if illustrative else None, secrets=secrets
+        project, profiles, files, notice=notices, secrets=secrets
     )

@@ -233,6 +233,8 @@ class EmbeddedEngine:
             rel = path.relative_to(installed).as_posix()
             if rel == "fonts" or rel.startswith("fonts/"):
                 return None
+            if re.fullmatch(r"reference-[^/]+\.docx", rel):  # a profile's copy (extension.profile_files)
+                rel = "reference.docx"
             with contextlib.suppress(RenderError):
                 return str(template_path(rel, self.root))
         return str(path)
