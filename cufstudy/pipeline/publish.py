@@ -31,6 +31,7 @@ from cufstudy.core.reproducible import source_date
 from cufstudy.pipeline.checks import Requirements, Violation, check_files, raise_all, raise_for
 from cufstudy.pipeline.lock import held_by_parent
 from cufstudy.pipeline.notices import Notices, notice_for
+from cufstudy.render._docx import finalize_docx
 from cufstudy.render._stamp import RenderStamp, inputs_digest
 from cufstudy.render.config import OUTPUT_EXTENSIONS, Deliverable, deliverables
 from cufstudy.render.engine import EmbeddedEngine, RenderedFile
@@ -261,6 +262,10 @@ def render_deliverables(
                 files = list(quarto.files)
                 timings[f"quarto {deliverable.name}"] = quarto.seconds
                 warnings += [f"{deliverable.name}: quarto: {w}" for w in quarto.warnings]
+            epoch = source_date(deliverable.config.get("date", default=None)).epoch
+            for rendered in files:
+                if rendered.staged.suffix == ".docx":  # no machine path, TOC entries, updateFields, fixed times
+                    finalize_docx(rendered.staged, epoch)
             started_checks = time.perf_counter()
             checked = _check(deliverable, files, embedded, preview, own, secrets, paths)
             timings["checks"] = timings.get("checks", 0.0) + time.perf_counter() - started_checks

@@ -84,6 +84,8 @@ _ENGINE_KEYS = frozenset(
 )
 #: the Typst template partials a profile may name (cufstudy-cover.typ: the cover and colophon)
 _PARTIALS = ("typst-template.typ", "typst-show.typ", "cufstudy-cover.typ")
+#: metadata passed literally on the command line (paths), not through the metadata file
+_LITERAL_KEYS = ("cufstudy-root", "cufstudy-docdir", "bibliography", "csl")
 _PATH_KEYS = ("bibliography", "csl", "css", "reference-doc", "template-partials", "font-paths")
 _WARNING = re.compile(r"^\[WARNING\] (.*)$", re.M)
 _CITE_MISSING = re.compile(r"Citeproc: citation (\S+) not found")
@@ -327,9 +329,21 @@ class EmbeddedEngine:
                 meta["date"] = when.text
         return meta
 
+    def _literal_metadata(self, job: _Job) -> list[str]:
+        """``-M key=value`` for the metadata that are paths: pandoc reads a metadata file's strings as
+        Markdown (an apostrophe of a folder name would become ’, ``--`` a dash), a ``-M`` value literally."""
+        meta = self._metadata(job)
+        args: list[str] = []
+        for key in _LITERAL_KEYS:
+            value = meta.get(key)
+            for item in value if isinstance(value, list) else [value] if value else []:
+                args.append(f"--metadata={key}={item}")
+        return args
+
     def _pandoc_args(self, job: _Job, base: Path) -> list[str]:
         opts = job.options
         args = [self.pandoc, f"{base}.md", "-f", "markdown", "--standalone", f"--metadata-file={base}.meta.json"]
+        args += self._literal_metadata(job)
         filters = list(self.templates.filters)
         structure, crossref, callouts, typography, layout, publication = filters
         args += [f"--lua-filter={structure}", f"--lua-filter={crossref}"]
@@ -376,7 +390,7 @@ class EmbeddedEngine:
     def _write_inputs(self, job: _Job, base: Path) -> None:
         base.parent.mkdir(parents=True, exist_ok=True)
         Path(f"{base}.md").write_text(job.expanded.text, encoding="utf-8")
-        meta = self._metadata(job)
+        meta = {k: v for k, v in self._metadata(job).items() if k not in _LITERAL_KEYS}  # those: -M
         Path(f"{base}.meta.json").write_text(json.dumps(meta, ensure_ascii=False, default=str), encoding="utf-8")
         notice = self._notice(job)
         if job.fmt == "html":
