@@ -134,5 +134,5 @@ def test_without_a_date_the_files_get_a_fixed_instant_never_the_clock() -> None:
 
 
 def test_a_bad_source_date_epoch_is_a_clear_error() -> None:
-    with pytest.raises(CufstudyError, match="SOURCE_DATE_EPOCH='demain'.*whole number"):
+    with pytest.raises(CufstudyError, match=r"SOURCE_DATE_EPOCH='demain'.*whole number"):
         source_date(None, environ={"SOURCE_DATE_EPOCH": "demain"})

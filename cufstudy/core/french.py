@@ -332,7 +332,7 @@ def cases_notice_part(illustrative: int, total: int, fictional: int = 0) -> str 
     """
     if illustrative <= 0:
         return None
-    which = f"des {_count(total, 'cas', 'cas')}" if illustrative == total else (
+    which = ("du cas" if total == 1 else f"des {_count(total, 'cas', 'cas')}") if illustrative == total else (
         f"de {_count(illustrative, 'cas', 'cas')} sur {format_fr(total)}"
     )
     text = f"codage d'exemple {which} (rapports DCOL confidentiels)"

@@ -9,10 +9,8 @@ A deliverable says what is illustrative in *its* data, and nothing else:
 2. **what is illustrative there**: the ``provenance:`` marker of every case (``data/cases/*.yaml``) and of
    every SDG partnership (``data/partnerships/*.yaml``), and the ``authority.fictional`` marker of the
    invented comparison authorities (:class:`DataProvenance`);
-3. **the text**: :func:`cufstudy.core.french.data_notice`, e.g. « Données illustratives : codage d’exemple des
-   23 cas (rapports DCOL confidentiels), dont 4 collectivités de comparaison fictives ; … » for the study,
-   « Données illustratives : le partenariat « Coopération décentralisée Aude – Hauts-Bassins » est codé à
-   titre d’exemple ; … » for the toolbox.
+3. **the text**: :func:`cufstudy.core.french.data_notice`: for the study, the number of cases coded as
+   examples and of invented comparison authorities; for the toolbox, the partnerships coded as examples.
 
 Replace the example coding (``provenance: coded_from_report``, ``training_action``...) and the notice says
 less, or disappears.
@@ -24,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from cufstudy.core.errors import CufstudyError
 from cufstudy.core.french import cases_notice_part, data_notice, partnerships_notice_part
 from cufstudy.core.project import Project, project_of
 from cufstudy.core.yamlio import read_yaml
@@ -142,9 +141,15 @@ def deliverable_notices(
         return {}
     if provenance is None:
         provenance = data_provenance(project.data_dir)
-    plan = load_plan(project)
+    try:
+        plan: Plan | None = load_plan(project)
+    except CufstudyError:  # no usable run plan: every deliverable is taken to use the whole data folder
+        plan = None
     items = list(todo) if todo is not None else deliverables(project)
-    return {d.name: provenance.notice(data_sets_used(d, plan, project.root)) for d in items}
+    return {
+        d.name: provenance.notice(data_sets_used(d, plan, project.root) if plan else frozenset(DATA_SETS))
+        for d in items
+    }
 
 
 @dataclass(frozen=True)
@@ -173,7 +178,11 @@ def project_notices(project: Project | Path = Path()) -> Notices:
     if not project.has_settings:
         return Notices(None, {})
     provenance = data_provenance(project.data_dir)
-    return Notices(provenance.notice(), deliverable_notices(project, provenance=provenance))
+    try:
+        own = deliverable_notices(project, provenance=provenance)
+    except CufstudyError:  # no deliverable can be read (the build reports why): the data folder's notice
+        own = {}
+    return Notices(provenance.notice(), own)
 
 
 def notice_for(notices: str | Notices | None, name: str) -> str | None:
