@@ -146,7 +146,7 @@ def build(
                 engine=engine,
                 formats=formats,
                 preview=preview,
-                notice=project_notices(project),  # each deliverable's, from its data's provenance markers
+                notice=project_notices(project, plan),  # each deliverable's, from its data's provenance markers
                 verify=verify,
                 reuse=not force,
                 # another set of confidential values changes what the leak check must find: render again

@@ -128,6 +128,7 @@ def deliverable_notices(
     project: Project | Path = Path(),
     todo: Sequence[Deliverable] | None = None,
     provenance: DataProvenance | None = None,
+    plan: Plan | None = None,
 ) -> dict[str, str | None]:
     """The notice of each deliverable of the project (every profile unless ``todo`` is given).
 
@@ -141,10 +142,11 @@ def deliverable_notices(
         return {}
     if provenance is None:
         provenance = data_provenance(project.data_dir)
-    try:
-        plan: Plan | None = load_plan(project)
-    except CufstudyError:  # no usable run plan: every deliverable is taken to use the whole data folder
-        plan = None
+    if plan is None:
+        try:
+            plan = load_plan(project)
+        except CufstudyError:  # no usable run plan: every deliverable is taken to use the whole data folder
+            plan = None
     items = list(todo) if todo is not None else deliverables(project)
     return {
         d.name: provenance.notice(data_sets_used(d, plan, project.root) if plan else frozenset(DATA_SETS))
@@ -166,7 +168,7 @@ class Notices:
         return self.by_deliverable.get(name, self.default)
 
 
-def project_notices(project: Project | Path = Path()) -> Notices:
+def project_notices(project: Project | Path = Path(), plan: Plan | None = None) -> Notices:
     """:class:`Notices` of every deliverable of the project, from its data's provenance markers.
 
     Raises
@@ -179,7 +181,7 @@ def project_notices(project: Project | Path = Path()) -> Notices:
         return Notices(None, {})
     provenance = data_provenance(project.data_dir)
     try:
-        own = deliverable_notices(project, provenance=provenance)
+        own = deliverable_notices(project, provenance=provenance, plan=plan)
     except CufstudyError:  # no deliverable can be read (the build reports why): the data folder's notice
         own = {}
     return Notices(provenance.notice(), own)
