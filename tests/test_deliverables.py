@@ -19,8 +19,9 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from cufstudy.cli import app
-from cufstudy.pipeline.build import ILLUSTRATIVE_NOTICE, build
+from cufstudy.pipeline.build import build
 from cufstudy.pipeline.leaks import extract_text, normalise
+from cufstudy.pipeline.notices import project_notices
 from cufstudy.render import external_urls
 from cufstudy.sdg.grid_files import BLANK_GRID, grid_names
 from cufstudy.sdg.partnerships import partnership_ids
@@ -127,17 +128,20 @@ def test_page_counts_and_a4(default_build: Path) -> None:
 
 
 def test_illustrative_notice_on_every_pdf_page(default_build: Path) -> None:
-    head = normalise(ILLUSTRATIVE_NOTICE)[:40]
+    notices = project_notices(default_build)
     for pdf in (default_build / "_output").glob("*.pdf"):
+        head = normalise(notices.of(pdf.stem) or "")[:60]
+        assert "illustratives" in head, pdf.name
         for n, text in enumerate(_pdf_pages(pdf), start=1):
             assert head in normalise(text), f"{pdf.name} page {n} lacks the illustrative notice"
 
 
 def test_illustrative_notice_in_html_and_docx(default_build: Path) -> None:
-    head = normalise(ILLUSTRATIVE_NOTICE)[:40]
+    notices = project_notices(default_build)
     for path in (default_build / "_output").glob("*.html"):
-        assert head in normalise(extract_text(path)), path.name
+        assert normalise(notices.of(path.stem) or "")[:60] in normalise(extract_text(path)), path.name
     for path in (default_build / "_output").glob("*.docx"):
+        head = normalise(notices.of(path.stem) or "")[:60]
         with zipfile.ZipFile(path) as zf:
             headers = " ".join(zf.read(n).decode("utf-8") for n in zf.namelist() if n.startswith("word/header"))
         assert head in normalise(re.sub(r"<[^>]+>", "", headers)), path.name

@@ -20,7 +20,7 @@ Settings
           audience: public      # public (the default) or internal: who may read the deliverable
           pages: {max: 30}      # page rule of the PDF: exact, max and/or min (whole numbers)
           notices:              # what the deliverables say while any case is illustrative (Notices)
-            page: "Données illustratives : …"
+            source: "rapports DCOL confidentiels"   # named in the page notice written from the data
           preflight:            # the layout preflight of the PDF (cufstudy.pipeline.preflight)
             min-fill: 0.45      # every page filled at least this share of its text area...
             min-fill-end: 0.1   # ...but a page ending a chapter or the document: this share
@@ -47,7 +47,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from cufstudy.core.errors import DataError, PlanError, Problem
-from cufstudy.core.french import ILLUSTRATIVE_CODING, ILLUSTRATIVE_NOTICE, ILLUSTRATIVE_VALUES
+from cufstudy.core.french import ILLUSTRATIVE_CODING, ILLUSTRATIVE_VALUES
 from cufstudy.core.yamlio import FieldPath, YamlDoc, path_str, read_yaml
 
 __all__ = [
@@ -262,8 +262,13 @@ class Notices(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
-    page: str = ILLUSTRATIVE_NOTICE
-    """Printed in the header of every page of every deliverable (and checked there)."""
+    page: str | None = None
+    """The page notice in the project's own words, printed in the header of every page of every deliverable
+    whose data hold an illustrative case (and checked there); by default it is written from the data's
+    provenance markers (:mod:`cufstudy.pipeline.notices`: how many cases, how many fictional)."""
+    source: str | None = None
+    """What the illustrative coding stands in for, named in the written page notice (the CUF study:
+    « rapports DCOL confidentiels »)."""
     chart: str = ILLUSTRATIVE_CODING
     """Ends the subtitle and the alt text of every chart of the case base."""
     partnership: str = ILLUSTRATIVE_VALUES

@@ -33,9 +33,10 @@ from pathlib import Path
 from cufstudy.core.errors import RenderError
 from cufstudy.core.french import ILLUSTRATIVE_NOTICE
 from cufstudy.core.project import Project, project_of
-from cufstudy.model.cases import case_files, load_cases, validate_cases
+from cufstudy.model.cases import load_cases, validate_cases
 from cufstudy.pipeline.lock import child_environment, project_lock
 from cufstudy.pipeline.manifest import RunReport
+from cufstudy.pipeline.notices import data_provenance, project_notices
 from cufstudy.pipeline.plan import load_plan
 from cufstudy.pipeline.progress import progress_display
 from cufstudy.pipeline.publish import BuildReport, Engine, check_arguments, render_deliverables
@@ -159,7 +160,7 @@ def build(
                 engine=engine,
                 formats=formats,
                 preview=preview,
-                notice=project.settings.notices.page if cases.illustrative else None,
+                notice=project_notices(project, plan),  # each deliverable's, from its data's provenance markers
                 verify=verify,
                 reuse=not force,
                 # another set of confidential values changes what the leak check must find: render again
@@ -177,21 +178,18 @@ def build(
     return BuildResult(runs, rendered, time.perf_counter() - started, cases.illustrative, tuple(published))
 
 
-def data_notice(data_dir: Path, notice: str = ILLUSTRATIVE_NOTICE) -> str | None:
-    """The notice every page of the deliverables must carry for this data, or None.
+def data_notice(data_dir: Path) -> str | None:
+    """The notice of everything illustrative in a data folder (its provenance markers), or None.
 
-    ``notice`` (the project's, :attr:`Notices.page <cufstudy.core.project.Notices.page>`) while any case is
-    illustrative; None for a data folder without cases.
+    Each deliverable prints the part of it that concerns the data it uses
+    (:func:`cufstudy.pipeline.notices.project_notices`).
 
     Raises
     ------
     DataError
         The case base is invalid.
     """
-    folder = data_dir / "cases" if (data_dir / "cases").is_dir() else data_dir
-    if not folder.is_dir() or not case_files(folder):
-        return None
-    return notice if validate_cases(data_dir).illustrative else None
+    return data_provenance(data_dir).notice()
 
 
 def prepare_quarto(project: Project | Path = Path()) -> ExtensionInstall:
@@ -206,7 +204,8 @@ def prepare_quarto(project: Project | Path = Path()) -> ExtensionInstall:
         step and keeps that copy, so this render would use the previous list of filters.
     """
     project = project_of(project)
-    installed = install_extension(project.root, data_notice(project.data_dir, project.settings.notices.page))
+    notices = project_notices(project)
+    installed = install_extension(project.root, notices.default, notices.by_deliverable)
     if installed.manifest_changed and os.environ.get("QUARTO_PROJECT_OUTPUT_DIR"):  # run by Quarto, pre-render
         raise RenderError(
             f"{installed.path.relative_to(project.root)}/_extension.yml has changed (a new version of cufstudy) "

@@ -147,11 +147,11 @@ def new_project(folder: Path | str, profiles: Sequence[str] | None = None, *, fo
         target = root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(target, source.read_bytes())  # never a half-written file
-    from cufstudy.core.project import Project
+    from cufstudy.pipeline.notices import project_notices
     from cufstudy.render.extension import install_extension
 
-    project = Project.find(root)
-    extension = install_extension(root, project.settings.notices.page)
+    notices = project_notices(root)  # each deliverable's, from the example data's provenance markers
+    extension = install_extension(root, notices.default, notices.by_deliverable)
     installed = sorted(
         p.relative_to(root).as_posix() for p in extension.path.rglob("*") if p.is_file() and not p.name.startswith(".")
     )

@@ -43,6 +43,10 @@ local function resolve(src)
   if src:match("^%a[%w+.-]*:") or src:match("^#") then
     return src -- URL or data: URI
   end
+  -- pandoc percent-encodes a link target (a space is %20): the path of the file, to compare with ROOT
+  src = src:gsub("%%(%x%x)", function(hex)
+    return string.char(tonumber(hex, 16))
+  end)
   local abs
   if src:sub(1, 1) == "/" then
     if ROOT and src:sub(1, #ROOT) == ROOT then
