@@ -241,7 +241,7 @@ def numbered_map(
     placed = placed.sort_values(["rank", "nom"], kind="stable").reset_index(drop=True)
     placed["n"] = range(1, len(placed) + 1)
     lon0, lon1, lat0, lat1 = _extent(data)
-    map_w, map_h = 300, 330
+    map_w, map_h = 260, 280
     k = math.cos(math.radians((lat0 + lat1) / 2))
     degrees_per_px = max((lon1 - lon0) * k / map_w, (lat1 - lat0) / map_h)
     marker_px = 15
