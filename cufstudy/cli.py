@@ -521,7 +521,7 @@ def preview_command(
 
 @app.command(
     "check",
-    epilog=examples("cufstudy check guide", "cufstudy check study --file _build/quarto/reports/study/study.pdf"),
+    epilog=examples("cufstudy check guide", "cufstudy check study --file reports/study/study.pdf"),
 )
 @handles_errors
 def check_command(

@@ -13,6 +13,7 @@ import pytest
 from cufstudy.core.project import Contact, Project
 from cufstudy.notebook import charts, setup
 from cufstudy.notebook.charts.brochure import spread_markers
+from cufstudy.resources import data_path
 from cufstudy.study.organisation_models import decision_aid, load_organisations
 
 from .conftest import DATA, ROOT
@@ -65,8 +66,8 @@ def test_the_decision_tree_draws_the_decision_aids_answers_and_follows_the_grid(
     # edit the grid: the cabinet no longer suits inherited twinnings; the tree changes with it
     data = tmp_path / "data"
     shutil.copytree(DATA, data)
-    path = data / "organisation.yaml"
-    text = path.read_text(encoding="utf-8")
+    path = data / "organisation.yaml"  # the project's own, in place of the packaged default
+    text = data_path("organisation.yaml", DATA).read_text(encoding="utf-8")
     text = text.replace(
         "strategy_types: {jumelages: 3, solidarite: 1, integree: 0, influence: 1}",
         "strategy_types: {jumelages: 1, solidarite: 1, integree: 0, influence: 1}",

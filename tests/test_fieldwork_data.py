@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 
@@ -175,7 +176,7 @@ runner = CliRunner()
 def test_cli_help_has_an_example(command: str) -> None:
     result = runner.invoke(app, ["fieldwork", command, "--help"], terminal_width=200)
     assert result.exit_code == 0
-    assert f"Example: cufstudy fieldwork {command}" in result.output
+    assert re.search(rf"Examples:\n    cufstudy fieldwork {command}\b", result.output), result.output
 
 
 def test_cli_bad_paths_are_located_errors(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from cufstudy.core.bibliography import bib_entries, is_flagged, source_cell, sou
 from cufstudy.core.errors import DataError
 from cufstudy.core.problems import Reason
 from cufstudy.pipeline.plan import load_plan
-from cufstudy.resources import template_path
+from cufstudy.resources import data_path, template_path
 from cufstudy.study import guidance
 from cufstudy.study.typology import load_typology
 
@@ -205,7 +205,7 @@ def data(tmp_path: Path) -> Path:
     for name in ("legal.yaml", "instruments.yaml", "organisation_options.yaml"):
         shutil.copy(DATA / "guide" / name, folder / "guide" / name)
     shutil.copy(DATA / "references.bib", folder / "references.bib")
-    shutil.copy(DATA / "typology.yaml", folder / "typology.yaml")
+    shutil.copy(data_path("typology.yaml", DATA), folder / "typology.yaml")  # the packaged default here
     return folder
 
 

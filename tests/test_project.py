@@ -32,6 +32,7 @@ def test_the_root_is_found_from_a_subfolder(tmp_path: Path, monkeypatch: pytest.
     assert Project.find(deep).root == root.resolve()
     assert find_root(deep) == root.resolve()
     monkeypatch.chdir(deep)  # what a notebook opened in JupyterLab sees
+    monkeypatch.setattr("cufstudy.notebook._root._active", [])  # a fresh kernel: no project activated yet
     assert Project.find().root == root.resolve()
     assert resolve("data/cases") == root.resolve() / "data" / "cases"
     assert facts_path() == root.resolve() / FACTS
@@ -103,7 +104,7 @@ def test_settings_problems_are_located_and_collected(tmp_path: Path, monkeypatch
 
 def test_notices_are_the_project_s_with_the_defaults_elsewhere(tmp_path: Path) -> None:
     """A study words its own notices; a notice not given keeps the library's default."""
-    from cufstudy.core.french import ILLUSTRATIVE_CODING, ILLUSTRATIVE_NOTICE, ILLUSTRATIVE_VALUES
+    from cufstudy.core.french import ILLUSTRATIVE_CODING, ILLUSTRATIVE_VALUES
     from cufstudy.core.project import project_notices
 
     assert project_notices(tmp_path) == Notices()  # outside any project
@@ -114,7 +115,7 @@ def test_notices_are_the_project_s_with_the_defaults_elsewhere(tmp_path: Path) -
     notices = Project.find(root).settings.notices
     assert notices.page == "Données d'exemple de la Ville d'Aix-en-Provence"
     assert (notices.chart, notices.partnership) == (ILLUSTRATIVE_CODING, ILLUSTRATIVE_VALUES)
-    assert Notices().page == ILLUSTRATIVE_NOTICE
+    assert Notices().page is None and Notices().source is None  # the page notice is written from the data
     assert project_notices(root / "sub") == notices  # found from a folder inside the project
     (root / "_quarto.yml").write_text("cufstudy:\n  notices:\n    chart: \"Codage d'essai\"\n", encoding="utf-8")
     assert project_notices(root).chart == "Codage d'essai"  # read again when _quarto.yml changes
@@ -128,7 +129,7 @@ def test_bad_notices_are_located(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     )
     assert [str(p) for p in Project.find(root).problems] == [
         "_quarto.yml:3: cufstudy.notices.pages: unknown notice 'pages' (did you mean 'page'?); expected some of: "
-        "page, chart, partnership",
+        "page, source, chart, partnership",
         "_quarto.yml:4: cufstudy.notices.chart: expected a French sentence, got ''",
         "_quarto.yml:5: cufstudy.notices.partnership: 201 characters; a notice must fit one line (200 at most)",
     ]

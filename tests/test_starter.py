@@ -86,4 +86,4 @@ def test_the_command_names_every_file_refuses_with_exit_1_and_has_an_example(tmp
     assert again.exit_code == 1 and "Traceback" not in again.output
     assert "error: " in again.output and "the folder is not empty" in again.output
     helped = runner.invoke(app, ["new", "--help"])
-    assert helped.exit_code == 0 and "Example: cufstudy new" in helped.output
+    assert helped.exit_code == 0 and "Examples:\n    cufstudy new" in helped.output

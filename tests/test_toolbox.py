@@ -173,7 +173,7 @@ def test_profile_renders_the_toolbox_like_the_guide() -> None:
 
 def test_the_toolbox_says_its_data_is_illustrative() -> None:
     text = MAIN.read_text(encoding="utf-8")
-    assert "{{< include ../shared/_avertissement.qmd >}}" in text
+    assert "{{< include _avertissement.qmd >}}" in text  # the toolbox says what of its own data is illustrative
     assert "illustratif" in text
 
 

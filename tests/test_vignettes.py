@@ -35,7 +35,8 @@ def test_one_vignette_per_dcol_mission_with_its_coding() -> None:
     assert len(pau.recommendations) == len(case.recommendations)
     assert pau.recommendations[0][0] == case.recommendations[0].text
     md = to_markdown(pau)
-    assert md.startswith("### Ville de Pau\n")
+    assert md.startswith("**Ville de Pau**\n")
+    assert to_markdown(pau, level=3).startswith("### Ville de Pau\n")
     assert "**Recommandations et suivi.**" in md and "Codage illustratif" in md
     assert "Notes d'entretien illustratives" in md  # the internal view quotes the notes
 

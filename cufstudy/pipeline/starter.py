@@ -27,6 +27,7 @@ from pathlib import Path, PurePosixPath
 
 from cufstudy.core.atomic import atomic_write_bytes
 from cufstudy.core.errors import ProjectError
+from cufstudy.core.project import BuildPaths
 from cufstudy.resources import packaged_files, packaged_root
 
 __all__ = ["PROFILES", "STARTER_DIR", "NewProject", "new_project"]
@@ -70,7 +71,8 @@ class NewProject:
             "next steps:",
             f"  cd {self.root}",
             "  cufstudy validate data      # check the case base",
-            f"  cufstudy build              # deliverables into _output/: {', '.join(self.profiles)}",
+            f"  cufstudy build              # deliverables into {BuildPaths(Path()).output}/: "
+            + ", ".join(self.profiles),
         ]
         return "\n".join(lines)
 
@@ -147,11 +149,12 @@ def new_project(folder: Path | str, profiles: Sequence[str] | None = None, *, fo
         target = root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(target, source.read_bytes())  # never a half-written file
-    from cufstudy.pipeline.notices import project_notices
+    from cufstudy.core.project import Project
     from cufstudy.render.extension import install_extension
 
-    notices = project_notices(root)  # each deliverable's, from the example data's provenance markers
-    extension = install_extension(root, notices.default, notices.by_deliverable)
+    # the starter words its page notice (cufstudy: notices: page:); the first build or run writes each
+    # deliverable's from the data (reading the cases here would leave a cache in the new project)
+    extension = install_extension(root, Project.find(root).settings.notices.page)
     installed = sorted(
         p.relative_to(root).as_posix() for p in extension.path.rglob("*") if p.is_file() and not p.name.startswith(".")
     )

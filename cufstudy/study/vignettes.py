@@ -234,10 +234,14 @@ def vignettes(
     return sorted(out, key=lambda v: v.name)
 
 
-def to_markdown(v: Vignette, level: int = 3) -> str:
-    """The vignette as Markdown: a heading, then its parts as a short list (French-escaped)."""
-    hashes = "#" * level
-    lines = [f"{hashes} {escape_md(v.name)}", ""]
+def to_markdown(v: Vignette, level: int | None = None) -> str:
+    """The vignette as Markdown: its title, then its parts as a short list (French-escaped).
+
+    The title is a bold paragraph by default: a heading of ``level`` only when asked, because a heading made
+    of a name from the data adds an entry to the table of contents and an anchor to the HTML for each case.
+    """
+    title = escape_md(v.name)
+    lines = [f"{'#' * level} {title}" if level else f"**{title}**", ""]
     if v.illustrative:
         lines += ["*Codage illustratif : portrait d'exemple, à remplacer par le codage des analystes.*", ""]
     lines += [f"**Contexte.** {escape_md(v.context)}", "", "**Stratégie.**", ""]

@@ -28,21 +28,26 @@ end
 -- the length of a lead paragraph that sticks to the next block: about two lines of text
 local LEAD_CHARS = 240
 
--- a notebook output holding a heading (Quarto wraps it in cell Divs, Typst in a block; any Div but a callout
--- or a cross-reference target): its blocks join the
+-- a notebook output holding a heading (Quarto wraps it in cell Divs, Typst in a block): its blocks join the
 -- flow of the page, so that the heading and its lead stick to the table of the next output
 local function is_cell_with_heading(block)
   if block.t ~= "Div" then
     return false
   end
-  for _, class in ipairs(block.classes) do
-    if class:match("callout") or class:match("^column") then
-      return false  -- a box of its own: it keeps its content
-    end
-  end
   local id = block.identifier
   if id:match("^fig%-") or id:match("^tbl%-") or id:match("^sec%-") then
     return false  -- a cross-reference target keeps its label
+  end
+  -- only a notebook cell's output (Quarto's `cell`, `cell-output-display`...) or a bare Div: a Div an author
+  -- styled (a callout, columns, `.note`) is a box of its own and keeps its content
+  local cell = #block.classes == 0 and id == ""
+  for _, class in ipairs(block.classes) do
+    if class:match("^cell") then
+      cell = true
+    end
+  end
+  if not cell then
+    return false
   end
   for _, inner in ipairs(block.content) do
     if inner.t == "Header" then
