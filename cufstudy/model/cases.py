@@ -40,7 +40,7 @@ from cufstudy.core.yamlio import MAX_BYTES, YamlDoc, read_yaml
 from cufstudy.model import _cache as _case_cache
 from cufstudy.model import confidential as _confidential
 from cufstudy.model.authority import Authority
-from cufstudy.model.confidential import CONFIDENTIAL, public_view
+from cufstudy.model.confidential import CONFIDENTIAL, ConfidentialValue, public_view
 from cufstudy.model.countries import COUNTRIES_FR
 from cufstudy.model.vocab import (
     Ambition,
@@ -293,6 +293,14 @@ class CaseBase:
     def confidential_values(self) -> list[str]:
         """Every value of a field marked :data:`CONFIDENTIAL`, case by case (for leak checks of public outputs)."""
         return [value for case in self.cases for value in _confidential.confidential_values(case)]
+
+    def confidential_entries(self) -> list[ConfidentialValue]:
+        """:meth:`confidential_values` with the file and field of each, which a leak error names instead."""
+        return [
+            ConfidentialValue(value, self.files.get(case.id, ""), field)
+            for case in self.cases
+            for field, value in _confidential.confidential_items(case)
+        ]
 
     def select(self, group: TierGroup | str | None = None, dcol_only: bool = False) -> CaseBase:
         cases = [c for c in self.cases if (group is None or c.authority.group == TierGroup(group))]

@@ -30,11 +30,12 @@ from pathlib import Path
 
 from cufstudy.core.french import ILLUSTRATIVE_NOTICE
 from cufstudy.core.project import Project, project_of
-from cufstudy.model.cases import load_cases, validate_cases
+from cufstudy.model.cases import validate_cases
+from cufstudy.model.confidential import ConfidentialValue
 from cufstudy.pipeline.lock import child_environment, project_lock
 from cufstudy.pipeline.manifest import RunReport
 from cufstudy.pipeline.plan import load_plan
-from cufstudy.pipeline.publish import BuildReport, Engine, render_deliverables
+from cufstudy.pipeline.publish import BuildReport, Engine, confidential_entries, render_deliverables
 from cufstudy.pipeline.runs import execute_plan
 
 __all__ = ["ILLUSTRATIVE_NOTICE", "BuildResult", "build"]
@@ -119,8 +120,8 @@ def build(
         runs.raise_for_failures()
 
         @functools.cache
-        def secrets() -> list[str]:  # loaded once, and only when a public deliverable is rendered
-            return load_cases(project.data_dir).confidential_values()
+        def secrets() -> list[ConfidentialValue]:  # loaded once, and only when a public deliverable is rendered
+            return confidential_entries(project)
 
         rendered = render_deliverables(
             project,

@@ -27,6 +27,7 @@ from typing import Literal
 from cufstudy.core.atomic import atomic_write_bytes
 from cufstudy.core.errors import RenderError
 from cufstudy.core.project import BuildPaths, Project, project_of
+from cufstudy.model.confidential import ConfidentialValue
 from cufstudy.pipeline.checks import Requirements, Violation, check_files, raise_all, raise_for
 from cufstudy.pipeline.lock import held_by_parent
 from cufstudy.render._stamp import RenderStamp, inputs_digest
@@ -45,6 +46,7 @@ __all__ = [
     "Verifier",
     "check_and_publish",
     "check_for_publication",
+    "confidential_entries",
     "quarto_output_files",
     "render_deliverables",
     "requirements",
@@ -53,8 +55,9 @@ __all__ = [
 Engine = Literal["auto", "pandoc", "quarto"]
 Verifier = Callable[[Deliverable, Sequence[Path]], None]
 """Called with a deliverable and its rendered (not yet published) files; raises to stop the build."""
-Secrets = Callable[[], Sequence[str]]
-"""Gives the confidential values the public deliverables must not contain (called once, when first needed)."""
+Secrets = Callable[[], Sequence[str | ConfidentialValue]]
+"""Gives the confidential values the public deliverables must not contain (called once, when first needed),
+as text or with the file and field each comes from (which a leak error names, the value masked)."""
 PREVIEW_PPI = 60.0
 
 
@@ -555,6 +558,16 @@ def check_and_publish(
     )
 
 
+def confidential_entries(project: Project) -> list[ConfidentialValue]:
+    """The confidential values of the project's case base, each with its file (as the project shows it) and field."""
+    from cufstudy.model.cases import load_cases
+
+    return [
+        ConfidentialValue(e.value, project.display(Path(e.file)) if e.file else "", e.field)
+        for e in load_cases(project.data_dir).confidential_entries()
+    ]
+
+
 def check_for_publication(
     project: Project | Path = Path(),
     profiles: Sequence[str] | None = None,
@@ -565,7 +578,7 @@ def check_for_publication(
     The notice is required while any case is illustrative; the confidential values are those of the case
     base (read, and validated, from the project's data folder).
     """
-    from cufstudy.model.cases import load_cases, validate_cases
+    from cufstudy.model.cases import validate_cases
     from cufstudy.pipeline.checks import ILLUSTRATIVE_NOTICE
 
     project = project_of(project)
@@ -574,8 +587,8 @@ def check_for_publication(
     illustrative = validate_cases(project.data_dir).illustrative
 
     @functools.cache
-    def secrets() -> list[str]:
-        return load_cases(project.data_dir).confidential_values()
+    def secrets() -> list[ConfidentialValue]:
+        return confidential_entries(project)
 
     return check_and_publish(
         project, profiles, files, notice=ILLUSTRATIVE_NOTICE if illustrative else None, secrets=secrets
