@@ -45,6 +45,7 @@ from .test_grid import FW, PILOT, fill
 nbformat: Any = _nbformat  # untyped library
 HOSTILE = TEST_DATA / "hostile"
 GOOD_CASE = (TEST_DATA / "good_case.yaml").read_text(encoding="utf-8")
+CANARY = "Zébulon Quatrefages-Météyer"  # the interviewee of the tiny project: confidential
 
 QUARTO_YML = """\
 project:
@@ -98,7 +99,8 @@ NOTEBOOK_CELLS = [
 def make_tiny_project(root: Path) -> Path:
     """One valid case, one notebook recording a fact and a table, one report (HTML and PDF)."""
     (root / "data" / "cases").mkdir(parents=True)
-    (root / "data" / "cases" / "ville-exemple.yaml").write_text(GOOD_CASE, encoding="utf-8")
+    case = GOOD_CASE.replace('"Personne fictive"', json.dumps(CANARY, ensure_ascii=False))
+    (root / "data" / "cases" / "ville-exemple.yaml").write_text(case, encoding="utf-8")
     (root / "reports").mkdir()
     (root / "reports" / "study.qmd").write_text(STUDY_QMD, encoding="utf-8")
     (root / "_quarto.yml").write_text(QUARTO_YML, encoding="utf-8")
@@ -792,3 +794,57 @@ def test_chart_data_cannot_break_out_of_its_script_element(tmp_path: Path) -> No
     payload = script.split(">", 1)[1].rsplit("</script>", 1)[0]
     assert json.loads(payload) == spec
     assert "<" not in payload
+
+
+# ---------------------------------------------------------------------------------------------------------
+# a confidential name pasted into a public deliverable, however it is spelled or typeset
+
+NARROW_TABLE = """
+| Entretien | Rôle | Format | Date | Suite |
+|:--|:--|:--|:--|:--|
+| Entretien avec {name}, directeur | Directeur général des services | Sur place | Janvier 2022 | Compte rendu transmis |
+"""
+
+
+def test_a_name_hyphenated_across_lines_of_a_narrow_column_is_refused_in_a_pdf_only_build(project: Path) -> None:
+    from cufstudy.pipeline.leaks import pdf_page_texts
+
+    source = project / "reports" / "study.qmd"
+    other = "Zébulon Quatrefages-Métayer"  # not the interviewee: published, to see how the column breaks it
+    source.write_text(STUDY_QMD + NARROW_TABLE.format(name=other), encoding="utf-8")
+    result = runner.invoke(app, [*build_args(project), "--to", "pdf"])
+    assert result.exit_code == 0, result.output
+    page = pdf_page_texts((project / "_output" / "study.pdf").read_bytes())[1]  # the table's page
+    assert "Métayer" in page and other not in " ".join(page.split()), page  # broken across two lines...
+    assert "fages\u00adMétayer" in page, page  # ...and pypdf gives its hyphen as a soft hyphen (U+00AD)
+
+    source.write_text(STUDY_QMD + NARROW_TABLE.format(name=CANARY), encoding="utf-8")  # now the interviewee
+    err = refused(
+        project,
+        [*build_args(project), "--to", "pdf"],
+        [
+            "_output/study.pdf: page 2: contains the confidential value of data/cases/ville-exemple.yaml: "
+            "interviews[0].interviewee (Z… (27 characters))"
+        ],
+    )
+    assert "the public deliverable 'study' contains confidential data; nothing was published" in err
+    assert not re.search("quatrefages|météyer|zébulon", err, re.I)  # never printed
+
+
+ZERO_WIDTH = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"]
+
+
+@pytest.mark.parametrize("char", ZERO_WIDTH, ids=[f"U+{ord(c):04X}" for c in ZERO_WIDTH])
+def test_a_name_pasted_with_zero_width_characters_is_refused_in_every_format(project: Path, char: str) -> None:
+    pasted = CANARY.replace("é", f"é{char}", 1).replace("fages", f"{char}fages")
+    source = project / "reports" / "study.qmd"
+    source.write_text(STUDY_QMD + f"\nComme le dit {pasted}.\n", encoding="utf-8")
+    origin = "data/cases/ville-exemple.yaml: interviews[0].interviewee (Z… (27 characters))"
+    refused(
+        project,
+        build_args(project),
+        [
+            f"_output/study.html: contains the confidential value of {origin}",
+            f"_output/study.pdf: page 2: contains the confidential value of {origin}",
+        ],
+    )

@@ -355,7 +355,19 @@ def _check(
             for n, png in enumerate(item.previews, start=1):
                 atomic_write_bytes(folder / f"{n}.png", png)
             note = f"; the rejected pages are in {folder}"
-    raise_for(report.violations, deliverable.name, layout_note=note)
+    raise_for(_as_published(report.violations, out, paths.root), deliverable.name, layout_note=note)
+    return out
+
+
+def _as_published(violations: Sequence[Violation], staged: Sequence[_Staged], root: Path) -> list[Violation]:
+    """The violations, naming each rendered file as it would have been published (``_output/guide.pdf``), not
+    by its place in the work folder; an embedded notebook is named relative to the project."""
+    names = {item.file.staged: item.target for item in staged}
+    out = []
+    for v in violations:
+        shown = names.get(v.file, v.file)
+        shown = shown.relative_to(root) if shown.is_relative_to(root) else shown
+        out.append(Violation(shown, v.rule, v.message.replace(str(v.file), str(shown))))
     return out
 
 
