@@ -17,6 +17,7 @@ in a text field or a grid cell).
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -848,3 +849,58 @@ def test_a_name_pasted_with_zero_width_characters_is_refused_in_every_format(pro
             f"_output/study.pdf: page 2: contains the confidential value of {origin}",
         ],
     )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# links out of the project and special files: named, never read (no crash, no hang, no memory exhausted)
+
+OUTSIDE = "a symbolic link to {target}, outside the project; cufstudy reads files of the project only: copy the "
+OUTSIDE += "file into the project, or remove the link"
+
+
+def test_an_unused_link_out_of_the_project_is_named_not_a_crash(project: Path, tmp_path: Path) -> None:
+    target = tmp_path / "hostname"
+    target.write_text("poste-de-jean-pierre\n", encoding="utf-8")
+    (project / "templates").mkdir(exist_ok=True)
+    (project / "templates" / "extra.txt").symlink_to(target)
+    expected = [f"templates/extra.txt: {OUTSIDE.format(target=target)}"]
+    err = refused(project, build_args(project), expected)
+    assert "error: 1 file of the project cannot be read safely (nothing was run)" in err
+    refused(project, ["run", "--project", str(project), "--no-progress", "-j", "1"], expected)
+
+
+def test_a_case_file_linked_to_a_device_is_refused_without_reading_it(project: Path) -> None:
+    (project / "data" / "cases" / "z.yaml").symlink_to("/dev/zero")
+    refused(project, ["validate", str(project / "data")], [f"data/cases/z.yaml: {OUTSIDE.format(target='/dev/zero')}"])
+    refused(project, build_args(project), [f"data/cases/z.yaml: {OUTSIDE.format(target='/dev/zero')}"])
+
+
+def test_a_fifo_case_file_is_refused_at_once(project: Path) -> None:
+    fifo = project / "data" / "cases" / "f.yaml"
+    os.mkfifo(fifo)
+    for args, expected in [
+        (["validate", str(project / "data")], "data/cases/f.yaml: a FIFO (named pipe), not a regular file; refused"),
+        (build_args(project), "data/cases/f.yaml: a FIFO (named pipe), not a regular file: remove it from the project"),
+    ]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "cufstudy.cli", *args], capture_output=True, text=True, timeout=120, check=False
+        )
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+        assert expected in proc.stderr.replace(f"{project}/", ""), proc.stderr
+
+
+def test_reads_are_bounded_by_the_bytes_read_not_the_announced_size(tmp_path: Path) -> None:
+    from cufstudy.core.errors import DataError
+    from cufstudy.core.files import read_limited
+
+    with pytest.raises(DataError, match=r"^1 problem found\n  /dev/zero: a device, not a regular file; refused$"):
+        read_limited(Path("/dev/zero"), 1000)
+    fifo = tmp_path / "f.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(DataError, match="a FIFO"):
+        read_limited(fifo, 1000)  # returns at once: opened without blocking
+    link = tmp_path / "project" / "x.yaml"
+    link.parent.mkdir()
+    link.symlink_to(tmp_path / "f.yaml")
+    with pytest.raises(DataError, match="outside the project"):
+        read_limited(link, 1000, root=link.parent)

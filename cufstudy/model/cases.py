@@ -17,6 +17,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -35,7 +36,9 @@ from pydantic import (
 )
 
 from cufstudy.core.errors import DataError, NotFoundError
+from cufstudy.core.files import read_limited
 from cufstudy.core.problems import Problem, Problems, Reason, did_you_mean, nearest, validation_issues
+from cufstudy.core.project import find_root
 from cufstudy.core.yamlio import MAX_BYTES, YamlDoc, read_yaml
 from cufstudy.model import _cache as _case_cache
 from cufstudy.model import confidential as _confidential
@@ -534,12 +537,14 @@ def load_cases(path: str | Path = "data") -> CaseBase:
     if isinstance(cached, tuple) and len(cached) == 2:  # file names: messages name the files as this caller does
         return CaseBase(cached[0], root, {case_id: str(folder / name) for case_id, name in cached[1].items()})
     problems = Problems(DataError)
+    problems.extend(_name_collisions(files))
     cases: list[Case] = []
     origin: dict[str, str] = {}
+    within = _within(folder)
     for file in files:
         display = str(file)
         try:
-            doc = read_yaml(file, display)
+            doc = read_yaml(file, display, root=within)
         except DataError as exc:
             problems.extend(exc.problems)
             continue
@@ -562,12 +567,32 @@ def load_cases(path: str | Path = "data") -> CaseBase:
     return CaseBase(cases, root, origin)
 
 
+def _within(folder: Path) -> Path:
+    """The folder case files must resolve into: the project's, or the case folder outside a project."""
+    return find_root(folder) or folder
+
+
+def _name_collisions(files: Sequence[Path]) -> list[Problem]:
+    """Case files whose names differ only by case (or Unicode form): one file on macOS and Windows."""
+    by_key: dict[str, list[Path]] = {}
+    for file in files:
+        by_key.setdefault(unicodedata.normalize("NFC", file.name).casefold(), []).append(file)
+    problems = []
+    for same in by_key.values():
+        for file in same[1:]:
+            message = (
+                f"the file name differs from {same[0].name!r} only by case: the two are one file on macOS and "
+                "Windows; rename one (case files are named after their id, in lowercase)"
+            )
+            problems.append(Problem(str(file), message, None, None, Reason.DUPLICATE))
+    return problems
+
+
 def _cache_key(files: list[Path]) -> str | None:
-    """The key of the validated-case cache; None when a file is too big or unreadable (the parser reports it)."""
+    """The key of the validated-case cache; None when a file is refused or unreadable (the parser reports it)."""
+    within = _within(files[0].parent) if files else None
     try:
-        if any(f.stat().st_size > MAX_BYTES for f in files):
-            return None
         # names, not paths: "data" and "/project/data" are the same folder and must share one entry
-        return _case_cache.cache_key([(f.name, f.read_bytes()) for f in files])
-    except OSError:
+        return _case_cache.cache_key([(f.name, read_limited(f, MAX_BYTES, root=within)) for f in files])
+    except DataError:
         return None

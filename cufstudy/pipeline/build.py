@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from cufstudy.core.files import check_project_files
 from cufstudy.core.french import ILLUSTRATIVE_NOTICE
 from cufstudy.core.project import Project, project_of
 from cufstudy.model.cases import validate_cases
@@ -109,6 +110,7 @@ def build(
     """
     started = time.perf_counter()
     project = project_of(project)
+    check_project_files(project.root)  # a link out of the project, a FIFO, a device: named, never read
     plan = load_plan(project)
 
     def note(message: str) -> None:

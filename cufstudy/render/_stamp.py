@@ -86,7 +86,7 @@ def inputs_digest(
     files = {p.resolve() for p in _project_files(root, data_dir)}
     files |= set(_named_files(root, configs))
     for path in sorted(files):
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, ValueError):  # ValueError: outside the project (refused by the build)
             rel = path.relative_to(root.resolve()).as_posix()
             total.update(f"{rel}\0".encode())
             total.update(hashlib.sha256(path.read_bytes()).digest())
