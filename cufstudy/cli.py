@@ -1,7 +1,8 @@
 """The ``cufstudy`` command line: a thin layer over functions users can import.
 
 Every command catches :class:`~cufstudy.core.errors.CufstudyError`, prints its located message and exits 1,
-without a traceback. Anything else is a bug and keeps its traceback.
+without a traceback; so is a file that cannot be written (disk full, permission denied, read-only folder,
+worded as a :class:`~cufstudy.core.errors.WriteError`). Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from cufstudy.core.errors import CufstudyError
+from cufstudy.core.errors import CufstudyError, WriteError
 
 __all__ = ["app", "main"]
 
@@ -47,6 +48,12 @@ def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except CufstudyError as exc:
             err_console.print(Text.assemble(("error:", "bold red"), f" {exc}"), highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+        except OSError as exc:  # disk full, permission denied, read-only folder: the user's to fix, not a bug
+            if not WriteError.handles(exc):
+                raise
+            message = str(WriteError.from_os(exc))
+            err_console.print(Text.assemble(("error:", "bold red"), f" {message}"), highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err_console.print("interrupted: the previous outputs were kept")

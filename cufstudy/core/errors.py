@@ -13,6 +13,7 @@ so an analyst fixes everything in one pass::
     ├── AnalysisError         an analysis cannot be computed from these cases or arguments (also a ValueError)
     ├── NotFoundError         a strategy type, SDG code... asked for does not exist (also a KeyError)
     ├── RunError, FactError, LeakError, LockError
+    ├── WriteError            a file cannot be written: disk full, permission denied, read-only folder
     └── RenderError
         ├── LayoutError
         └── SourceError
@@ -20,6 +21,8 @@ so an analyst fixes everything in one pass::
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import ClassVar, Self
@@ -43,6 +46,7 @@ __all__ = [
     "RenderError",
     "RunError",
     "SourceError",
+    "WriteError",
 ]
 
 
@@ -140,3 +144,39 @@ class LeakError(CufstudyError):
 
 class LockError(CufstudyError):
     """Another build holds the project lock."""
+
+
+_WRITE_ADVICE = {
+    errno.ENOSPC: "the disk is full: free some space, then run the command again",
+    errno.EDQUOT: "the disk quota is exhausted: free some space, then run the command again",
+    errno.EFBIG: "the file is too large for this file system",
+    errno.EACCES: "permission denied: make the folder writable for this user (or run as its owner)",
+    errno.EPERM: "operation not permitted: make the folder writable for this user (or run as its owner)",
+    errno.EROFS: "the file system is read-only: work in a writable copy of the project",
+}
+
+
+class WriteError(CufstudyError):
+    """A file could not be written: the disk is full, permission is denied, the folder is read-only.
+
+    The message names the file (or the folder being written to) and what to do; files are written
+    atomically (:mod:`cufstudy.core.atomic`), so the previous version of every file is kept.
+    """
+
+    def __init__(self, path: str | Path | None, error: OSError) -> None:
+        self.path = None if path is None else Path(path)
+        self.errno = error.errno
+        advice = _WRITE_ADVICE.get(error.errno or 0) or (error.strerror or str(error))
+        where = f"cannot write {self.path}" if self.path is not None else "cannot write a file"
+        super().__init__(f"{where}: {advice}; the previous files were kept")
+
+    @staticmethod
+    def handles(error: BaseException) -> bool:
+        """Whether ``error`` is a failure to write that :class:`WriteError` words (disk full, permissions...)."""
+        return isinstance(error, OSError) and error.errno in _WRITE_ADVICE
+
+    @classmethod
+    def from_os(cls, error: OSError, default: str | Path | None = None) -> WriteError:
+        """The error of a failed write, naming the file the system named, else ``default``."""
+        named = error.filename
+        return cls(Path(os.fsdecode(named)) if isinstance(named, str | bytes | os.PathLike) else default, error)

@@ -2,8 +2,10 @@
 
 :func:`render_deliverables` renders every deliverable of a project (embedded engine or Quarto) into a
 work folder under ``_build/render/``, applies the checks of :mod:`cufstudy.pipeline.checks` to every file,
-and only when every deliverable passed moves the files into ``_output/``, each atomically: a failed render
-or check leaves the previous deliverables in place. ``cufstudy build`` calls it after running the
+and only when every deliverable passed moves the files into ``_output/`` as one set
+(:mod:`cufstudy.pipeline._swap`: staged beside their targets, a journal, then the renames; a kill between
+two renames is finished by the next build): a failed render or check leaves the previous deliverables in
+place, and a deliverable's files are never half old, half new. ``cufstudy build`` calls it after running the
 notebooks.
 
 :func:`check_and_publish` (``cufstudy check``) applies the same checks to files rendered elsewhere, by a
@@ -25,9 +27,10 @@ from pathlib import Path
 from typing import Literal
 
 from cufstudy.core.atomic import atomic_write_bytes
-from cufstudy.core.errors import RenderError
+from cufstudy.core.errors import RenderError, WriteError
 from cufstudy.core.project import BuildPaths, Project, project_of
 from cufstudy.model.confidential import ConfidentialValue
+from cufstudy.pipeline._swap import publish_set, recover
 from cufstudy.pipeline.checks import Requirements, Violation, check_files, raise_all, raise_for
 from cufstudy.pipeline.lock import held_by_parent
 from cufstudy.render._stamp import RenderStamp, inputs_digest
@@ -48,6 +51,7 @@ __all__ = [
     "check_for_publication",
     "confidential_entries",
     "quarto_output_files",
+    "recover_publication",
     "render_deliverables",
     "requirements",
 ]
@@ -197,6 +201,7 @@ def render_deliverables(
     paths = project.paths
     chosen = _choose_engine(engine)
     todo = deliverables(project, profiles, formats)
+    recover(root, paths.output)  # a publication a kill interrupted: finished before anything is compared
     stamp = RenderStamp(root)
     digest = inputs_digest(
         root,
@@ -231,9 +236,12 @@ def render_deliverables(
             reused=tuple(dict.fromkeys(o.deliverable for o in reused)),
         )
     base = paths.render
-    base.mkdir(parents=True, exist_ok=True)
-    _sweep(base)
-    workdir = Path(tempfile.mkdtemp(prefix=f"build-{os.getpid()}-", dir=base))
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        _sweep(base)
+        workdir = Path(tempfile.mkdtemp(prefix=f"build-{os.getpid()}-", dir=base))
+    except OSError as exc:
+        raise (WriteError.from_os(exc, base) if WriteError.handles(exc) else exc) from exc
     timings: dict[str, float] = {}
     warnings: list[str] = []
     try:
@@ -256,8 +264,12 @@ def render_deliverables(
         if embedded is not None:
             timings.update(embedded.timings)
             warnings += embedded.warnings
-        outputs, previews = _publish(staged)
+        outputs, previews = _publish(staged, workdir, paths)
         _remember(stamp, digest, [d.name for d in todo], outputs, previews)
+    except OSError as exc:  # the disk filled up, a folder is read-only: say which, keep what was published
+        if not WriteError.handles(exc):
+            raise
+        raise WriteError.from_os(exc, workdir) from exc
     finally:
         if not os.environ.get("CUFSTUDY_KEEP_BUILD"):
             shutil.rmtree(workdir, ignore_errors=True)
@@ -382,34 +394,43 @@ def _previews(file: RenderedFile, embedded: EmbeddedEngine | None) -> list[bytes
     return preview_pdf(file.staged, PREVIEW_PPI)
 
 
-def _move(src: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        src.replace(target)
-    except OSError:  # another file system: copy through a temporary file beside the target
-        atomic_write_bytes(target, src.read_bytes())
-
-
-def _publish(staged: list[_Staged]) -> tuple[list[OutputFile], list[Path]]:
-    outputs: list[OutputFile] = []
+def _publish(staged: list[_Staged], workdir: Path, paths: BuildPaths) -> tuple[list[OutputFile], list[Path]]:
+    """Publish every checked file, and its preview pages, as one set (:func:`cufstudy.pipeline._swap.publish_set`)."""
+    swaps: list[tuple[Path, Path]] = []
+    remove: list[Path] = []
     previews: list[Path] = []
     for item in staged:
-        _move(item.file.staged, item.target)
-        ext = item.target.suffix.lstrip(".")
-        outputs.append(OutputFile(item.file.deliverable, ext, item.target, item.target.stat().st_size, item.pages))
+        swaps.append((item.file.staged, item.target))
         if item.previews:
             folder = item.target.parent / "preview"
             stem = item.target.stem
             for old in folder.glob(f"{stem}-*.png"):
                 suffix = old.stem.removeprefix(f"{stem}-")
                 if suffix.isdigit() and int(suffix) > len(item.previews):
-                    with contextlib.suppress(FileNotFoundError):
-                        old.unlink()
+                    remove.append(old)
             for n, png in enumerate(item.previews, start=1):
-                path = folder / f"{stem}-{n}.png"
-                atomic_write_bytes(path, png)
-                previews.append(path)
+                page = workdir / "previews" / f"{stem}-{n}.png"
+                page.parent.mkdir(parents=True, exist_ok=True)
+                page.write_bytes(png)
+                swaps.append((page, folder / page.name))
+                previews.append(folder / page.name)
+    publish_set(paths.root, paths.output, swaps, remove)
+    outputs = [
+        OutputFile(
+            item.file.deliverable, item.target.suffix.lstrip("."), item.target, item.target.stat().st_size, item.pages
+        )
+        for item in staged
+    ]
     return outputs, previews
+
+
+def recover_publication(project: Project | Path = Path()) -> bool:
+    """Finish a publication into ``_output/`` that a kill interrupted (see :mod:`cufstudy.pipeline._swap`).
+
+    Every build and ``cufstudy check`` does it first; returns whether there was one to finish.
+    """
+    paths = project_of(project).paths
+    return recover(paths.root, paths.output)
 
 
 # -- cufstudy check: the checks of files rendered by a plain quarto render --------------------------------
@@ -556,13 +577,22 @@ def check_and_publish(
 
     published: list[OutputFile] = []
     by_name = {d.name: d for d in todo}
+    copies: list[tuple[Path, Path]] = []
+    work = project.paths.render
     for name, items in matched.items():
         deliverable = by_name[name]
         for path, source, fmt in items:
             target = deliverable.output_dir / deliverable.output_name(source, fmt)
             if path != target:
-                atomic_write_bytes(target, path.read_bytes())
-                published.append(OutputFile(name, target.suffix.lstrip("."), target, target.stat().st_size))
+                copy = work / f"check-{os.getpid()}" / target.name
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, copy)  # Quarto's file stays where Quarto put it
+                copies.append((copy, target))
+                published.append(OutputFile(name, target.suffix.lstrip("."), target, path.stat().st_size))
+    try:
+        publish_set(root, project.paths.output, copies)
+    finally:
+        shutil.rmtree(work / f"check-{os.getpid()}", ignore_errors=True)
     return CheckResult(
         checked=tuple(candidates),
         published=tuple(published),
