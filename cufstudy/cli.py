@@ -52,7 +52,7 @@ def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
         except OSError as exc:  # disk full, permission denied, read-only folder: the user's to fix, not a bug
             if not WriteError.handles(exc):
                 raise
-            message = str(WriteError.from_os(exc))
+            message = str(WriteError.from_os(exc, verb="access"))  # a read or a write: not known here
             err_console.print(Text.assemble(("error:", "bold red"), f" {message}"), highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:

@@ -16,16 +16,18 @@ in a text field or a grid cell).
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -904,3 +906,119 @@ def test_reads_are_bounded_by_the_bytes_read_not_the_announced_size(tmp_path: Pa
     link.symlink_to(tmp_path / "f.yaml")
     with pytest.raises(DataError, match="outside the project"):
         read_limited(link, 1000, root=link.parent)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# a full disk, a read-only output folder, a permission denied: one located error, exit 1, nothing lost
+
+FULL = "the disk is full: free some space, then run the command again; the previous files were kept"
+
+
+def _edited(root: Path) -> list[str]:
+    """The build arguments, after an edit of the report: the build renders and publishes it again."""
+    source = root / "reports" / "study.qmd"
+    source.write_text(source.read_text(encoding="utf-8") + "\nUne phrase de plus.\n", encoding="utf-8")
+    return build_args(root)
+
+
+def test_a_full_disk_while_rendering_is_a_located_error(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In process: the PDF write of the renderer fails as on a full disk (no file name, as write(2) gives)."""
+    real = Path.write_bytes
+
+    def full(self: Path, data: bytes) -> int:
+        if self.suffix == ".pdf" and "_build" in self.parts:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    err = refused(project, _edited(project), [])
+    assert re.search(rf"error: cannot write _build/render/build-\d+-\w+: {re.escape(FULL)}", err), err
+
+
+def test_a_full_disk_while_writing_the_manifest_is_a_located_error(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The atomic write of a file (here the run manifest) fails while its bytes are written."""
+    real = Path.write_bytes
+
+    def full(self: Path, data: bytes) -> int:
+        if self.name.startswith(".manifest.json."):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    refused(project, _edited(project), [f"error: cannot write _build/manifest.json: {FULL}"])
+    assert not [p for p in (project / "_build").iterdir() if p.name.endswith(".tmp")]
+
+
+def _mount(what: str, where: Path, options: str) -> None:
+    proc = subprocess.run(["mount", "-t", what, "-o", options, what, str(where)], capture_output=True, check=False)
+    if proc.returncode != 0:
+        pytest.skip(f"cannot mount a {what} here ({proc.stderr.decode().strip()}): the in-process tests cover it")
+
+
+@pytest.fixture
+def small_output(project: Path) -> Iterator[Path]:
+    """``_output/`` on a tmpfs just big enough for the previous deliverables (a real full disk)."""
+    output = project / "_output"
+    saved = {p.name: p.read_bytes() for p in output.iterdir()}
+    shutil.rmtree(output)
+    output.mkdir()
+    pages = sum(len(data) // 4096 + 1 for data in saved.values()) + 1
+    _mount("tmpfs", output, f"size={pages * 4096}")
+    try:
+        for name, data in saved.items():
+            (output / name).write_bytes(data)
+        yield output
+    finally:
+        subprocess.run(["umount", str(output)], check=True)
+
+
+def test_a_real_full_disk_keeps_the_previous_deliverables(project: Path, small_output: Path) -> None:
+    err = refused(project, _edited(project), [])
+    assert re.search(rf"error: cannot write _output/study\.(html|pdf): {re.escape(FULL)}", err), err
+    assert not [p for p in small_output.iterdir() if p.name.startswith(".")]  # nothing staged is left
+
+
+def test_a_read_only_output_folder_keeps_the_previous_deliverables(project: Path, small_output: Path) -> None:
+    subprocess.run(["mount", "-o", "remount,ro", str(small_output)], check=True)
+    refused(
+        project,
+        _edited(project),
+        ["error: cannot write _output/study.html: the file system is read-only: work in a writable copy of the "
+         "project; the previous files were kept"],
+    )
+
+
+# the command line with the library's hash pinned as in this module (the notebook is then up to date)
+PINNED_CLI = (
+    "import sys, cufstudy.pipeline.cache as c; c._library_digest = lambda: 'pinned'; "
+    "from cufstudy.cli import main; sys.argv[0] = 'cufstudy'; main()"
+)
+
+
+def test_a_permission_denied_is_a_located_error(built: Path, request: pytest.FixtureRequest) -> None:
+    """As another user (root bypasses permissions): the project's _output/ belongs to root, read-only to others."""
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv to run the build as another user; the in-process tests cover it")
+    home = Path(tempfile.mkdtemp(prefix="cufstudy-nobody-"))  # pytest's folders are private to root
+    home.chmod(0o755)
+    request.addfinalizer(lambda: shutil.rmtree(home, ignore_errors=True))
+    root = Path(shutil.copytree(built, home / "project"))
+    _edited(root)
+    for path in [root, *root.rglob("*")]:
+        os.chown(path, 65534, 65534, follow_symlinks=False)
+    os.chown(root / "_output", 0, 0)
+    before = snapshot(root)
+    env = {**os.environ, "HOME": str(home)}
+    proc = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", PINNED_CLI,
+         *build_args(root)],
+        capture_output=True, text=True, timeout=300, check=False, env=env,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    err = proc.stderr.replace(f"{root}/", "")
+    assert re.search(r"error: cannot write _output/study\.(html|pdf): permission denied: make the folder writable "
+                     r"for this user \(or run as its owner\); the previous files were kept", err), err
+    assert snapshot(root) == before

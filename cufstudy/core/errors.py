@@ -156,27 +156,39 @@ _WRITE_ADVICE = {
 }
 
 
-class WriteError(CufstudyError):
+class WriteError(CufstudyError, OSError):
     """A file could not be written: the disk is full, permission is denied, the folder is read-only.
 
     The message names the file (or the folder being written to) and what to do; files are written
-    atomically (:mod:`cufstudy.core.atomic`), so the previous version of every file is kept.
+    atomically (:mod:`cufstudy.core.atomic`), so the previous version of every file is kept. Also an
+    ``OSError`` (with the ``errno`` of the failure), as the error it words: code that tolerates a failed
+    write of a cache (``except OSError``) goes on tolerating it.
     """
 
-    def __init__(self, path: str | Path | None, error: OSError) -> None:
+    def __init__(self, path: str | Path | None, error: OSError, verb: str = "write") -> None:
         self.path = None if path is None else Path(path)
-        self.errno = error.errno
         advice = _WRITE_ADVICE.get(error.errno or 0) or (error.strerror or str(error))
-        where = f"cannot write {self.path}" if self.path is not None else "cannot write a file"
-        super().__init__(f"{where}: {advice}; the previous files were kept")
+        where = f"cannot {verb} {self.path}" if self.path is not None else f"cannot {verb} a file"
+        self.message = f"{where}: {advice}; the previous files were kept"
+        super().__init__(error.errno, self.message)
+
+    def __str__(self) -> str:
+        return self.message
 
     @staticmethod
     def handles(error: BaseException) -> bool:
-        """Whether ``error`` is a failure to write that :class:`WriteError` words (disk full, permissions...)."""
-        return isinstance(error, OSError) and error.errno in _WRITE_ADVICE
+        """Whether ``error`` is a failure to write that :class:`WriteError` words (disk full, permissions...),
+        and not yet worded."""
+        return isinstance(error, OSError) and not isinstance(error, WriteError) and error.errno in _WRITE_ADVICE
 
     @classmethod
-    def from_os(cls, error: OSError, default: str | Path | None = None) -> WriteError:
-        """The error of a failed write, naming the file the system named, else ``default``."""
+    def from_os(cls, error: OSError, default: str | Path | None = None, verb: str = "write") -> WriteError:
+        """The error of a failed write, naming the file the system named, else ``default``.
+
+        ``verb`` says what failed, when it is not known to be a write (``"access"``).
+        """
+        if isinstance(error, WriteError):
+            return error
         named = error.filename
-        return cls(Path(os.fsdecode(named)) if isinstance(named, str | bytes | os.PathLike) else default, error)
+        path = Path(os.fsdecode(named)) if isinstance(named, str | bytes | os.PathLike) else default
+        return cls(path, error, verb)

@@ -53,10 +53,15 @@ def _stage(src: Path, target: Path) -> Path:
     staged = _staged_name(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        src.replace(staged)  # the work folder is usually on the same file system: a rename
+        try:
+            src.replace(staged)  # the work folder is usually on the same file system: a rename
+        except OSError:
+            shutil.copyfile(src, staged)
+        _sync(staged)
     except OSError:
-        shutil.copyfile(src, staged)
-    _sync(staged)
+        with contextlib.suppress(OSError):
+            staged.unlink()
+        raise
     return staged
 
 
@@ -102,11 +107,6 @@ def publish_set(root: Path, folder: Path, files: Sequence[tuple[Path, Path]], re
                 new.unlink()
         if WriteError.handles(exc):
             raise WriteError(current, exc) from exc
-        raise
-    except WriteError:
-        for new, _ in staged:
-            with contextlib.suppress(OSError):
-                new.unlink()
         raise
     _finish(root, folder, journal)
 
