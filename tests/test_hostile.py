@@ -914,7 +914,7 @@ def test_reads_are_bounded_by_the_bytes_read_not_the_announced_size(tmp_path: Pa
 FULL = "the disk is full: free some space, then run the command again; the previous files were kept"
 
 
-def _edited(root: Path) -> list[str]:
+def _report_edited(root: Path) -> list[str]:
     """The build arguments, after an edit of the report: the build renders and publishes it again."""
     source = root / "reports" / "study.qmd"
     source.write_text(source.read_text(encoding="utf-8") + "\nUne phrase de plus.\n", encoding="utf-8")
@@ -931,7 +931,7 @@ def test_a_full_disk_while_rendering_is_a_located_error(project: Path, monkeypat
         return real(self, data)
 
     monkeypatch.setattr(Path, "write_bytes", full)
-    err = refused(project, _edited(project), [])
+    err = refused(project, _report_edited(project), [])
     assert re.search(rf"error: cannot write _build/render/build-\d+-\w+: {re.escape(FULL)}", err), err
 
 
@@ -947,7 +947,7 @@ def test_a_full_disk_while_writing_the_manifest_is_a_located_error(
         return real(self, data)
 
     monkeypatch.setattr(Path, "write_bytes", full)
-    refused(project, _edited(project), [f"error: cannot write _build/manifest.json: {FULL}"])
+    refused(project, _report_edited(project), [f"error: cannot write _build/manifest.json: {FULL}"])
     assert not [p for p in (project / "_build").iterdir() if p.name.endswith(".tmp")]
 
 
@@ -975,7 +975,7 @@ def small_output(project: Path) -> Iterator[Path]:
 
 
 def test_a_real_full_disk_keeps_the_previous_deliverables(project: Path, small_output: Path) -> None:
-    err = refused(project, _edited(project), [])
+    err = refused(project, _report_edited(project), [])
     assert re.search(rf"error: cannot write _output/study\.(html|pdf): {re.escape(FULL)}", err), err
     assert not [p for p in small_output.iterdir() if p.name.startswith(".")]  # nothing staged is left
 
@@ -984,7 +984,7 @@ def test_a_read_only_output_folder_keeps_the_previous_deliverables(project: Path
     subprocess.run(["mount", "-o", "remount,ro", str(small_output)], check=True)
     refused(
         project,
-        _edited(project),
+        _report_edited(project),
         ["error: cannot write _output/study.html: the file system is read-only: work in a writable copy of the "
          "project; the previous files were kept"],
     )
@@ -1005,7 +1005,7 @@ def test_a_permission_denied_is_a_located_error(built: Path, request: pytest.Fix
     home.chmod(0o755)
     request.addfinalizer(lambda: shutil.rmtree(home, ignore_errors=True))
     root = Path(shutil.copytree(built, home / "project"))
-    _edited(root)
+    _report_edited(root)
     for path in [root, *root.rglob("*")]:
         os.chown(path, 65534, 65534, follow_symlinks=False)
     os.chown(root / "_output", 0, 0)
