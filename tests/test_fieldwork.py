@@ -275,7 +275,7 @@ def test_the_study_follows_the_imported_answers(built: Path, base_before: CaseBa
             assert facts["suivi.share_implemented"]["value"] == share != old_share
             assert facts["suivi.n_assessed"]["value"] == len(assessed)
     study = normalise(extract_text(built / "_output" / "study.html"))
-    assert "sur 22 entretiens prévus, 22 ont été menés et 22 fiches de saisie importées" in study
+    assert normalise("sur 22 entretiens prévus, 22 ont été menés et 22 fiches de saisie importées") in study
     assert normalise(f"{facts['suivi.share_implemented']['text']} d'entre elles sont mises en œuvre") in study
     # a free-text obstacle typed in a form reaches the table of obstacles
     assert normalise("Départ de la chargée de mission « Europe » et poste vacant 8 mois") in study
