@@ -16,6 +16,7 @@ in a text field or a grid cell).
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import json
 import os
@@ -188,6 +189,11 @@ def _generated_cases() -> dict[str, bytes]:
     }
 
 
+TODAY = dt.date.today()
+CENSUS = (
+    f"is not a year of INSEE legal populations: expected 2006 to {TODAY.year - 2} (the vintage of the figure, "
+    "e.g. 2021 for « INSEE, population municipale 2021 »)"
+)
 CASES: dict[str, list[str]] = {
     "billion_laughs.yaml": [
         "data/cases/billion_laughs.yaml:8: e: the document expands to more than 50000 values (YAML aliases used "
@@ -242,6 +248,49 @@ CASES: dict[str, list[str]] = {
     ],
     "binary_tag.yaml": [
         "data/cases/binary_tag.yaml:31: logo: YAML tag 'tag:yaml.org,2002:binary' is not allowed; use plain values"
+    ],
+    # locations kept for fields whose name starts like a pydantic schema tag ("int"), on their real line
+    "interview_date_as_text.yaml": [
+        "data/cases/interview_date_as_text.yaml:67: interviews[0].date: got '18/01/2022': input should be a valid "
+        "date or datetime, invalid character in year"
+    ],
+    "interviews_not_a_list.yaml": [
+        "data/cases/interviews_not_a_list.yaml:66: interviews: got 'aucun': input should be a valid tuple"
+    ],
+    # implausible dates and years
+    "interview_in_the_future.yaml": [
+        f"data/cases/interview_in_the_future.yaml:27: interviews[0].date: 2099-03-01 is in the future (today is "
+        f"{TODAY.isoformat()}): is the year right?"
+    ],
+    "interview_in_1800.yaml": [
+        "data/cases/interview_in_1800.yaml:27: interviews[0].date: 1800-01-18 is before the DCOL programme started "
+        "(2018-01-01, see programme.yaml): is the year right?"
+    ],
+    "mission_year_in_the_future.yaml": [
+        f"data/cases/mission_year_in_the_future.yaml:13: mission_year: 2099 is in the future (this is {TODAY.year})"
+    ],
+    "mission_year_before_the_programme.yaml": [
+        "data/cases/mission_year_before_the_programme.yaml:13: mission_year: 2015 is before the DCOL programme "
+        "started (2018, see programme.yaml)"
+    ],
+    "population_year_in_the_future.yaml": [
+        f"data/cases/population_year_in_the_future.yaml:9: authority.population.year: 2099 {CENSUS}"
+    ],
+    "population_year_before_the_census.yaml": [
+        f"data/cases/population_year_before_the_census.yaml:9: authority.population.year: 1999 {CENSUS}"
+    ],
+    # names holding invisible or reordering characters (the interviewee's is not printed)
+    "name_with_right_to_left_override.yaml": [
+        "data/cases/name_with_right_to_left_override.yaml:4: authority.name: holds an invisible or control "
+        "character (U+202E RIGHT-TO-LEFT OVERRIDE at position 11): retype it without"
+    ],
+    "interviewee_with_zero_width_space.yaml": [
+        "data/cases/interviewee_with_zero_width_space.yaml:29: interviews[0].interviewee: holds an invisible or "
+        "control character (U+200B ZERO WIDTH SPACE at position 3): retype it without"
+    ],
+    "official_name_with_bom.yaml": [
+        "data/cases/official_name_with_bom.yaml:6: authority.official_name: holds an invisible or control "
+        "character (U+FEFF ZERO WIDTH NO-BREAK SPACE at position 8): retype it without"
     ],
 }
 
@@ -1022,3 +1071,30 @@ def test_a_permission_denied_is_a_located_error(built: Path, request: pytest.Fix
     assert re.search(r"error: cannot write _output/study\.(html|pdf): permission denied: make the folder writable "
                      r"for this user \(or run as its owner\); the previous files were kept", err), err
     assert snapshot(root) == before
+
+
+def test_case_file_names_differing_only_by_case_are_refused(project: Path) -> None:
+    """``Ville-exemple.yaml`` beside ``ville-exemple.yaml``: two files on Linux, one on macOS and Windows."""
+    cases = project / "data" / "cases"
+    shutil.copy(cases / "ville-exemple.yaml", cases / "Ville-exemple.yaml")
+    expected = [
+        "data/cases/ville-exemple.yaml: the file name differs from 'Ville-exemple.yaml' only by case: the two are "
+        "one file on macOS and Windows; rename one (case files are named after their id, in lowercase)"
+    ]
+    refused(project, ["validate", str(project / "data")], expected)
+    refused(project, build_args(project), expected)
+
+
+def test_a_problem_in_a_confidential_field_does_not_print_its_value(project: Path) -> None:
+    case = project / "data" / "cases" / "ville-exemple.yaml"
+    text = case.read_text(encoding="utf-8")
+    case.write_text(text.replace(json.dumps(CANARY, ensure_ascii=False), json.dumps(CANARY * 10)), encoding="utf-8")
+    err = refused(
+        project,
+        ["validate", str(project / "data")],
+        [
+            "data/cases/ville-exemple.yaml:29: interviews[0].interviewee: got a value of 270 characters: string "
+            "should have at most 200 characters"
+        ],
+    )
+    assert "Quatrefages" not in err
