@@ -21,7 +21,7 @@ from cufstudy.pipeline.build import ILLUSTRATIVE_NOTICE, build
 from cufstudy.pipeline.leaks import extract_text, normalise
 from cufstudy.render import external_urls
 
-from .conftest import ROOT
+from .conftest import ROOT, plain
 
 COPY = ["_quarto.yml", "_quarto-study.yml", "_quarto-guide.yml", "_quarto-brochure.yml", "_quarto-toolbox.yml"]
 COPY_DIRS = ["data", "notebooks", "reports", "templates"]
@@ -145,21 +145,21 @@ def test_html_loads_nothing_from_another_host(default_build: Path) -> None:
 def test_facts_resolved_and_identical_across_deliverables(default_build: Path) -> None:
     facts = _facts(default_build)
     out = default_build / "_output"
-    texts = {name: normalise(extract_text(out / f"{name}.pdf")) for name in ("study", "guide", "brochure")}
+    texts = {name: plain(extract_text(out / f"{name}.pdf")) for name in ("study", "guide", "brochure")}
     for text in texts.values():
         assert "{{<" not in text and "fact " not in text
     # a fact cited by the three deliverables prints the same text in each
     for key in ("n_dcol", "n_calls", "suivi.share_engaged", "suivi.top_obstacle"):
-        printed = normalise(str(facts[key]["text"]))
+        printed = plain(str(facts[key]["text"]))
         for name, text in texts.items():
             assert printed in text, f"{key} = {printed!r} missing from {name}.pdf"
 
 
 def test_citations_resolved(default_build: Path) -> None:
-    text = normalise(extract_text(default_build / "_output" / "study.pdf"))
+    text = plain(extract_text(default_build / "_output" / "study.pdf"))
     assert "(france urbaine et cnfpt/inet, 2021)" in text  # an author-date citation in the text
     assert "@franceurbaine2021" not in text and "???" not in text
-    html = normalise(extract_text(default_build / "_output" / "study.html"))
+    html = plain(extract_text(default_build / "_output" / "study.html"))
     assert "france urbaine ; cnfpt/inet, 2021. l'action internationale des villes" in html  # the bibliography entry
     assert 'data-cites="franceurbaine2021"' in html
 
@@ -168,8 +168,8 @@ def test_prose_follows_the_data(default_build: Path, modified_build: Path) -> No
     before, after = _facts(default_build), _facts(modified_build)
     assert after["n_dcol"]["value"] == before["n_dcol"]["value"] - 1  # type: ignore[operator]
     for name in ("study", "guide", "brochure"):
-        old = normalise(extract_text(default_build / "_output" / f"{name}.pdf"))
-        new = normalise(extract_text(modified_build / "_output" / f"{name}.pdf"))
+        old = plain(extract_text(default_build / "_output" / f"{name}.pdf"))
+        new = plain(extract_text(modified_build / "_output" / f"{name}.pdf"))
         assert f"{before['n_dcol']['text']} accompagnements" in old
         assert f"{after['n_dcol']['text']} accompagnements" in new, name
     study = normalise(extract_text(modified_build / "_output" / "study.pdf"))
@@ -289,7 +289,7 @@ def test_an_escaped_embed_is_text_not_an_embed(default_build: Path, tmp_path: Pa
         encoding="utf-8",
     )
     build(root, ["guide"], engine="pandoc", formats=["html"], workers=2, progress=False)
-    assert normalise("{{< " + literal + " >}}") in normalise(extract_text(root / "_output" / "guide.html"))
+    assert plain("{{< " + literal + " >}}") in plain(extract_text(root / "_output" / "guide.html"))
 
 
 def test_a_build_loads_the_plan_and_takes_the_lock_once(
