@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import socket
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,7 +42,7 @@ def _copy_project(dest: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def default_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    root = _copy_project(tmp_path_factory.mktemp("default") / "project")
+    root = _copy_project(tmp_path_factory.mktemp(MACHINE) / "project")  # a folder named like a user
     build(root, engine="pandoc", workers=2, progress=False)
     yield root
 
@@ -327,3 +328,54 @@ def test_a_build_loads_the_plan_and_takes_the_lock_once(
     assert result.runs.ok  # up to date, unless the library was edited since the fixture's build: then re-run
     assert parsed == [root.resolve()]
     assert acquired == [root.resolve() / "_build" / ".lock"]
+
+
+MACHINE = "jean-pierre.dupont"  # a user-name-like folder the default build runs in (see default_build)
+
+
+def _texts_of(path: Path) -> list[str]:
+    """Every text a reader or a tool can get out of an output file: PDF text and metadata, every DOCX part."""
+    if path.suffix == ".pdf":
+        reader = PdfReader(path)
+        return [page.extract_text() or "" for page in reader.pages] + [str(reader.metadata or {})]
+    if path.suffix == ".docx":
+        with zipfile.ZipFile(path) as archive:
+            return [archive.read(n).decode("utf-8", "replace") for n in archive.namelist() if not n.endswith(".png")]
+    return [path.read_text(encoding="utf-8", errors="replace")]
+
+
+def test_no_output_names_the_build_machine(default_build: Path) -> None:
+    """Built in /tmp/pytest-of-<user>/.../jean-pierre.dupont0/project: no output file (HTML, PDF text and metadata,
+    every part of a DOCX: custom properties, image descriptions) nor executed notebook holds that folder, any
+    absolute path of the project, or the host name."""
+    assert MACHINE in str(default_build)
+    canaries = [MACHINE, str(default_build), str(default_build.resolve()), "pytest-of-"]
+    host = socket.gethostname()
+    words = [host] if len(host) >= 4 else []  # a two-letter host name ("vm") is every XML namespace's
+    files = sorted(p for p in (default_build / "_output").rglob("*") if p.is_file() and p.suffix != ".png")
+    files += sorted((default_build / "_build" / "notebooks").glob("*.ipynb"))
+    assert {p.suffix for p in files} == {".html", ".pdf", ".docx", ".ipynb"}
+    for path in files:
+        for text in _texts_of(path):
+            for canary in canaries:
+                assert canary not in text, f"{path.name} holds {canary!r}"
+            for word in words:
+                assert not re.search(rf"(?<![\w.-]){re.escape(word)}(?![\w-])", text), f"{path.name} holds {word!r}"
+
+
+def test_a_deliverable_renders_again_only_when_something_it_reads_changed(default_build: Path, tmp_path: Path) -> None:
+    """Per-deliverable render stamps: a case's population reaches the panorama's facts and notebooks, not the
+    SDG toolbox; an edit of a file the guide and the toolbox include (outside their folders) renders both
+    again (and the study's), not the brochure, which does not include it."""
+    root = Path(shutil.copytree(default_build, tmp_path / "project"))
+    case = root / "data" / "cases" / "ville-angers.yaml"
+    text = case.read_text(encoding="utf-8")
+    case.write_text(re.sub(r"(?m)^(    value:) (\d+)$", lambda m: f"{m[1]} {int(m[2]) + 1000}", text, count=1))
+    first = build(root, engine="pandoc", workers=2, progress=False).render
+    assert first.reused == ("toolbox",), first.reused
+    shared = root / "reports" / "shared" / "_avertissement.qmd"
+    shared.write_text(shared.read_text(encoding="utf-8") + "\nUne précision de plus.\n", encoding="utf-8")
+    second = build(root, engine="pandoc", workers=2, progress=False).render
+    assert second.reused == ("brochure",), second.reused
+    third = build(root, engine="pandoc", workers=2, progress=False).render
+    assert set(third.reused) == {"brochure", "study", "guide", "toolbox"}, third.reused

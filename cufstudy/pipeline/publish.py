@@ -33,7 +33,7 @@ from cufstudy.model.confidential import ConfidentialValue
 from cufstudy.pipeline._swap import publish_set, recover
 from cufstudy.pipeline.checks import Requirements, Violation, check_files, raise_all, raise_for
 from cufstudy.pipeline.lock import held_by_parent
-from cufstudy.render._stamp import RenderStamp, inputs_digest
+from cufstudy.render._stamp import RenderStamp, deliverable_digest
 from cufstudy.render.config import OUTPUT_EXTENSIONS, Deliverable, deliverables
 from cufstudy.render.engine import EmbeddedEngine, RenderedFile
 from cufstudy.render.layout import preview_pdf
@@ -203,23 +203,19 @@ def render_deliverables(
     todo = deliverables(project, profiles, formats)
     recover(root, paths.output)  # a publication a kill interrupted: finished before anything is compared
     stamp = RenderStamp(root)
-    digest = inputs_digest(
-        root,
-        [d.config.data for d in todo],
-        project.data_dir if project.has_settings else None,
-        {
-            "engine": chosen,
-            "quarto": _tool_identity(quarto_path()) if chosen == "quarto" else None,
-            "formats": sorted(formats or []),
-            "preview": preview,
-            "notice": notice,
-            "key": reuse_key,
-        },
-    )
+    options = {
+        "engine": chosen,
+        "quarto": _tool_identity(quarto_path()) if chosen == "quarto" else None,
+        "formats": sorted(formats or []),
+        "preview": preview,
+        "notice": notice,
+        "key": reuse_key,
+    }
+    digests = {d.name: deliverable_digest(root, d, options) for d in todo}
     reused: list[OutputFile] = []
     if reuse:
         for deliverable in list(todo):
-            recorded = stamp.fresh(deliverable.name, digest)
+            recorded = stamp.fresh(deliverable.name, digests[deliverable.name])
             if recorded is None:
                 continue
             todo.remove(deliverable)
@@ -265,7 +261,7 @@ def render_deliverables(
             timings.update(embedded.timings)
             warnings += embedded.warnings
         outputs, previews = _publish(staged, workdir, paths)
-        _remember(stamp, digest, [d.name for d in todo], outputs, previews)
+        _remember(stamp, digests, [d.name for d in todo], outputs, previews)
     except OSError as exc:  # the disk filled up, a folder is read-only: say which, keep what was published
         if not WriteError.handles(exc):
             raise
@@ -306,14 +302,14 @@ def _tool_identity(path: str | None) -> list[object] | None:
 
 
 def _remember(
-    stamp: RenderStamp, digest: str, names: list[str], outputs: list[OutputFile], previews: list[Path]
+    stamp: RenderStamp, digests: Mapping[str, str], names: list[str], outputs: list[OutputFile], previews: list[Path]
 ) -> None:
     """Record what each rendered deliverable was published from (a failure here only costs a re-render)."""
     for name in names:
         files = [(o.path, o.pages, o.format) for o in outputs if o.deliverable == name]
         files += [(p, None, "png") for p in previews if p.name.startswith(f"{name}-")]
         if files:
-            stamp.record(name, digest, files)
+            stamp.record(name, digests[name], files)
         else:
             stamp.forget(name)
     with contextlib.suppress(OSError):

@@ -1,18 +1,26 @@
 """Skip the rendering of deliverables whose inputs have not changed since they were published.
 
 Like ``make``: after a deliverable is published, ``_build/render-stamp.json`` records the hash of
-everything its rendering depends on and the (size, mtime) of each published file. The next build
-skips the deliverable when the hash is the same and its files in ``_output/`` are still the ones it
-published; otherwise it renders and checks it again.
+everything its rendering reads and the (size, mtime) of each published file. The next build skips the
+deliverable when the hash is the same and its files in ``_output/`` are still the ones it published;
+otherwise it renders and checks it again.
 
-The hash is deliberately broad: every file of the project (the configuration files, the ``.qmd``
-sources and what they include, templates, filters, fonts, styles...) except the data folder, the
-build and output folders and hidden or virtual-environment folders; the executed notebooks and the
-facts (``_build/notebooks/``, ``_build/facts.json``), through which the data reaches a deliverable;
-the files the configuration names anywhere (a bibliography inside the data folder, say); the
-cufstudy library's source; and the options: engine, formats, preview, the notice and the caller's
-``reuse_key`` (``cufstudy build`` passes a digest of the confidential values the leak check searches
-for). Editing any of them re-renders.
+The hash is per deliverable (:func:`deliverable_digest`), of what that deliverable reads, so that a change
+of what another one reads does not render it again (a case's population changes the panorama's facts, not
+the SDG toolbox, which embeds only the SDG notebook):
+
+* its configuration (``_quarto.yml`` merged with its profile) and the files the configuration names
+  anywhere (the bibliography, the CSL style, the reference DOCX, a filter...);
+* its sources: every file of each main document's folder (the text, its images, the files it includes
+  there), and every file included or image shown from elsewhere, found as the renderer reads them
+  (:func:`cufstudy.render.shortcodes.document_inputs`);
+* the executed notebooks it embeds (their cells and outputs; not their execution metadata, which changes
+  at every run) and the facts it cites (their entries in ``_build/facts.json``);
+* the project's ``templates/`` folder, the cufstudy library (its code and packaged resources) and the
+  options: engine, formats, preview, the notice and the caller's ``reuse_key`` (``cufstudy build`` passes
+  a digest of the confidential values the leak check searches for).
+
+Editing any of them renders the deliverable again.
 """
 
 from __future__ import annotations
@@ -21,38 +29,35 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from cufstudy.core.atomic import atomic_write_text
-from cufstudy.core.digest import library_digest
-from cufstudy.core.project import BUILD_DIR, OUTPUT_DIR, BuildPaths
+from cufstudy.core.files import SKIPPED_DIRS
+from cufstudy.core.project import BuildPaths
+from cufstudy.render.config import Deliverable
+from cufstudy.render.shortcodes import document_inputs
 
-__all__ = ["RenderStamp", "inputs_digest"]
+__all__ = ["RenderStamp", "deliverable_digest"]
 
-_SKIP_DIRS = {BUILD_DIR, OUTPUT_DIR, "node_modules", "__pycache__"}
+_PACKAGE = Path(__file__).resolve().parents[1]
 
 
-def _project_files(root: Path, data_dir: Path | None) -> list[Path]:
+def _folder_files(folder: Path) -> list[Path]:
+    """Every file under ``folder`` (hidden files, caches and virtual environments skipped)."""
     files: list[Path] = []
-    skip_data = data_dir.resolve() if data_dir is not None else None
-    for dirpath, dirnames, filenames in os.walk(root):
+    if not folder.is_dir():
+        return files
+    for dirpath, dirnames, filenames in os.walk(folder):
         here = Path(dirpath)
         dirnames[:] = sorted(
             d
             for d in dirnames
-            if not d.startswith(".")
-            and d not in _SKIP_DIRS
-            and (here / d).resolve() != skip_data
-            and not (here / d / "pyvenv.cfg").exists()
+            if not d.startswith(".") and d not in SKIPPED_DIRS and not (here / d / "pyvenv.cfg").exists()
         )
         files += [here / name for name in sorted(filenames) if not name.startswith(".")]
-    paths = BuildPaths(root)
-    if paths.notebooks.is_dir():
-        files += sorted(p for p in paths.notebooks.glob("*.ipynb") if not p.name.startswith("."))
-    if paths.facts.is_file():
-        files.append(paths.facts)
     return files
 
 
@@ -74,22 +79,82 @@ def _named_files(root: Path, values: Iterable[Any]) -> list[Path]:
     return found
 
 
-def inputs_digest(
-    root: Path,
-    configs: Sequence[Mapping[str, Any]],
-    data_dir: Path | None,
-    options: dict[str, Any],
-) -> str:
-    """Hash of everything the rendering of a project's deliverables depends on (see the module docstring)."""
-    total = hashlib.sha256(json.dumps(options, sort_keys=True, default=str).encode())
-    total.update(library_digest().encode())
-    files = {p.resolve() for p in _project_files(root, data_dir)}
-    files |= set(_named_files(root, configs))
-    for path in sorted(files):
-        with contextlib.suppress(OSError, ValueError):  # ValueError: outside the project (refused by the build)
-            rel = path.relative_to(root.resolve()).as_posix()
-            total.update(f"{rel}\0".encode())
+_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
+
+
+def _images(sources: Iterable[Path], main_dir: Path, root: Path) -> list[Path]:
+    """The image files the sources show (``![...](path)``, from the main document's folder or ``/`` the root)."""
+    found: list[Path] = []
+    for source in sources:
+        with contextlib.suppress(OSError):
+            for target in _IMAGE.findall(source.read_text(encoding="utf-8", errors="replace")):
+                path = root / target.lstrip("/") if target.startswith("/") else main_dir / target
+                with contextlib.suppress(OSError, ValueError):
+                    if path.resolve().is_file():
+                        found.append(path.resolve())
+    return found
+
+
+def _notebook_digest(path: Path) -> str:
+    """Hash of a notebook's cells (types, sources, outputs), not of its metadata (timestamps of the run)."""
+    nb = json.loads(path.read_bytes())
+    cells = [[c.get("cell_type"), c.get("source"), c.get("outputs")] for c in nb.get("cells", [])]
+    return hashlib.sha256(json.dumps(cells, sort_keys=True).encode()).hexdigest()
+
+
+def _facts(root: Path) -> Mapping[str, Any]:
+    try:
+        data = json.loads(BuildPaths(root).facts.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    facts = data.get("facts") if isinstance(data, dict) else None
+    return facts if isinstance(facts, dict) else {}
+
+
+def _library() -> str:
+    """Hash of the cufstudy package: its code and its packaged resources (templates, filters, fonts)."""
+    total = hashlib.sha256()
+    for path in _folder_files(_PACKAGE):
+        if path.suffix != ".pyc":
+            total.update(f"{path.relative_to(_PACKAGE).as_posix()}\0".encode())
             total.update(hashlib.sha256(path.read_bytes()).digest())
+    return total.hexdigest()
+
+
+def deliverable_digest(root: Path, deliverable: Deliverable, options: Mapping[str, Any]) -> str:
+    """Hash of everything the rendering of ``deliverable`` reads (see the module docstring)."""
+    root = root.resolve()
+    total = hashlib.sha256(json.dumps(dict(options), sort_keys=True, default=str).encode())
+    total.update(_library().encode())
+    total.update(json.dumps([deliverable.name, deliverable.formats], default=str).encode())
+    total.update(json.dumps(deliverable.config.data, sort_keys=True, default=str).encode())
+    files: set[Path] = set(_named_files(root, [deliverable.config.data]))
+    files |= {p.resolve() for p in _folder_files(root / "templates")}
+    notebooks: dict[Path, None] = {}
+    facts: dict[str, None] = {}
+    for source in deliverable.inputs:
+        files |= {p.resolve() for p in _folder_files(source.parent)}
+        found = document_inputs(source, root)
+        files |= {p.resolve() for p in found.files}
+        files |= set(_images(found.files, source.parent, root))
+        notebooks.update(dict.fromkeys(found.notebooks))
+        facts.update(dict.fromkeys(found.facts))
+    for path in sorted(files):
+        if not path.is_relative_to(root):  # outside the project: refused by the build before it renders
+            continue
+        total.update(f"{path.relative_to(root).as_posix()}\0".encode())
+        try:
+            total.update(hashlib.sha256(path.read_bytes()).digest())
+        except OSError:
+            total.update(b"missing")
+    for notebook in notebooks:
+        total.update(f"{notebook}\0".encode())
+        try:
+            total.update(_notebook_digest(notebook).encode())
+        except (OSError, ValueError):
+            total.update(b"missing")
+    cited = _facts(root)
+    total.update(json.dumps({key: cited.get(key) for key in facts}, sort_keys=True, default=str).encode())
     return total.hexdigest()
 
 
