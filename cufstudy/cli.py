@@ -7,6 +7,7 @@ worded as a :class:`~cufstudy.core.errors.WriteError`). Anything else is a bug a
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -17,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from cufstudy.core.errors import CufstudyError, WriteError
+from cufstudy.core.errors import CufstudyError, CufstudyWarning, WriteError
 
 __all__ = ["app", "main"]
 
@@ -45,7 +46,18 @@ def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            return func(*args, **kwargs)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", CufstudyWarning)
+                try:
+                    return func(*args, **kwargs)
+                finally:  # a library warning (a workbook holding macros): one line, as the errors
+                    for warning in caught:
+                        if issubclass(warning.category, CufstudyWarning):
+                            err_console.print(f"warning: {warning.message}", highlight=False, soft_wrap=True)
+                        else:
+                            warnings.showwarning(
+                                warning.message, warning.category, warning.filename, warning.lineno
+                            )
         except CufstudyError as exc:
             err_console.print(Text.assemble(("error:", "bold red"), f" {exc}"), highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None

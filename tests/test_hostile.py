@@ -1098,3 +1098,36 @@ def test_a_problem_in_a_confidential_field_does_not_print_its_value(project: Pat
         ],
     )
     assert "Quatrefages" not in err
+
+
+def _with_macros(workbook: Path, target: Path) -> Path:
+    """The workbook as Excel saves a macro-enabled one (a VBA project in the archive), renamed .xlsx."""
+    with zipfile.ZipFile(workbook) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            zout.writestr(item, zin.read(item.filename))
+        zout.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0" + b"Attribute VB_Name = \"Module1\"" * 10)
+    return target
+
+
+def test_a_macro_enabled_workbook_renamed_xlsx_is_imported_with_a_warning(
+    project: Path, filled: Path, tmp_path: Path
+) -> None:
+    path = _with_macros(filled, tmp_path / "grille.xlsx")
+    result = runner.invoke(app, _import_args(path, project))
+    assert result.exit_code == 0, result.output
+    assert (
+        f"warning: {path}: the workbook holds macros (a macro-enabled workbook renamed .xlsx); they are never run, "
+        "only the values of the cells are read; save it as an Excel workbook without macros (.xlsx) before passing "
+        "it on"
+    ) in " ".join(result.stderr.split())
+    assert import_grid(path, FW) == PILOT  # the values, as without the macros
+
+
+def test_a_capture_form_with_macros_warns_too(tmp_path: Path) -> None:
+    from cufstudy.core.errors import CufstudyWarning
+    from cufstudy.core.workbook import open_workbook
+
+    plain = tmp_path / "fiche.xlsx"
+    openpyxl.Workbook().save(plain)
+    with pytest.warns(CufstudyWarning, match=r"fiche-ville-pau\.xlsm: the workbook holds macros; they are never run"):
+        open_workbook(plain.rename(tmp_path / "fiche-ville-pau.xlsm"), "fiche-ville-pau.xlsm").close()

@@ -32,6 +32,7 @@ from cufstudy.core.problems import Problem, Problems, Reason, report
 __all__ = [
     "AnalysisError",
     "CufstudyError",
+    "CufstudyWarning",
     "DataError",
     "FactError",
     "LayoutError",
@@ -192,3 +193,10 @@ class WriteError(CufstudyError, OSError):
         named = error.filename
         path = Path(os.fsdecode(named)) if isinstance(named, str | bytes | os.PathLike) else default
         return cls(path, error, verb)
+
+
+class CufstudyWarning(UserWarning):
+    """Something the user should know that does not stop the work (a workbook holding macros).
+
+    Raised with :func:`warnings.warn`; the command line prints each as ``warning: <message>``.
+    """
