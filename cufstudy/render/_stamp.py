@@ -148,7 +148,8 @@ def deliverable_digest(root: Path, deliverable: Deliverable, options: Mapping[st
         except OSError:
             total.update(b"missing")
     for notebook in notebooks:
-        total.update(f"{notebook}\0".encode())
+        shown = notebook.relative_to(root).as_posix() if notebook.is_relative_to(root) else notebook.name
+        total.update(f"{shown}\0".encode())
         try:
             total.update(_notebook_digest(notebook).encode())
         except (OSError, ValueError):
