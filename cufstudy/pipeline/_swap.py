@@ -89,6 +89,8 @@ def publish_set(root: Path, folder: Path, files: Sequence[tuple[Path, Path]], re
         A new file could not be staged (disk full, permission denied, read-only folder); nothing was changed.
     """
     recover(root, folder)
+    if not files and not remove:
+        return
     staged: list[tuple[Path, Path]] = []
     current = folder / JOURNAL
     try:
