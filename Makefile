@@ -1,13 +1,14 @@
 # cufstudy: two commands on a fresh machine.
 #   make        set up .venv and build the deliverables from the embedded default data
 #   make test   set up .venv with the dev extras and run ruff, mypy and pytest
+#   make test-quarto   the tests against a real Quarto ($CUFSTUDY_QUARTO, else quarto on PATH)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: all build test lint typecheck pytest clean distclean help
+.PHONY: all build test test-quarto lint typecheck pytest clean distclean help
 
 all: build
 
@@ -29,20 +30,23 @@ build: $(STAMP)  ## validate the case base, run the notebooks and build every de
 test: $(DEVSTAMP) lint typecheck pytest  ## ruff, mypy --strict and pytest (with the notebooks)
 
 lint: $(DEVSTAMP)
-	$(BIN)/ruff check cufstudy tests $(wildcard bench)
+	$(BIN)/ruff check cufstudy tests tools $(wildcard bench)
 
 typecheck: $(DEVSTAMP)
 	$(BIN)/mypy --strict cufstudy
 
 pytest: $(DEVSTAMP)
-	$(BIN)/pytest -q tests
+	$(BIN)/pytest -q -m "not quarto" tests
 	CUFSTUDY_FACTS=$(CURDIR)/.pytest_cache/nbval-facts.json $(BIN)/pytest -q --nbval-lax notebooks
 
+test-quarto: $(DEVSTAMP)  ## the deliverables rendered by a real Quarto and compared (skipped, with the reason, without one)
+	$(BIN)/pytest -q -m quarto tests
+
 clean:  ## remove build products (keeps the venv)
-	rm -rf _build _output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf _build _output _extensions .pytest_cache .mypy_cache .ruff_cache
 
 distclean: clean
 	rm -rf $(VENV)
 
 help:
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'

@@ -134,9 +134,13 @@ def run_command(
     """Execute the notebooks of the run plan (cufstudy: runs: in _quarto.yml) with Papermill.
 
     Unchanged runs are skipped; failed runs keep their last good output; exit 1 if any run failed.
+    Also writes the project's Quarto extension, _extensions/cufstudy/ (this command is the project's
+    Quarto pre-render step, so a plain `quarto render --profile guide` works on a fresh clone).
     """
+    from cufstudy.pipeline.build import prepare_quarto
     from cufstudy.pipeline.runs import run
 
+    prepare_quarto(project)
     report = run(project, workers=workers, force=force, only=only, progress=not no_progress, wait=not no_wait)
     console.print(report.summary(), highlight=False)
     report.raise_for_failures()
@@ -177,12 +181,14 @@ def sdg_import(
     force: Annotated[bool, typer.Option("--force", help="Overwrite the --to file if it exists.")] = False,
 ) -> None:
     """Read a filled grid, report every problem with its sheet and cell (exit 1), optionally write the YAML."""
+    from cufstudy.sdg.competences import check_imported
     from cufstudy.sdg.contribution import summary
     from cufstudy.sdg.framework import load_framework
     from cufstudy.sdg.grid import import_grid, to_yaml
 
     framework = load_framework(data)
     partnership = import_grid(file, framework)
+    check_imported(partnership, data, framework, str(file))  # contributions the partner's competences refuse
     s = summary(partnership, framework)
     console.print(
         f"{partnership.id}: {s.n_projects} projects, {s.n_links} target links ({s.n_goals} goals), "

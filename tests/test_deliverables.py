@@ -17,10 +17,14 @@ from pathlib import Path
 import docx
 import pytest
 from pypdf import PdfReader
+from typer.testing import CliRunner
 
+from cufstudy.cli import app
 from cufstudy.pipeline.build import ILLUSTRATIVE_NOTICE, build
 from cufstudy.pipeline.leaks import extract_text, normalise
 from cufstudy.render import external_urls
+from cufstudy.sdg.grid_files import BLANK_GRID, grid_names
+from cufstudy.sdg.partnerships import partnership_ids
 
 from .conftest import ROOT, plain
 
@@ -89,10 +93,34 @@ def test_every_deliverable_is_written(default_build: Path) -> None:
     assert expected <= {p.name for p in out.iterdir() if p.is_file()}
 
 
+def test_the_toolbox_grids_are_published_with_it_and_import_back(default_build: Path) -> None:
+    out = default_build / "_output"
+    data = default_build / "data"
+    names = grid_names(data)
+    assert names[0] == BLANK_GRID and len(names) == 1 + len(partnership_ids(data))
+    assert set(names) <= {p.name for p in out.iterdir()}
+    for name in names[1:]:
+        result = CliRunner().invoke(app, ["sdg", "import", str(out / name), "--data", str(data)])
+        assert result.exit_code == 0, result.output
+        assert "valid;" in result.output
+    html = (out / "toolbox.html").read_text(encoding="utf-8")
+    assert all(f'href="{name}"' in html for name in names), "the toolbox links the grids it is delivered with"
+    assert "Summary for international forums" in html and "Clean water and sanitation" in html
+
+
+def test_the_guide_prints_its_legal_framework_and_templates(default_build: Path) -> None:
+    text = plain(extract_text(default_build / "_output" / "guide.pdf"))
+    for needle in ("loi oudin-santini", "art. l1115-1-1", "ficol", "cerv", "annexe a – modèle de délibération",
+                   "fiche de poste", "tableau de bord", "référence à vérifier", "legifrance.gouv.fr"):  # fmt: skip
+        assert needle in text, needle
+
+
 def test_page_counts_and_a4(default_build: Path) -> None:
     out = default_build / "_output"
     assert len(PdfReader(out / "brochure.pdf").pages) == 4
-    assert len(PdfReader(out / "guide.pdf").pages) <= 30
+    assert 20 <= len(PdfReader(out / "guide.pdf").pages) <= 30
+    if (out / "toolbox.pdf").is_file():
+        assert len(PdfReader(out / "toolbox.pdf").pages) <= 20
     for pdf in out.glob("*.pdf"):
         for page in PdfReader(pdf).pages:
             box = page.mediabox
@@ -334,11 +362,12 @@ MACHINE = "jean-pierre.dupont"  # a user-name-like folder the default build runs
 
 
 def _texts_of(path: Path) -> list[str]:
-    """Every text a reader or a tool can get out of an output file: PDF text and metadata, every DOCX part."""
+    """Every text a reader or a tool can get out of an output file: PDF text and metadata, every part of a
+    DOCX or an Excel grid (properties, sheets, shared strings)."""
     if path.suffix == ".pdf":
         reader = PdfReader(path)
         return [page.extract_text() or "" for page in reader.pages] + [str(reader.metadata or {})]
-    if path.suffix == ".docx":
+    if path.suffix in (".docx", ".xlsx"):
         with zipfile.ZipFile(path) as archive:
             return [archive.read(n).decode("utf-8", "replace") for n in archive.namelist() if not n.endswith(".png")]
     return [path.read_text(encoding="utf-8", errors="replace")]
@@ -346,15 +375,15 @@ def _texts_of(path: Path) -> list[str]:
 
 def test_no_output_names_the_build_machine(default_build: Path) -> None:
     """Built in /tmp/pytest-of-<user>/.../jean-pierre.dupont0/project: no output file (HTML, PDF text and metadata,
-    every part of a DOCX: custom properties, image descriptions) nor executed notebook holds that folder, any
-    absolute path of the project, or the host name."""
+    every part of a DOCX: custom properties, image descriptions; every part of the toolbox's Excel grids) nor
+    executed notebook holds that folder, any absolute path of the project, or the host name."""
     assert MACHINE in str(default_build)
     canaries = [MACHINE, str(default_build), str(default_build.resolve()), "pytest-of-"]
     host = socket.gethostname()
     words = [host] if len(host) >= 4 else []  # a two-letter host name ("vm") is every XML namespace's
     files = sorted(p for p in (default_build / "_output").rglob("*") if p.is_file() and p.suffix != ".png")
     files += sorted((default_build / "_build" / "notebooks").glob("*.ipynb"))
-    assert {p.suffix for p in files} == {".html", ".pdf", ".docx", ".ipynb"}
+    assert {p.suffix for p in files} == {".html", ".pdf", ".docx", ".xlsx", ".ipynb"}
     for path in files:
         for text in _texts_of(path):
             for canary in canaries:

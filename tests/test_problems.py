@@ -28,6 +28,7 @@ from cufstudy.core.errors import (
 )
 from cufstudy.core.problems import did_you_mean, field_names, path_str, validation_issues
 from cufstudy.model.cases import Case, load_cases
+from cufstudy.resources import packaged_root
 from cufstudy.sdg.framework import load_framework
 from cufstudy.sdg.partnerships import load_partnership
 from cufstudy.study.organisation_models import load_organisations, rank_models
@@ -45,8 +46,9 @@ def _replace_once(path: Path, old: str, new: str) -> None:
 
 
 def _data_copy(tmp_path: Path, *names: str) -> Path:
+    """Copy files of the project's data (or of the reference data packaged with cufstudy, ``sdg``)."""
     for name in names:
-        source = DATA / name
+        source = DATA / name if (DATA / name).exists() else packaged_root() / "data" / name
         if source.is_dir():
             shutil.copytree(source, tmp_path / name)
         else:

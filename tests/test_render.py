@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,6 @@ from cufstudy.render import (
     pdf_page_count,
 )
 
-REPO = Path(__file__).resolve().parents[1]
 nbformat: Any = _nbformat  # untyped library
 NOTICE = "Données illustratives — exemple de test"
 NNBSP = "\u202f"
@@ -145,10 +143,8 @@ project:
   output-dir: _output
 lang: fr
 bibliography: refs.bib
-shortcodes:
-  - templates/quarto/fact.lua
 filters:
-  - templates/filters/typography-fr.lua
+  - cufstudy
 cufstudy-notice: "{NOTICE}"
 """
 
@@ -251,9 +247,6 @@ def make_project(root: Path) -> Path:
     (root / "reports" / "_chapter.qmd").write_text(CHAPTER_QMD, encoding="utf-8")
     (root / "reports" / "brochure.qmd").write_text(BROCHURE_QMD, encoding="utf-8")
     (root / "refs.bib").write_text(BIB, encoding="utf-8")
-    for rel in ("templates/quarto/fact.lua", "templates/filters/typography-fr.lua"):
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(REPO / rel, root / rel)
     (root / "_build").mkdir()
     (root / "_build" / "facts.json").write_text(json.dumps({"facts": FACTS}, ensure_ascii=False), encoding="utf-8")
     make_notebook(root / "_build" / "notebooks" / "demo.ipynb")

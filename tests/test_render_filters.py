@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from cufstudy.render.engine import pandoc_path
+from cufstudy.resources import template_path
 
-REPO = Path(__file__).resolve().parents[1]
-TYPO = REPO / "templates" / "filters" / "typography-fr.lua"
-FACT_LUA = REPO / "templates" / "quarto" / "fact.lua"
+TYPO = template_path("filters/typography-fr.lua")
+FACT_LUA = template_path("fact.lua")
 NBSP = "\u00a0"
 NNBSP = "\u202f"
 

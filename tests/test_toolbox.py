@@ -1,9 +1,9 @@
 """The SDG toolbox deliverable, checked from its sources (rendering it needs executed notebooks: slow).
 
 Every embed of ``reports/toolbox/*.qmd`` names the output of a run of the plan and a label of that run's
-notebook; every fact is a key that ``notebooks/grille_odd.ipynb`` records (``odd.<partnership>.<name>``
-for each partnership of the plan, and the framework's ``sdg.*``), read from the notebook's code rather
-than from a previous build; every citation is in the bibliography and every cross-reference has a
+notebook; every fact is a key that ``notebooks/grille_odd.ipynb`` or ``notebooks/boite_outils.ipynb`` records
+(``odd.<partnership>.<name>`` for each partnership of the plan, the framework's ``sdg.*``, the catalogue's and
+the training's ``toolbox.*`` and ``training.*``), read from the notebooks' code rather than from a previous build; every citation is in the bibliography and every cross-reference has a
 target. Numbers in the prose come from facts or embedded outputs, except the fixed values in ``FIXED``.
 """
 
@@ -27,6 +27,7 @@ TOOLBOX = ROOT / "reports" / "toolbox"
 MAIN = TOOLBOX / "toolbox.qmd"
 PROFILE = ROOT / "_quarto-toolbox.yml"
 GRILLE = "notebooks/grille_odd.ipynb"
+BOITE = "notebooks/boite_outils.ipynb"
 
 EMBED = re.compile(r"\{\{<\s*embed\s+(\S+?\.ipynb)#(\S+?)\s*>\}\}")
 FACT = re.compile(r"\{\{<\s*fact\s+(\S+?)\s*>\}\}")
@@ -37,8 +38,28 @@ ANCHOR = re.compile(r"\{#((?:sec|tbl|fig)-[\w-]+)[^}]*\}")
 
 # Numbers the prose may write by hand: the 0-4 contribution scale, the 0-100 normalisation, the years
 # of the 2030 Agenda, the session numbers of the training programme (1-6, a table of this document)
-# codes given as examples (target 6.1, indicator 6.1.1, the nonexistent target 6.9...) and names (Comité 21).
-FIXED = {"0", "1", "2", "3", "4", "5", "6", "100", "2015", "2030", "4.7", "6.1", "6.1.1", "6.9", "8.10", "8,1", "21"}
+# codes given as examples (target 6.1, indicator 6.1.1, the nonexistent target 6.9, civil registration 16.9...)
+# and names (Comité 21).
+FIXED = {
+    "0",
+    "1",
+    "2",
+    "3",
+    "4",
+    "5",
+    "6",
+    "100",
+    "2015",
+    "2030",
+    "4.7",
+    "6.1",
+    "6.1.1",
+    "6.9",
+    "8.10",
+    "8,1",
+    "16.9",
+    "21",
+}
 
 
 def _sources() -> dict[Path, str]:
@@ -114,10 +135,13 @@ def recorded_keys(notebook: str, parameters: dict[str, str]) -> set[str]:
 
 
 def _grille_keys() -> set[str]:
-    """The keys the runs of ``grille_odd`` record, one run per partnership of the plan."""
-    runs = [run for run in load_plan(ROOT).runs if run.notebook == GRILLE]
-    assert {str(run.parameters["partnership"]) for run in runs} == set(partnership_ids(DATA))
-    return {key for run in runs for key in recorded_keys(GRILLE, {k: str(v) for k, v in run.parameters.items()})}
+    """The keys the runs of ``grille_odd`` and ``boite_outils`` record, one run of each per partnership of the plan."""
+    keys: set[str] = set()
+    for notebook in (GRILLE, BOITE):
+        runs = [run for run in load_plan(ROOT).runs if run.notebook == notebook]
+        assert {str(run.parameters["partnership"]) for run in runs} == set(partnership_ids(DATA))
+        keys |= {key for run in runs for key in recorded_keys(notebook, {k: str(v) for k, v in run.parameters.items()})}
+    return keys
 
 
 def _prose(text: str) -> str:
@@ -170,11 +194,11 @@ def test_the_toolbox_embeds_the_pilot_tables_and_charts() -> None:
     }
 
 
-def test_facts_are_keys_the_grille_odd_notebook_records() -> None:
+def test_facts_are_keys_the_toolbox_notebooks_record() -> None:
     recorded = _grille_keys()
     cited = {key for text in _sources().values() for key in FACT.findall(text)}
     assert cited, "the toolbox cites no fact"
-    assert cited <= recorded, f"facts that notebooks/grille_odd.ipynb does not record: {sorted(cited - recorded)}"
+    assert cited <= recorded, f"facts that no toolbox notebook records: {sorted(cited - recorded)}"
 
 
 def test_grille_odd_records_the_framework_and_partnership_facts() -> None:

@@ -6,7 +6,16 @@ import re
 import unicodedata
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from cufstudy.model.programme import check_population_year
 from cufstudy.model.vocab import Tier, TierGroup
@@ -34,8 +43,11 @@ def _plain(value: str) -> str:
     return value
 
 
-Name = Annotated[str, AfterValidator(_plain)]
-"""A name as printed: text without control or format characters (see :func:`hidden_character`)."""
+Name = Annotated[str, StringConstraints(max_length=200), AfterValidator(_plain)]
+"""A name as printed: at most 200 characters, without control or format characters (see :func:`hidden_character`).
+
+The length is checked on the text, before the validator (a ``max_length`` of the field would apply after it,
+worded by pydantic as a count of "items")."""
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
@@ -81,7 +93,7 @@ class Seat(BaseModel):
 
     model_config = _FROZEN
 
-    name: Name | None = Field(default=None, max_length=200)
+    name: Name | None = None
     longitude: float = Field(ge=-180, le=180)
     latitude: float = Field(ge=-90, le=90)
     # position on the composite map of France (overseas départements in insets), when different
@@ -98,10 +110,10 @@ class Authority(BaseModel):
 
     model_config = _FROZEN
 
-    name: Name = Field(min_length=2, max_length=200)
+    name: Name = Field(min_length=2)
     tier: Tier
     code: str | None = Field(default=None, max_length=20)
-    official_name: Name | None = Field(default=None, max_length=200)
+    official_name: Name | None = None
     departement: str | None = Field(default=None, max_length=3)
     region: str | None = Field(default=None, max_length=2)
     population: Population | None = None

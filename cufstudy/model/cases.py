@@ -211,9 +211,9 @@ class Interview(BaseModel):
     model_config = _FROZEN
 
     date: dt.date
-    role: Name = Field(min_length=2, max_length=200)
+    role: Name = Field(min_length=2)
     format: InterviewFormat | None = None
-    interviewee: Name | None = Field(default=None, max_length=200, json_schema_extra=CONFIDENTIAL)
+    interviewee: Name | None = Field(default=None, json_schema_extra=CONFIDENTIAL)
     notes: str | None = Field(default=None, max_length=10_000, json_schema_extra=CONFIDENTIAL)
     organisation_view: OrganisationView | None = None
     imported: dt.date | None = None

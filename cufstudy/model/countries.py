@@ -1,8 +1,8 @@
 """ISO 3166-1 alpha-2 country codes with their French short names.
 
-Generated from ``data/geo/world_countries_points.csv`` (Natural Earth units named with pycountry / Debian
-iso-codes French translations; see ``data/geo/SOURCE.md``). Kept in the package so that a case base can be
-validated without the map files.
+Generated from the packaged ``geo/world_countries_points.csv`` (Natural Earth units named with pycountry /
+Debian iso-codes French translations; see ``geo/SOURCE.md`` in ``cufstudy/resources/data/``). Kept as Python
+so that a case base can be validated without reading the map files.
 """
 
 from __future__ import annotations

@@ -22,24 +22,28 @@ While any case of the data is illustrative, every page of every deliverable carr
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from cufstudy.core.errors import RenderError
 from cufstudy.core.files import check_project_files
 from cufstudy.core.french import ILLUSTRATIVE_NOTICE
 from cufstudy.core.project import Project, project_of
-from cufstudy.model.cases import validate_cases
+from cufstudy.model.cases import case_files, validate_cases
 from cufstudy.model.confidential import ConfidentialValue
 from cufstudy.pipeline.lock import child_environment, project_lock
 from cufstudy.pipeline.manifest import RunReport
 from cufstudy.pipeline.plan import load_plan
 from cufstudy.pipeline.publish import BuildReport, Engine, confidential_entries, render_deliverables
 from cufstudy.pipeline.runs import execute_plan
+from cufstudy.render.config import Deliverable
+from cufstudy.render.extension import ExtensionInstall, install_extension
 
-__all__ = ["ILLUSTRATIVE_NOTICE", "BuildResult", "build"]
+__all__ = ["ILLUSTRATIVE_NOTICE", "BuildResult", "build", "data_notice", "prepare_quarto"]
 
 
 @dataclass(frozen=True)
@@ -50,9 +54,12 @@ class BuildResult:
     render: BuildReport
     seconds: float
     illustrative: bool
+    grids: tuple[Path, ...] = ()
+    """The Excel grids published with the toolbox by this build (:mod:`cufstudy.sdg.grid_files`)."""
 
     def summary(self) -> str:
         lines = [self.runs.summary(), self.render.summary()]
+        lines += [f"  {path} (grid of the toolbox)" for path in self.grids]
         if self.illustrative:
             lines.append("note: the data is illustrative; every page of every deliverable says so")
         lines.append(f"build finished in {self.seconds:.1f} s")
@@ -125,19 +132,70 @@ def build(
         def secrets() -> list[ConfidentialValue]:  # loaded once, and only when a public deliverable is rendered
             return confidential_entries(project)
 
-        rendered = render_deliverables(
-            project,
-            profiles,
-            engine=engine,
-            formats=formats,
-            preview=preview,
-            notice=ILLUSTRATIVE_NOTICE if cases.illustrative else None,
-            reuse=not force,
-            # another set of confidential values changes what the leak check must find: render again
-            reuse_key=cases.confidential_digest,
-            secrets=secrets,
-            # the one child that may proceed under this lock: `cufstudy run` as Quarto's pre-render step
-            quarto_env=child_environment(project),
-        )
+        # the toolbox's Excel grids: checked and written with the toolbox, published right after it (imported
+        # here: openpyxl and pandas would slow down the start of every build, before the notebooks run)
+        from cufstudy.sdg.grid_files import GridFiles
+
+        grids = GridFiles(project.data_dir, project.paths.build / "grids")
+
+        def verify(deliverable: Deliverable, files: Sequence[Path]) -> None:
+            grids.check(deliverable.name, deliverable.output_dir)
+
+        try:
+            rendered = render_deliverables(
+                project,
+                profiles,
+                engine=engine,
+                formats=formats,
+                preview=preview,
+                notice=ILLUSTRATIVE_NOTICE if cases.illustrative else None,
+                verify=verify,
+                reuse=not force,
+                # another set of confidential values changes what the leak check must find: render again
+                reuse_key=cases.confidential_digest,
+                secrets=secrets,
+                # the one child that may proceed under this lock: `cufstudy run` as Quarto's pre-render step
+                quarto_env=child_environment(project),
+            )
+            published = grids.deliver((o.deliverable, o.path) for o in rendered.outputs)
+        finally:
+            grids.discard()  # staged grids of a failed build are never published
     rendered = replace(rendered, warnings=tuple(w for w in rendered.warnings if not _own_step(w)))
-    return BuildResult(runs, rendered, time.perf_counter() - started, cases.illustrative)
+    return BuildResult(runs, rendered, time.perf_counter() - started, cases.illustrative, tuple(published))
+
+
+def data_notice(data_dir: Path) -> str | None:
+    """The notice every page of the deliverables must carry for this data, or None.
+
+    The illustrative-data notice while any case is illustrative; None for a data folder without cases.
+
+    Raises
+    ------
+    DataError
+        The case base is invalid.
+    """
+    folder = data_dir / "cases" if (data_dir / "cases").is_dir() else data_dir
+    if not folder.is_dir() or not case_files(folder):
+        return None
+    return ILLUSTRATIVE_NOTICE if validate_cases(data_dir).illustrative else None
+
+
+def prepare_quarto(project: Project | Path = Path()) -> ExtensionInstall:
+    """Install the project's ``_extensions/cufstudy/`` with the notice of its data, for a plain ``quarto render``.
+
+    ``cufstudy run``, the project's Quarto ``pre-render`` step, calls it (a no-op when up to date).
+
+    Raises
+    ------
+    RenderError
+        Run by Quarto, the extension's ``_extension.yml`` had to change: Quarto reads it before its pre-render
+        step and keeps that copy, so this render would use the previous list of filters.
+    """
+    project = project_of(project)
+    installed = install_extension(project.root, data_notice(project.data_dir))
+    if installed.manifest_changed and os.environ.get("QUARTO_PROJECT_OUTPUT_DIR"):  # run by Quarto, pre-render
+        raise RenderError(
+            f"{installed.path.relative_to(project.root)}/_extension.yml has changed (a new version of cufstudy) "
+            "after Quarto had read the previous one, which it keeps until it stops: run quarto render again"
+        )
+    return installed

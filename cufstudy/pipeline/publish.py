@@ -36,6 +36,7 @@ from cufstudy.pipeline.lock import held_by_parent
 from cufstudy.render._stamp import RenderStamp, deliverable_digest
 from cufstudy.render.config import OUTPUT_EXTENSIONS, Deliverable, deliverables
 from cufstudy.render.engine import EmbeddedEngine, RenderedFile
+from cufstudy.render.extension import install_extension
 from cufstudy.render.layout import preview_pdf
 from cufstudy.render.quarto import quarto_path, render_with_quarto
 from cufstudy.render.shortcodes import embedded_notebooks
@@ -109,7 +110,8 @@ def _choose_engine(engine: str) -> str:
         return "quarto" if quarto_path() else "pandoc"
     if engine == "quarto" and quarto_path() is None:
         raise RenderError(
-            "--engine quarto: quarto is not on PATH (install Quarto >= 1.4), or use the embedded engine "
+            "--engine quarto: quarto is not on PATH (install Quarto >= 1.7, or name it with $CUFSTUDY_QUARTO), "
+            "or use the embedded engine "
             "(--engine pandoc, the default when Quarto is absent)"
         )
     if engine not in ("pandoc", "quarto"):
@@ -200,6 +202,7 @@ def render_deliverables(
     root = project.root
     paths = project.paths
     chosen = _choose_engine(engine)
+    install_extension(root, notice)  # _extensions/cufstudy/, which the profiles name (a no-op when up to date)
     todo = deliverables(project, profiles, formats)
     recover(root, paths.output)  # a publication a kill interrupted: finished before anything is compared
     stamp = RenderStamp(root)
@@ -249,8 +252,10 @@ def render_deliverables(
                 warnings += [n for n in deliverable.notes if n not in warnings]
                 files = embedded.render(deliverable, staging)
             else:
-                files, seconds = render_with_quarto(deliverable, staging, notice=notice, env=quarto_env)
-                timings[f"quarto {deliverable.name}"] = seconds
+                quarto = render_with_quarto(deliverable, staging, env=quarto_env)
+                files = list(quarto.files)
+                timings[f"quarto {deliverable.name}"] = quarto.seconds
+                warnings += [f"{deliverable.name}: quarto: {w}" for w in quarto.warnings]
             started_checks = time.perf_counter()
             checked = _check(deliverable, files, embedded, preview, notice, secrets, paths)
             timings["checks"] = timings.get("checks", 0.0) + time.perf_counter() - started_checks

@@ -16,9 +16,13 @@ the SDG toolbox, which embeds only the SDG notebook):
   (:func:`cufstudy.render.shortcodes.document_inputs`);
 * the executed notebooks it embeds (their cells and outputs; not their execution metadata, which changes
   at every run) and the facts it cites (their entries in ``_build/facts.json``);
-* the project's ``templates/`` folder, the cufstudy library (its code and packaged resources) and the
-  options: engine, formats, preview, the notice and the caller's ``reuse_key`` (``cufstudy build`` passes
-  a digest of the confidential values the leak check searches for).
+* the project's ``templates/`` folder (the installed ``_extensions/cufstudy/`` is not hashed: it is written
+  from the templates, the library and the notice, with the project's own path, so that a copied project
+  keeps its stamps), the cufstudy library (its code, packaged reference data and fonts:
+  :func:`cufstudy.core.digest.library_digest`; its packaged templates, filters, styles and Quarto extension:
+  :func:`cufstudy.core.digest.templates_digest`) and the options: engine, formats, preview, the notice
+  and the caller's ``reuse_key`` (``cufstudy build`` passes a digest of the confidential values the leak
+  check searches for).
 
 Editing any of them renders the deliverable again.
 """
@@ -35,15 +39,14 @@ from pathlib import Path
 from typing import Any
 
 from cufstudy.core.atomic import atomic_write_text
+from cufstudy.core.digest import library_digest, templates_digest
 from cufstudy.core.files import SKIPPED_DIRS
 from cufstudy.core.project import BuildPaths
 from cufstudy.render.config import Deliverable
+from cufstudy.render.extension import extension_dir
 from cufstudy.render.shortcodes import document_inputs
 
 __all__ = ["RenderStamp", "deliverable_digest"]
-
-_PACKAGE = Path(__file__).resolve().parents[1]
-
 
 def _folder_files(folder: Path) -> list[Path]:
     """Every file under ``folder`` (hidden files, caches and virtual environments skipped)."""
@@ -111,21 +114,12 @@ def _facts(root: Path) -> Mapping[str, Any]:
     return facts if isinstance(facts, dict) else {}
 
 
-def _library() -> str:
-    """Hash of the cufstudy package: its code and its packaged resources (templates, filters, fonts)."""
-    total = hashlib.sha256()
-    for path in _folder_files(_PACKAGE):
-        if path.suffix != ".pyc":
-            total.update(f"{path.relative_to(_PACKAGE).as_posix()}\0".encode())
-            total.update(hashlib.sha256(path.read_bytes()).digest())
-    return total.hexdigest()
-
-
 def deliverable_digest(root: Path, deliverable: Deliverable, options: Mapping[str, Any]) -> str:
     """Hash of everything the rendering of ``deliverable`` reads (see the module docstring)."""
     root = root.resolve()
     total = hashlib.sha256(json.dumps(dict(options), sort_keys=True, default=str).encode())
-    total.update(_library().encode())
+    total.update(library_digest().encode())
+    total.update(templates_digest().encode())
     total.update(json.dumps([deliverable.name, deliverable.formats], default=str).encode())
     total.update(json.dumps(deliverable.config.data, sort_keys=True, default=str).encode())
     files: set[Path] = set(_named_files(root, [deliverable.config.data]))
@@ -139,8 +133,13 @@ def deliverable_digest(root: Path, deliverable: Deliverable, options: Mapping[st
         files |= set(_images(found.files, source.parent, root))
         notebooks.update(dict.fromkeys(found.notebooks))
         facts.update(dict.fromkeys(found.facts))
+    generated = extension_dir(root)
     for path in sorted(files):
         if not path.is_relative_to(root):  # outside the project: refused by the build before it renders
+            continue
+        if path.is_relative_to(generated):
+            # written from what is hashed above (the packaged templates, templates/, the notice) and the
+            # project's own path (the fonts' folder, for Typst): a copied or moved project renders the same
             continue
         total.update(f"{path.relative_to(root).as_posix()}\0".encode())
         try:

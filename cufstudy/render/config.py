@@ -45,7 +45,9 @@ from cufstudy.core.yamlio import FieldPath, YamlDoc, read_yaml
 
 __all__ = [
     "COMMON_OPTIONS",
+    "EXTENSION_METADATA",
     "FORMAT_OPTIONS",
+    "KNOWN_EXTENSIONS",
     "OUTPUT_EXTENSIONS",
     "QUARTO_ONLY_OPTIONS",
     "Deliverable",
@@ -78,11 +80,12 @@ COMMON_OPTIONS = frozenset(
         "link-citations",
         "cufstudy-notice",
         "cufstudy-variant",
+        "citeproc",
     }
 )
 #: Options specific to one format.
 FORMAT_OPTIONS: dict[str, frozenset[str]] = {
-    "html": frozenset({"css", "embed-resources", "self-contained", "standalone"}),
+    "html": frozenset({"css", "embed-resources", "self-contained", "standalone", "html-math-method"}),
     "typst": frozenset(
         {
             "papersize",
@@ -119,6 +122,9 @@ QUARTO_ONLY_OPTIONS = frozenset(
         "warning",
         "output",
         "execute",
+        "notebook-links",
+        "notebook-view",
+        "format-links",
     }
 )
 _PROJECT_KEYS = frozenset({"type", "output-dir", "render", "execute-dir", "lib-dir", "pre-render", "post-render"})
@@ -396,6 +402,24 @@ def check_options(
             )
         elif fmt == "html" and key in ("embed-resources", "self-contained", "standalone") and value is False:
             problems.add(file, "HTML deliverables must be self-contained: remove this option", line, f"{prefix}.{key}")
+        elif key == "html-math-method" and _math_method(value) != "mathml":
+            problems.add(
+                file,
+                f"{value!r}: the HTML deliverables render math as MathML (no script from a CDN): use mathml",
+                line,
+                f"{prefix}.{key}",
+            )
+        elif key == "citeproc" and value is not True:
+            problems.add(
+                file, "citations are always processed with pandoc's citeproc: use true", line, f"{prefix}.{key}"
+            )
+
+
+def _math_method(value: Any) -> str | None:
+    """``mathml`` for ``html-math-method: mathml`` or ``{method: mathml}``."""
+    if isinstance(value, dict):
+        value = value.get("method")
+    return value if isinstance(value, str) else None
 
 
 def _settings(config: QuartoConfig, problems: Problems) -> tuple[Settings, tuple[str, ...]]:
@@ -506,6 +530,7 @@ def _deliverable(config: QuartoConfig, problems: Problems, wanted: set[str] | No
     for key in ("filters", "shortcodes"):
         _check_extensions(config, key, problems)
     name = config.profiles[0] if config.profiles else (inputs[0].stem if inputs else "document")
+    _check_metadata_files(config, problems)
     settings, warnings = _settings(config, problems)
     chosen = tuple(f for f in formats if wanted is None or f in wanted)
     notes = tuple(
@@ -526,6 +551,26 @@ def _deliverable(config: QuartoConfig, problems: Problems, wanted: set[str] | No
 
 #: The Quarto extension files the embedded engine knows: it implements them natively.
 KNOWN_SHORTCODES = {"fact.lua": "fact"}
+#: Quarto extensions (``filters: [name]``) the embedded engine implements natively.
+KNOWN_EXTENSIONS = frozenset({"cufstudy", "cufstudy/cufstudy"})
+#: The one ``metadata-files`` entry the embedded engine accepts: Quarto's copy of what it takes from the build.
+EXTENSION_METADATA = "_extensions/cufstudy/metadata.yml"
+
+
+def _check_metadata_files(config: QuartoConfig, problems: Problems) -> None:
+    raw = config.get("metadata-files")
+    if raw is None:
+        return
+    for i, item in enumerate(raw if isinstance(raw, list) else [raw]):
+        if item != EXTENSION_METADATA:
+            f, ln = config.where("metadata-files", i)
+            problems.add(
+                f,
+                f"{item!r}: the embedded engine reads only {EXTENSION_METADATA} (written by cufstudy run); "
+                "put metadata in _quarto.yml or the profiles",
+                ln,
+                "metadata-files",
+            )
 
 
 def _check_extensions(config: QuartoConfig, key: str, problems: Problems) -> None:
@@ -536,13 +581,14 @@ def _check_extensions(config: QuartoConfig, key: str, problems: Problems) -> Non
     for i, item in enumerate(items):
         f, ln = config.where(key, i)
         if not isinstance(item, str):
-            problems.add(f, f"only paths to Lua files are supported, got {item!r}", ln, key)
+            problems.add(f, f"only paths to Lua files and extension names are supported, got {item!r}", ln, key)
             continue
-        if key == "filters" and item == "quarto":
+        if key == "filters" and item in ("quarto", *KNOWN_EXTENSIONS):
             continue
         path = config.root / item
         if not item.endswith(".lua"):
-            problems.add(f, f"{item} is not a Lua file", ln, key)
+            known = ", ".join(sorted(KNOWN_EXTENSIONS))
+            problems.add(f, f"{item} is neither a Lua file nor a known extension ({known})", ln, key)
         elif not path.is_file():
             problems.add(f, f"{item} does not exist", ln, key)
         elif key == "shortcodes" and path.name not in KNOWN_SHORTCODES:

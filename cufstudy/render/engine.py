@@ -6,11 +6,11 @@ For each main document and format, the engine
    outputs, facts, page breaks; every problem of every format is collected and raised together;
 2. merges the options as Quarto does: project top level < ``format: <fmt>:`` of the project < front
    matter < ``format: <fmt>:`` of the front matter;
-3. runs one pandoc process per format with the Lua filters of ``templates/filters/`` (structure,
+3. runs one pandoc process per format with the packaged Lua filters (structure,
    cross-references, citeproc, callouts, French typography, then the project's own ``filters:``);
 4. HTML: ``--embed-resources --standalone``, one Vega bundle per page when it has charts (the build
-   then checks that nothing is loaded from another host); PDF: pandoc writes Typst with ``templates/typst/``, the
-   ``typst`` package compiles it with the project as root and the fonts of ``templates/fonts/``;
+   then checks that nothing is loaded from another host); PDF: pandoc writes Typst with the packaged Typst
+   templates, the ``typst`` package compiles it with the project as root and the packaged Inter fonts;
    DOCX: ``--reference-doc`` (a per-build copy whose header carries the illustrative-data notice).
 
 Outputs go to a staging folder, each file with the list of the notebooks it embeds; checking and
@@ -20,6 +20,7 @@ so that a failed build never touches the previous deliverables.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
 import json
@@ -27,13 +28,11 @@ import re
 import shutil
 import subprocess
 import time
-import zipfile
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-from xml.sax.saxutils import escape as xml_escape
 
 from cufstudy.core.errors import RenderError, SourceError
 from cufstudy.core.french import format_date
@@ -44,8 +43,10 @@ from cufstudy.notebook.facts import Fact, FactStore, facts_path
 from cufstudy.render._notebook import Assets, NotebookCache
 from cufstudy.render._portable import local_prefixes, portable_docx
 from cufstudy.render._vega import BUNDLE_MARKER, inject_bundle
-from cufstudy.render.config import Deliverable, check_options, merge_configs
+from cufstudy.render.config import KNOWN_EXTENSIONS, Deliverable, check_options, merge_configs
+from cufstudy.render.extension import NOTICE_PLACEHOLDER, extension_dir, reference_docx_with_notice
 from cufstudy.render.shortcodes import Expanded, expand
+from cufstudy.resources import font_dirs, template_path
 
 __all__ = [
     "NOTICE_PLACEHOLDER",
@@ -57,8 +58,6 @@ __all__ = [
     "pandoc_path",
 ]
 
-NOTICE_PLACEHOLDER = "{{cufstudy-notice}}"
-_BUILTIN_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 #: keys the engine turns into pandoc options or files, not metadata
 _ENGINE_KEYS = frozenset(
     {
@@ -77,6 +76,9 @@ _ENGINE_KEYS = frozenset(
         SETTINGS_KEY,
         "project",
         "profile",
+        "metadata-files",
+        "html-math-method",
+        "citeproc",
     }
 )
 _PATH_KEYS = ("bibliography", "csl", "css", "reference-doc", "template-partials", "font-paths")
@@ -103,42 +105,36 @@ def pandoc_path() -> str:
 
 @dataclass(frozen=True)
 class Templates:
-    """The files the engine uses; a project's ``templates/`` overrides the built-in ones file by file."""
+    """The files the engine uses; a project's ``templates/`` overrides the packaged ones file by file."""
 
     filters: tuple[Path, ...]
     typst_dir: Path
     typst_files: Mapping[str, Path]
     css: Path
+    page_css: Path
     reference_docx: Path
     csl: Path
-    fonts: Path
-
-
-def _template(root: Path, rel: str) -> Path:
-    for base in (root / "templates", _BUILTIN_TEMPLATES):
-        path = base / rel
-        if path.exists():
-            return path
-    raise RenderError(f"template file templates/{rel} not found in the project nor in the cufstudy installation")
+    fonts: tuple[Path, ...]
 
 
 def find_templates(root: Path) -> Templates:
-    """Resolve every template file for the project at ``root``."""
+    """Resolve every template file for the project at ``root`` (:func:`cufstudy.resources.template_path`)."""
     typst_files = {
-        name: _template(root, f"typst/{name}")
+        name: template_path(f"typst/{name}", root)
         for name in ("template.typ", "definitions.typ", "typst-template.typ", "typst-show.typ")
     }
     return Templates(
         filters=tuple(
-            _template(root, f"filters/{name}")
-            for name in ("structure.lua", "crossref.lua", "callouts.lua", "typography-fr.lua")
+            template_path(f"filters/{name}", root)
+            for name in ("structure.lua", "crossref.lua", "callouts.lua", "typography-fr.lua", "layout.lua")
         ),
         typst_dir=typst_files["template.typ"].parent,
         typst_files=typst_files,
-        css=_template(root, "cufstudy.css"),
-        reference_docx=_template(root, "reference.docx"),
-        csl=_template(root, "csl/iso690-author-date-fr.csl"),
-        fonts=_template(root, "fonts"),
+        css=template_path("cufstudy.css", root),
+        page_css=template_path("page.css", root),
+        reference_docx=template_path("reference.docx", root),
+        csl=template_path("csl/iso690-author-date-fr.csl", root),
+        fonts=tuple(font_dirs(root)),
     )
 
 
@@ -187,7 +183,8 @@ class EmbeddedEngine:
         self.assets = Assets(self.workdir / "assets")
         self._facts: dict[str, Fact] | None = None
         self._facts_file = facts_path(self.root)
-        register_fonts(self.templates.fonts)
+        for folder in self.templates.fonts:
+            register_fonts(folder)
 
     # -- inputs ---------------------------------------------------------------------------------
     @property
@@ -203,15 +200,32 @@ class EmbeddedEngine:
             return str(path)
 
     def _resolve_paths(self, opts: Mapping[str, Any], base: Path) -> dict[str, Any]:
+        """Absolute paths for the path options; ``/x`` is relative to the project root (as Quarto reads it)."""
         out = dict(opts)
         for key in _PATH_KEYS:
             if key in out and out[key] is not None:
                 value = out[key]
-                if isinstance(value, list):
-                    out[key] = [str((base / str(v)).resolve()) for v in value]
-                else:
-                    out[key] = str((base / str(value)).resolve())
+                paths = [self._path(str(v), base) for v in (value if isinstance(value, list) else [value])]
+                kept = [p for p in paths if p is not None]
+                out[key] = kept if isinstance(value, list) else (kept[0] if kept else None)
         return out
+
+    def _path(self, value: str, base: Path) -> str | None:
+        """One path option, absolute. A file of the installed extension (``_extensions/cufstudy/``) is read
+        from its source (the packaged file or the project's ``templates/`` override), which the engine
+        prepares itself (the notice in ``reference.docx``); the extension's fonts are already used."""
+        path = base / value
+        if value.startswith("/") and not path.exists():  # Quarto: "/x" is x in the project
+            path = self.root / value.lstrip("/")
+        path = path.resolve()
+        installed = extension_dir(self.root)
+        if path.is_relative_to(installed):
+            rel = path.relative_to(installed).as_posix()
+            if rel == "fonts" or rel.startswith("fonts/"):
+                return None
+            with contextlib.suppress(RenderError):
+                return str(template_path(rel, self.root))
+        return str(path)
 
     def _options(
         self, deliverable: Deliverable, source: Path, fmt: str, front: Mapping[str, Any], problems: Problems
@@ -303,13 +317,13 @@ class EmbeddedEngine:
         opts = job.options
         args = [self.pandoc, f"{base}.md", "-f", "markdown", "--standalone", f"--metadata-file={base}.meta.json"]
         filters = list(self.templates.filters)
-        structure, crossref, callouts, typography = filters
+        structure, crossref, callouts, typography, layout = filters
         args += [f"--lua-filter={structure}", f"--lua-filter={crossref}"]
         if opts.get("bibliography"):
             args.append("--citeproc")
-        args += [f"--lua-filter={callouts}", f"--lua-filter={typography}"]
+        args += [f"--lua-filter={callouts}", f"--lua-filter={typography}", f"--lua-filter={layout}"]
         for extra in self._project_filters(opts):
-            if extra.name != typography.name:
+            if extra.name not in (typography.name, layout.name):
                 args.append(f"--lua-filter={extra}")
         if opts.get("toc"):
             args.append("--toc")
@@ -318,10 +332,12 @@ class EmbeddedEngine:
         if opts.get("number-sections") and job.fmt != "typst":
             args.append("--number-sections")
         if job.fmt == "html":
-            args += ["-t", "html5", "--embed-resources", "--mathml", "--section-divs", f"--css={self.templates.css}"]
+            args += ["-t", "html5", "--embed-resources", "--mathml", "--section-divs"]
+            args += [f"--css={self.templates.css}", f"--css={self.templates.page_css}"]
             css = opts.get("css")
             for sheet in css if isinstance(css, list) else [css] if css else []:
-                args.append(f"--css={sheet}")
+                if Path(sheet) != self.templates.css:
+                    args.append(f"--css={sheet}")
             if self._notice(job):
                 args.append(f"--include-before-body={base}.notice.html")
             if job.expanded.charts:
@@ -335,7 +351,8 @@ class EmbeddedEngine:
 
     def _project_filters(self, opts: Mapping[str, Any]) -> list[Path]:
         raw = opts.get("filters") or []
-        return [self.root / str(f) for f in (raw if isinstance(raw, list) else [raw]) if f != "quarto"]
+        skip = {"quarto", *KNOWN_EXTENSIONS}  # Quarto's own filters; extensions implemented natively
+        return [self.root / str(f) for f in (raw if isinstance(raw, list) else [raw]) if f not in skip]
 
     def _notice(self, job: _Job) -> str | None:
         value = self.notice if self.notice is not None else job.options.get("cufstudy-notice")
@@ -379,23 +396,7 @@ class EmbeddedEngine:
         source = Path(str(job.options.get("reference-doc") or self.templates.reference_docx))
         if not source.is_file():
             raise RenderError(f"reference-doc {source} does not exist")
-        placeholder = xml_escape(NOTICE_PLACEHOLDER)
-        replacement = xml_escape(notice) if notice else ""
-        found = False
-        with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
-            for item in zin.infolist():
-                data = zin.read(item.filename)
-                if item.filename.startswith("word/header") and item.filename.endswith(".xml"):
-                    text = data.decode("utf-8")
-                    if placeholder in text:
-                        found = True
-                        data = text.replace(placeholder, replacement).encode("utf-8")
-                zout.writestr(item, data)
-        if notice and not found:
-            raise RenderError(
-                f"{source}: the reference document has no header holding {NOTICE_PLACEHOLDER}, so the "
-                "illustrative-data notice cannot be shown (build it with templates/make_reference_docx.py)"
-            )
+        reference_docx_with_notice(source, target, notice)
 
     def _run_pandoc(self, job: _Job, base: Path) -> None:
         started = time.perf_counter()
@@ -450,7 +451,7 @@ class EmbeddedEngine:
 
     # -- typst ----------------------------------------------------------------------------------------
     def font_paths(self, options: Mapping[str, Any] | None = None) -> list[str]:
-        paths = [str(self.templates.fonts)]
+        paths = [str(folder) for folder in self.templates.fonts]
         extra = (options or {}).get("font-paths") or []
         paths += [str(p) for p in (extra if isinstance(extra, list) else [extra])]
         return paths

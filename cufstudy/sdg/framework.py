@@ -1,7 +1,9 @@
 """The UN Sustainable Development Goals framework (ODD), in French and English.
 
-Loaded from ``data/sdg/`` (17 goals, 169 targets, 251 indicator rows of which 234 are unique: 13
-indicators repeat under several targets). Sources and licences are in ``data/sdg/SOURCE.md``.
+Loaded from the copy of the UN framework packaged with cufstudy (``cufstudy/resources/data/sdg/``: 17 goals,
+169 targets, 251 indicator rows of which 234 are unique: 13 indicators repeat under several targets); a project's
+own ``data/sdg/<file>`` wins over the packaged file (:func:`cufstudy.resources.data_path`). Sources and licences
+are in ``sdg/SOURCE.md`` beside the files.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from cufstudy.core.errors import DataError, NotFoundError
 from cufstudy.core.french import fold
 from cufstudy.core.problems import Problems, Reason, did_you_mean, validation_issues
+from cufstudy.resources import data_path
 
 __all__ = [
     "INDICATOR_SOURCES",
@@ -177,20 +180,20 @@ def _rows(path: Path, columns: Iterable[str]) -> list[dict[str, str]]:
                 )
             return list(reader)
     except FileNotFoundError as exc:
-        message = "missing SDG reference file (copy data/sdg/ from the project)"
+        message = "missing SDG reference file"
         raise DataError.single(str(path), message, reason=Reason.UNREADABLE) from exc
 
 
 @lru_cache(maxsize=4)
 def load_framework(data: str | Path = "data") -> Framework:
-    """Load the SDG framework from ``<data>/sdg/*.csv`` (cached per folder).
+    """Load the SDG framework: ``<data>/sdg/*.csv`` where the project has them, else the packaged files (cached).
 
     Raises
     ------
     DataError
         With every problem of the three files at once: file, line, column and reason.
     """
-    folder = Path(data) / "sdg"
+    folder = Path(data)
     problems = Problems(DataError)
 
     def read(model: type[_Item], path: Path, columns: dict[str, str]) -> list[_Item]:
@@ -208,9 +211,9 @@ def load_framework(data: str | Path = "data") -> Framework:
                     problems.add(str(path), issue.message, line, columns.get(name or "", name), issue.reason)
         return items
 
-    goals = read(Goal, folder / "sdg_goals.csv", _GOAL_COLUMNS)
-    targets = read(Target, folder / "sdg_targets.csv", _TARGET_COLUMNS)
-    indicators = read(Indicator, folder / "sdg_indicators.csv", _INDICATOR_COLUMNS)
+    goals = read(Goal, data_path("sdg/sdg_goals.csv", folder), _GOAL_COLUMNS)
+    targets = read(Target, data_path("sdg/sdg_targets.csv", folder), _TARGET_COLUMNS)
+    indicators = read(Indicator, data_path("sdg/sdg_indicators.csv", folder), _INDICATOR_COLUMNS)
     problems.raise_if_any()
     return Framework(tuple(goals), tuple(targets), tuple(indicators))
 

@@ -1,8 +1,9 @@
 """Maps: the authorities of the case base on a map of France, their partner countries on a world map.
 
-The map data ships in ``data/geo/`` (see its ``SOURCE.md``): IGN Admin Express régions with the overseas
-régions moved into insets, Natural Earth countries (1:110m) and points for the small states the 1:110m map
-leaves out. Files are read once per process.
+The map data ships with cufstudy (``cufstudy/resources/data/geo/``, see its ``SOURCE.md``): IGN Admin Express
+régions with the overseas régions moved into insets, Natural Earth countries (1:110m) and points for the small
+states the 1:110m map leaves out. A project's own ``data/geo/<file>`` wins over the packaged one
+(:func:`cufstudy.resources.data_path`). Files are read once per process.
 """
 
 from __future__ import annotations
@@ -32,10 +33,12 @@ from cufstudy.notebook.charts._parts import (
 )
 from cufstudy.notebook.charts.figure import FigureSpec, finish
 from cufstudy.notebook.charts.theme import AMBITION_RANGE, INK, WIDTH
+from cufstudy.resources import data_path
 
-__all__ = ["GEO_DIR", "cases_map", "partner_countries_map", "partner_countries_top"]
+__all__ = ["DATA_DIR", "cases_map", "partner_countries_map", "partner_countries_top"]
 
-GEO_DIR: Final = Path("data/geo")
+DATA_DIR: Final = Path("data")
+"""The project's data folder, relative to the working directory: its ``geo/`` files win over the packaged ones."""
 
 
 @functools.cache
@@ -79,7 +82,7 @@ def _world_points(path: str) -> pd.DataFrame:
     return pd.read_csv(path, keep_default_na=False, dtype=str)
 
 
-def cases_map(frame: pd.DataFrame, geo_dir: Path = GEO_DIR) -> FigureSpec:
+def cases_map(frame: pd.DataFrame, data: Path = DATA_DIR) -> FigureSpec:
     """Map of France (régions, overseas in insets) with a point at each authority's seat.
 
     Points are coloured by tier group and sized by population; their tooltips give the name. Cases
@@ -90,13 +93,14 @@ def cases_map(frame: pd.DataFrame, geo_dir: Path = GEO_DIR) -> FigureSpec:
     frame
         The case frame (uses ``longitude_composite``/``latitude_composite``: the overseas seats are
         moved into the insets).
-    geo_dir
-        Folder holding ``regions_composite.geojson`` and ``drom_inset_frames.geojson``.
+    data
+        The project's data folder: ``geo/regions_composite.geojson`` and ``geo/drom_inset_frames.geojson`` come
+        from there if it has them, else from the boundaries packaged with cufstudy.
 
     Returns
     -------
     FigureSpec
-        The map, in the ``conicConformal`` projection of ``data/geo/SOURCE.md`` (≈ Lambert-93).
+        The map, in the ``conicConformal`` projection of ``geo/SOURCE.md`` (≈ Lambert-93).
     """
     require(frame, ["nom", "group", "population", "longitude_composite", "latitude_composite"], "cases_map")
     df = frame[["nom", "group", "population", "longitude_composite", "latitude_composite"]].reset_index(drop=True)
@@ -113,11 +117,11 @@ def cases_map(frame: pd.DataFrame, geo_dir: Path = GEO_DIR) -> FigureSpec:
     ).sort_values("population", ascending=False, kind="stable")
     pop_max = max(float(points["population"].max()) if len(points) else 1.0, 1.0)
     legend_values = [float(v) for v in (10_000, 100_000, 1_000_000, 5_000_000) if v <= pop_max][-3:] or [pop_max]
-    regions = alt.Chart(alt.InlineData(values=_geo_features(geo_dir / "regions_composite.geojson", ["nom"])))
+    regions = alt.Chart(alt.InlineData(values=_geo_features(data_path("geo/regions_composite.geojson", data), ["nom"])))
     land = regions.mark_geoshape(fill="#EDEDED", stroke="white", strokeWidth=0.8).encode(
         tooltip=alt.Tooltip("properties.nom:N", title="Région")
     )
-    insets = alt.Chart(alt.InlineData(values=_geo_features(geo_dir / "drom_inset_frames.geojson", ["nom"])))
+    insets = alt.Chart(alt.InlineData(values=_geo_features(data_path("geo/drom_inset_frames.geojson", data), ["nom"])))
     boxes = insets.mark_geoshape(filled=False, stroke="#A6A6A6", strokeWidth=0.6)
     dots = (
         alt.Chart(points)
@@ -172,7 +176,7 @@ def _partner_counts(frame: pd.DataFrame) -> pd.DataFrame:
     return counts.drop(columns="tri").reset_index(drop=True)
 
 
-def partner_countries_map(frame: pd.DataFrame, geo_dir: Path = GEO_DIR) -> FigureSpec:
+def partner_countries_map(frame: pd.DataFrame, data: Path = DATA_DIR) -> FigureSpec:
     """World choropleth: the number of authorities that have partners in each country.
 
     Small states missing from the 1:110m map (Cabo Verde, Comores, Dominique...) are drawn as circles.
@@ -181,8 +185,9 @@ def partner_countries_map(frame: pd.DataFrame, geo_dir: Path = GEO_DIR) -> Figur
     ----------
     frame
         The case frame (uses ``partner_countries``, ISO 3166-1 alpha-2 codes).
-    geo_dir
-        Folder holding ``world_countries_110m.topojson`` and ``world_countries_points.csv``.
+    data
+        The project's data folder: ``geo/world_countries_110m.topojson`` and ``geo/world_countries_points.csv``
+        come from there if it has them, else from the packaged country data.
 
     Returns
     -------
@@ -191,9 +196,9 @@ def partner_countries_map(frame: pd.DataFrame, geo_dir: Path = GEO_DIR) -> Figur
     """
     require(frame, ["partner_countries"], "partner_countries_map")
     counts = _partner_counts(frame)
-    topo = _world_topology(str((geo_dir / "world_countries_110m.topojson").resolve()))
+    topo = _world_topology(str(data_path("geo/world_countries_110m.topojson", data).resolve()))
     on_map = {g["properties"]["iso_a2"] for g in topo["objects"]["countries"]["geometries"]}
-    pts = _world_points(str((geo_dir / "world_countries_points.csv").resolve()))
+    pts = _world_points(str(data_path("geo/world_countries_points.csv", data).resolve()))
     small = pts[(pts["in_110m_map"] != "True") & pts["iso_a2"].isin(set(counts["iso_a2"]) - on_map)]
     small = small.drop_duplicates("iso_a2").merge(counts, on="iso_a2")
     absent = sorted(set(counts["iso_a2"]) - on_map - set(small["iso_a2"]))

@@ -95,7 +95,8 @@ GRID: Final = "#E6E6E6"
 
 
 # ---------------------------------------------------------------------------------------------------------
-# the font: the family the project ships (templates/fonts, registered by the exporter), then DejaVu Sans
+# the font: the family cufstudy ships (Inter, or a project's templates/fonts; registered by the exporter),
+# then DejaVu Sans
 
 # Not "Source Sans 3": vl-convert 1.9 measures text in a font whose name holds a digit with a wider
 # stand-in, so labels get truncated ("…") although they fit. DejaVu Sans ships with most Linux systems.

@@ -9,7 +9,7 @@ in an HTML page is written with :func:`script_json`.
 - :data:`NUMBER_LOCALE`, :data:`TIME_LOCALE`: d3's ``fr-FR`` locales (what ``vl_convert.get_format_locale``
   gives) but with the narrow no-break space for thousands that :func:`cufstudy.core.french.format_fr` prints
   in the prose (d3 ships U+00A0);
-- :func:`font_dir`, :func:`register_fonts`: the sans font the project ships (``templates/fonts/``),
+- :func:`font_dir`, :func:`register_fonts`: the sans font cufstudy ships (Inter; a project's ``templates/fonts/`` wins),
   registered with vl-convert once per process and folder before the first conversion (the theme names it
   first, :data:`~cufstudy.notebook.charts.theme.FONT_FAMILY`).
 """
@@ -73,14 +73,17 @@ FONT_SUFFIXES: Final = (".otf", ".ttf")
 
 
 def font_dir() -> Path | None:
-    """The folder of fonts the project ships, or ``None``.
+    """The folder of fonts the charts use, or ``None``.
 
-    ``$CUFSTUDY_FONT_DIR`` if set, else ``templates/fonts`` of the source tree, else
-    ``templates/fonts`` under the working directory, the first that holds ``.otf``/``.ttf`` files.
+    ``$CUFSTUDY_FONT_DIR`` if set, else the project's own ``templates/fonts`` (under the working
+    directory), else the packaged fonts (:func:`cufstudy.resources.font_dirs`), the first that holds
+    ``.otf``/``.ttf`` files.
     """
+    from cufstudy.resources import font_dirs
+
     env = os.environ.get("CUFSTUDY_FONT_DIR")
     candidates = [Path(env)] if env else []
-    candidates += [Path(__file__).resolve().parents[3] / "templates" / "fonts", Path.cwd() / "templates" / "fonts"]
+    candidates += font_dirs(Path.cwd())
     for folder in candidates:
         if folder.is_dir() and any(p.suffix.lower() in FONT_SUFFIXES for p in folder.iterdir()):
             return folder.resolve()
@@ -97,7 +100,7 @@ _FONT_FOLDERS: list[Path] = []  # registered with vl-convert before the next con
 
 
 def register_fonts(folder: Path) -> None:
-    """Add a folder of fonts vl-convert may draw the charts with (the renderer adds the project's ``templates/fonts``).
+    """Add a folder of fonts vl-convert may draw the charts with (the renderer adds the project's font folders).
 
     Cheap: vl-convert is not loaded here. Before each conversion the exporter registers, once per process
     and folder, the fonts the project ships (:func:`font_dir`, the family the theme names first) and

@@ -1,9 +1,11 @@
-"""Build ``templates/reference.docx``: pandoc's default reference document with the cufstudy styles.
+"""Build the packaged ``reference.docx``: pandoc's default reference document with the cufstudy styles.
 
-Run from the project root after changing the styles (the result is committed; building the deliverables
-does not need python-docx)::
+Run from the repository root after changing the styles (the result is committed as
+``cufstudy/resources/extension/reference.docx``; building the deliverables does not need python-docx, a dev
+dependency)::
 
-    .venv/bin/python templates/make_reference_docx.py
+    .venv/bin/python tools/make_reference_docx.py            # writes the packaged file
+    .venv/bin/python tools/make_reference_docx.py templates/reference.docx   # a project's own override
 
 What it changes in pandoc's default ``reference.docx``:
 
@@ -13,7 +15,8 @@ What it changes in pandoc's default ``reference.docx``:
 * headings and title in the cufstudy blue, captions in grey italics;
 * two paragraph styles used by the callout filter: ``Callout`` (shaded, left border) and ``Callout Title``;
 * a page header holding the placeholder ``{{cufstudy-notice}}``: the embedded engine replaces it with the
-  illustrative-data notice (or removes it) in a per-build copy.
+  illustrative-data notice (or removes it) in a per-build copy, and so does the copy of the Quarto extension
+  in ``_extensions/cufstudy/`` (:mod:`cufstudy.render.extension`).
 """
 
 from __future__ import annotations
@@ -164,6 +167,7 @@ def build(target: Path) -> None:
 
 
 if __name__ == "__main__":
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).with_name("reference.docx")
+    packaged = Path(__file__).resolve().parents[1] / "cufstudy" / "resources" / "extension" / "reference.docx"
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else packaged
     build(out)
     print(f"wrote {out}")

@@ -147,17 +147,6 @@ return {
       end
       return img
     end,
-    Table = function(tbl)
-      -- Typst sizes "auto" columns to their content and wraps them to the text width, which reads
-      -- better than pandoc's relative widths taken from the dashes of a pipe table.
-      if FORMAT == "typst" then
-        for i, spec in ipairs(tbl.colspecs) do
-          tbl.colspecs[i] = { spec[1], pandoc.ColWidthDefault }
-        end
-        return tbl
-      end
-      return nil
-    end,
     Div = function(div)
       if div.classes:includes("cufstudy-figure") then
         return figure_div(div)

@@ -1,5 +1,5 @@
 --[[
-callouts.lua: Quarto callouts for the embedded engine (Quarto renders its own).
+callouts.lua: Quarto callouts drawn the cufstudy way (the embedded engine; Quarto for Typst only).
 
   ::: {.callout-note title="À retenir"}
   Texte.
@@ -10,8 +10,13 @@ heading inside the div, else the French default (« Note », « Astuce », « Av
 « Mise en garde »). Rendered as:
 
 * HTML: <div class="callout callout-note"> with a title and a body div (styled by cufstudy.css);
-* Typst: #cufstudy-callout(kind: "note", title: [...])[...] (defined in templates/typst/definitions.typ);
+* Typst: #cufstudy-callout(kind: "note", title: [...])[...] (defined in typst/typst-template.typ);
 * DOCX: paragraphs in the reference document's "Callout Title" and "Callout" styles.
+
+Under Quarto (a filter of the cufstudy extension) only the Typst form is made, so that the PDF pages
+are the same with both engines: Quarto's own Typst callout is an unbreakable box with a title bar, which
+moves a long callout to the next page and leaves the rest of the page empty. Quarto's HTML and DOCX
+callouts are kept.
 
 An unknown callout-* class is an error (the source scan reports it with its line first).
 ]]
@@ -67,9 +72,45 @@ local function typst_inlines(inlines)
   return (pandoc.write(doc, "typst"):gsub("%s+$", ""))
 end
 
+local function typst_callout(kind, title, body)
+  local blocks = pandoc.List({
+    pandoc.RawBlock("typst", '#cufstudy-callout(kind: "' .. kind .. '", title: [' .. typst_inlines(title) .. "])["),
+  })
+  blocks:extend(body)
+  blocks:insert(pandoc.RawBlock("typst", "]"))
+  return blocks
+end
+
+-- Quarto has made its callouts custom nodes before the user filters run: they see Callout elements.
+function Callout(el)
+  local kind = el.type
+  if FORMAT ~= "typst" or TITLES[kind] == nil then
+    return nil
+  end
+  local title = el.title
+  local kind_of = title ~= nil and pandoc.utils.type(title) or nil
+  if kind_of == "Block" then
+    title = pandoc.utils.blocks_to_inlines({ title })
+  elseif kind_of == "Blocks" then
+    title = pandoc.utils.blocks_to_inlines(title)
+  elseif kind_of == "string" then
+    title = pandoc.Inlines({ pandoc.Str(title) })
+  end
+  if title == nil or #title == 0 then
+    title = pandoc.Inlines({ pandoc.Str(TITLES[kind]) })
+  end
+  local body = el.content
+  if body == nil then
+    body = pandoc.Blocks({})
+  elseif pandoc.utils.type(body) == "Block" then
+    body = pandoc.Blocks({ body })
+  end
+  return typst_callout(kind, pandoc.Inlines(title), body)
+end
+
 function Div(div)
   local kind = callout_kind(div)
-  if kind == nil then
+  if kind == nil or (quarto ~= nil and FORMAT ~= "typst") then
     return nil
   end
   if TITLES[kind] == nil then
@@ -82,12 +123,7 @@ function Div(div)
       pandoc.Div(body, pandoc.Attr("", { "callout-body" })),
     }, pandoc.Attr(div.identifier, { "callout", "callout-" .. kind }))
   elseif FORMAT == "typst" then
-    local blocks = pandoc.List({
-      pandoc.RawBlock("typst", '#cufstudy-callout(kind: "' .. kind .. '", title: [' .. typst_inlines(title) .. "])["),
-    })
-    blocks:extend(body)
-    blocks:insert(pandoc.RawBlock("typst", "]"))
-    return blocks
+    return typst_callout(kind, title, body)
   elseif FORMAT == "docx" then
     return {
       pandoc.Div({ pandoc.Para(title) }, pandoc.Attr(div.identifier, {}, { ["custom-style"] = "Callout Title" })),
