@@ -11,7 +11,7 @@ import re
 import shutil
 import socket
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import docx
@@ -410,3 +410,31 @@ def test_a_deliverable_renders_again_only_when_something_it_reads_changed(defaul
     assert second.reused == ("brochure",), second.reused
     third = build(root, engine="pandoc", workers=2, progress=False).render
     assert set(third.reused) == {"brochure", "study", "guide", "toolbox"}, third.reused
+
+
+def test_the_toolbox_and_its_grids_are_published_as_one_set(
+    default_build: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The grids go into the toolbox's own publication (one journal, one swap), so a kill leaves the toolbox
+    and its grids all old or all new; a grid of a partnership that no longer exists is removed in that set."""
+    import cufstudy.pipeline.publish as publish
+
+    root = Path(shutil.copytree(default_build, tmp_path / "project"))
+    stale = root / "_output" / "grille-odd-partenariat-disparu.xlsx"
+    stale.write_bytes(b"an old grid")
+    toolbox = root / "reports" / "toolbox" / "toolbox.qmd"
+    toolbox.write_text(toolbox.read_text(encoding="utf-8") + "\nUne phrase de plus.\n", encoding="utf-8")
+    sets: list[tuple[list[str], list[str]]] = []
+    real = publish.publish_set
+
+    def recording(root_: Path, output: Path, swaps: list[tuple[Path, Path]], remove: Sequence[Path] = ()) -> None:
+        sets.append(([t.name for _, t in swaps], [p.name for p in remove]))
+        real(root_, output, swaps, remove)
+
+    monkeypatch.setattr(publish, "publish_set", recording)
+    result = build(root, ["toolbox"], engine="pandoc", workers=2, progress=False)
+    assert len(sets) == 1, sets
+    targets, removed = sets[0]
+    assert {"toolbox.html", "toolbox.pdf", "toolbox.docx", *grid_names(root / "data")} == set(targets)
+    assert removed == [stale.name] and not stale.exists()
+    assert {p.name for p in result.grids} == set(grid_names(root / "data"))

@@ -38,7 +38,7 @@ from cufstudy.model.confidential import ConfidentialValue
 from cufstudy.pipeline.lock import child_environment, project_lock
 from cufstudy.pipeline.manifest import RunReport
 from cufstudy.pipeline.plan import load_plan
-from cufstudy.pipeline.publish import BuildReport, Engine, confidential_entries, render_deliverables
+from cufstudy.pipeline.publish import BuildReport, Companions, Engine, confidential_entries, render_deliverables
 from cufstudy.pipeline.runs import execute_plan
 from cufstudy.render.config import Deliverable
 from cufstudy.render.extension import ExtensionInstall, install_extension
@@ -132,14 +132,21 @@ def build(
         def secrets() -> list[ConfidentialValue]:  # loaded once, and only when a public deliverable is rendered
             return confidential_entries(project)
 
-        # the toolbox's Excel grids: checked and written with the toolbox, published right after it (imported
+        # the toolbox's Excel grids: checked and written with the toolbox, published in its set (imported
         # here: openpyxl and pandas would slow down the start of every build, before the notebooks run)
-        from cufstudy.sdg.grid_files import GridFiles
+        from cufstudy.sdg.grid_files import GRID_DELIVERABLE, GridFiles
 
         grids = GridFiles(project.data_dir, project.paths.build / "grids")
 
-        def verify(deliverable: Deliverable, files: Sequence[Path]) -> None:
+        delivered: list[Path] = []
+
+        def verify(deliverable: Deliverable, files: Sequence[Path]) -> Companions | None:
             grids.check(deliverable.name, deliverable.output_dir)
+            if deliverable.name != GRID_DELIVERABLE or not grids.staged:
+                return None
+            # published in the toolbox's own set: a kill leaves the toolbox and its grids all old or all new
+            delivered[:] = [deliverable.output_dir / p.name for p in grids.staged]
+            return Companions(tuple(grids.staged), tuple(grids.stale(deliverable.output_dir)))
 
         try:
             rendered = render_deliverables(
@@ -157,7 +164,8 @@ def build(
                 # the one child that may proceed under this lock: `cufstudy run` as Quarto's pre-render step
                 quarto_env=child_environment(project),
             )
-            published = grids.deliver((o.deliverable, o.path) for o in rendered.outputs)
+            # published with the toolbox; else the toolbox was kept as it was: a grid missing beside it is written
+            published = delivered or grids.deliver((o.deliverable, o.path) for o in rendered.outputs)
         finally:
             grids.discard()  # staged grids of a failed build are never published
     rendered = replace(rendered, warnings=tuple(w for w in rendered.warnings if not _own_step(w)))

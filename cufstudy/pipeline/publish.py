@@ -44,6 +44,7 @@ from cufstudy.render.shortcodes import embedded_notebooks
 __all__ = [
     "BuildReport",
     "CheckResult",
+    "Companions",
     "Engine",
     "OutputFile",
     "Secrets",
@@ -58,8 +59,24 @@ __all__ = [
 ]
 
 Engine = Literal["auto", "pandoc", "quarto"]
-Verifier = Callable[[Deliverable, Sequence[Path]], None]
-"""Called with a deliverable and its rendered (not yet published) files; raises to stop the build."""
+
+
+@dataclass(frozen=True)
+class Companions:
+    """Files a verifier adds to a deliverable's publication, in the same set as its own files.
+
+    ``files`` are checked, staged files, each published as ``<the deliverable's output folder>/<its name>``;
+    ``remove`` are files of that folder removed in the same set (so that a kill leaves the deliverable and
+    its companions all old or all new, see :mod:`cufstudy.pipeline._swap`).
+    """
+
+    files: tuple[Path, ...] = ()
+    remove: tuple[Path, ...] = ()
+
+
+Verifier = Callable[[Deliverable, Sequence[Path]], "Companions | None"]
+"""Called with a deliverable and its rendered (not yet published) files; raises to stop the build, or returns
+the :class:`Companions` to publish with it (the toolbox's Excel grids)."""
 Secrets = Callable[[], Sequence[str | ConfidentialValue]]
 """Gives the confidential values the public deliverables must not contain (called once, when first needed),
 as text or with the file and field each comes from (which a leak error names, the value masked)."""
@@ -245,6 +262,7 @@ def render_deliverables(
     warnings: list[str] = []
     try:
         staged: list[_Staged] = []
+        companions: list[tuple[Path, Companions]] = []
         embedded = EmbeddedEngine(root, workdir, notice=notice) if chosen == "pandoc" else None
         for deliverable in todo:
             staging = workdir / "staging" / deliverable.name
@@ -260,12 +278,14 @@ def render_deliverables(
             checked = _check(deliverable, files, embedded, preview, notice, secrets, paths)
             timings["checks"] = timings.get("checks", 0.0) + time.perf_counter() - started_checks
             if verify is not None:
-                verify(deliverable, [item.file.staged for item in checked])
+                extra = verify(deliverable, [item.file.staged for item in checked])
+                if extra is not None:
+                    companions.append((deliverable.output_dir, extra))
             staged += checked
         if embedded is not None:
             timings.update(embedded.timings)
             warnings += embedded.warnings
-        outputs, previews = _publish(staged, workdir, paths)
+        outputs, previews = _publish(staged, workdir, paths, companions)
         _remember(stamp, digests, [d.name for d in todo], outputs, previews)
     except OSError as exc:  # the disk filled up, a folder is read-only: say which, keep what was published
         if not WriteError.handles(exc):
@@ -395,10 +415,13 @@ def _previews(file: RenderedFile, embedded: EmbeddedEngine | None) -> list[bytes
     return preview_pdf(file.staged, PREVIEW_PPI)
 
 
-def _publish(staged: list[_Staged], workdir: Path, paths: BuildPaths) -> tuple[list[OutputFile], list[Path]]:
-    """Publish every checked file, and its preview pages, as one set (:func:`cufstudy.pipeline._swap.publish_set`)."""
-    swaps: list[tuple[Path, Path]] = []
-    remove: list[Path] = []
+def _publish(
+    staged: list[_Staged], workdir: Path, paths: BuildPaths, companions: Sequence[tuple[Path, Companions]] = ()
+) -> tuple[list[OutputFile], list[Path]]:
+    """Publish every checked file, its preview pages and the companions of its deliverable, as one set
+    (:func:`cufstudy.pipeline._swap.publish_set`)."""
+    swaps: list[tuple[Path, Path]] = [(f, folder / f.name) for folder, extra in companions for f in extra.files]
+    remove: list[Path] = [old for _, extra in companions for old in extra.remove]
     previews: list[Path] = []
     for item in staged:
         swaps.append((item.file.staged, item.target))
