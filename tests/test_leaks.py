@@ -28,8 +28,7 @@ from pdfminer.layout import LAParams
 
 from cufstudy.model.confidential import ConfidentialValue
 from cufstudy.pipeline.leaks import find_leaks, normalise, pdf_page_texts
-
-from .conftest import ROOT
+from cufstudy.resources import font_dirs
 
 FIRST = ["Zébulon", "Jean-Pierre", "Marie-Claire", "Anaïs", "Éloïse", "Hélène", "François", "Noël", "Bérénice"]
 LAST = ["Quatrefages-Météyer", "d'Aix-en-Provence", "Le Bihan", "N'Diaye", "Çelik", "Dupont-Aignan", "Œuvray"]
@@ -134,7 +133,8 @@ def _typeset(names: list[str]) -> bytes:
         "#set par(justify: true)\n"
         f"#table(columns: (2.2cm,), {cells})\n"
     )
-    pdf = typst.compile(source.encode("utf-8"), font_paths=[str(ROOT / "templates" / "fonts")])
+    fonts = [str(d) for d in font_dirs()]  # Inter, packaged (no system font: the deliverables' own type)
+    pdf = typst.compile(source.encode("utf-8"), font_paths=fonts, ignore_system_fonts=True)
     assert isinstance(pdf, bytes)
     return pdf
 

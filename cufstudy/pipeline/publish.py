@@ -244,6 +244,9 @@ def render_deliverables(
                 for out in recorded
                 if out["format"] != "png"
             ]
+    base = paths.render
+    if base.is_dir():
+        _sweep(base)  # the work folders of killed builds, even when nothing is rendered again
     if not todo:
         return BuildReport(
             engine=chosen,
@@ -251,10 +254,8 @@ def render_deliverables(
             seconds=time.perf_counter() - started,
             reused=tuple(dict.fromkeys(o.deliverable for o in reused)),
         )
-    base = paths.render
     try:
         base.mkdir(parents=True, exist_ok=True)
-        _sweep(base)
         workdir = Path(tempfile.mkdtemp(prefix=f"build-{os.getpid()}-", dir=base))
     except OSError as exc:
         raise (WriteError.from_os(exc, base) if WriteError.handles(exc) else exc) from exc
