@@ -1,8 +1,19 @@
 """The ``cufstudy`` command line: a thin layer over functions users can import.
 
-Every command catches :class:`~cufstudy.core.errors.CufstudyError`, prints its located message and exits 1,
-without a traceback; so is a file that cannot be written (disk full, permission denied, read-only folder,
-worded as a :class:`~cufstudy.core.errors.WriteError`). Anything else is a bug and keeps its traceback.
+Exit codes (the README states them too):
+
+* 0: success;
+* 1: the project, its data or the build failed: every :class:`~cufstudy.core.errors.CufstudyError` prints
+  its located message, without a traceback; so does a file that cannot be read or written (disk full,
+  permission denied, read-only folder, worded as a :class:`~cufstudy.core.errors.WriteError`); anything else
+  is a bug and keeps its traceback;
+* 2: the command line is wrong (click's usage errors: an unknown command or option, a missing argument)
+  or names what does not exist (an :class:`~cufstudy.core.errors.ArgumentError`: an unknown profile,
+  format or engine, Quarto asked for but not installed), found before any work starts;
+* 130: interrupted (Ctrl-C); the previous outputs are kept.
+
+Every command's help ends with examples. Help is plain click text (``rich_markup_mode=None``): data values and
+brackets in help texts print as written, and boolean options show as flags.
 """
 
 from __future__ import annotations
@@ -18,20 +29,60 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from cufstudy.core.errors import CufstudyError, CufstudyWarning, WriteError
+from cufstudy.core.errors import ArgumentError, CufstudyError, CufstudyWarning, WriteError
 
-__all__ = ["app", "main"]
+__all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_USAGE", "app", "main"]
+
+EXIT_ERROR = 1
+"""A :class:`CufstudyError`: the project, its data or the build failed."""
+EXIT_USAGE = 2
+"""The command line is wrong (click's usage errors and :class:`ArgumentError`)."""
+EXIT_INTERRUPTED = 130
+
+
+def examples(*lines: str) -> str:
+    """A help epilog listing example command lines, kept line by line by click's formatter."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from cufstudy import __version__
+
+        typer.echo(f"cufstudy {__version__}")
+        raise typer.Exit()
+
 
 app = typer.Typer(
     name="cufstudy",
     help=(
         "Build the Cités Unies France capitalisation study, guide, brochure and SDG toolbox from typed case "
-        "data: validate the data, run the parameterised notebooks, render the deliverables."
+        "data: validate the data, run the parameterised notebooks, render the deliverables.\n\n"
+        "Exit codes: 0 success; 1 the project, its data or the build failed; 2 the command line is wrong "
+        "(unknown option, profile, format or engine); 130 interrupted."
+    ),
+    epilog=examples(
+        "cufstudy validate",
+        "cufstudy build",
+        "cufstudy preview guide",
+        "cufstudy build guide --to pdf",
+        "cufstudy COMMAND --help",
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    ] = False,
+) -> None:
+    """Build the CUF study, guide, brochure and SDG toolbox from typed case data."""
 # Markup off: messages carry data values (names, file contents) that must print literally, "[/]" included.
 console = Console(markup=False)
 err_console = Console(stderr=True, markup=False)
@@ -41,7 +92,8 @@ R = TypeVar("R")
 
 
 def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn a :class:`CufstudyError` into a located message on stderr and exit code 1."""
+    """Turn a :class:`CufstudyError` into a located message on stderr and exit code 1 (2 for an
+    :class:`ArgumentError`, reported as a usage error)."""
 
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -58,18 +110,20 @@ def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
                             warnings.showwarning(
                                 warning.message, warning.category, warning.filename, warning.lineno
                             )
+        except ArgumentError as exc:  # reported as click reports a bad option value: usage, then the error
+            raise typer.BadParameter(str(exc), param_hint=exc.param) from None
         except CufstudyError as exc:
             err_console.print(Text.assemble(("error:", "bold red"), f" {exc}"), highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
+            raise typer.Exit(EXIT_ERROR) from None
         except OSError as exc:  # disk full, permission denied, read-only folder: the user's to fix, not a bug
             if not WriteError.handles(exc):
                 raise
             message = str(WriteError.from_os(exc, verb="access"))  # a read or a write: not known here
             err_console.print(Text.assemble(("error:", "bold red"), f" {message}"), highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
+            raise typer.Exit(EXIT_ERROR) from None
         except KeyboardInterrupt:
             err_console.print("interrupted: the previous outputs were kept")
-            raise typer.Exit(130) from None
+            raise typer.Exit(EXIT_INTERRUPTED) from None
 
     return wrapper
 
@@ -77,7 +131,7 @@ def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
 DataPath = Annotated[Path, typer.Argument(help="Folder of the case base (holds cases/*.yaml).", show_default=True)]
 
 
-@app.command()
+@app.command(epilog=examples("cufstudy validate", "cufstudy validate path/to/data"))
 @handles_errors
 def validate(path: DataPath = Path("data")) -> None:
     """Check every case file of PATH and report all problems at once (exit 1 if any)."""
@@ -87,17 +141,23 @@ def validate(path: DataPath = Path("data")) -> None:
     console.print(base.summary(), highlight=False)
 
 
-@app.command()
+@app.command(epilog=examples("cufstudy cases", "cufstudy cases path/to/data"))
 @handles_errors
 def cases(path: DataPath = Path("data")) -> None:
-    """Show the case base as a table: id, authority, tier, DCOL call, ambition, provenance."""
+    """Show the case base as a table: id, authority, tier, DCOL call, ambition, population, provenance.
+
+    Ids are never cut; populations are written the French way (370 260).
+    """
+    from cufstudy.core.french import format_number
     from cufstudy.model.cases import load_cases
     from cufstudy.model.vocab import label
 
     base = load_cases(path)
     table = Table(title=f"Case base: {len(base)} cases ({path})")
-    for col in ("id", "authority", "tier", "DCOL", "mission", "ambition", "population", "provenance"):
-        table.add_column(col)
+    widest = max((len(case.id) for case in base), default=2)
+    table.add_column("id", no_wrap=True, min_width=widest)
+    for col in ("authority", "tier", "DCOL", "mission", "ambition", "population", "provenance"):
+        table.add_column(col, overflow="fold", justify="right" if col in ("ambition", "population") else "left")
     for case in base:
         table.add_row(
             case.id,
@@ -106,13 +166,18 @@ def cases(path: DataPath = Path("data")) -> None:
             case.dcol_label,
             label(case.mission_kind) if case.mission_kind else "-",
             str(int(case.strategy.ambition)) if case.strategy else "-",
-            f"{case.authority.population.value:,}" if case.authority.population else "-",
+            format_number(case.authority.population.value) if case.authority.population else "-",
             case.provenance.value,
         )
-    console.print(table)
+    # piped or redirected: one line per case, as wide as it needs (a terminal wraps the cells, never the ids)
+    out = console if console.is_terminal else Console(markup=False, width=240)
+    out.print(table)
 
 
-@app.command("run")
+@app.command(
+    "run",
+    epilog=examples("cufstudy run", "cufstudy run --only profil_niveau", "cufstudy run --force -j 1 --no-progress"),
+)
 @handles_errors
 def run_command(
     workers: Annotated[
@@ -148,14 +213,19 @@ def run_command(
 
 sdg_app = typer.Typer(
     help="SDG toolbox: the transferable Excel grid of a partnership's contribution to the SDGs.",
+    epilog=examples("cufstudy sdg grid-template grille.xlsx", "cufstudy sdg import grille.xlsx"),
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(sdg_app, name="sdg")
 
 SdgData = Annotated[Path, typer.Option("--data", help="Data folder holding sdg/ (the UN framework).")]
 
 
-@sdg_app.command("grid-template")
+@sdg_app.command(
+    "grid-template",
+    epilog=examples("cufstudy sdg grid-template grille.xlsx", "cufstudy sdg grid-template terrain/grille.xlsx --force"),
+)
 @handles_errors
 def sdg_grid_template(
     out: Annotated[Path, typer.Argument(help="The .xlsx workbook to write.")],
@@ -170,7 +240,12 @@ def sdg_grid_template(
     console.print(f"wrote {path}", highlight=False, soft_wrap=True)
 
 
-@sdg_app.command("import")
+@sdg_app.command(
+    "import",
+    epilog=examples(
+        "cufstudy sdg import grille.xlsx", "cufstudy sdg import grille.xlsx --to data/partnerships/mon-partenariat.yaml"
+    ),
+)
 @handles_errors
 def sdg_import(
     file: Annotated[Path, typer.Argument(help="The filled .xlsx grid.")],
@@ -207,7 +282,14 @@ def sdg_import(
 
 fieldwork_app = typer.Typer(
     help="Fieldwork kit: interview guides and capture forms for each case, read back into the case base.",
+    epilog=examples(
+        "cufstudy fieldwork guides --to terrain/guides --pdf",
+        "cufstudy fieldwork forms --to terrain/fiches",
+        "cufstudy fieldwork import terrain/fiches/*.xlsx --dry-run",
+        "cufstudy fieldwork progress",
+    ),
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(fieldwork_app, name="fieldwork")
 
@@ -229,7 +311,7 @@ def _case_ids(values: list[str] | None) -> list[str]:
 
 
 @fieldwork_app.command(
-    "guides", epilog="Example: cufstudy fieldwork guides --to terrain/guides --cases ville-angers --pdf"
+    "guides", epilog=examples("cufstudy fieldwork guides --to terrain/guides --cases ville-angers --pdf")
 )
 @handles_errors
 def fieldwork_guides(
@@ -253,7 +335,7 @@ def fieldwork_guides(
     console.print(f"wrote {len(paths)} files for {len(chosen)} cases into {to}", highlight=False, soft_wrap=True)
 
 
-@fieldwork_app.command("forms", epilog="Example: cufstudy fieldwork forms --to terrain/fiches")
+@fieldwork_app.command("forms", epilog=examples("cufstudy fieldwork forms --to terrain/fiches --cases ville-pau"))
 @handles_errors
 def fieldwork_forms(
     to: OutDir,
@@ -274,7 +356,10 @@ def fieldwork_forms(
 
 
 @fieldwork_app.command(
-    "import", epilog="Example: cufstudy fieldwork import terrain/fiches/*.xlsx --dry-run"
+    "import",
+    epilog=examples(
+        "cufstudy fieldwork import terrain/fiches/*.xlsx --dry-run", "cufstudy fieldwork import terrain/fiches/*.xlsx"
+    ),
 )
 @handles_errors
 def fieldwork_import(
@@ -296,7 +381,7 @@ def fieldwork_import(
     console.print(report.summary(), highlight=False, soft_wrap=True)
 
 
-@fieldwork_app.command("progress")
+@fieldwork_app.command("progress", epilog=examples("cufstudy fieldwork progress"))
 @handles_errors
 def fieldwork_progress(data: FieldworkData = Path("data")) -> None:
     """Show the progress of the fieldwork: interviews planned, held, imported, per tier; follow-ups known."""
@@ -316,45 +401,64 @@ def fieldwork_progress(data: FieldworkData = Path("data")) -> None:
     console.print(f"follow-up known for {state.share_known:.1f} % of the recommendations", highlight=False)
 
 
-@app.command("build")
+@app.command(
+    "build",
+    epilog=examples(
+        "cufstudy build",
+        "cufstudy build guide --to pdf",
+        "cufstudy build study guide --engine pandoc",
+        "cufstudy build brochure --preview",
+        "cufstudy build --force --no-progress",
+    ),
+)
 @handles_errors
 def build_command(
     profiles: Annotated[
         list[str] | None,
-        typer.Argument(help="Deliverables to build: study, guide, brochure, toolbox (default: every profile)."),
+        typer.Argument(
+            help="Deliverables to build: study, guide, brochure, toolbox (default: every profile).",
+            metavar="PROFILE",
+        ),
     ] = None,
     engine: Annotated[
         str, typer.Option("--engine", help="auto (Quarto if on PATH, else embedded), pandoc (embedded) or quarto.")
     ] = "auto",
     to: Annotated[
-        list[str] | None, typer.Option("--to", help="Only this format: html, pdf or docx; repeatable.")
+        list[str] | None,
+        typer.Option("--to", help="Only this format: html, pdf or docx (any case); repeatable.", metavar="FORMAT"),
     ] = None,
     preview: Annotated[bool, typer.Option("--preview", help="Write PNG thumbnails of the PDF pages.")] = False,
     workers: Annotated[
         int | None,
         typer.Option("--workers", "-j", min=1, help="Notebooks executed at once (default: the number of cores)."),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Re-execute every notebook, even unchanged ones.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Re-execute every notebook and re-render every deliverable, even those whose inputs did not change.",
+        ),
+    ] = False,
     project: Annotated[Path, typer.Option("--project", help="The project folder (holds _quarto.yml).")] = Path(),
-    no_progress: Annotated[bool, typer.Option("--no-progress", help="Plain log instead of the live table.")] = False,
+    no_progress: Annotated[
+        bool, typer.Option("--no-progress", help="Log one line per step instead of the live display.")
+    ] = False,
     no_wait: Annotated[
         bool, typer.Option("--no-wait", help="Fail instead of waiting when another build holds the lock.")
     ] = False,
 ) -> None:
     """Validate the data, run the notebooks, render and check the deliverables into _output/.
 
-    A failed build leaves the previous deliverables in place.
-
-    Public deliverables are checked for confidential values before they are published.
+    The profiles, formats and engine are checked first, before any notebook runs. A failed build leaves the
+    previous deliverables in place. Public deliverables are checked for confidential values before they are
+    published.
     """
     from cufstudy.pipeline.build import build
 
-    if engine not in ("auto", "pandoc", "quarto"):
-        raise typer.BadParameter(f"{engine!r}: choose auto, pandoc or quarto", param_hint="--engine")
     result = build(
         project,
         profiles or None,
-        engine=engine,  # type: ignore[arg-type]
+        engine=engine,  # type: ignore[arg-type]  # checked by build (ArgumentError: exit code 2)
         formats=to or None,
         preview=preview,
         workers=workers,
@@ -365,7 +469,49 @@ def build_command(
     console.print(result.summary(), highlight=False)
 
 
-@app.command("check")
+@app.command(
+    "preview",
+    epilog=examples(
+        "cufstudy preview",
+        "cufstudy preview study --port 8000",
+        "cufstudy preview guide --open",
+        "cufstudy preview toolbox --no-run",
+    ),
+)
+@handles_errors
+def preview_command(
+    profile: Annotated[
+        str | None,
+        typer.Argument(help="The deliverable to preview (default: the first profile with HTML).", metavar="PROFILE"),
+    ] = None,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="The local port (0: any free one).")
+    ] = 4848,
+    open_browser: Annotated[bool, typer.Option("--open", help="Open the page in the default browser.")] = False,
+    no_run: Annotated[
+        bool,
+        typer.Option("--no-run", help="Never execute notebooks: render from the executed notebooks as they are."),
+    ] = False,
+    project: Annotated[Path, typer.Option("--project", help="The project folder (holds _quarto.yml).")] = Path(),
+) -> None:
+    """Serve a deliverable's HTML on http://127.0.0.1:PORT/ and rebuild it on every save, with live reload.
+
+    A saved .qmd, include, template or style renders this deliverable's HTML again; a saved data file or
+    notebook first re-executes the notebook runs that read it; a saved _quarto*.yml reloads the project.
+    Errors show in the terminal and over the page; the server keeps running. Ctrl-C stops it.
+
+    The preview is written to _build/preview/, never to _output/ (cufstudy build publishes), with the
+    embedded engine: Quarto's own preview is not used.
+    """
+    from cufstudy.pipeline.preview import preview
+
+    preview(project, profile, port=port, open_browser=open_browser, run_notebooks=not no_run)
+
+
+@app.command(
+    "check",
+    epilog=examples("cufstudy check guide", "cufstudy check study --file _build/quarto/reports/study/study.pdf"),
+)
 @handles_errors
 def check_command(
     profiles: Annotated[
@@ -386,7 +532,7 @@ def check_command(
 
     Only if every check passes are they copied to _output/<profile>.<ext>; a failure names file and rule, exit 1.
 
-    Run by hand, it checks the published _output/<profile>.* files. Example: cufstudy check guide
+    Run by hand, it checks the published _output/<profile>.* files.
     """
     from cufstudy.pipeline.publish import check_for_publication
 

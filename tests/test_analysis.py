@@ -39,18 +39,73 @@ def test_organisation_models_cover_every_attachment() -> None:
     assert {"franceurbaine2021", "metz2021", "platforma-organigrammes"} <= orgs.sources()
 
 
-def test_decision_aid_ranks_by_fit_and_applies_sourced_population_rule() -> None:
+def test_decision_aid_scores_the_weighted_fits_from_the_data_and_applies_the_sourced_population_rule() -> None:
     orgs = load_organisations(DATA)
+    weight = {c.id: c.weight for c in orgs.scoring.criteria}
     ranked = rank_models(orgs, "influence", TierGroup.REGION)
-    assert ranked[0].model.attachment is Attachment.ATTRACTIVENESS  # 3 (type) + 3 (tier)
-    assert ranked[0].score == 6
-    assert [r.score for r in ranked] == sorted((r.score for r in ranked), reverse=True)
+    best = ranked[0]
+    assert best.model.attachment is Attachment.ATTRACTIVENESS
+    fits = best.model.fit
+    assert best.score == weight["strategy_type"] * fits.strategy_types["influence"] + weight["tier"] * fits.tiers[TierGroup.REGION]
+    assert best.max_score == 3 * sum(weight.values()) and [s.fit for s in best.subscores] == [3, 3]
+    # every model is scored, the excluded ones (a fit of 0) last, the others by decreasing score
+    kept = [r for r in ranked if not r.excluded]
+    assert len(ranked) == len(orgs.models) and [r.score for r in kept] == sorted((r.score for r in kept), reverse=True)
+    assert all(r.excluded for r in ranked[len(kept):])
+    assert {r.model.attachment for r in ranked if r.excluded} >= {Attachment.SHARED}  # no shared service in a region
+    # whatever the tier: the strategy type alone
+    overall = rank_models(orgs, "influence")
+    assert all(len(r.subscores) == 1 for r in overall) and overall[0].max_score == 3 * weight["strategy_type"]
     small = {r.model.attachment: r.score for r in rank_models(orgs, "integree", "commune", population=50_000)}
     large = {r.model.attachment: r for r in rank_models(orgs, "integree", "commune", population=300_000)}
     assert large[Attachment.SHARED].score == small[Attachment.SHARED] + 1
     assert any("franceurbaine2021" in reason for reason in large[Attachment.SHARED].reasons)
     with pytest.raises(KeyError, match="unknown strategy type"):
         rank_models(orgs, "inconnu", "commune")
+
+
+def test_one_decision_aid_answers_overall_and_by_tier_and_leaves_cells_without_a_case() -> None:
+    from cufstudy.study.organisation_models import NO_CASE, cases_per_cell, decision_aid, overall_table, tier_table
+    from cufstudy.study.typology import classify_all, load_typology
+
+    orgs, typology = load_organisations(DATA), load_typology(DATA)
+    classes = classify_all(load_cases(DATA).population("dcol"), typology)
+    cells = cases_per_cell(classes)
+    assert sum(cells.values()) == 18
+    aid = decision_aid(orgs, typology.ids, cells)
+    for t in typology.ids:
+        # the overall answer is the best strategy-type fit, ties together
+        fits = {m.label: m.fit.strategy_types[t] for m in orgs.models}
+        assert set(aid.answer(t).labels()) == {name for name, fit in fits.items() if fit == max(fits.values())}
+        for g in aid.tiers:
+            answer = aid.answer(t, g)
+            assert answer.n_cases == cells.get((t, g), 0)
+            if answer.n_cases == 0:
+                assert answer.best == () and answer.text() == NO_CASE  # no recommendation without a case
+            else:
+                assert answer.labels() and all(not r.excluded for r in answer.best)
+                assert answer.best == tuple(r for r in answer.ranking if r.score == answer.ranking[0].score)[: len(answer.best)]
+    # twinnings in a region: no DCOL mission, so no cabinet recommended there
+    assert aid.answer("jumelages", "region").text() == NO_CASE
+    names = typology.names
+    assert list(overall_table(aid, names)["Type de stratégie"]) == [names[t] for t in typology.ids]
+    table = tier_table(aid, names)
+    assert list(table.columns) == ["Type de stratégie", "Communes", "Intercommunalités", "Départements", "Régions"]
+    # a model limited to some tiers says so in the overall answer
+    assert "(communes et intercommunalités seulement)" in aid.answer("integree").text()
+
+
+def test_the_scoring_grid_is_printed_from_the_data() -> None:
+    from cufstudy.study.organisation_models import fit_grid, scoring_rule
+
+    orgs = load_organisations(DATA)
+    rule = scoring_rule(orgs)
+    for c in orgs.scoring.criteria:
+        assert f"{c.weight} × {c.name.lower()}" in rule
+    assert "de 0 à 9" in rule and orgs.scoring.exclusion in rule
+    grid = fit_grid(orgs, "tier")
+    assert list(grid["Modèle"]) == [m.label for m in orgs.models]
+    assert grid.set_index("Modèle").loc["Service mutualisé ville-intercommunalité", "Régions"] == 0
 
 
 def test_organisation_file_errors_are_located(tmp_path: Path) -> None:
@@ -227,21 +282,6 @@ def test_overall_rates_agree_with_rates_and_say_when_nothing_is_assessed(base) -
         assert followup.overall_rates(sub).implemented == by_group.loc[group, "implemented"]
     none = followup.overall_rates(recs.assign(status=None))
     assert (none.n, none.assessed, none.implemented, none.engaged) == (len(recs), 0, None, None)
-
-
-def test_ranking_over_tiers_sums_each_tiers_scores() -> None:
-    from cufstudy.study.organisation_models import DECISION_TIERS, rank_models_over_tiers
-
-    orgs = load_organisations(DATA)
-    for strategy_type in sorted(orgs.strategy_type_ids):
-        totals: dict[str, int] = {}
-        for tier in DECISION_TIERS:
-            for r in rank_models(orgs, strategy_type, tier):
-                totals[r.model.label] = totals.get(r.model.label, 0) + r.score
-        expected = sorted(totals.items(), key=lambda kv: -kv[1])  # ties: the first tier's order
-        ranked = rank_models_over_tiers(orgs, strategy_type)
-        assert [(r.model.label, r.score) for r in ranked] == expected
-        assert len(ranked[0].reasons) == len(DECISION_TIERS) and ranked[0].reasons[0].startswith("Communes")
 
 
 def test_setup_gives_the_public_view_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:

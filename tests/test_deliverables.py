@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from cufstudy.cli import app
 from cufstudy.pipeline.build import ILLUSTRATIVE_NOTICE, build
-from cufstudy.pipeline.leaks import extract_text, normalise
+from cufstudy.pipeline.leaks import extract_text, fold_words, normalise
 from cufstudy.render import external_urls
 from cufstudy.sdg.grid_files import BLANK_GRID, grid_names
 from cufstudy.sdg.partnerships import partnership_ids
@@ -160,7 +160,7 @@ def test_docx_headings(default_build: Path) -> None:
         "Les collectivités de comparaison",
         "Limites de l'étude",
         "Bibliographie",
-        "Annexe : grille de codage et liste des cas",
+        "Annexe : règles, grilles et liste des cas",
     ):
         assert any(normalise(section) in normalise(h) for h in headings), section
 
@@ -438,3 +438,165 @@ def test_the_toolbox_and_its_grids_are_published_as_one_set(
     assert {"toolbox.html", "toolbox.pdf", "toolbox.docx", *grid_names(root / "data")} == set(targets)
     assert removed == [stale.name] and not stale.exists()
     assert {p.name for p in result.grids} == set(grid_names(root / "data"))
+# --- analytic integrity: bases, one decision aid, no real authority beside an invented coding ---------------
+
+DCOL_BASE = "n\u00a0=\u00a018 missions DCOL"
+NOT_ON_CASES = {  # tables of the methods, not computed on cases: no base
+    "tbl-modeles", "tbl-modeles-court", "tbl-grille-type", "tbl-grille-niveau", "tbl-aide-court", "tbl-regles",
+    "tbl-actions", "tbl-actions-court", "tbl-grille", "tbl-selection-criteres", "tbl-selection-grille",
+    "tbl-terrain-avancement",
+}  # fmt: skip
+STUDY_NOTEBOOKS = ["panorama", "typologie", "typologie_cas", "organisation", "suivi"]
+
+
+def _labelled_outputs(nb_path: Path) -> Iterator[tuple[str, str, dict[str, object], list[dict[str, object]]]]:
+    """(label, caption, cell, outputs) of every fig-/tbl- cell of an executed notebook."""
+    nb = json.loads(nb_path.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        source = "".join(cell["source"])
+        label = re.search(r"^#\|\s*label:\s*((?:fig|tbl)-\S+)", source, re.M)
+        if cell["cell_type"] != "code" or label is None:
+            continue
+        caption = re.search(r"^#\|\s*(?:fig|tbl)-cap:\s*\"(.*)\"", source, re.M)
+        yield label.group(1), caption.group(1) if caption else "", cell, cell.get("outputs", [])
+
+
+def _base_of(outputs: list[dict[str, object]]) -> str | None:
+    for out in outputs:
+        meta = out.get("metadata") or {}
+        base = meta.get("cufstudy", {}).get("base") if isinstance(meta, dict) else None  # type: ignore[union-attr]
+        if base:
+            return str(base)
+    return None
+
+
+def test_every_figure_states_its_base_and_those_labelled_dcol_count_the_18_missions(default_build: Path) -> None:
+    from cufstudy.model.cases import load_cases
+
+    dcol = load_cases(default_build / "data").population("dcol")
+    assert len(dcol) == 18
+    n_recs = sum(len(c.recommendations) for c in dcol)
+    allowed = {DCOL_BASE, f"n\u00a0=\u00a0{n_recs} recommandations de 18 missions DCOL"}
+    checked = 0
+    for stem in STUDY_NOTEBOOKS:
+        for label, caption, _, outputs in _labelled_outputs(default_build / "_build" / "notebooks" / f"{stem}.ipynb"):
+            base = _base_of(outputs)
+            if label in NOT_ON_CASES:
+                continue
+            assert base, f"{stem}#{label} does not state its base"
+            # labelled as the DCOL missions (not as the whole case base, which names its populations)
+            if ("missions DCOL" in caption or "DCOL « stratégie »" in caption) and "base de cas" not in caption:
+                assert base in allowed, f"{stem}#{label} is labelled DCOL but its base is {base!r}"
+                checked += 1
+    assert checked >= 20
+    # the charts count the 18 missions: the typology schema and the map
+    nb = json.loads((default_build / "_build" / "notebooks" / "typologie.ipynb").read_text(encoding="utf-8"))
+    specs = [
+        out["data"]["application/vnd.vegalite.v6+json"]
+        for cell in nb["cells"] if "fig-typologie-schema" in "".join(cell["source"])
+        for out in cell["outputs"] if "application/vnd.vegalite.v6+json" in out.get("data", {})
+    ]  # fmt: skip
+    [schema] = specs
+    values = [v for d in schema.get("datasets", {}).values() for v in d] or schema["data"]["values"]
+    assert sum(int(v["cas"]) for v in values) == 18
+    panorama = (default_build / "_build" / "notebooks" / "panorama.ipynb").read_text(encoding="utf-8")
+    cell = next(c for c in json.loads(panorama)["cells"] if "fig-carte-cas" in "".join(c["source"]))
+    spec = json.dumps(cell["outputs"][0]["data"]["application/vnd.vegalite.v6+json"], ensure_ascii=False)
+    assert spec.count('"nom"') >= 18 and "Aude" not in spec  # the SDG pilot is not among the strategy missions
+
+
+def _docx_tables(path: Path) -> list[list[list[str]]]:
+    document = docx.Document(str(path))
+    return [[[c.text.strip() for c in row.cells] for row in table.rows] for table in document.tables]
+
+
+def _answers(path: Path) -> dict[str, str]:
+    """Type of strategy -> the best-suited models, from the decision aid's table (whatever the tier)."""
+    for table in _docx_tables(path):
+        if table and table[0][:2] == ["Type de stratégie", "Modèles les mieux adaptés"]:
+            return {row[0]: " ".join(row[1].split()) for row in table[1:]}
+    raise AssertionError(f"{path.name}: no table of the decision aid's answers")
+
+
+def test_the_decision_aid_gives_one_answer_in_the_study_the_guide_and_the_brochure(default_build: Path) -> None:
+    from cufstudy.study.typology import load_typology
+
+    facts = _facts(default_build)
+    out = default_build / "_output"
+    answers = {name: _answers(out / f"{name}.docx") for name in ("study", "guide", "brochure")}
+    assert answers["study"] == answers["guide"] == answers["brochure"]
+    typology = load_typology(default_build / "data")
+    for t in typology.types:
+        printed = answers["study"][t.name]
+        assert normalise(str(facts[f"aide.{t.id}.overall"]["text"])) in normalise(re.sub(r" \(\d+/\d+\)", "", printed))
+    # the actions of each type name the same models (study and guide)
+    for name in ("study", "guide"):
+        text = normalise(extract_text(out / f"{name}.html"))
+        for t in typology.types:
+            first = str(facts[f"aide.{t.id}.overall"]["text"]).split(" ; ")[0].split(" (")[0]
+            assert normalise(f"modèles d'organisation les mieux adaptés : {first}") in text, (name, t.id)
+    # a cell without a DCOL mission gives no recommendation
+    assert facts["aide.jumelages.region"]["text"] == "aucune mission de ce type à ce niveau"
+
+
+def test_the_brochure_key_figures_chart_and_tables_share_their_base(default_build: Path) -> None:
+    facts = _facts(default_build)
+    pages = _pdf_pages(default_build / "_output" / "brochure.pdf")
+    assert len(pages) == 4
+    n = int(facts["n_dcol"]["value"])  # type: ignore[call-overload]
+    assert n == 18 and normalise(f"{n} accompagnements") in normalise(pages[0])
+    assert normalise(f"base : {DCOL_BASE}") in normalise(pages[1])
+    tables = _docx_tables(default_build / "_output" / "brochure.docx")
+    [types] = [t for t in tables if t[0][-1] == "Missions"]
+    assert sum(int(row[-1]) for row in types[1:]) == n
+    assert not re.search(r"\baude\b", fold_words(pages[0]))  # the map shows the strategy missions only
+
+
+def test_no_public_output_pairs_a_real_name_with_an_illustrative_type(default_build: Path, tmp_path: Path) -> None:
+    from cufstudy.core.errors import LeakError
+    from cufstudy.pipeline.leaks import find_pairings
+    from cufstudy.study.pseudonyms import neutral_labels, pairings_of
+
+    root = tmp_path / "project"
+    shutil.copytree(default_build, root)
+    out = root / "_output"
+    public = [p for p in out.iterdir() if p.is_file() and p.stem in PUBLIC]
+    assert find_pairings(public, pairings_of(root / "data")) == []
+    guide = normalise(extract_text(out / "guide.pdf"))
+    labels = neutral_labels(load_cases_of(root))
+    assert normalise(labels["ville-caen"]) in guide and normalise("Ville de Caen") not in guide
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    qmd = root / "reports" / "guide" / "guide.qmd"
+    qmd.write_text(qmd.read_text(encoding="utf-8") + "\n\nVille de Caen — Jumelages hérités.\n", encoding="utf-8")
+    with pytest.raises(LeakError) as caught:
+        build(root, ["guide"], engine="pandoc", workers=2, progress=False)
+    message = str(caught.value)
+    assert "the public deliverable 'guide' prints a real authority beside its illustrative coding" in message
+    assert "'Ville de Caen' beside its illustrative coding 'Jumelages hérités'" in message
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+
+
+def load_cases_of(root: Path):  # type: ignore[no-untyped-def]
+    from cufstudy.model.cases import load_cases
+
+    return load_cases(root / "data")
+
+
+def test_illustrative_material_reads_as_illustrative(default_build: Path) -> None:
+    out = default_build / "_output"
+    study = normalise(extract_text(out / "study.pdf"))
+    assert normalise("date (exemple)") in study and normalise("fonction (exemple)") in study
+    assert normalise("aucune date ni fonction n'est celle d'un entretien mené") in study
+    assert normalise("aucun n'a encore été mené") in study  # the fieldwork progress does not count the examples
+    # the incomplete references say so, in every format of the deliverables that cite them
+    for name in ("study", "guide"):
+        for ext in ("pdf", "html", "docx"):
+            text = normalise(extract_text(out / f"{name}.{ext}"))
+            assert text.count(normalise("référence à préciser")) >= 2, f"{name}.{ext}"
+    # the sources of the terms of reference carry their address
+    toolbox = normalise(extract_text(out / "toolbox.html"))
+    for url in ("https://www.insee.fr/fr/statistiques/2654964", "http://rfsc.eu",
+                "http://www.comite21.org/nos-expertises/territoires-durables/index.html",
+                "https://www.oecd.org/cfe/territorial-approach-sdgs.htm",
+                "https://www.cglu.org/sites/default/files/module4.pdf"):  # fmt: skip
+        assert normalise(url) in toolbox, url

@@ -136,14 +136,16 @@ def test_progress_counts_planned_held_imported(tmp_path: Path) -> None:
     p = progress(BASE, load_selection(BASE, DATA))
     assert [r.group for r in p.rows] == ["Communes", "Intercommunalités", "Départements", "Régions"]
     assert [r.planned for r in p.rows] == [10, 3, 3, 2] and p.comparison.planned == 4
-    assert (p.total.planned, p.total.held, p.total.imported) == (22, 18, 0)  # the illustrative interviews
+    # the interviews typed into the illustrative case files are examples, not fieldwork
+    assert (p.total.planned, p.total.held, p.total.imported, p.total.examples) == (22, 0, 0, 18)
     assert p.total.recommendations == sum(len(c.recommendations) for c in BASE if c.role == "dcol")
     assert p.share_known == 100.0
     # an interview in the future does not count as held
     early = progress(BASE, today=dt.date(2021, 1, 1))
-    assert early.total.held < p.total.held
+    assert early.total.examples < p.total.examples
     table = progress_table(p)
-    assert list(table.iloc[-2]) [:4] == ["Collectivités de comparaison", 4, 0, 0]
+    assert list(table.iloc[-2])[:5] == ["Collectivités de comparaison", 4, 0, 0, 0]
+    assert table.columns[3] == "Exemples (codage illustratif)" and table.iloc[-1, 3] == 18
     assert table["Recommandations"].isna().tolist() == [False] * 4 + [True, False]
 
 

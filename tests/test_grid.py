@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from cufstudy.sdg.grid import SHEETS, import_grid, to_yaml, write_template
 from cufstudy.sdg.partnerships import Partnership, load_partnership
 
 from .conftest import DATA
+from .fieldwork_helpers import soffice
 
 FW = load_framework(DATA)
 PILOT = load_partnership(DATA / "partnerships" / "aude-hauts-bassins.yaml", FW)
@@ -187,7 +190,7 @@ BAD: dict[str, tuple[Edit, list[tuple[str, str]]]] = {
         [
             (
                 "Cibles!C3",
-                "unknown SDG target '6.9' (did you mean '16.9'?); goal 6 has the targets 6.1, 6.2, 6.3, 6.4, 6.5, 6.6, 6.a, 6.b (column « Cible »)",
+                "cible ODD inconnue « 6.9 » (vouliez-vous dire « 16.9 » ?) ; les cibles de l'objectif 6 sont 6.1, 6.2, 6.3, 6.4, 6.5, 6.6, 6.a, 6.b (colonne « Cible »)",
             )
         ],
     ),
@@ -196,37 +199,37 @@ BAD: dict[str, tuple[Edit, list[tuple[str, str]]]] = {
         [
             (
                 "Cibles!E2",
-                "got 7: expected a contribution level from 0 to 4 (0 none, 1 awareness or indirect, 2 output, 3 outcome, 4 principal or structural) (column « Niveau »)",
+                "niveau 7 hors échelle : un niveau de contribution de 0 à 4 est attendu (0 aucune, 1 sensibilisation, 2 réalisation, 3 effet, 4 structurante) (colonne « Niveau »)",
             )
         ],
     ),
     "empty_required_cell": (
         cell("Projets", "B3", None),
-        [("Projets!B3", "empty required cell (column « Intitulé »)")],
+        [("Projets!B3", "cellule obligatoire vide (colonne « Intitulé »)")],
     ),
     "project_not_in_projets": (
         cell("Cibles", "A6", "agroecolgie"),
         [
             (
                 "Cibles!A6",
-                "project 'agroecolgie' is not in the Projets sheet (did you mean 'agroecologie'?) (column « Projet »)",
+                "le projet « agroecolgie » n'est pas dans la feuille Projets (vouliez-vous dire « agroecologie » ?) (colonne « Projet »)",
             )
         ],
     ),
     "not_a_date": (
         cell("Projets", "D2", "bientôt"),
-        [("Projets!D2", "not a date: 'bientôt'; enter a date such as 31/12/2022 (column « Date de début »)")],
+        [("Projets!D2", "date illisible « bientôt » : saisissez une date comme 31/12/2022 (colonne « Date de début »)")],
     ),
     "missing_sheet": (
         drop_sheet("Indicateurs"),
-        [("Indicateurs", "missing sheet « Indicateurs »: start from the template (cufstudy sdg grid-template)")],
+        [("Indicateurs", "feuille « Indicateurs » absente : repartez du modèle (cufstudy sdg grid-template)")],
     ),
     "renamed_header": (
         cell("Cibles", "E1", "Niveau de contribution"),
         [
             (
                 "Cibles!E1",
-                "column « Niveau » not found (found 'Niveau de contribution' there): headers must not be renamed",
+                "colonne « Niveau » introuvable (la cellule contient « Niveau de contribution ») : ne renommez pas les en-têtes",
             )
         ],
     ),
@@ -235,7 +238,7 @@ BAD: dict[str, tuple[Edit, list[tuple[str, str]]]] = {
         [
             (
                 "Partenariat!B13",
-                "unknown country code 'BFA': expected an ISO 3166-1 alpha-2 code in capitals, e.g. 'BF', 'ML' (row « Partenaire : pays »)",
+                "code pays inconnu « BFA » : un code ISO 3166-1 alpha-2 en majuscules est attendu, par exemple « BF », « ML » (ligne « Partenaire : pays »)",
             )
         ],
     ),
@@ -244,7 +247,7 @@ BAD: dict[str, tuple[Edit, list[tuple[str, str]]]] = {
         [
             (
                 "Partenariat!B13",
-                "unknown country code 'bf' (did you mean 'BF'?): expected an ISO 3166-1 alpha-2 code in capitals, e.g. 'BF', 'ML' (row « Partenaire : pays »)",
+                "code pays inconnu « bf » (vouliez-vous dire « BF » ?) : un code ISO 3166-1 alpha-2 en majuscules est attendu, par exemple « BF », « ML » (ligne « Partenaire : pays »)",
             )
         ],
     ),
@@ -253,7 +256,7 @@ BAD: dict[str, tuple[Edit, list[tuple[str, str]]]] = {
         [
             (
                 "Cibles!F2",
-                "got 'Partenair', expected one of: France, Partenaire, Les deux (did you mean 'Partenaire'?) (column « Territoire »)",
+                "valeur « Partenair » hors liste ; valeurs possibles : France, Partenaire, Les deux (vouliez-vous dire « Partenaire » ?) (colonne « Territoire »)",
             )
         ],
     ),
@@ -262,20 +265,20 @@ BAD: dict[str, tuple[Edit, list[tuple[str, str]]]] = {
         [
             (
                 "Cibles!G4",
-                "a contribution level of 3 needs its evidence (what the project did) (column « Justification »)",
+                "un niveau de contribution de 3 demande sa justification (ce que le projet a fait) (colonne « Justification »)",
             )
         ],
     ),
     "goal_does_not_match_target": (
         cell("Cibles", "B2", 7),
-        [("Cibles!B2", "goal 7 does not match the target '6.1' (column « ODD »)")],
+        [("Cibles!B2", "l'objectif 7 ne correspond pas à la cible « 6.1 » (colonne « ODD »)")],
     ),
     "target_typed_as_number": (
         cell("Cibles", "C2", 6.1),
         [
             (
                 "Cibles!C2",
-                "got the number 6.1: write the target code as text in quotes, e.g. '8.10' (as a number it loses its trailing zero) (column « Cible »)",
+                "le nombre 6,1 a été saisi : écrivez le code de la cible comme du texte, par exemple « 8.10 » (en nombre, il perd son zéro final) (colonne « Cible »)",
             )
         ],
     ),
@@ -284,7 +287,7 @@ BAD: dict[str, tuple[Edit, list[tuple[str, str]]]] = {
         [
             (
                 "Cibles!C3",
-                "target '6.1' is linked twice to this project; keep one link, with the highest level (column « Cible »)",
+                "la cible « 6.1 » est liée deux fois à ce projet : gardez un seul lien, au niveau le plus haut (colonne « Cible »)",
             )
         ],
     ),
@@ -293,7 +296,7 @@ BAD: dict[str, tuple[Edit, list[tuple[str, str]]]] = {
         [
             (
                 "Indicateurs!C2",
-                "unknown UN global indicator '6.1.9' (did you mean '6.1.1'?); for a national or local indicator set the source (insee, oecd, local) and its name (column « Code »)",
+                "indicateur mondial de l'ONU inconnu « 6.1.9 » (vouliez-vous dire « 6.1.1 » ?) ; pour un indicateur national ou local, choisissez sa source (INSEE, OCDE, local) et donnez son nom (colonne « Code »)",
             )
         ],
     ),
@@ -302,7 +305,7 @@ BAD: dict[str, tuple[Edit, list[tuple[str, str]]]] = {
         [
             (
                 "Indicateurs!D5",
-                "a national, territorial or local indicator needs its name (no code is invented) (column « Nom »)",
+                "un indicateur national, territorial ou local demande son nom (aucun code n'est inventé) (colonne « Nom »)",
             )
         ],
     ),
@@ -311,21 +314,35 @@ BAD: dict[str, tuple[Edit, list[tuple[str, str]]]] = {
         [
             (
                 "Feuille de route!D3",
-                "unknown indicator 'acces-eau' (did you mean 'acces-eau-potable'?): the indicators ids are acces-eau-potable, assainissement, naissances-enregistrees, pertes-apres-recolte, surfaces-agroecologie, jeunes-formes, neet-aude (column « Indicateur »)",
+                "indicateur inconnu « acces-eau » (vouliez-vous dire « acces-eau-potable » ?) : les identifiants des indicateurs sont acces-eau-potable, assainissement, naissances-enregistrees, pertes-apres-recolte, surfaces-agroecologie, jeunes-formes, neet-aude (colonne « Indicateur »)",
             )
         ],
     ),
     "end_before_start": (
         cell("Projets", "E2", dt.datetime(2018, 12, 31)),
-        [("Projets!E2", "the end date 2018-12-31 is before the start date 2019-01-01 (column « Date de fin »)")],
+        [("Projets!E2", "la date de fin 31/12/2018 précède la date de début 01/01/2019 (colonne « Date de fin »)")],
     ),
     "form_row_renamed": (
         cell("Partenariat", "A12", "Nom du partenaire"),
-        [("Partenariat!A1", "row « Partenaire : nom » not found in column A; do not rename or delete the form's rows")],
+        [("Partenariat!A1", "ligne « Partenaire : nom » introuvable en colonne A : ne renommez ni ne supprimez les lignes du formulaire")],
     ),
     "budget_not_a_number": (
         cell("Projets", "F2", "beaucoup"),
-        [("Projets!F2", "got 'beaucoup': expected a whole number (column « Budget (€) »)")],
+        [("Projets!F2", "valeur « beaucoup » : un nombre entier est attendu (colonne « Budget (€) »)")],
+    ),
+    "bad_project_id": (
+        edits(cell("Projets", "A2", "Eau Potable"), cell("Cibles", "A2", "Eau Potable"), cell("Cibles", "A3", "Eau Potable"),
+              cell("Cibles", "A4", "Eau Potable"), cell("Cibles", "A5", "Eau Potable")),
+        [
+            # the roadmap still names the project by its old id
+            ("Feuille de route!E3", "projet inconnu « eau-assainissement » : les identifiants des projets sont Eau Potable, agroecologie, gouvernance-etat-civil, jeunesse-citoyennete (colonne « Projet »)"),
+            ("Feuille de route!E5", "projet inconnu « eau-assainissement » : les identifiants des projets sont Eau Potable, agroecologie, gouvernance-etat-civil, jeunesse-citoyennete (colonne « Projet »)"),
+            ("Projets!A2", "« Eau Potable » n'est pas un identifiant valable : minuscules, chiffres et tirets simples, par exemple « eau-potable » (colonne « Identifiant »)"),
+        ],
+    ),
+    "short_title": (
+        cell("Projets", "B2", "Eu"),
+        [("Projets!B2", "texte trop court : au moins 3 caractère(s) (colonne « Intitulé »)")],
     ),
     "every_problem_at_once": (
         edits(
@@ -337,17 +354,22 @@ BAD: dict[str, tuple[Edit, list[tuple[str, str]]]] = {
         [
             (
                 "Cibles!C3",
-                "unknown SDG target '6.9' (did you mean '16.9'?); goal 6 has the targets 6.1, 6.2, 6.3, 6.4, 6.5, 6.6, 6.a, 6.b (column « Cible »)",
+                "cible ODD inconnue « 6.9 » (vouliez-vous dire « 16.9 » ?) ; les cibles de l'objectif 6 sont 6.1, 6.2, 6.3, 6.4, 6.5, 6.6, 6.a, 6.b (colonne « Cible »)",
             ),
             (
                 "Cibles!E2",
-                "got 7: expected a contribution level from 0 to 4 (0 none, 1 awareness or indirect, 2 output, 3 outcome, 4 principal or structural) (column « Niveau »)",
+                "niveau 7 hors échelle : un niveau de contribution de 0 à 4 est attendu (0 aucune, 1 sensibilisation, 2 réalisation, 3 effet, 4 structurante) (colonne « Niveau »)",
             ),
-            ("Projets!B3", "empty required cell (column « Intitulé »)"),
-            ("Projets!D2", "not a date: 'bientôt'; enter a date such as 31/12/2022 (column « Date de début »)"),
+            ("Projets!B3", "cellule obligatoire vide (colonne « Intitulé »)"),
+            ("Projets!D2", "date illisible « bientôt » : saisissez une date comme 31/12/2022 (colonne « Date de début »)"),
         ],
     ),
-}
+}  # fmt: skip
+
+
+def _plain(text: str) -> str:
+    """A message with its French no-break spaces as plain spaces (for comparison)."""
+    return text.replace("\u00a0", " ").replace("\u202f", " ")
 
 
 @pytest.fixture(scope="module")
@@ -366,26 +388,22 @@ def test_bad_workbook_reports_exact_cell_and_message(name: str, filled_book: byt
     wb.save(path)
     with pytest.raises(DataError) as info:
         import_grid(path, FW)
-    got = [(p.field, p.message.replace("\u00a0", " ")) for p in info.value.problems]
+    got = [(p.field, _plain(p.message)) for p in info.value.problems]
     assert got == expected
     assert all(p.file == str(path) and p.line is None for p in info.value.problems)
-    assert str(info.value).startswith(
-        f"{len(expected)} problem{'s' if len(expected) > 1 else ''} in {path}; nothing was imported"
+    assert _plain(str(info.value)).startswith(
+        f"{len(expected)} problème{'s' if len(expected) > 1 else ''} dans {path} ; rien n'a été importé"
     )
 
 
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("grille.csv", b"a;b\n", "a .csv file is not supported: save it as an Excel workbook (.xlsx)"),
-        ("grille.xls", b"\xd0\xcf\x11\xe0", "a .xls file is not supported: save it as an Excel workbook (.xlsx)"),
-        ("grille.txt", b"hello", "not an Excel workbook: expected an .xlsx file"),
-        (
-            "corrupt.xlsx",
-            b"PK\x03\x04 this is not a zip",
-            "not a readable .xlsx workbook (corrupt, or not a zip archive)",
-        ),
-        ("empty.xlsx", b"", "not a readable .xlsx workbook (corrupt, or not a zip archive)"),
+        ("grille.csv", b"a;b\n", "un fichier .csv n'est pas accepté : enregistrez-le comme classeur Excel (.xlsx)"),
+        ("grille.xls", b"\xd0\xcf\x11\xe0", "un fichier .xls n'est pas accepté : enregistrez-le comme classeur Excel (.xlsx)"),
+        ("grille.txt", b"hello", "ce n'est pas un classeur Excel : un fichier .xlsx est attendu"),
+        ("corrupt.xlsx", b"PK\x03\x04 this is not a zip", "classeur .xlsx illisible (endommagé, ou pas une archive zip)"),
+        ("empty.xlsx", b"", "classeur .xlsx illisible (endommagé, ou pas une archive zip)"),
     ],
 )
 def test_unreadable_files(name: str, content: bytes, message: str, tmp_path: Path) -> None:
@@ -393,7 +411,14 @@ def test_unreadable_files(name: str, content: bytes, message: str, tmp_path: Pat
     path.write_bytes(content)
     with pytest.raises(DataError) as info:
         import_grid(path, FW)
-    assert [(p.file, p.field, p.message) for p in info.value.problems] == [(str(path), None, message)]
+    assert [(p.file, p.field, _plain(p.message)) for p in info.value.problems] == [(str(path), None, message)]
+    assert _plain(str(info.value)).startswith(f"1 problème dans {path} ; rien n'a été importé")
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(DataError) as info:
+        import_grid(tmp_path / "absente.xlsx", FW)
+    assert [p.message for p in info.value.problems] == ["fichier introuvable"]
 
 
 def test_zip_that_is_not_a_workbook(tmp_path: Path) -> None:
@@ -402,16 +427,16 @@ def test_zip_that_is_not_a_workbook(tmp_path: Path) -> None:
     path = tmp_path / "archive.xlsx"
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("hello.txt", "not a workbook")
-    with pytest.raises(DataError, match=r"not a readable \.xlsx workbook \(KeyError"):
+    with pytest.raises(DataError, match=r"classeur \.xlsx illisible \(KeyError\)"):
         import_grid(path, FW)
 
 
 def test_empty_template_reports_required_fields(template: Path) -> None:
     with pytest.raises(DataError) as info:
         import_grid(template, FW)
-    got = {(p.field, p.message.replace("\u00a0", " ")) for p in info.value.problems}
-    assert ("Partenariat!B2", "empty required cell (row « Identifiant du partenariat »)") in got
-    assert ("Projets!A2", "no project: describe at least one project") in got
+    got = {(p.field, _plain(p.message)) for p in info.value.problems}
+    assert ("Partenariat!B2", "cellule obligatoire vide (ligne « Identifiant du partenariat »)") in got
+    assert ("Projets!A2", "aucun projet : décrivez au moins un projet") in got
     assert len(got) == 7  # id, French name and level, partner name, country and level, no project
 
 
@@ -444,7 +469,165 @@ def test_cli_import_reports_located_problems_without_traceback(tmp_path: Path, f
     wb.save(bad)
     result = runner.invoke(app, ["sdg", "import", str(bad), "--data", str(DATA)])
     assert result.exit_code == 1
-    assert f"{bad}: Cibles!E2: got 7: expected a contribution level from 0 to 4" in result.output
+    assert f"{bad}: Cibles!E2: niveau 7 hors échelle : un niveau de contribution de 0 à 4" in _plain(result.output)
     assert "Traceback" not in result.output
     missing = runner.invoke(app, ["sdg", "import", str(tmp_path / "absent.xlsx"), "--data", str(DATA)])
-    assert missing.exit_code == 1 and "cannot read the file" in missing.output
+    assert missing.exit_code == 1 and "absent.xlsx: fichier introuvable" in missing.output
+
+
+# ---------------------------------------------------------------------------------------------------------
+# a grid a partner can print and fill: print settings, protection, row heights, labels, read back
+
+
+TABLE_SHEETS = ["Projets", "Cibles", "Indicateurs", "Feuille de route"]
+
+
+def test_every_sheet_prints_a4_landscape_fitted_to_the_width(template: Path) -> None:
+    wb = openpyxl.load_workbook(template)
+    for ws in wb.worksheets:
+        if ws.sheet_state == "hidden":
+            continue
+        setup = ws.page_setup
+        assert (setup.orientation, int(setup.paperSize)) == ("landscape", 9), ws.title  # 9: A4
+        assert (setup.fitToWidth, setup.fitToHeight) == (1, 0), ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage is True, ws.title
+        assert "Page &P sur &N" in (ws.oddFooter.center.text or ""), ws.title
+        assert ws.oddHeader.left.text == f"Grille de contribution aux ODD — {ws.title}"
+    for sheet in [*TABLE_SHEETS, "Partenariat"]:
+        assert wb[sheet].print_title_rows == "$1:$1", sheet  # the header row on every page
+    # one column cannot be split across pages: the Instructions column fits a landscape page by itself
+    assert wb["Instructions"].column_dimensions["A"].width <= 105
+
+
+def test_protection_formulas_lists_and_headers_locked_inputs_open(template: Path) -> None:
+    wb = openpyxl.load_workbook(template)
+    assert wb.security is not None and wb.security.lockStructure  # no sheet renamed, deleted or unhidden
+    for ws in wb.worksheets:
+        assert ws.protection.sheet, f"{ws.title} is not protected"
+        assert ws.protection.password is None  # against accidents, not a secret
+    assert wb["Listes"].sheet_state == "hidden"
+    cibles = wb["Cibles"]
+    headers = [c.value for c in cibles[1]]
+    assert all(c.protection.locked for c in cibles[1]), "headers are locked"
+    title = headers.index("Intitulé de la cible") + 1
+    for r in (2, 60, 121):
+        assert str(cibles.cell(r, title).value).startswith("=IF(")
+        assert cibles.cell(r, title).protection.locked, f"formula Cibles row {r} is locked"
+        for c, header in enumerate(headers, start=1):
+            if c != title:
+                assert not cibles.cell(r, c).protection.locked, f"Cibles!{header} row {r} is open"
+    indicateurs = wb["Indicateurs"]
+    onu = [c.value for c in indicateurs[1]].index("Intitulé ONU") + 1
+    assert indicateurs.cell(2, onu).protection.locked and not indicateurs.cell(2, 1).protection.locked
+    form = wb["Partenariat"]
+    for r in range(2, form.max_row + 1):
+        assert form.cell(r, 1).protection.locked and form.cell(r, 3).protection.locked
+        assert not form.cell(r, 2).protection.locked, f"Partenariat!B{r} is open"
+    assert all(c.protection.locked for row in wb["Instructions"].iter_rows() for c in row)
+
+
+def test_rows_tall_enough_for_their_wrapped_text(template: Path) -> None:
+    wb = openpyxl.load_workbook(template)
+    ws = wb["Instructions"]
+    width = ws.column_dimensions["A"].width
+    for row in ws.iter_rows():
+        text = str(row[0].value or "")
+        height = ws.row_dimensions[row[0].row].height
+        lines = -(-len(text) // int(1.2 * width))  # a column w wide holds about 1.2 w characters of Arial 10
+        assert height is not None and height >= 12 * lines, f"Instructions row {row[0].row}: {height} pt for {lines} lines"
+    long = max(ws.iter_rows(), key=lambda r: len(str(r[0].value or "")))
+    assert ws.row_dimensions[long[0].row].height >= 45  # the longest paragraph takes several lines
+    form = wb["Partenariat"]
+    for r in range(2, form.max_row + 1):
+        help_text = str(form.cell(r, 3).value)
+        lines = -(-len(help_text) // int(1.2 * form.column_dimensions["C"].width))  # 9-point help text
+        assert form.row_dimensions[r].height >= 11 * lines, f"Partenariat row {r}"
+    for sheet in TABLE_SHEETS:
+        head = wb[sheet]
+        widest = max(len(str(c.value)) / head.column_dimensions[c.column_letter].width for c in head[1])
+        assert head.row_dimensions[1].height >= (30 if widest > 1 else 15), sheet
+
+
+def test_no_doubled_or_contradictory_labels(template: Path) -> None:
+    wb = openpyxl.load_workbook(template)
+    texts = [str(c.comment.text) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.comment]
+    texts += [str(c.value) for c in wb["Partenariat"]["C"][1:]]
+    assert texts
+    for text in texts:
+        plain = _plain(text)
+        assert plain.count("(facultatif)") + plain.count("(obligatoire)") <= 1, text
+        assert not ("obligatoire" in plain and "facultatif" in plain), text
+    population = [_plain(str(c.value)) for c in wb["Partenariat"]["C"] if "habitants" in str(c.value)]
+    assert population == ["Population en nombre d'habitants (facultatif)"]
+
+
+def test_no_project_message_when_every_project_row_has_a_bad_cell(filled_book: bytes, tmp_path: Path) -> None:
+    source = tmp_path / "source.xlsx"
+    source.write_bytes(filled_book)
+    wb = openpyxl.load_workbook(source)
+    ws = wb["Projets"]
+    for r in range(2, 6):  # the four projects of the pilot, each with a date that is not one
+        ws.cell(r, 4, "bientôt")
+    path = tmp_path / "dates.xlsx"
+    wb.save(path)
+    with pytest.raises(DataError) as info:
+        import_grid(path, FW)
+    fields = [p.field for p in info.value.problems]
+    assert fields == ["Projets!D2", "Projets!D3", "Projets!D4", "Projets!D5"]
+    assert not any("aucun projet" in p.message for p in info.value.problems)
+
+
+ENGLISH = re.compile(r"\b(expected|got|unknown|must|should|the|is not|needs|cannot|empty required|row|column)\b")
+
+
+@pytest.mark.parametrize("sheet", ["Partenariat", *TABLE_SHEETS])
+def test_every_import_message_is_french(sheet: str, filled_book: bytes, tmp_path: Path) -> None:
+    """Junk in every cell to fill, one sheet at a time: each message in French, located, one language."""
+    source = tmp_path / "source.xlsx"
+    source.write_bytes(filled_book)
+    junk: list[Any] = ["??", -5, "x" * 450, 3.25, "31/02/2022", "Eau Potable", True]
+    wb = openpyxl.load_workbook(source)
+    ws = wb[sheet]
+    if sheet == "Partenariat":
+        for r in range(2, ws.max_row + 1):
+            ws.cell(r, 2, junk[r % len(junk)])
+    else:
+        for c in range(1, ws.max_column + 1):
+            if not str(ws.cell(2, c).value or "").startswith("="):
+                for r in range(2, 5):
+                    ws.cell(r, c, junk[(r + c) % len(junk)])
+    path = tmp_path / "junk.xlsx"
+    wb.save(path)
+    with pytest.raises(DataError) as info:
+        import_grid(path, FW)
+    assert len(info.value.problems) >= 3
+    for p in info.value.problems:
+        assert (p.field and "!" in p.field) or p.field in SHEETS, p
+        assert not ENGLISH.search(p.message), f"{p.field}: {p.message}"
+    assert not ENGLISH.search(info.value.summary)
+
+
+@pytest.mark.skipif(soffice() is None, reason="LibreOffice (soffice) is not installed: the print test needs it")
+def test_printed_through_libreoffice(template: Path, tmp_path: Path) -> None:
+    """The empty grid printed to PDF by LibreOffice: few A4 landscape pages, nothing past the margins."""
+    from pypdf import PdfReader
+
+    profile = tmp_path / "profile"
+    cmd = [str(soffice()), f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "pdf",
+           "--outdir", str(tmp_path), str(template)]  # fmt: skip
+    subprocess.run(cmd, capture_output=True, timeout=180, check=True)
+    reader = PdfReader(tmp_path / "grille.pdf")
+    assert 6 <= len(reader.pages) <= 12  # 28 before the print settings
+    for page in reader.pages:
+        box = page.mediabox
+        assert (round(float(box.width)), round(float(box.height))) == (842, 595)  # A4 landscape
+        xs: list[float] = []
+
+        def seen(text: str, cm: list[float], tm: list[float], *_: Any, xs: list[float] = xs) -> None:
+            if text.strip():
+                xs.append(tm[4] * cm[0] + cm[4])
+
+        page.extract_text(visitor_text=seen)
+        assert xs and min(xs) >= 20 and max(xs) <= 822, (min(xs), max(xs))  # text inside the page's margins
+    text = " ".join(page.extract_text() or "" for page in reader.pages)
+    assert "Page 1 sur" in text and "Grille de contribution aux ODD — Cibles" in text

@@ -31,7 +31,8 @@ def test_profil_niveau_per_tier_with_papermill_cli(tmp_path: Path) -> None:
         log = proc.communicate(timeout=300)[0].decode()
         assert proc.returncode == 0, log
         recorded = {f.key: f for f in facts_from_notebook(json.loads(out.read_text(encoding="utf-8")))}
-        cases = [c for c in base if c.authority.group is TierGroup(tier)]
+        # a tier's profile is that of its DCOL strategy missions (the analysis population)
+        cases = [c for c in base.population("dcol") if c.authority.group is TierGroup(tier)]
         assert recorded[f"niveau.{tier}.n_cases"].value == len(cases)
         expected = round(sum(int(c.strategy.ambition) for c in cases) / len(cases), 1)
         assert recorded[f"niveau.{tier}.mean_ambition"].value == expected
@@ -48,8 +49,17 @@ def test_profil_niveau_per_tier_with_papermill_cli(tmp_path: Path) -> None:
 
 
 def test_source_notebooks_are_stored_without_outputs() -> None:
+    with_outputs, without_parameters = [], []
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         nb = json.loads(path.read_text(encoding="utf-8"))
         code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-        assert all(not c.get("outputs") and c.get("execution_count") is None for c in code), path.name
-        assert any("parameters" in c.get("metadata", {}).get("tags", []) for c in code), path.name
+        if any(c.get("outputs") or c.get("execution_count") is not None for c in code):
+            with_outputs.append(f"notebooks/{path.name}")
+        if not any("parameters" in c.get("metadata", {}).get("tags", []) for c in code):
+            without_parameters.append(f"notebooks/{path.name}")
+    assert not with_outputs, (
+        f"{', '.join(with_outputs)}: saved with outputs (a run in JupyterLab); strip them with "
+        f"`make strip` (or .venv/bin/nbstripout {' '.join(with_outputs)}), and run `make hooks` once so that "
+        "git strips them on every commit"
+    )
+    assert not without_parameters, f"{', '.join(without_parameters)}: no cell tagged 'parameters'"

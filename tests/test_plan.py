@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cufstudy.core.errors import PlanError
+from cufstudy.core.errors import ArgumentError, PlanError
 from cufstudy.pipeline.plan import Plan, load_plan
 
 
@@ -341,7 +341,7 @@ def test_select_by_notebook_stem(tmp_path: Path) -> None:
         "_build/notebooks/b-epci.ipynb",
     ]
     assert plan.select(None) is plan
-    with pytest.raises(PlanError, match=r"--only bb: no notebook of the plan has that name \(did you mean 'b'\?\)"):
+    with pytest.raises(ArgumentError, match=r"^no notebook of the plan is named 'bb' \(did you mean 'b'\?\); notebooks: a, b$"):
         plan.select(["bb"])
 
 

@@ -97,7 +97,7 @@ def test_settings_problems_are_located_and_collected(tmp_path: Path, monkeypatch
     ]
     assert project.warnings == (
         "_quarto.yml:8: cufstudy.audiance: unknown setting, ignored (did you mean 'audience'? "
-        "known: data, runs, audience, pages)",
+        "known: data, runs, audience, pages, contact)",
     )
 
 

@@ -17,7 +17,7 @@ import nbformat as _nbformat
 import pytest
 import vl_convert
 
-from cufstudy.core.errors import LayoutError, RenderError
+from cufstudy.core.errors import ArgumentError, LayoutError, RenderError
 from cufstudy.pipeline.publish import render_deliverables as build
 from cufstudy.render import (
     SourceError,
@@ -284,9 +284,9 @@ def test_an_unchanged_deliverable_is_kept_and_any_change_renders_it_again(
     real_render = engine_mod.EmbeddedEngine.render
     rendered: list[str] = []
 
-    def counting(self: Any, deliverable: Any, staging: Path) -> Any:
+    def counting(self: Any, deliverable: Any, staging: Path, *args: Any) -> Any:
         rendered.append(deliverable.name)
-        return real_render(self, deliverable, staging)
+        return real_render(self, deliverable, staging, *args)
 
     monkeypatch.setattr(engine_mod.EmbeddedEngine, "render", counting)
     again = build(root, profiles=["brochure", "study"], engine="pandoc")
@@ -418,7 +418,7 @@ def test_page_guard_raises_and_keeps_previous(tmp_path: Path) -> None:
     root = make_project(tmp_path)
     build(root, profiles=["brochure"], engine="pandoc")
     previous = (root / "_output" / "brochure.pdf").read_bytes()
-    long = BROCHURE_QMD + "\n".join(f"\nParagraphe {i}. " + "Texte de remplissage. " * 40 for i in range(30))
+    long = BROCHURE_QMD + "\n".join("\nParagraphe de remplissage. " + "Texte de remplissage. " * 40 for _ in range(30))
     (root / "reports" / "brochure.qmd").write_text(long, encoding="utf-8")
     with pytest.raises(LayoutError, match=r"brochure\.pdf has \d+ pages; the brochure must have exactly 1"):
         build(root, profiles=["brochure"], engine="pandoc")
@@ -453,7 +453,7 @@ def test_failure_after_first_format_leaves_output_untouched(tmp_path: Path, monk
 def test_engine_quarto_required(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     root = make_project(tmp_path / "p")
-    with pytest.raises(RenderError, match="quarto is not on PATH"):
+    with pytest.raises(ArgumentError, match=r"^quarto: Quarto is not installed \(no quarto on PATH"):
         build(root, engine="quarto")
 
 

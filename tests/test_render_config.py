@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from cufstudy.core.errors import ArgumentError
 from cufstudy.render import (
     SourceError,
     active_profiles,
@@ -157,5 +158,22 @@ def test_configuration_problems_are_located(tmp_path: Path) -> None:
 
 def test_unknown_profile(tmp_path: Path) -> None:
     root = _write(tmp_path, PROJECT)
-    with pytest.raises(SourceError, match=r"no profile file _quarto-poster\.yml"):
+    with pytest.raises(ArgumentError, match=r"^unknown profile 'poster'; profiles: brochure, study$"):
         deliverables(root, ["poster"])
+    with pytest.raises(ArgumentError, match=r"^unknown profile 'studdy' \(did you mean 'study'\?\); profiles: brochure, study$"):
+        deliverables(root, ["brochure,studdy"])
+
+
+def test_formats_any_case_and_those_a_profile_has(tmp_path: Path) -> None:
+    root = _write(tmp_path, PROJECT)
+    [study] = deliverables(root, ["study"], ["PDF", "Html"])
+    assert study.formats == ("html", "typst")
+    assert [d.name for d in deliverables(root, None, [".pdf"])] == ["brochure", "study"]
+    # the profiles without the format are left out when they are not named
+    assert [d.name for d in deliverables(root, None, ["html"])] == ["study"]
+    with pytest.raises(ArgumentError, match=r"^the brochure profile has no html output; its formats: pdf$"):
+        deliverables(root, ["brochure"], ["html"])
+    with pytest.raises(ArgumentError, match=r"^no profile has the format docx$"):
+        deliverables(root, None, ["docx"])
+    with pytest.raises(ArgumentError, match=r"^unknown format 'pdfx' \(did you mean 'pdf'\?\); formats: html, pdf, docx$"):
+        deliverables(root, ["study"], ["pdfx"])

@@ -111,7 +111,8 @@ def _render(node: ast.expr, env: dict[str, str]) -> str | None:
 
 def recorded_keys(notebook: str, parameters: dict[str, str]) -> set[str]:
     """The fact keys the notebook records for these parameters: ``facts.record(<key>, ...)`` calls whose
-    key is a string or an f-string of the parameters and of string variables built from them."""
+    key is a string or an f-string of the parameters and of string variables built from them, and
+    ``facts.record_count(<key>, ...)`` calls, which record ``<key>`` and ``<key>.phrase``."""
     env = dict(parameters)
     keys: set[str] = set()
     for source in _code_cells(notebook):
@@ -123,7 +124,7 @@ def recorded_keys(notebook: str, parameters: dict[str, str]) -> set[str]:
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "record"
+                and node.func.attr in ("record", "record_count")
                 and isinstance(node.func.value, ast.Name)
                 and node.func.value.id == "facts"
                 and node.args
@@ -131,6 +132,8 @@ def recorded_keys(notebook: str, parameters: dict[str, str]) -> set[str]:
                 key = _render(node.args[0], env)
                 assert key is not None, f"{notebook}: a fact key that is not a string of the parameters"
                 keys.add(key)
+                if node.func.attr == "record_count":
+                    keys.add(f"{key}.phrase")
     return keys
 
 
@@ -189,9 +192,8 @@ def test_the_toolbox_embeds_the_pilot_tables_and_charts() -> None:
     labels = {label for text in _sources().values() for _, label in EMBED.findall(text)}
     assert {"fig-odd-profil", "tbl-odd-profil", "fig-odd-matrice", "tbl-odd-cibles", "tbl-odd-indicateurs",
             "fig-odd-progres", "tbl-odd-feuille-de-route", "tbl-odd-echelle"} <= labels  # fmt: skip
-    assert {f"odd.{p}.n_goals" for p in partnership_ids(DATA)} & {
-        key for text in _sources().values() for key in FACT.findall(text)
-    }
+    cited = {key.removesuffix(".phrase") for text in _sources().values() for key in FACT.findall(text)}
+    assert {f"odd.{p}.n_goals" for p in partnership_ids(DATA)} & cited
 
 
 def test_facts_are_keys_the_toolbox_notebooks_record() -> None:

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cufstudy.core.errors import AnalysisError, CufstudyError, DataError
+from cufstudy.core.french import quote_fr
 from cufstudy.model.cases import Case, load_cases
 from cufstudy.model.vocab import Modality, Motivation, TierGroup
 from cufstudy.study.typology import (
@@ -88,7 +89,6 @@ def a_type(type_id: str, priority: int, rules: list[dict[str, Any]]) -> dict[str
         "source": "analyse de l'équipe",
         "rules": rules,
         "typical_actions": ["Agir"],
-        "typical_organisations": ["cabinet"],
     }
 
 
@@ -273,7 +273,7 @@ def test_bad_typology_reports_every_problem_with_line_and_did_you_mean(tmp_path:
         "2: fallback: 'jumelage' is not the id of a type; expected one of: influence, jumelages (did you mean 'jumelages'?)",
         "9: types[0].references[0]: unknown reference 'franceurbaine2012': not a key of references.bib (did you mean 'franceurbaine2021'?)",
         "13: types[0].rules[0].motivations.any[0]: got 'attractivness', expected one of: solidarity, reciprocity, attractiveness, economic, european_crossborder, climate_sdg, advocacy_networks, peace_memory, youth_mobility, diasporas (did you mean 'attractiveness'?)",
-        "15: types[0].typical_organisations[0]: got 'cabinett', expected one of: cabinet, dgs_mission, attractiveness_directorate, solidarity_culture_directorate, shared_service, external_body (did you mean 'cabinet'?)",
+        "15: types[0].typical_organisations: no longer read: the organisation models suited to a strategy type are the decision aid's answer, computed from the fit scores of organisation.yaml; remove this key",
         "16: types[1].id: duplicate type id 'influence': already used by types[0]",
         "18: types[1].priority: priority 1 is already the priority of types[0]: priorities must be distinct so the order is unambiguous",
         "22: types[1].rules[0]: a rule needs at least one condition among: ambition, tier_group, motivations, modalities, themes, know_how_promotion",
@@ -302,7 +302,7 @@ def test_missing_file_and_wrong_shape(tmp_path: Path) -> None:
 def test_default_typology_is_complete(typology: Typology) -> None:
     assert 4 <= len(typology) <= 5
     for stype in typology:
-        assert stype.typical_actions and stype.typical_organisations and stype.description and stype.source
+        assert stype.typical_actions and stype.description and stype.source and stype.typical_organisations is None
     assert "analyse de l'équipe" in (typology.note or "")
     frame = typology.to_frame()
     assert list(frame["id"]) == list(typology.ids)
@@ -529,3 +529,73 @@ def test_examples_by_type_are_bounded_and_spread_over_the_tiers() -> None:
     assert list(out["type_name"]) == ["Type A"] * 4 + ["Type B"]
     with pytest.raises(ValueError, match="per_type must be at least 1"):
         examples_by_type(classes, frame, per_type=0)
+
+
+# --- the rules and the comparison, printed from the data -------------------------------------------------
+
+
+def test_every_rule_is_printed_in_french_with_every_condition(typology: Typology) -> None:
+    from cufstudy.study.typology import rules_note, rules_table
+
+    table = rules_table(typology)
+    n_rules = sum(len(t.rules) for t in typology)
+    assert len(table) == n_rules + 1  # and the fallback's row
+    assert list(dict.fromkeys(table["Type"])) == [t.name for t in typology]
+    conditions = dict(zip(table["Règle"], table["Conditions (toutes requises)"], strict=True))
+    assert conditions["Ambition de diplomatie territoriale"] == "ambition d'au moins 4"
+    assert conditions["Coopération structurée à visée solidaire"] == (
+        "ambition égale à 2 ; au moins une motivation parmi "
+        + f"{quote_fr('solidarité et développement')} ou {quote_fr('diasporas')}"
+    )
+    influence = conditions["Région ou collectivité à statut particulier tournée vers l'influence"]
+    assert "niveau : régions ou collectivités à statut particulier" in influence
+    assert conditions["Rayonnement économique et valorisation des savoir-faire"].endswith("; valorisation des savoir-faire locaux")
+    assert table.iloc[-1]["Règle"] == "Type par défaut" and table.iloc[-1]["Type"] == typology[typology.fallback].name
+    assert f"« {typology[typology.fallback].name} »" in rules_note(typology)
+
+
+def test_a_reader_recomputes_the_expert_type_from_the_printed_rules(typology: Typology) -> None:
+    """The printed order and rules give the type classify gives: the first type, in the table's order, with a
+    matching rule (checked on the cases' own coding)."""
+    base = load_cases(DATA).population("dcol")
+    for case in base:
+        first = next((t for t in typology if any(r.explain(case) is not None for r in t.rules)), None)
+        expected = first.id if first is not None else typology.fallback
+        assert classify(case, typology).type_id == expected
+
+
+def test_the_data_classes_are_named_from_their_over_represented_categories() -> None:
+    from cufstudy.study._mca import V_TEST_THRESHOLD
+
+    frame = load_cases(DATA).population("dcol").frame
+    result = mca_hca(frame, random_state=0, min_clusters=3)
+    names = result.class_names()
+    assert set(names) == set(result.sizes().index)
+    for k, name in names.items():
+        rows = result.over_represented[(result.over_represented["cluster"] == k) & (result.over_represented["category"] != "no")]
+        assert name and not name.startswith("Classe")
+        if (rows["v_test"] >= V_TEST_THRESHOLD).any():
+            assert "tendance" not in name
+    assert len(set(names.values())) == len(names)  # every class has its own name
+
+
+def test_the_comparison_is_told_in_french_and_names_the_cases_only_when_asked(typology: Typology) -> None:
+    from cufstudy.study.typology import describe_comparison
+
+    base = load_cases(DATA).population("dcol")
+    classes = classify_all(base, typology)
+    result = mca_hca(base.frame, random_state=0, min_clusters=3)
+    comparison = compare(classes["type_id"], result.labels)
+    public = describe_comparison(comparison, result, typology, noun="mission")
+    names = dict(zip(base.frame["id"], base.frame["nom"], strict=True))
+    internal = describe_comparison(comparison, result, typology, names, noun="mission")
+    assert len(public) >= result.n_clusters and internal[: len(public)] == public
+    for k in result.sizes().index:
+        assert any(s.startswith(f"La classe {k} « {result.class_name(int(k))} »") for s in public)
+    assert not any(name in " ".join(public) for name in names.values())  # no case named
+    moved = comparison.disagreements
+    if len(moved):
+        last = internal[-1]
+        assert all(names[i] in last for i in moved["id"])
+    for text in internal:
+        assert text[0].isupper() and text.endswith(".") and not text[0].isdigit()

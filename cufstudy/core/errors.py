@@ -12,6 +12,7 @@ so an analyst fixes everything in one pass::
     │   └── SourceError       the sources of a deliverable use what the renderer cannot render (also a RenderError)
     ├── AnalysisError         an analysis cannot be computed from these cases or arguments (also a ValueError)
     ├── NotFoundError         a strategy type, SDG code... asked for does not exist (also a KeyError)
+    ├── ArgumentError         a command or function was called with an argument it cannot take (exit code 2)
     ├── RunError, FactError, LeakError, LockError
     ├── WriteError            a file cannot be written: disk full, permission denied, read-only folder
     └── RenderError
@@ -31,6 +32,7 @@ from cufstudy.core.problems import Problem, Problems, Reason, report
 
 __all__ = [
     "AnalysisError",
+    "ArgumentError",
     "CufstudyError",
     "CufstudyWarning",
     "DataError",
@@ -111,6 +113,26 @@ class NotFoundError(CufstudyError, KeyError):
 
     def __str__(self) -> str:  # KeyError quotes its message; this one is a sentence
         return str(self.args[0]) if self.args else ""
+
+
+class ArgumentError(CufstudyError):
+    """A command or function was called with an argument it cannot take: an unknown profile, a format the
+    profile does not have, an engine that is not installed, a parameter value outside its vocabulary.
+
+    Raised before any work starts. The command line reports it as a usage error (exit code 2, as for an
+    unknown option); the message names the valid values, with the nearest one (``did you mean``).
+
+    Parameters
+    ----------
+    message
+        What is wrong and what is valid.
+    param
+        The command-line parameter it came from (``--to``, ``PROFILE``), for the usage message.
+    """
+
+    def __init__(self, message: str, param: str | None = None) -> None:
+        self.param = param
+        super().__init__(message)
 
 
 class RunError(CufstudyError):

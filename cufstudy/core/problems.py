@@ -20,24 +20,27 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
 __all__ = [
+    "LANG",
     "FieldIssue",
     "FieldPath",
     "Problem",
     "Problems",
     "Reason",
     "did_you_mean",
+    "did_you_mean_fr",
     "field_names",
     "models_in",
     "nearest",
     "path_str",
     "report",
+    "say",
     "short_repr",
     "shorten",
     "validation_issues",
@@ -215,6 +218,25 @@ def nearest(value: object, candidates: Iterable[str], cutoff: float = 0.6) -> st
     return near[0] if near else None
 
 
+LANG: str = "lang"
+"""The key of a pydantic validation context naming the language of the messages (``{"lang": "fr"}``)."""
+
+
+def say(context: object, en: str, fr: str) -> str:
+    """A validator's message in the language its validation context asks for: English unless ``lang`` is ``fr``.
+
+    The messages of a file are in the language of the file's readers: English for the data files analysts
+    edit, French for the workbooks a French partner fills in (the SDG grid). Each message is in one language.
+    """
+    return fr if isinstance(context, Mapping) and context.get(LANG) == "fr" else en
+
+
+def did_you_mean_fr(value: object, candidates: Iterable[str], cutoff: float = 0.6) -> str:
+    """`` (vouliez-vous dire « x » ?)`` for the nearest candidate, or ``""``: :func:`did_you_mean` in French."""
+    near = nearest(value, candidates, cutoff)
+    return f" (vouliez-vous dire « {near} » ?)" if near is not None else ""
+
+
 def did_you_mean(value: object, candidates: Iterable[str], cutoff: float = 0.6) -> str:
     """`` (did you mean 'x'?)`` for the nearest candidate, or ``""``: the hint every message ends with."""
     near = nearest(value, candidates, cutoff)
@@ -324,6 +346,8 @@ class FieldIssue:
     message: str
     value: Any = None
     suggestion: str | None = None
+    context: Mapping[str, Any] = field(default_factory=dict)
+    """pydantic's ``ctx`` of the error (``{"min_length": 3}``), to word it in another language."""
 
 
 def _issue(err: Mapping[str, Any], model: type[BaseModel] | None, every: Sequence[str], cutoff: float) -> FieldIssue:
@@ -352,7 +376,7 @@ def _issue(err: Mapping[str, Any], model: type[BaseModel] | None, every: Sequenc
     else:
         msg: str = err["msg"]
         message = f"got {short_repr(value)}: {msg[:1].lower()}{msg[1:]}"
-    return FieldIssue(loc, kind, _reason(kind), message, value, suggestion)
+    return FieldIssue(loc, kind, _reason(kind), message, value, suggestion, dict(ctx))
 
 
 def validation_issues(

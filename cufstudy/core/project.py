@@ -31,6 +31,7 @@ Layout
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -52,6 +53,7 @@ __all__ = [
     "SETTINGS_KEY",
     "Audience",
     "BuildPaths",
+    "Contact",
     "PageRule",
     "Project",
     "Settings",
@@ -143,6 +145,11 @@ class BuildPaths:
         return self.build / "rejected"
 
     @property
+    def live_preview(self) -> Path:
+        """``_build/preview/``: what ``cufstudy preview`` renders and serves (never published)."""
+        return self.build / "preview"
+
+    @property
     def output(self) -> Path:
         """``_output/``: the published deliverables (``<profile>.<ext>``)."""
         return self.root / OUTPUT_DIR
@@ -208,6 +215,29 @@ class PageRule(BaseModel):
         return None
 
 
+class Contact(BaseModel):
+    """Who to contact about the study: the brochure's contact block (``cufstudy: contact:``).
+
+    Every field is printed as written; ``organisation`` is required, the others are optional.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    organisation: str
+    service: str | None = None
+    address: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    website: str | None = None
+
+    def lines(self) -> list[str]:
+        """The block's lines, in print order (organisation, service, address, phone, email, website)."""
+        return [v for v in (self.organisation, self.service, self.address, self.phone, self.email, self.website) if v]
+
+
+CONTACT_FIELDS = tuple(Contact.model_fields)
+
+
 class Settings(BaseModel):
     """The ``cufstudy:`` settings of a project (merged over the active profile)."""
 
@@ -222,6 +252,8 @@ class Settings(BaseModel):
     """Who may read the deliverable: ``public`` deliverables are checked for confidential values."""
     pages: PageRule | None = None
     """The page rule of the deliverable's PDF, if any."""
+    contact: Contact | None = None
+    """Who to contact about the study (the brochure's contact block), if given."""
 
 
 _KNOWN = tuple(Settings.model_fields)
@@ -289,6 +321,37 @@ class _SettingsReader:
                 values[key] = value
         return PageRule(**values)
 
+    def contact(self, section: Mapping[str, Any]) -> Contact | None:
+        raw = section.get("contact")
+        if raw is None:
+            return None
+        base: FieldPath = (SETTINGS_KEY, "contact")
+        expected = f"expected a mapping of {', '.join(CONTACT_FIELDS)} (organisation required)"
+        if not isinstance(raw, dict):
+            self.problem(base, expected)
+            return None
+        values: dict[str, str] = {}
+        for key, value in raw.items():
+            path: FieldPath = (*base, key)
+            if key not in CONTACT_FIELDS:
+                near = difflib.get_close_matches(str(key), CONTACT_FIELDS, n=1, cutoff=0.6)
+                hint = f" (did you mean {near[0]!r}?)" if near else ""
+                self.problem(path, f"unknown contact field{hint}; {expected}")
+            elif not isinstance(value, str) or not value.strip():
+                self.problem(path, f"expected a non-empty text, got {value!r}")
+            elif key == "email" and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value.strip()):
+                self.problem(path, f"expected an e-mail address (name@domain.fr), got {value!r}")
+            elif key == "website" and not re.match(r"^(https?://|www\.)\S+$", value.strip()):
+                self.problem(path, f"expected a web address (https://... or www....), got {value!r}")
+            else:
+                values[key] = value.strip()
+        if "organisation" not in raw:
+            self.problem(base, f"missing 'organisation'; {expected}")
+            return None
+        if "organisation" not in values:
+            return None
+        return Contact(**values)
+
     def unknown(self, section: Mapping[str, Any]) -> None:
         for key in section:
             if key in _KNOWN:
@@ -336,6 +399,7 @@ def read_settings(raw: Any, where: Where, root: Path) -> SettingsResult:
         runs=reader.runs(raw),
         audience=reader.audience(raw),
         pages=reader.pages(raw),
+        contact=reader.contact(raw),
     )
     reader.unknown(raw)
     return SettingsResult(settings, tuple(reader.problems), tuple(reader.warnings))

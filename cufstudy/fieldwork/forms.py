@@ -32,19 +32,19 @@ from typing import Final, Literal
 
 from openpyxl import Workbook
 from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.pagebreak import Break
-from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from cufstudy.core.atomic import atomic_path
 from cufstudy.core.errors import DataError, Problem
 from cufstudy.core.french import format_fr
 from cufstudy.core.workbook import fold
+from cufstudy.core.worksheet import print_setup, protect, unlock
 from cufstudy.fieldwork._document import fr
 from cufstudy.fieldwork.questions import QuestionSet
 from cufstudy.model.cases import Case, CaseBase, ServiceSnapshot
@@ -147,7 +147,6 @@ _WHITE_BOLD: Final = Font(name=_FONT, bold=True, color="FFFFFF")
 _THIN: Final = Side(style="thin", color="9AA5B1")
 _BOX: Final = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _WRAP: Final = Alignment(wrap_text=True, vertical="top")
-_OPEN: Final = Protection(locked=False)
 
 
 def form_name(case_id: str) -> str:
@@ -214,7 +213,7 @@ def _input(cell: object, *, secret: bool = False) -> None:
     cell.font = Font(name=_FONT)  # type: ignore[attr-defined]
     cell.fill = _SECRET_FILL if secret else _INPUT_FILL  # type: ignore[attr-defined]
     cell.border = _BOX  # type: ignore[attr-defined]
-    cell.protection = _OPEN  # type: ignore[attr-defined]
+    unlock(cell)
     cell.alignment = _WRAP  # type: ignore[attr-defined]
 
 
@@ -229,22 +228,7 @@ def _section(ws: Worksheet, row: int, text: str, last: str = "D") -> None:
 
 
 def _print_setup(ws: Worksheet, title: str, repeat_rows: str | None = None) -> None:
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.5
-    ws.page_margins.top = ws.page_margins.bottom = 0.8
-    ws.page_margins.header = ws.page_margins.footer = 0.3
-    header, footer = ws.oddHeader, ws.oddFooter
-    assert header is not None and footer is not None
-    header.left.text, header.left.size = title.replace("&", "&&"), 8
-    header.right.text, header.right.size = "Confidentiel une fois remplie", 8
-    footer.center.text, footer.center.size = "Page &P sur &N", 8
-    if repeat_rows:
-        ws.print_title_rows = repeat_rows
+    print_setup(ws, title, right="Confidentiel une fois remplie", repeat_rows=repeat_rows)
 
 
 def _snapshot_values(s: ServiceSnapshot | None) -> tuple[str, str, str]:
@@ -364,9 +348,7 @@ def _interview_sheet(wb: Workbook, case: Case) -> Worksheet:
     ws.row_dimensions[NOTES.row].height = 300
     ws[NOTES.cell].comment = Comment(fr("Confidentiel : réservé à l'étude interne, jamais publié."), "cufstudy")
     ws.freeze_panes = "A3"
-    ws.protection.sheet = True
-    ws.protection.formatRows = False  # the interviewer may enlarge the notes
-    ws.protection.formatColumns = False
+    protect(ws)  # the interviewer may still enlarge the notes
     _print_setup(ws, f"Fiche de saisie — {case.authority.name}")
     return ws
 
@@ -411,9 +393,7 @@ def _recommendations_sheet(wb: Workbook, case: Case) -> None:
         _list_validation(ws, f"{REC_COL['obstacle']}{first}:{REC_COL['obstacle']}{final}", "liste_obstacles",
                          "Un obstacle de la liste, ou un autre texte.", strict=False)  # fmt: skip
     ws.freeze_panes = f"A{REC_FIRST_ROW}"
-    ws.protection.sheet = True
-    ws.protection.formatRows = False
-    ws.protection.formatColumns = False
+    protect(ws)
     _print_setup(ws, f"Suivi des recommandations — {case.authority.name}", repeat_rows=f"{REC_HEAD_ROW}:{REC_HEAD_ROW}")
 
 

@@ -2,9 +2,12 @@
 
 *Planned*: the terms of reference plan an interview with every authority a DCOL mission supported and with
 the comparison authorities retained in the selection grid (all comparison cases when no grid is given).
-*Held*: a planned authority whose file records an interview dated today or earlier. *Imported*: a planned
-authority with an interview read back from a capture form (``interviews[].imported``). A recommendation's
-follow-up is *known* when its status is coded. Only counts are computed: the public view is enough.
+*Held*: a planned authority whose file records an interview dated today or earlier that is fieldwork: read
+back from a capture form (``interviews[].imported``), or in a case whose coding is not illustrative. An
+interview typed into an illustrative case file is an *example* (:func:`interview_status`): it is counted apart
+and never presented as fieldwork, here and in the study's table of interviews. *Imported*: a planned
+authority with an interview read back from a capture form. A recommendation's follow-up is *known* when its
+status is coded. Only counts are computed: the public view is enough.
 """
 
 from __future__ import annotations
@@ -14,13 +17,28 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cufstudy.fieldwork.selection import SelectionGrid
-from cufstudy.model.cases import Case, CaseBase
-from cufstudy.model.vocab import TierGroup, label
+from cufstudy.model.cases import Case, CaseBase, Interview
+from cufstudy.model.vocab import Provenance, TierGroup, label
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["COMPARISON_ROW", "Progress", "ProgressRow", "planned_cases", "progress", "progress_table"]
+__all__ = [
+    "COMPARISON_ROW",
+    "EXAMPLE",
+    "HELD",
+    "PLANNED",
+    "Progress",
+    "ProgressRow",
+    "interview_status",
+    "planned_cases",
+    "progress",
+    "progress_table",
+]
+
+HELD = "mené"
+EXAMPLE = "exemple"
+PLANNED = "prévu"
 
 COMPARISON_ROW = "Collectivités de comparaison"
 
@@ -35,6 +53,18 @@ class ProgressRow:
     imported: int
     recommendations: int
     known: int
+    examples: int = 0
+    """Authorities whose file holds only example interviews (illustrative coding, no form imported)."""
+
+
+def interview_status(case: Case, interview: Interview, today: dt.date | None = None) -> str:
+    """:data:`PLANNED` (dated after ``today``), :data:`EXAMPLE` (typed into an illustrative case file, not read
+    back from a capture form: not fieldwork) or :data:`HELD`."""
+    if interview.date > (today or dt.date.today()):
+        return PLANNED
+    if case.provenance is Provenance.ILLUSTRATIVE and interview.imported is None:
+        return EXAMPLE
+    return HELD
 
 
 @dataclass(frozen=True)
@@ -65,10 +95,13 @@ def _row(group: str, cases: list[Case], today: dt.date) -> ProgressRow:
     return ProgressRow(
         group=group,
         planned=len(cases),
-        held=sum(any(i.date <= today for i in c.interviews) for c in cases),
+        held=sum(any(interview_status(c, i, today) == HELD for i in c.interviews) for c in cases),
         imported=sum(any(i.imported is not None for i in c.interviews) for c in cases),
         recommendations=sum(len(c.recommendations) for c in cases),
         known=sum(r.follow_up is not None for c in cases for r in c.recommendations),
+        examples=sum(
+            bool(c.interviews) and all(interview_status(c, i, today) == EXAMPLE for i in c.interviews) for c in cases
+        ),
     )
 
 
@@ -87,16 +120,19 @@ def progress(base: CaseBase, selection: SelectionGrid | None = None, today: dt.d
 
 
 def progress_table(p: Progress) -> pd.DataFrame:
-    """The progress as a table for the study (French headers), one row per group and a total."""
+    """The progress as a table for the study (French headers), one row per group and a total; while some
+    interviews are examples of the illustrative coding, a column counts them apart from those held."""
     import pandas as pd
 
     rows = [*p.rows, p.comparison, p.total]
+    examples = p.total.examples > 0
     frame = pd.DataFrame(
         [
             {
                 "Collectivités": r.group,
                 "Entretiens prévus": r.planned,
                 "Entretiens menés": r.held,
+                **({"Exemples (codage illustratif)": r.examples} if examples else {}),
                 "Fiches importées": r.imported,
                 "Recommandations": r.recommendations if r is not p.comparison else None,
                 "Suivi connu": r.known if r is not p.comparison else None,

@@ -38,7 +38,16 @@ from pydantic import (
 
 from cufstudy.core.errors import DataError, NotFoundError
 from cufstudy.core.files import read_limited
-from cufstudy.core.problems import Problem, Problems, Reason, did_you_mean, nearest, short_repr, validation_issues
+from cufstudy.core.problems import (
+    Problem,
+    Problems,
+    Reason,
+    did_you_mean,
+    nearest,
+    say,
+    short_repr,
+    validation_issues,
+)
 from cufstudy.core.project import find_root
 from cufstudy.core.yamlio import MAX_BYTES, YamlDoc, read_yaml
 from cufstudy.model import _cache as _case_cache
@@ -46,6 +55,7 @@ from cufstudy.model import confidential as _confidential
 from cufstudy.model.authority import Authority, Name
 from cufstudy.model.confidential import CONFIDENTIAL, ConfidentialValue, public_view
 from cufstudy.model.countries import COUNTRIES_FR
+from cufstudy.model.populations import Population, PopulationKey, population, population_of
 from cufstudy.model.programme import (
     PROGRAMME_FILE,
     Programme,
@@ -90,24 +100,79 @@ __all__ = [
 ]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+#: The columns of :attr:`CaseBase.frame`, in order.
+FRAME_COLUMNS: tuple[str, ...] = (
+    "id",
+    "nom",
+    "tier",
+    "tier_label",
+    "group",
+    "group_label",
+    "dcol_call",
+    "dcol_label",
+    "role",
+    "analysis_population",
+    "mission_kind",
+    "provenance",
+    "population",
+    "population_year",
+    "region",
+    "departement",
+    "longitude",
+    "latitude",
+    "longitude_composite",
+    "latitude_composite",
+    "ambition",
+    "ambition_label",
+    "motivations",
+    "modalities",
+    "partner_countries",
+    "n_partner_countries",
+    "themes",
+    "know_how_promotion",
+    "attachment_before",
+    "attachment_recommended",
+    "attachment_after",
+    "fte_before",
+    "fte_recommended",
+    "fte_after",
+    "budget_before",
+    "budget_recommended",
+    "n_recommendations",
+    "n_interviews",
+)
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 NON_DCOL = "non_dcol"
 
 
-def _check_slug(value: str) -> str:
+def _check_slug(value: str, context: object = None) -> str:
     if not _SLUG.match(value):
         raise ValueError(
-            f"{value!r} is not a safe id: expected lowercase letters, digits and single hyphens, e.g. 'ville-angers'"
+            say(
+                context,
+                f"{value!r} is not a safe id: expected lowercase letters, digits and single hyphens, "
+                "e.g. 'ville-angers'",
+                f"« {value} » n'est pas un identifiant valable : minuscules, chiffres et tirets simples, "
+                "par exemple « eau-potable »",
+            )
         )
     if value in _RESERVED:
-        raise ValueError(f"{value!r} is a reserved file name on Windows; choose another id")
+        raise ValueError(
+            say(
+                context,
+                f"{value!r} is a reserved file name on Windows; choose another id",
+                f"« {value} » est un nom de fichier réservé sous Windows : choisissez un autre identifiant",
+            )
+        )
     return value
 
 
-Slug = Annotated[
-    str, Field(min_length=2, max_length=80), BeforeValidator(lambda v: _check_slug(v) if isinstance(v, str) else v)
-]
+def _slug(value: Any, info: ValidationInfo) -> Any:
+    return _check_slug(value, info.context) if isinstance(value, str) else value
+
+
+Slug = Annotated[str, Field(min_length=2, max_length=80), BeforeValidator(_slug)]
 
 
 def _dcol_call(value: Any) -> Any:
@@ -272,6 +337,12 @@ class Case(BaseModel):
     def dcol_label(self) -> str:
         return f"DCOL {self.dcol_call}" if self.is_dcol else "Hors DCOL"
 
+    @property
+    def analysis_population(self) -> PopulationKey | None:
+        """The analysis population of the case (:mod:`cufstudy.model.populations`): ``dcol`` for a DCOL
+        strategy mission, ``comparison``, ``pilot``; None for a DCOL mission of another kind."""
+        return population_of(self)
+
     def public(self) -> Case:
         """This case without the fields the data model marks :data:`CONFIDENTIAL` (interviewee names, notes)."""
         return public_view(self)
@@ -324,6 +395,16 @@ class CaseBase:
             for case in self.cases
             for field, value in _confidential.confidential_items(case)
         ]
+    def population(self, key: str | PopulationKey | Population) -> CaseBase:
+        """The cases of one analysis population (``dcol``, ``comparison``, ``pilot``), in file-name order.
+
+        Examples
+        --------
+        >>> load_cases("data").population("dcol").frame["analysis_population"].unique().tolist()  # doctest: +SKIP
+        ['dcol']
+        """
+        wanted = key.key if isinstance(key, Population) else population(key).key
+        return CaseBase([c for c in self.cases if c.analysis_population is wanted], self.source, self.files)
 
     def select(self, group: TierGroup | str | None = None, dcol_only: bool = False) -> CaseBase:
         cases = [c for c in self.cases if (group is None or c.authority.group == TierGroup(group))]
@@ -353,6 +434,7 @@ class CaseBase:
                     "dcol_call": c.dcol_call if c.is_dcol else None,
                     "dcol_label": c.dcol_label,
                     "role": c.role,
+                    "analysis_population": c.analysis_population.value if c.analysis_population else None,
                     "mission_kind": c.mission_kind.value if c.mission_kind else None,
                     "provenance": c.provenance.value,
                     "population": a.population.value if a.population else None,
@@ -383,7 +465,8 @@ class CaseBase:
                     "n_interviews": len(c.interviews),
                 }
             )
-        frame = pd.DataFrame(rows)
+        # the columns even without a case (an empty population); tests keep FRAME_COLUMNS and the rows in step
+        frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=list(FRAME_COLUMNS))
         for column in ("population", "population_year", "dcol_call"):
             if column in frame:
                 frame[column] = frame[column].astype("Int64")
@@ -459,7 +542,7 @@ class CaseBase:
 def validate_case(doc: YamlDoc, programme: Programme | None = None) -> tuple[Case | None, list[Problem]]:
     """Validate one parsed case file; return the case or its problems (all of them).
 
-    ``programme`` gives the dates the case's dates are checked against (default: DCOL, from 2018). A
+    ``programme`` gives the launch date the case's dates are checked against (default: the start of 2018). A
     problem in a confidential field does not print its value (only its length).
     """
     if not isinstance(doc.data, dict):
@@ -487,8 +570,9 @@ def _case_folder(path: str | Path) -> tuple[Path, Path, list[Path]]:
     root = Path(path)
     folder = root / "cases" if (root / "cases").is_dir() else root
     if not folder.is_dir():
+        what = "a file, not a folder" if root.exists() else "no such folder"
         raise DataError.single(
-            str(root), "no such folder; expected a data folder holding cases/*.yaml", reason=Reason.UNREADABLE
+            str(root), f"{what}; expected a data folder holding cases/*.yaml", reason=Reason.UNREADABLE
         )
     files = case_files(folder)
     if not files:
@@ -569,11 +653,13 @@ def load_cases(path: str | Path = "data") -> CaseBase:
         return CaseBase(cached[0], root, {case_id: str(folder / name) for case_id, name in cached[1].items()})
     problems = Problems(DataError)
     problems.extend(_name_collisions(files))
-    try:
-        programme = load_programme(root)
-    except DataError as exc:
-        problems.extend(exc.problems)
-        programme = Programme()
+    programme: Programme | None = None  # the dates the cases are checked against (2018 without dcol.yaml)
+    dcol_file = root / PROGRAMME_FILE
+    if dcol_file.is_file() or dcol_file.is_symlink():
+        try:
+            programme = load_programme(root)
+        except DataError as exc:
+            problems.extend(exc.problems)
     cases: list[Case] = []
     origin: dict[str, str] = {}
     within = _within(folder)

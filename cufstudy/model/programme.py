@@ -1,12 +1,24 @@
-"""The DCOL programme's dates, and the plausibility rules of the dates and years of a case file.
+"""The DCOL programme (``data/dcol.yaml``): its public facts, and the plausibility rules of a case file's dates.
 
-The programme's start is data, not code: ``data/programme.yaml`` (``start: 2018-09-01``, with its source);
-without that file it is 1 January 2018 (:data:`DEFAULT_START`). :func:`load_programme` reads it, and the
-case validation receives it, with today's date, through pydantic's validation context
-(:func:`validation_context`), so that the rules hold whoever validates a case:
+The file holds facts of the programme as its terms of reference state them, with their source; the case base
+holds the strategy missions the study analyses (:mod:`cufstudy.model.populations`), a part of them. The
+notebooks record them as facts, so the prose prints "26 accompagnements en cinq appels" from the data, never
+typed by hand.
 
-* an interview is neither in the future nor before the programme started;
-* a mission year is neither in the future nor before the programme's start year;
+.. code-block:: yaml
+
+    source: cuf-dcol        # a key of data/references.bib
+    launched: 2018-09-01    # the programme's start
+    missions: 26            # missions financed, all kinds
+    calls: 5                # calls for applications (DCOL 1 to DCOL 5)
+
+The launch date is also what a case's dates are checked against. :func:`~cufstudy.model.cases.load_cases`
+reads the file (without it, the start of 2018, :data:`DEFAULT_START`) and the case validation receives the
+date, with today's, through pydantic's validation context (:func:`validation_context`), so that the rules hold
+whoever validates a case:
+
+* an interview is neither in the future nor before the programme was launched;
+* a mission year is neither in the future nor before the programme's launch year;
 * a population year is a year of INSEE legal populations (:data:`FIRST_CENSUS_YEAR`, 2006, to the current
   year minus 2, the latest vintage published).
 """
@@ -20,8 +32,10 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from cufstudy.core.bibliography import bib_keys
 from cufstudy.core.errors import DataError
-from cufstudy.core.problems import validation_issues
+from cufstudy.core.problems import Reason, did_you_mean, validation_issues
+from cufstudy.core.project import find_root
 from cufstudy.core.yamlio import read_yaml
 
 __all__ = [
@@ -36,8 +50,10 @@ __all__ = [
     "validation_context",
 ]
 
-PROGRAMME_FILE: Final = "programme.yaml"
+PROGRAMME_FILE: Final = "dcol.yaml"
+"""The programme's file, inside the data folder."""
 DEFAULT_START: Final = dt.date(2018, 1, 1)
+"""The start the case dates are checked against in a data folder without :data:`PROGRAMME_FILE`."""
 FIRST_CENSUS_YEAR: Final = 2006
 """The first vintage of INSEE's legal populations from the rolling census."""
 LATEST_CENSUS_LAG: Final = 2
@@ -45,75 +61,82 @@ LATEST_CENSUS_LAG: Final = 2
 
 
 class Programme(BaseModel):
-    """The support programme the case files are checked against."""
+    """The DCOL programme's public figures, with their source."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(default="DCOL", min_length=2, max_length=100)
-    start: dt.date = DEFAULT_START
-    source: str | None = Field(default=None, max_length=1000)
+    source: str = Field(min_length=2, max_length=80)
+    launched: dt.date
+    missions: int = Field(ge=1, le=10_000)
+    calls: int = Field(ge=1, le=100)
 
 
-def load_programme(data_folder: Path) -> Programme:
-    """The programme described by ``<data>/programme.yaml``, or the default one (DCOL, 2018) without it.
+def load_programme(data: str | Path = "data") -> Programme:
+    """Read and check ``<data>/dcol.yaml`` (the source must be a key of ``<data>/references.bib``).
 
     Raises
     ------
     DataError
-        The file is unreadable or invalid (located).
+        Every problem, located by line and field.
     """
-    path = data_folder / PROGRAMME_FILE
+    folder = Path(data)
+    path = folder / PROGRAMME_FILE
     if not path.is_file() and not path.is_symlink():
-        return Programme()
-    doc = read_yaml(path, str(path))
+        raise DataError.single(str(path), "no such file; expected the DCOL programme's facts", reason=Reason.UNREADABLE)
+    doc = read_yaml(path, str(path), root=find_root(folder) or folder)  # a link out of the project is refused
     try:
-        return Programme.model_validate(doc.data if doc.data is not None else {})
+        programme = Programme.model_validate(doc.data)
     except ValidationError as exc:
-        raise DataError([doc.problem(i.path, i.message, i.reason) for i in validation_issues(exc, Programme)]) from exc
+        issues = validation_issues(exc, Programme)
+        raise DataError([doc.problem(i.path, i.message, i.reason) for i in issues]) from exc
+    keys = bib_keys(folder / "references.bib")
+    if keys is not None and programme.source not in keys:
+        hint = did_you_mean(programme.source, keys)
+        message = f"unknown source {programme.source!r}: expected a key of references.bib{hint}"
+        raise DataError([doc.problem(("source",), message, Reason.UNKNOWN_REFERENCE)])
+    return programme
 
 
 def validation_context(programme: Programme | None = None, today: dt.date | None = None) -> dict[str, Any]:
-    """The pydantic validation context of a case: the programme and today's date."""
-    return {"programme": programme or Programme(), "today": today or dt.date.today()}
+    """The pydantic validation context of a case: the programme's launch date and today's date."""
+    return {"launched": programme.launched if programme else DEFAULT_START, "today": today or dt.date.today()}
 
 
-def _context(context: Any) -> tuple[Programme, dt.date]:
+def _context(context: Any) -> tuple[dt.date, dt.date]:
     given: Mapping[str, Any] = context if isinstance(context, Mapping) else {}
-    programme = given.get("programme")
+    launched = given.get("launched")
     today = given.get("today")
     return (
-        programme if isinstance(programme, Programme) else Programme(),
+        launched if isinstance(launched, dt.date) else DEFAULT_START,
         today if isinstance(today, dt.date) else dt.date.today(),
     )
 
 
 def check_interview_date(value: dt.date, context: Any) -> dt.date:
-    """Refuse an interview dated in the future or before the programme started."""
-    programme, today = _context(context)
+    """Refuse an interview dated in the future or before the programme was launched."""
+    launched, today = _context(context)
     if value > today:
         raise ValueError(f"{value.isoformat()} is in the future (today is {today.isoformat()}): is the year right?")
-    if value < programme.start:
+    if value < launched:
         raise ValueError(
-            f"{value.isoformat()} is before the {programme.name} programme started ({programme.start.isoformat()}, "
+            f"{value.isoformat()} is before the DCOL programme started ({launched.isoformat()}, "
             f"see {PROGRAMME_FILE}): is the year right?"
         )
     return value
 
 
 def check_mission_year(value: int, context: Any) -> int:
-    """Refuse a mission year in the future or before the programme's start year."""
-    programme, today = _context(context)
+    """Refuse a mission year in the future or before the programme's launch year."""
+    launched, today = _context(context)
     if value > today.year:
         raise ValueError(f"{value} is in the future (this is {today.year})")
-    if value < programme.start.year:
-        raise ValueError(
-            f"{value} is before the {programme.name} programme started ({programme.start.year}, see {PROGRAMME_FILE})"
-        )
+    if value < launched.year:
+        raise ValueError(f"{value} is before the DCOL programme started ({launched.year}, see {PROGRAMME_FILE})")
     return value
 
 
 def check_population_year(value: int, context: Any) -> int:
-    """Refuse a population year that is no vintage of INSEE's legal populations."""
+    """Refuse a population year that is no vintage of INSEE legal populations."""
     _, today = _context(context)
     latest = today.year - LATEST_CENSUS_LAG
     if not FIRST_CENSUS_YEAR <= value <= latest:

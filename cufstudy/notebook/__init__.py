@@ -1,8 +1,8 @@
-"""What notebooks import: the setup step, facts, tables and charts.
+"""What notebooks import: the setup step, the parameter checks, facts, tables and charts.
 
-``from cufstudy.notebook import charts, facts, setup`` in the first cell of a study notebook; ``setup`` and
-:class:`NotebookContext` are loaded on first use (the renderer imports :mod:`cufstudy.notebook.facts` without
-loading pandas).
+``from cufstudy.notebook import charts, facts, setup`` in the first cell of a study notebook; ``setup``,
+``data_folder``, ``choice`` and :class:`NotebookContext` are loaded on first use (the renderer imports
+:mod:`cufstudy.notebook.facts` without loading pandas).
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["NotebookContext", "setup"]
+__all__ = ["NotebookContext", "choice", "data_folder", "setup"]
 
 if TYPE_CHECKING:
-    from cufstudy.notebook.context import NotebookContext, setup
+    from cufstudy.notebook.context import NotebookContext, choice, data_folder, setup
 
 
 def __getattr__(name: str) -> Any:

@@ -27,15 +27,18 @@ from cufstudy.core.atomic import atomic_write_text
 from cufstudy.core.errors import FactError
 from cufstudy.core.french import format_fr
 from cufstudy.core.project import BuildPaths, project_root
+from cufstudy.notebook._root import notebook_root
 
 __all__ = [
     "FACT_MIME",
+    "PHRASE",
     "Fact",
     "FactStore",
     "facts_path",
     "get",
     "merge_facts",
     "record",
+    "record_count",
 ]
 
 FACT_MIME = "application/vnd.cufstudy.fact+json"
@@ -55,18 +58,26 @@ class Fact(BaseModel):
     unit: str | None = None
     text: str
     source: str | None = None
+    base: str | None = None
+    """What the figure is computed on, as its sentence states it: ``n = 18 missions DCOL``."""
 
 
 def facts_path(root: Path | None = None) -> Path:
     """The facts store: ``$CUFSTUDY_FACTS`` if set, else ``<project>/_build/facts.json``.
 
-    The project is the nearest folder, from ``root`` (default: the working directory) up, holding
-    ``_quarto.yml`` (:func:`cufstudy.core.project.project_root`).
+    The project is the nearest folder, from ``root`` up, holding ``_quarto.yml``
+    (:func:`cufstudy.core.project.project_root`); without ``root``, the notebook's project (the one its
+    ``setup(data)`` found, else the one holding the working folder).
+
+    Raises
+    ------
+    DataError
+        Without ``root``, outside any project: nothing is written into a stray ``_build/``.
     """
     env = os.environ.get("CUFSTUDY_FACTS")
     if env:
         return Path(env)
-    return BuildPaths(project_root(root)).facts
+    return BuildPaths(project_root(root) if root is not None else notebook_root()).facts
 
 
 @contextlib.contextmanager
@@ -121,8 +132,10 @@ def make_fact(
     unit: str | None = None,
     decimals: int | None = None,
     source: str | None = None,
+    base: str | None = None,
+    text: str | None = None,
 ) -> Fact:
-    """Build a :class:`Fact` with its French text, checking the key and the value."""
+    """Build a :class:`Fact` with its French text (or ``text``), checking the key and the value."""
     if not _KEY.match(key):
         raise FactError(
             f"invalid fact key {key!r}: expected lowercase words separated by dots, e.g. 'niveau.region.n_cas'"
@@ -131,7 +144,8 @@ def make_fact(
         value = value.item()
     if not isinstance(value, int | float | str | bool):
         raise FactError(f"fact {key!r}: expected a number, text or boolean, got {type(value).__name__}")
-    return Fact(key=key, value=value, label=label, unit=unit, text=format_fr(value, unit, decimals), source=source)
+    shown = format_fr(value, unit, decimals) if text is None else text
+    return Fact(key=key, value=value, label=label, unit=unit, text=shown, source=source, base=base)
 
 
 def record(
@@ -142,6 +156,7 @@ def record(
     *,
     decimals: int | None = None,
     source: str | None = None,
+    base: str | None = None,
     store: Path | None = None,
     display: bool = True,
 ) -> Fact:
@@ -157,6 +172,9 @@ def record(
         French label (« Collectivités accompagnées »).
     unit
         French unit (``%``, ``habitants``, ``ETP``), optional.
+    base
+        What the figure is computed on (``study.dcol.base_text``: ``n = 18 missions DCOL``), kept with the
+        fact so every number of the prose can be traced to its population.
 
     Examples
     --------
@@ -165,11 +183,54 @@ def record(
     >>> record("n_cases", 18, "Collectivités accompagnées", store=p, display=False).text
     '18'
     """
-    fact = make_fact(key, value, label, unit, decimals, source)
+    fact = make_fact(key, value, label, unit, decimals, source, base)
     FactStore(store or facts_path()).put(fact)
     if display:
         _display(fact)
     return fact
+
+
+PHRASE = "phrase"
+"""The last part of the key of a count's phrase: ``n_calls.phrase`` is ``cinq appels``."""
+
+
+def record_count(
+    key: str,
+    n: int,
+    noun: str,
+    label: str,
+    *,
+    qualifier: str = "",
+    base: str | None = None,
+    source: str | None = None,
+    store: Path | None = None,
+    display: bool = True,
+) -> tuple[Fact, Fact]:
+    """Record a count twice: ``key``, the number (``5``: tables, key figures), and ``key.phrase``, the count
+    with its noun as running text writes it (``cinq appels``, ``18 missions``, ``une collectivité``:
+    :func:`cufstudy.core.sentences.count`, numbers below ten in words, agreement).
+
+    Prose cites the phrase in a sentence (``menés sur {{< fact n_calls.phrase >}}``) and the number where
+    digits are wanted. ``qualifier`` follows the noun (``DCOL``: ``18 missions DCOL``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "facts.json"
+    >>> [f.text for f in record_count("n_calls", 5, "appel", "Appels DCOL", store=p, display=False)]
+    ['5', 'cinq appels']
+    """
+    from cufstudy.core.sentences import count
+
+    phrase = f"{count(n, noun)} {qualifier}".strip()
+    number = record(key, n, label, base=base, source=source, store=store, display=display)
+    words = make_fact(
+        f"{key}.{PHRASE}", n, f"{label} (dans une phrase)", base=base, source=source, text=phrase
+    )
+    FactStore(store or facts_path()).put(words)
+    if display:
+        _display(words)
+    return number, words
 
 
 def _display(fact: Fact) -> None:

@@ -18,8 +18,8 @@ from typing import Any
 import pandas as pd
 
 from cufstudy.core.atomic import atomic_write_bytes
-from cufstudy.core.french import escape_md, format_fr
-from cufstudy.core.project import project_root, resolve
+from cufstudy.core.french import COLON, escape_md, format_fr
+from cufstudy.notebook._root import notebook_root
 
 __all__ = ["LISTING_ROWS", "Markdown", "Table", "markdown_table", "show_table", "write_csv"]
 
@@ -114,6 +114,7 @@ def show_table(
     max_rows: int | None = None,
     full_copy: str | Path | None = None,
     note: str | None = None,
+    base: str | None = None,
     **kwargs: Any,
 ) -> None:
     """Display a table in a notebook as Markdown (what the renderers embed), once.
@@ -133,6 +134,9 @@ def show_table(
         opens) when it is cut; relative paths are from the project root. The note names the file.
     note
         A line printed under the table (free text, escaped), e.g. what an asterisk in the cells means.
+    base
+        What the table is computed on (``study.dcol.base_text``: ``n = 18 missions DCOL``), printed under
+        it as ``Base : ...`` and kept in the output's metadata (``cufstudy.base``).
     """
     shown, cut = frame, ""
     if max_rows is not None and len(frame) > max_rows:
@@ -140,12 +144,16 @@ def show_table(
         cut = f"*Tableau limité aux {format_fr(max_rows)} premières lignes sur {format_fr(len(frame))}"
         if full_copy is not None:
             path = write_csv(frame, full_copy)
-            root = project_root()
+            root = notebook_root()
             shown_path = path.relative_to(root) if path.is_relative_to(root) else path
             cut += f" ; tableau complet : {escape_md(shown_path.as_posix())}"
         cut += ".*"
     markdown = markdown_table(shown, **kwargs)
-    plain = shown.to_string()
+    # the plain twin shows what the table shows: not the frame's index (often case ids) unless it is a column
+    plain = shown.to_string(index=bool(kwargs.get("index", False)))
+    if base:
+        markdown += f"\n*Base{COLON} {escape_md(base)}.*\n"
+        plain += f"\nBase : {base}."
     if note:
         markdown += f"\n{escape_md(note)}\n"
         plain += f"\n{note}"
@@ -158,7 +166,11 @@ def show_table(
     except ImportError:  # pragma: no cover
         return
     show: Any = IPython.display.display
-    show({"text/markdown": table.markdown, "text/plain": table.plain}, raw=True)
+    bundle = {"text/markdown": table.markdown, "text/plain": table.plain}
+    if base:  # the base in the output's metadata too, for the checks of the executed notebooks
+        show(bundle, metadata={"cufstudy": {"base": base}}, raw=True)
+    else:
+        show(bundle, raw=True)
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
@@ -166,7 +178,7 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
 
     Relative paths are from the project root; the file is written atomically. Returns the path.
     """
-    target = resolve(path)
+    target = Path(path) if Path(path).is_absolute() else notebook_root() / path
     text = frame.to_csv(sep=";", decimal=",", index=False)
     atomic_write_bytes(target, text.encode("utf-8-sig"))
     return target

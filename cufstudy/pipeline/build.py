@@ -38,10 +38,19 @@ from cufstudy.model.confidential import ConfidentialValue
 from cufstudy.pipeline.lock import child_environment, project_lock
 from cufstudy.pipeline.manifest import RunReport
 from cufstudy.pipeline.plan import load_plan
-from cufstudy.pipeline.publish import BuildReport, Companions, Engine, confidential_entries, render_deliverables
+from cufstudy.pipeline.progress import progress_display
+from cufstudy.pipeline.publish import (
+    BuildReport,
+    Companions,
+    Engine,
+    check_arguments,
+    confidential_entries,
+    render_deliverables,
+)
 from cufstudy.pipeline.runs import execute_plan
 from cufstudy.render.config import Deliverable
 from cufstudy.render.extension import ExtensionInstall, install_extension
+from cufstudy.study.pseudonyms import Pairing, pairings_of
 
 __all__ = ["ILLUSTRATIVE_NOTICE", "BuildResult", "build", "data_notice", "prepare_quarto"]
 
@@ -104,9 +113,16 @@ def build(
         ``force`` re-executes every notebook and renders every deliverable again.
     wait
         Wait for another build holding the project lock (else fail at once with ``LockError``).
+    progress
+        On a terminal, one live display of the whole build (each run, then each file rendered, checked and
+        published, with an overall count and the elapsed time); otherwise, and when False, one line per
+        step on stderr.
 
     Raises
     ------
+    ArgumentError
+        An unknown profile, format or engine, a profile without the format asked for, ``engine="quarto"``
+        without Quarto: checked before anything is validated, executed or rendered.
     DataError
         The case base is invalid (nothing was executed or rendered).
     RunError
@@ -117,20 +133,24 @@ def build(
     """
     started = time.perf_counter()
     project = project_of(project)
+    check_arguments(project, profiles, formats, engine)  # before any work: a typo fails at once
     check_project_files(project.root)  # a link out of the project, a FIFO, a device: named, never read
     plan = load_plan(project)
 
-    def note(message: str) -> None:
-        print(message, file=sys.stderr)
-
-    with project_lock(project, wait=wait, notify=note):
+    # one display for the whole build: the runs, then each file rendered, checked and published
+    display = progress_display(sys.stderr, progress)
+    with display, project_lock(project, wait=wait, notify=display.note):
         cases = validate_cases(project.data_dir)
-        runs = execute_plan(plan, workers=workers, force=force, progress=progress)
+        runs = execute_plan(plan, workers=workers, force=force, progress=progress, observer=display)
         runs.raise_for_failures()
 
         @functools.cache
         def secrets() -> list[ConfidentialValue]:  # loaded once, and only when a public deliverable is rendered
             return confidential_entries(project)
+
+        @functools.cache
+        def pairings() -> list[Pairing]:  # real authorities with illustrative coding (the pairing rule)
+            return pairings_of(project.data_dir)
 
         # the toolbox's Excel grids: checked and written with the toolbox, published in its set (imported
         # here: openpyxl and pandas would slow down the start of every build, before the notebooks run)
@@ -161,8 +181,10 @@ def build(
                 # another set of confidential values changes what the leak check must find: render again
                 reuse_key=cases.confidential_digest,
                 secrets=secrets,
+                pairings=pairings,
                 # the one child that may proceed under this lock: `cufstudy run` as Quarto's pre-render step
                 quarto_env=child_environment(project),
+                observer=display,
             )
             # published with the toolbox; else the toolbox was kept as it was: a grid missing beside it is written
             published = delivered or grids.deliver((o.deliverable, o.path) for o in rendered.outputs)

@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from cufstudy.core.digest import library_digest
+from cufstudy.core.digest import library_digest, notebook_digest
 from cufstudy.core.errors import DataError
 from cufstudy.core.files import special_kind
 from cufstudy.pipeline.execute import KERNEL
@@ -37,17 +37,6 @@ def _canonical(obj: object) -> str:
 
 def _sha(text: str | bytes) -> str:
     return hashlib.sha256(text.encode("utf-8") if isinstance(text, str) else text).hexdigest()
-
-
-def notebook_digest(path: Path) -> str:
-    """Hash of a notebook's content: cell types, sources and tags (outputs and metadata ignored)."""
-    nb = json.loads(path.read_bytes())
-    cells = []
-    for cell in nb.get("cells", []):
-        source = cell.get("source", "")
-        tags = (cell.get("metadata") or {}).get("tags", [])
-        cells.append([cell.get("cell_type"), "".join(source) if isinstance(source, list) else source, sorted(tags)])
-    return _sha(_canonical(cells))
 
 
 DataCache = dict[str, tuple[int, int, str]]

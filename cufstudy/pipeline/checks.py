@@ -19,11 +19,17 @@ published. The rules, by the name the messages give them:
     any file or in any executed notebook it embeds (:mod:`cufstudy.pipeline.leaks`).
 ``embedded``
     Every notebook a public deliverable embeds exists (it is searched for confidential values too).
+``pairing``
+    A public deliverable never prints a real authority beside its illustrative coding (its strategy type,
+    ambition, organisation, recommendations and their follow-up): the name and a label of that case's coding
+    within :data:`~cufstudy.pipeline.leaks.PAIRING_WINDOW` characters, in any file or embedded notebook
+    (:func:`cufstudy.pipeline.leaks.find_pairings`; the case shows under its neutral label instead).
 
 Text is compared after :func:`cufstudy.pipeline.leaks.normalise` (letters and digits only: case, accents,
 Unicode forms, spaces, hyphens, quotes and format characters folded), so typesetting neither hides a leak
-nor a notice. A leak is reported with the file (and page), the field the value comes from, and the value
-masked.
+nor a notice; the pairing rule, which matches whole words, after its word-keeping variant
+:func:`cufstudy.pipeline.leaks.fold_words`. A leak is reported with the file (and page), the field the value
+comes from, and the value masked.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -40,7 +46,14 @@ from cufstudy.core.errors import LayoutError, LeakError, RenderError
 from cufstudy.core.french import ILLUSTRATIVE_NOTICE
 from cufstudy.core.project import PageRule
 from cufstudy.model.confidential import ConfidentialValue
-from cufstudy.pipeline.leaks import extract_pages, find_leaks, normalise, pdf_page_texts
+from cufstudy.pipeline.leaks import (
+    PairingLike,
+    extract_pages,
+    find_leaks,
+    find_pairings,
+    normalise,
+    pdf_page_texts,
+)
 from cufstudy.render.engine import external_urls
 from cufstudy.render.layout import pdf_page_count
 
@@ -60,8 +73,8 @@ __all__ = [
 #: A4 in PDF points, and the tolerance of the check.
 A4 = (595.2756, 841.8898)
 _A4_TOLERANCE = 1.0
-Rule = Literal["pages", "a4", "notice", "offline", "leak", "embedded"]
-RULES: tuple[Rule, ...] = ("pages", "a4", "notice", "offline", "leak", "embedded")
+Rule = Literal["pages", "a4", "notice", "offline", "leak", "embedded", "pairing"]
+RULES: tuple[Rule, ...] = ("pages", "a4", "notice", "offline", "leak", "embedded", "pairing")
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -75,6 +88,9 @@ class Requirements:
     """The notice every page must show (None: no notice is required)."""
     secrets: Callable[[], Sequence[str | ConfidentialValue]] | None = None
     """The confidential values to look for, loaded on first need; None for an internal deliverable."""
+    pairings: Callable[[], Sequence[PairingLike]] | None = None
+    """The real authorities with illustrative coding and the labels of their coding (loaded on first need);
+    None for an internal deliverable."""
     a4: bool = True
     offline: bool = True
 
@@ -141,7 +157,7 @@ def _check_pdf(path: Path, req: Requirements, report: CheckReport, texts: dict[P
                     )
                 )
                 break
-    page_texts = pdf_page_texts(data) if req.notice or req.secrets is not None else []
+    page_texts = pdf_page_texts(data) if req.notice or req.secrets is not None or req.pairings is not None else []
     texts[path] = page_texts
     if req.notice:
         notice = normalise(req.notice)
@@ -171,7 +187,7 @@ def _check_html(path: Path, req: Requirements, report: CheckReport, texts: dict[
                     "(embed-resources: true, no CDN scripts, no web fonts)",
                 )
             )
-    if req.notice or req.secrets is not None:
+    if req.notice or req.secrets is not None or req.pairings is not None:
         texts[path] = extract_pages(path)
     if req.notice and not _contains(normalise("\n".join(texts[path])), normalise(req.notice)):
         report.violations.append(Violation(path, "notice", f"{path.name} does not show the illustrative-data notice"))
@@ -213,7 +229,22 @@ def check_files(files: Iterable[Path], req: Requirements, notebooks: Sequence[Pa
         secrets = req.secrets()
         for leak in find_leaks([*files, *present], secrets, texts):
             report.violations.append(Violation(leak.file, "leak", str(leak)))
+    if req.pairings is not None:
+        _check_pairings(files, notebooks, req.pairings, report, texts)
     return report
+
+
+def _check_pairings(
+    files: Sequence[Path],
+    notebooks: Sequence[Path],
+    pairings: Callable[[], Sequence[PairingLike]],
+    report: CheckReport,
+    texts: Mapping[Path, Sequence[str]],
+) -> None:
+    """The ``pairing`` rule: no real authority beside its illustrative coding, in the files or the notebooks."""
+    present = [nb for nb in dict.fromkeys(notebooks) if nb.is_file()]
+    for hit in find_pairings([*files, *present], pairings(), texts):
+        report.violations.append(Violation(hit.file, "pairing", str(hit)))
 
 
 def raise_for(violations: Sequence[Violation], deliverable: str, *, layout_note: str = "") -> None:
@@ -227,12 +258,12 @@ def raise_for(violations: Sequence[Violation], deliverable: str, *, layout_note:
     if not violations:
         return
     leaks = [v for v in violations if v.rule == "leak"]
-    others = [v for v in violations if v.rule != "leak"]
-    if leaks:
-        lines = "\n".join(f"  {v.message}" for v in [*leaks, *others])
-        raise LeakError(
-            f"the public deliverable {deliverable!r} contains confidential data; nothing was published:\n{lines}"
-        )
+    pairs = [v for v in violations if v.rule == "pairing"]
+    others = [v for v in violations if v.rule not in ("leak", "pairing")]
+    if leaks or pairs:
+        lines = "\n".join(f"  {v.message}" for v in [*leaks, *pairs, *others])
+        what = "contains confidential data" if leaks else "prints a real authority beside its illustrative coding"
+        raise LeakError(f"the public deliverable {deliverable!r} {what}; nothing was published:\n{lines}")
     first, rest = others[0], others[1:]
     also = "".join(f"\n  also: {v.message}" for v in rest)
     if first.rule in ("pages", "a4"):
@@ -246,5 +277,5 @@ def raise_all(violations: Sequence[Violation], head: str) -> None:
         return
     lines = "\n".join(f"  {v}" for v in violations)
     rules = {v.rule for v in violations}
-    cls = LeakError if "leak" in rules else LayoutError if rules & {"pages", "a4"} else RenderError
+    cls = LeakError if rules & {"leak", "pairing"} else LayoutError if rules & {"pages", "a4"} else RenderError
     raise cls(f"{head}\n{lines}")

@@ -18,6 +18,13 @@ publication with a located message rather than let a name through.
 The error names the output file (and the page of a PDF), the field the value comes from (``data/cases/
 ville-x.yaml: interviews[0].interviewee``) and masks the value itself (``Z… (27 characters)``): the leak
 check never prints a confidential value to a terminal or a CI log.
+
+:func:`find_pairings` is the second search of public outputs: a real authority whose coding is illustrative
+must not be printed beside that coding (its strategy type, ambition, organisation, recommendations and their
+follow-up). The rule: the authority's name (as whole words) and a label of its coding within
+:data:`PAIRING_WINDOW` characters of each other in the text of a file folded by :func:`fold_words`, the fold
+of :func:`normalise` that keeps the word boundaries the rule needs (every run of characters other than
+letters and digits becomes one space; format characters, end-of-line hyphenation and accents are dropped).
 """
 
 from __future__ import annotations
@@ -30,19 +37,25 @@ import json
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from cufstudy.core.errors import LeakError
 from cufstudy.model.confidential import ConfidentialValue
 
 __all__ = [
+    "PAIRING_WINDOW",
     "Leak",
+    "PairingLeak",
+    "PairingLike",
     "check_no_leak",
     "extract_pages",
     "extract_text",
     "find_leaks",
+    "find_pairings",
+    "fold_words",
     "normalise",
     "pdf_page_texts",
 ]
@@ -76,6 +89,32 @@ def normalise(text: str) -> str:
     """
     folded = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", text).casefold())
     return _NOT_ALNUM.sub("", folded).translate(_DROPPED)
+
+
+# the word fold: accents (combining marks) and format characters joined, modifier letters (apostrophes of
+# a paste) a word break like the other apostrophes, the undecomposed letters spelled out
+_WORD_TABLE: dict[int, str | None] = {
+    c: None for c in range(0x30000) if unicodedata.category(chr(c)) in ("Mn", "Me", "Cf")
+}
+_WORD_TABLE.update({c: " " for c, v in _DROPPED.items() if v is None})
+_WORD_TABLE.update({ord(k): v for k, v in _SPELLED.items()})
+_LINE_HYPHEN = re.compile(r"[-\u2010\u2011]\s*\n\s*")  # a word hyphenated across two lines of a PDF
+
+
+def fold_words(text: str) -> str:
+    """Fold text as :func:`normalise` does but keep its words apart (one space between two), for the rules
+    that match whole words (:func:`find_pairings`).
+
+    Examples
+    --------
+    >>> fold_words("Ville d’Aix\u2011en\u2011Provence — Jumelages hé\u00adrités")
+    'ville d aix en provence jumelages herites'
+    >>> fold_words("Quatre-\nfages") == fold_words("Quatrefages")
+    True
+    """
+    text = _LINE_HYPHEN.sub("", unicodedata.normalize("NFKC", text))
+    folded = unicodedata.normalize("NFD", text.casefold()).translate(_WORD_TABLE)
+    return _NOT_ALNUM.sub(" ", folded).strip()
 
 
 def _drop_bundle(match: re.Match[str]) -> str:
@@ -258,3 +297,101 @@ def check_no_leak(
         raise LeakError(
             f"the public deliverable {deliverable!r} contains confidential data; nothing was published:\n{lines}"
         )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# a real authority beside its illustrative coding
+
+PAIRING_WINDOW = 200
+"""Characters, either side of a real name, searched for a label of that case's coding (a table row, a
+sentence or the neighbouring cells of a table, in the normalised text of an output)."""
+
+
+@dataclass(frozen=True)
+class PairingLeak:
+    """A real name of an illustrative case found near a label of that case's coding."""
+
+    file: Path
+    name: str
+    label: str
+    excerpt: str
+
+    def __str__(self) -> str:
+        label = self.label if len(self.label) <= 50 else self.label[:47] + "..."
+        return (
+            f"{self.file}: prints {self.name!r} beside its illustrative coding {label!r} (« {self.excerpt} »); "
+            "a public deliverable shows this case under its neutral label "
+            "(cufstudy.study.pseudonyms.public_names) wherever its coding is printed"
+        )
+
+
+def find_pairings(
+    files: Iterable[Path],
+    pairings: Sequence[PairingLike],
+    texts: Mapping[Path, Sequence[str]] | None = None,
+    window: int = PAIRING_WINDOW,
+) -> list[PairingLeak]:
+    """Every place where a real name of an illustrative case and a label of that case's coding are printed
+    together: within ``window`` characters of each other in the folded text of an output file
+    (:func:`fold_words`).
+
+    The rule is decidable and strict: the name matches as whole words (``Caen``, not ``Caennais``), the label
+    anywhere in the window; ``pairings`` comes from
+    :func:`cufstudy.study.pseudonyms.illustrative_pairings` (names, and the labels of each case's coding).
+    ``texts`` are the texts of files already extracted, page by page (:func:`extract_pages`). One finding per
+    (file, case), the first one, naming the name and the label as the data spells them.
+    """
+    prepared: list[tuple[re.Pattern[str], dict[str, str], list[str], dict[str, str]]] = []
+    for p in pairings:
+        names = {fold_words(n): n for n in reversed(p.names) if len(normalise(n)) >= MIN_LENGTH}
+        spelled = {fold_words(x): x for x in reversed(p.labels) if len(normalise(x)) >= MIN_LENGTH}
+        labels = sorted(spelled, key=len, reverse=True)
+        if names and labels:
+            longest_first = sorted(names, key=len, reverse=True)
+            pattern = re.compile("|".join(rf"(?<!\w){re.escape(n)}(?!\w)" for n in longest_first))
+            prepared.append((pattern, names, labels, spelled))
+    found: list[PairingLeak] = []
+    if not prepared:
+        return found
+    for path in files:
+        reported: set[int] = set()  # one finding per case and file
+        for hay in _segments(path, texts):
+            for case, (pattern, names, labels, spelled) in enumerate(prepared):
+                if case in reported:
+                    continue
+                for m in pattern.finditer(hay):
+                    start, end = max(0, m.start() - window), min(len(hay), m.end() + window)
+                    near = hay[start:end]
+                    hit = next((x for x in labels if x in near), None)
+                    if hit is not None:
+                        at = near.find(hit)
+                        lo, hi = min(at, m.start() - start), max(at + len(hit), m.end() - start)
+                        found.append(PairingLeak(path, names[m.group(0)], spelled[hit], near[lo:hi][:160]))
+                        reported.add(case)
+                        break
+    return found
+
+
+def _segments(path: Path, texts: Mapping[Path, Sequence[str]] | None) -> Iterator[str]:
+    """The folded texts of a file searched apart (a window never spans two of them): for an HTML page its
+    text and its markup (attributes such as alt texts), for other files their text (the pages of a PDF
+    joined: a table may run from one page onto the next)."""
+    if path.suffix.lower() in (".html", ".htm"):
+        raw = _BUNDLE.sub(_drop_bundle, path.read_text(encoding="utf-8", errors="replace"))
+        body = _SCRIPT_STYLE.sub(lambda m: " " + m.group(0) + " ", raw)
+        parts = [html.unescape(_TAG.sub(" ", body)), html.unescape(raw)]
+    else:
+        pages = texts[path] if texts is not None and path in texts else extract_pages(path)
+        parts = ["\n".join(pages)]
+    for part in parts:
+        yield fold_words(part)
+
+
+class PairingLike(Protocol):
+    """What :func:`find_pairings` reads of a :class:`cufstudy.study.pseudonyms.Pairing`."""
+
+    @property
+    def names(self) -> tuple[str, ...]: ...
+
+    @property
+    def labels(self) -> tuple[str, ...]: ...

@@ -60,8 +60,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from cufstudy.core.errors import PlanError, Problem
-from cufstudy.core.problems import Reason, validation_issues
+from cufstudy.core.errors import ArgumentError, PlanError, Problem
+from cufstudy.core.problems import Reason, did_you_mean, validation_issues
 from cufstudy.core.project import NOTEBOOKS, SETTINGS_KEY, Project, project_of
 from cufstudy.core.yamlio import FieldPath, YamlDoc, path_str
 from cufstudy.model.vocab import Tier, TierGroup
@@ -176,20 +176,19 @@ class Plan(BaseModel):
 
         Raises
         ------
-        PlanError
-            If a name matches no notebook of the plan (with the near matches).
+        ArgumentError
+            If a name matches no notebook of the plan (naming them, and the nearest one).
         """
         if not only:
             return self
         stems = list(dict.fromkeys(r.stem for r in self.runs))
-        problems = []
         for name in only:
             if name not in stems:
-                problems.append(
-                    Problem(self.config, f"--only {name}: no notebook of the plan has that name{_hint(name, stems)}")
+                hint = did_you_mean(name, stems)
+                raise ArgumentError(
+                    f"no notebook of the plan is named {name!r}{hint}; notebooks: {', '.join(stems) or 'none'}",
+                    "--only",
                 )
-        if problems:
-            raise PlanError(problems)
         return self.model_copy(update={"runs": tuple(r for r in self.runs if r.stem in only)})
 
 

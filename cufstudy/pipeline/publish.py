@@ -27,29 +27,36 @@ from pathlib import Path
 from typing import Literal
 
 from cufstudy.core.atomic import atomic_write_bytes
-from cufstudy.core.errors import RenderError, WriteError
+from cufstudy.core.errors import ArgumentError, RenderError, WriteError
+from cufstudy.core.problems import did_you_mean
 from cufstudy.core.project import BuildPaths, Project, project_of
 from cufstudy.model.confidential import ConfidentialValue
 from cufstudy.pipeline._swap import publish_set, recover
 from cufstudy.pipeline.checks import Requirements, Violation, check_files, raise_all, raise_for
+from cufstudy.pipeline.leaks import PairingLike, normalise
 from cufstudy.pipeline.lock import held_by_parent
+from cufstudy.pipeline.progress import Progress
 from cufstudy.render._stamp import RenderStamp, deliverable_digest
 from cufstudy.render.config import OUTPUT_EXTENSIONS, Deliverable, deliverables
 from cufstudy.render.engine import EmbeddedEngine, RenderedFile
 from cufstudy.render.extension import install_extension
 from cufstudy.render.layout import preview_pdf
+from cufstudy.render.prose import check_captions, check_prose, raise_for_typed_numbers
 from cufstudy.render.quarto import quarto_path, render_with_quarto
 from cufstudy.render.shortcodes import embedded_notebooks
 
 __all__ = [
+    "ENGINES",
     "BuildReport",
     "CheckResult",
     "Companions",
     "Engine",
     "OutputFile",
+    "Pairings",
     "Secrets",
     "Verifier",
     "check_and_publish",
+    "check_arguments",
     "check_for_publication",
     "confidential_entries",
     "quarto_output_files",
@@ -59,6 +66,7 @@ __all__ = [
 ]
 
 Engine = Literal["auto", "pandoc", "quarto"]
+ENGINES: tuple[str, ...] = ("auto", "pandoc", "quarto")
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,9 @@ the :class:`Companions` to publish with it (the toolbox's Excel grids)."""
 Secrets = Callable[[], Sequence[str | ConfidentialValue]]
 """Gives the confidential values the public deliverables must not contain (called once, when first needed),
 as text or with the file and field each comes from (which a leak error names, the value masked)."""
+Pairings = Callable[[], Sequence[PairingLike]]
+"""Gives the real authorities with illustrative coding, and their coding's labels, that the public
+deliverables must not print together (:func:`cufstudy.study.pseudonyms.pairings_of`)."""
 PREVIEW_PPI = 60.0
 
 
@@ -123,17 +134,44 @@ class BuildReport:
 
 
 def _choose_engine(engine: str) -> str:
-    if engine == "auto":
+    """The engine to use for ``engine`` (any case): ``auto`` is Quarto when on PATH, else the embedded one."""
+    name = str(engine).strip().lower()
+    if name == "auto":
         return "quarto" if quarto_path() else "pandoc"
-    if engine == "quarto" and quarto_path() is None:
-        raise RenderError(
-            "--engine quarto: quarto is not on PATH (install Quarto >= 1.7, or name it with $CUFSTUDY_QUARTO), "
-            "or use the embedded engine "
-            "(--engine pandoc, the default when Quarto is absent)"
+    if name not in ("pandoc", "quarto"):
+        hint = did_you_mean(name, ENGINES)
+        raise ArgumentError(f"unknown engine {engine!r}{hint}; engines: {', '.join(ENGINES)}", "--engine")
+    if name == "quarto" and quarto_path() is None:
+        raise ArgumentError(
+            "quarto: Quarto is not installed (no quarto on PATH; install Quarto >= 1.7, or name it with "
+            "$CUFSTUDY_QUARTO), or use the embedded engine: --engine pandoc (what --engine auto chooses when "
+            "Quarto is absent)",
+            "--engine",
         )
-    if engine not in ("pandoc", "quarto"):
-        raise RenderError(f"unknown engine {engine!r}: choose auto, pandoc or quarto")
-    return engine
+    return name
+
+
+def check_arguments(
+    project: Project | Path,
+    profiles: Sequence[str] | None = None,
+    formats: Sequence[str] | None = None,
+    engine: str = "auto",
+) -> tuple[list[Deliverable], str]:
+    """Check what a build is asked for before any work: the profiles, the formats, the engine.
+
+    Returns the deliverables and the engine :func:`render_deliverables` would use. Cheap (no notebook runs,
+    no rendering), so that ``cufstudy build guid`` fails at once instead of after the notebook runs.
+
+    Raises
+    ------
+    ArgumentError
+        An unknown profile, format or engine (with the nearest one), a named profile without the format
+        asked for, ``--engine quarto`` without Quarto.
+    SourceError
+        The project configuration is outside the supported subset (every problem, located).
+    """
+    found = deliverables(project_of(project), profiles, formats)
+    return found, _choose_engine(engine)
 
 
 @dataclass
@@ -157,6 +195,8 @@ def render_deliverables(
     *,
     secrets: Secrets | None = None,
     quarto_env: Mapping[str, str] | None = None,
+    pairings: Pairings | None = None,
+    observer: Progress | None = None,
 ) -> BuildReport:
     """Render the deliverables of a Quarto project, check them, and publish them into ``_output/``.
 
@@ -194,14 +234,21 @@ def render_deliverables(
     secrets
         The confidential values no public deliverable may contain (its files and the notebooks it embeds
         are searched); None: no leak check.
+    pairings
+        The real authorities with illustrative coding no public deliverable may print beside that coding
+        (the ``pairing`` rule of :mod:`cufstudy.pipeline.checks`); None: no pairing check.
     quarto_env
         Added to the environment of the Quarto processes (``cufstudy build`` passes its lock handshake,
         see :mod:`cufstudy.pipeline.lock`).
+    observer
+        Told about each file of each deliverable as it is rendered, checked and published (or reused)
+        (:class:`~cufstudy.pipeline.progress.Progress`); default: nothing is shown.
 
     Raises
     ------
     SourceError
-        Constructs outside the supported subset, missing facts, unresolved references (all located).
+        Constructs outside the supported subset, missing facts, unresolved references, numbers typed in the
+        prose instead of facts (:mod:`cufstudy.render.prose`), all located.
     LayoutError
         A PDF breaks its ``cufstudy: pages:`` rule, or is not A4.
     LeakError
@@ -247,6 +294,12 @@ def render_deliverables(
     base = paths.render
     if base.is_dir():
         _sweep(base)  # the work folders of killed builds, even when nothing is rendered again
+    show = observer or Progress()
+    for out in reused:
+        show.file(out.deliverable, out.path.name, "reused")
+    for deliverable in todo:
+        for name in _file_names(deliverable):
+            show.file(deliverable.name, name, "queued")
     if not todo:
         return BuildReport(
             engine=chosen,
@@ -254,6 +307,13 @@ def render_deliverables(
             seconds=time.perf_counter() - started,
             reused=tuple(dict.fromkeys(o.deliverable for o in reused)),
         )
+    # every number of the prose comes from the data: a number typed by hand fails before anything is rendered
+    # (a paragraph holding a pasted confidential value is left to the leak check of a public deliverable)
+    pasted = _pasted_secret(secrets)
+    typed = [hit for d in todo for hit in check_prose(d.inputs, root, pasted if d.public else None)]
+    # and the captions of the cells they embed, which they print too
+    shown = dict.fromkeys(nb for d in todo for main in d.inputs for nb in embedded_notebooks(main, root))
+    raise_for_typed_numbers(typed + check_captions(shown, root))
     try:
         base.mkdir(parents=True, exist_ok=True)
         workdir = Path(tempfile.mkdtemp(prefix=f"build-{os.getpid()}-", dir=base))
@@ -267,26 +327,43 @@ def render_deliverables(
         embedded = EmbeddedEngine(root, workdir, notice=notice) if chosen == "pandoc" else None
         for deliverable in todo:
             staging = workdir / "staging" / deliverable.name
-            if embedded is not None:
-                warnings += [n for n in deliverable.notes if n not in warnings]
-                files = embedded.render(deliverable, staging)
-            else:
-                quarto = render_with_quarto(deliverable, staging, env=quarto_env)
-                files = list(quarto.files)
-                timings[f"quarto {deliverable.name}"] = quarto.seconds
-                warnings += [f"{deliverable.name}: quarto: {w}" for w in quarto.warnings]
-            started_checks = time.perf_counter()
-            checked = _check(deliverable, files, embedded, preview, notice, secrets, paths)
-            timings["checks"] = timings.get("checks", 0.0) + time.perf_counter() - started_checks
-            if verify is not None:
-                extra = verify(deliverable, [item.file.staged for item in checked])
-                if extra is not None:
-                    companions.append((deliverable.output_dir, extra))
+            names = _file_names(deliverable)
+            try:
+                for name in names:
+                    show.file(deliverable.name, name, "rendering")
+                if embedded is not None:
+                    warnings += [n for n in deliverable.notes if n not in warnings]
+                    files = embedded.render(deliverable, staging, functools.partial(_rendered, show, deliverable.name))
+                else:
+                    quarto = render_with_quarto(deliverable, staging, env=quarto_env)
+                    files = list(quarto.files)
+                    timings[f"quarto {deliverable.name}"] = quarto.seconds
+                    warnings += [f"{deliverable.name}: quarto: {w}" for w in quarto.warnings]
+                    for file in files:
+                        show.file(deliverable.name, file.name, "rendered", quarto.seconds)
+                for file in files:
+                    show.file(deliverable.name, file.name, "checking")
+                started_checks = time.perf_counter()
+                checked = _check(deliverable, files, embedded, preview, notice, secrets, paths, pairings)
+                took = time.perf_counter() - started_checks
+                timings["checks"] = timings.get("checks", 0.0) + took
+                if verify is not None:
+                    extra = verify(deliverable, [item.file.staged for item in checked])
+                    if extra is not None:
+                        companions.append((deliverable.output_dir, extra))
+            except BaseException:
+                for name in names:
+                    show.file(deliverable.name, name, "failed")
+                raise
+            for item in checked:
+                show.file(deliverable.name, item.file.name, "checked", took)
             staged += checked
         if embedded is not None:
             timings.update(embedded.timings)
             warnings += embedded.warnings
         outputs, previews = _publish(staged, workdir, paths, companions)
+        for out in outputs:
+            show.file(out.deliverable, out.path.name, "published", detail=_shown(out.path, root))
         _remember(stamp, digests, [d.name for d in todo], outputs, previews)
     except OSError as exc:  # the disk filled up, a folder is read-only: say which, keep what was published
         if not WriteError.handles(exc):
@@ -306,13 +383,44 @@ def render_deliverables(
     )
 
 
-def requirements(deliverable: Deliverable, notice: str | None, secrets: Secrets | None) -> Requirements:
-    """What the checks require of a deliverable: its page rule, the notice, and for a public one no leak."""
+def _pasted_secret(secrets: Secrets | None) -> Callable[[str], bool] | None:
+    """A paragraph's test: does it hold one of the confidential values (folded as the leak check folds)?"""
+    if secrets is None:
+        return None
+    source = secrets
+
+    @functools.cache
+    def folded() -> tuple[str, ...]:  # loaded only when a paragraph types a number
+        values = (s.value if isinstance(s, ConfidentialValue) else s for s in source())
+        return tuple(v for v in (normalise(s) for s in values) if v)
+
+    return lambda paragraph: any(v in normalise(paragraph) for v in folded())
+
+
+def _rendered(show: Progress, deliverable: str, file: RenderedFile, seconds: float) -> None:
+    show.file(deliverable, file.name, "rendered", seconds)
+
+
+def _file_names(deliverable: Deliverable) -> list[str]:
+    """The names of the files a deliverable renders (``guide.html``...), in render order."""
+    return [deliverable.output_name(source, fmt) for source in deliverable.inputs for fmt in deliverable.formats]
+
+
+def _shown(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+
+
+def requirements(
+    deliverable: Deliverable, notice: str | None, secrets: Secrets | None, pairings: Pairings | None = None
+) -> Requirements:
+    """What the checks require of a deliverable: its page rule, the notice, and for a public one no leak
+    and no real authority beside its illustrative coding."""
     return Requirements(
         deliverable.name,
         pages=deliverable.pages,
         notice=notice,
         secrets=secrets if deliverable.public else None,
+        pairings=pairings if deliverable.public else None,
     )
 
 
@@ -369,9 +477,11 @@ def _check(
     notice: str | None,
     secrets: Secrets | None,
     paths: BuildPaths,
+    pairings: Pairings | None = None,
 ) -> list[_Staged]:
     notebooks = list(dict.fromkeys(nb for file in files for nb in file.notebooks))
-    report = check_files([file.staged for file in files], requirements(deliverable, notice, secrets), notebooks)
+    rules = requirements(deliverable, notice, secrets, pairings)
+    report = check_files([file.staged for file in files], rules, notebooks)
     out: list[_Staged] = []
     for file in files:
         item = _Staged(file, deliverable.output_dir / file.name, pages=report.pages.get(file.staged))
@@ -521,6 +631,7 @@ def check_and_publish(
     notice: str | None = None,
     secrets: Secrets | None = None,
     env: Mapping[str, str] | None = None,
+    pairings: Pairings | None = None,
 ) -> CheckResult:
     """Check rendered deliverables (``cufstudy check``) and publish those that were rendered elsewhere.
 
@@ -588,7 +699,7 @@ def check_and_publish(
         if not items:
             continue
         notebooks = [nb for source in {s for _, s, _ in items} for nb in embedded_notebooks(source, root)]
-        report = check_files([p for p, _, _ in items], requirements(deliverable, notice, secrets), notebooks)
+        report = check_files([p for p, _, _ in items], requirements(deliverable, notice, secrets, pairings), notebooks)
         violations += report.violations
     if ignored:
         strict = any(d.public for d in todo)
@@ -657,6 +768,17 @@ def check_for_publication(
     def secrets() -> list[ConfidentialValue]:
         return confidential_entries(project)
 
+    @functools.cache
+    def pairings() -> list[PairingLike]:
+        from cufstudy.study.pseudonyms import pairings_of
+
+        return list(pairings_of(project.data_dir))
+
     return check_and_publish(
-        project, profiles, files, notice=ILLUSTRATIVE_NOTICE if illustrative else None, secrets=secrets
+        project,
+        profiles,
+        files,
+        notice=ILLUSTRATIVE_NOTICE if illustrative else None,
+        secrets=secrets,
+        pairings=pairings,
     )

@@ -9,10 +9,11 @@ that already holds it (``cufstudy build``). The source notebooks are only read. 
   (or any :class:`concurrent.futures.Executor`), longest runs first;
 * the manifest (:mod:`cufstudy.pipeline.manifest`), rewritten after each run, so a kill keeps the finished
   ones, and the progress display (:mod:`cufstudy.pipeline.progress`);
-* the facts: after the batch, the facts shown in the outputs of every up-to-date run (executed or skipped)
-  are merged (:func:`cufstudy.notebook.facts.merge_facts`) into ``_build/facts.json``, which is rewritten
-  from them (facts recorded with ``display=False`` are not in the outputs and so are dropped). The same key
-  with two different values in two runs is a :class:`~cufstudy.core.errors.FactError` naming both runs.
+* the facts: after the batch, the facts shown in the outputs of every up-to-date run (executed or skipped),
+  and the facts of the documents' structure (:mod:`cufstudy.render.structure`, counted on every run), are
+  merged (:func:`cufstudy.notebook.facts.merge_facts`) into ``_build/facts.json``, which is rewritten from
+  them (facts recorded with ``display=False`` are not in the outputs and so are dropped). The same key with
+  two different values in two runs is a :class:`~cufstudy.core.errors.FactError` naming both runs.
 
 A failing run keeps its last good output; the other runs still complete. :func:`run` returns a
 :class:`~cufstudy.pipeline.manifest.RunReport`; :meth:`~cufstudy.pipeline.manifest.RunReport.raise_for_failures`
@@ -57,7 +58,7 @@ from cufstudy.pipeline.manifest import (
     save_manifest,
 )
 from cufstudy.pipeline.plan import Plan, Resolver, Run, load_plan
-from cufstudy.pipeline.progress import LiveTable, PlainLog
+from cufstudy.pipeline.progress import LiveTable, PlainLog, Progress
 
 __all__ = ["RunReport", "RunResult", "execute_plan", "run"]
 
@@ -131,19 +132,29 @@ def execute_plan(
     executor: Executor | None = None,
     only: Sequence[str] | None = None,
     progress: bool = True,
+    observer: Progress | None = None,
 ) -> RunReport:
     """:func:`run` for a caller that has loaded the plan and holds the project lock (``cufstudy build``).
 
     Takes no lock: the caller must hold :func:`~cufstudy.pipeline.lock.project_lock` for the whole call.
+    ``observer`` (entered by the caller) is told about every run instead of this call's own display, so that
+    one display covers a whole build (see :mod:`cufstudy.pipeline.progress`).
     """
-    log = PlainLog(sys.stderr)
+    log = observer if observer is not None else PlainLog(sys.stderr)
     _warn(plan, log)
     return _execute_plan(
-        plan, plan.select(only), workers=workers, force=force, executor=executor, progress=progress, log=log
+        plan,
+        plan.select(only),
+        workers=workers,
+        force=force,
+        executor=executor,
+        progress=progress,
+        log=log,
+        shared=observer is not None,
     )
 
 
-def _warn(plan: Plan, log: PlainLog) -> None:
+def _warn(plan: Plan, log: Progress) -> None:
     for warning in plan.warnings:
         log.note(f"warning: {warning}")
 
@@ -164,7 +175,8 @@ def _execute_plan(
     force: bool,
     executor: Executor | None,
     progress: bool,
-    log: PlainLog,
+    log: Progress,
+    shared: bool = False,
 ) -> RunReport:
     root = plan.root
     paths = BuildPaths(root)
@@ -195,9 +207,9 @@ def _execute_plan(
         nonlocal raw_manifest
         raw_manifest = save_manifest(manifest_path, manifest, raw_manifest)
 
-    live = progress and bool(todo) and sys.stderr.isatty()
-    display: PlainLog = LiveTable(sys.stderr) if live else log
-    with display:
+    live = progress and bool(todo) and sys.stderr.isatty() and not shared
+    display: Progress = LiveTable(sys.stderr) if live else log
+    with display if not shared else contextlib.nullcontext(display):
         for r in selected.runs:
             if r.output in results:
                 display.finished(results[r.output])
@@ -224,7 +236,7 @@ def _execute(
     results: dict[str, RunResult],
     manifest: Manifest,
     save: Callable[[], None],
-    display: PlainLog,
+    display: Progress,
     *,
     workers: int | None,
     executor: Executor | None,
@@ -321,7 +333,21 @@ def _collect_facts(plan: Plan, manifest: Manifest) -> dict[str, Fact]:
                 update={"facts": [f.model_dump(mode="json") for f in facts], "output_stat": stat}
             )
         sources.append((f"{r.label} [{r.output}]", facts))
+    # the documents' own structure (the steps of the guide), counted from the sources on every run
+    sources.append(("the structure of the documents", _structure_facts(plan.root)))
     return merge_facts(sources)
+
+
+def _structure_facts(root: Path) -> list[Fact]:
+    """The structure facts of the project's deliverables (:mod:`cufstudy.render.structure`); none when the
+    project's configuration cannot be read (the build reports that itself)."""
+    from cufstudy.core.errors import CufstudyError
+    from cufstudy.render.structure import document_facts
+
+    try:
+        return document_facts(project_of(root))
+    except CufstudyError:
+        return []
 
 
 def _write_facts(path: Path, facts: dict[str, Fact]) -> None:

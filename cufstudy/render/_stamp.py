@@ -24,7 +24,10 @@ the SDG toolbox, which embeds only the SDG notebook):
   and the caller's ``reuse_key`` (``cufstudy build`` passes a digest of the confidential values the leak
   check searches for).
 
-Editing any of them renders the deliverable again.
+Editing any of them renders the deliverable again. Notebooks are hashed by what a rendering reads of them
+(:func:`cufstudy.core.digest.executed_digest`: without their execution counts, Papermill's timings and the
+kernel's timestamps) and the facts without the time they were written, so that running the notebooks again to
+the same result keeps the deliverables.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from cufstudy.core.atomic import atomic_write_text
-from cufstudy.core.digest import library_digest, templates_digest
+from cufstudy.core.digest import executed_digest, library_digest, templates_digest
 from cufstudy.core.files import SKIPPED_DIRS
 from cufstudy.core.project import BuildPaths
 from cufstudy.render.config import Deliverable
@@ -98,13 +101,6 @@ def _images(sources: Iterable[Path], main_dir: Path, root: Path) -> list[Path]:
     return found
 
 
-def _notebook_digest(path: Path) -> str:
-    """Hash of a notebook's cells (types, sources, outputs), not of its metadata (timestamps of the run)."""
-    nb = json.loads(path.read_bytes())
-    cells = [[c.get("cell_type"), c.get("source"), c.get("outputs")] for c in nb.get("cells", [])]
-    return hashlib.sha256(json.dumps(cells, sort_keys=True).encode()).hexdigest()
-
-
 def _facts(root: Path) -> Mapping[str, Any]:
     try:
         data = json.loads(BuildPaths(root).facts.read_text(encoding="utf-8"))
@@ -143,14 +139,17 @@ def deliverable_digest(root: Path, deliverable: Deliverable, options: Mapping[st
             continue
         total.update(f"{path.relative_to(root).as_posix()}\0".encode())
         try:
-            total.update(hashlib.sha256(path.read_bytes()).digest())
-        except OSError:
+            if path.suffix == ".ipynb":  # a notebook beside a document: as a rendering reads it
+                total.update(executed_digest(path).encode())
+            else:
+                total.update(hashlib.sha256(path.read_bytes()).digest())
+        except (OSError, ValueError, AttributeError):
             total.update(b"missing")
     for notebook in notebooks:
         shown = notebook.relative_to(root).as_posix() if notebook.is_relative_to(root) else notebook.name
         total.update(f"{shown}\0".encode())
         try:
-            total.update(_notebook_digest(notebook).encode())
+            total.update(executed_digest(notebook).encode())
         except (OSError, ValueError):
             total.update(b"missing")
     cited = _facts(root)

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cufstudy.core.errors import SourceError
-from cufstudy.core.problems import Problems
+from cufstudy.core.errors import ArgumentError, SourceError
+from cufstudy.core.problems import Problems, did_you_mean
 from cufstudy.core.project import (
     CONFIG_FILES,
     SETTINGS_KEY,
@@ -46,6 +46,7 @@ from cufstudy.core.yamlio import FieldPath, YamlDoc, read_yaml
 __all__ = [
     "COMMON_OPTIONS",
     "EXTENSION_METADATA",
+    "FORMAT_NAMES",
     "FORMAT_OPTIONS",
     "KNOWN_EXTENSIONS",
     "OUTPUT_EXTENSIONS",
@@ -54,10 +55,13 @@ __all__ = [
     "PageRule",
     "QuartoConfig",
     "active_profiles",
+    "check_profiles",
     "deliverables",
+    "format_label",
     "load_config",
     "merge_configs",
     "profile_names",
+    "wanted_formats",
 ]
 
 #: Quarto format name -> extension of the deliverable it produces.
@@ -429,6 +433,52 @@ def _settings(config: QuartoConfig, problems: Problems) -> tuple[Settings, tuple
     return result.settings, result.warnings
 
 
+#: The formats a user asks for (``--to``), case-insensitive, and the Quarto format each names.
+FORMAT_NAMES: dict[str, str] = {"html": "html", "pdf": "typst", "typst": "typst", "docx": "docx"}
+
+
+def format_label(fmt: str) -> str:
+    """How a Quarto format is named to users: ``pdf`` for ``typst``, else itself."""
+    return OUTPUT_EXTENSIONS.get(fmt, fmt)
+
+
+def wanted_formats(formats: Sequence[str] | None) -> set[str] | None:
+    """The Quarto formats ``formats`` asks for (``PDF`` -> ``typst``), or None for every format.
+
+    Raises
+    ------
+    ArgumentError
+        For a format that is none of html, pdf (typst) and docx, with the nearest one.
+    """
+    if formats is None:
+        return None
+    wanted: set[str] = set()
+    for raw in formats:
+        name = str(raw).strip().lower().lstrip(".")
+        if name not in FORMAT_NAMES:
+            hint = did_you_mean(name, ["html", "pdf", "docx"])
+            raise ArgumentError(f"unknown format {raw!r}{hint}; formats: html, pdf, docx", "--to")
+        wanted.add(FORMAT_NAMES[name])
+    return wanted
+
+
+def check_profiles(root: Path, profiles: Sequence[str]) -> None:
+    """Refuse a profile the project does not define, naming those it does (and the nearest one).
+
+    Raises
+    ------
+    ArgumentError
+        ``unknown profile 'guid' (did you mean 'guide'?); profiles: brochure, guide, study, toolbox``.
+    """
+    known = profile_names(root)
+    for entry in profiles:
+        for name in _split(entry):
+            if name not in known:
+                listed = ", ".join(known) or f"none (no _quarto-<name>.yml in {root})"
+                hint = did_you_mean(name, known)
+                raise ArgumentError(f"unknown profile {name!r}{hint}; profiles: {listed}", "PROFILE")
+
+
 def deliverables(
     root: Path | Project,
     profiles: Sequence[str] | None = None,
@@ -445,41 +495,52 @@ def deliverables(
         ``$QUARTO_PROFILE`` if set, else every ``_quarto-<name>.yml`` of the project, else the project
         without profile.
     formats
-        Restrict to these formats (``html``, ``pdf`` or ``typst``, ``docx``).
+        Restrict to these formats (``html``, ``pdf`` or ``typst``, ``docx``; any case). A profile named in
+        ``profiles`` must have one of them; when the profiles are not named, those without any are left out.
 
     Raises
     ------
+    ArgumentError
+        An unknown profile or format, or a named profile without any of the formats (checked before the
+        configuration problems, so that a typo is reported as one).
     SourceError
         With every located problem of the configuration.
     """
     base = root.doc if isinstance(root, Project) else None
     root = root.root if isinstance(root, Project) else root.resolve()
+    named = profiles is not None
     if profiles is None:
         env = os.environ.get("QUARTO_PROFILE")
         entries: list[str | None] = [env] if env else list(profile_names(root)) or [None]
     else:
         entries = list(profiles) or [None]
-    wanted = None if formats is None else {("typst" if f == "pdf" else f) for f in formats}
-    if wanted is not None and wanted - set(OUTPUT_EXTENSIONS):
-        bad = ", ".join(sorted(wanted - set(OUTPUT_EXTENSIONS)))
-        from cufstudy.core.errors import RenderError
-
-        raise RenderError(f"unknown format {bad}: choose among html, pdf (typst) and docx")
+    check_profiles(root, [e for e in entries if e is not None])
+    wanted = wanted_formats(formats)
     problems = Problems(SourceError)
     found: list[Deliverable] = []
     for entry in entries:
-        if entry is not None:
-            missing = [p for p in _split(entry) if p not in profile_names(root)]
-            if missing:
-                problems.add(
-                    "_quarto.yml",
-                    f"no profile file _quarto-{missing[0]}.yml (profiles: {', '.join(profile_names(root)) or 'none'})",
-                )
-                continue
         config = load_config(root, entry, base)
         found.append(_deliverable(config, problems, wanted))
     problems.raise_if_any("the project configuration is outside the supported subset")
-    return found
+    if wanted is None:
+        return found
+    asked = ", ".join(sorted(format_label(f) for f in wanted))
+    lacking = [d for d in found if not d.formats]
+    if named and lacking:
+        d = lacking[0]
+        has = ", ".join(format_label(f) for f in _format_names(d.config)) or "none"
+        raise ArgumentError(f"the {d.name} profile has no {asked} output; its formats: {has}", "--to")
+    kept = [d for d in found if d.formats]
+    if not kept:
+        raise ArgumentError(f"no profile has the format {asked}", "--to")
+    return kept
+
+
+def _format_names(config: QuartoConfig) -> list[str]:
+    raw = config.get("format", default={})
+    if isinstance(raw, str):
+        return [raw]
+    return [str(name) for name in raw] if isinstance(raw, dict) else []
 
 
 def _deliverable(config: QuartoConfig, problems: Problems, wanted: set[str] | None) -> Deliverable:

@@ -28,7 +28,7 @@ import re
 import shutil
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -277,12 +277,29 @@ class EmbeddedEngine:
         problems.raise_if_any(f"{deliverable.name}: the sources are outside the supported subset")
         return jobs
 
-    def render(self, deliverable: Deliverable, staging: Path) -> list[RenderedFile]:
-        """Render every format of ``deliverable`` into ``staging``."""
+    def render(
+        self,
+        deliverable: Deliverable,
+        staging: Path,
+        on_file: Callable[[RenderedFile, float], None] | None = None,
+    ) -> list[RenderedFile]:
+        """Render every format of ``deliverable`` into ``staging``.
+
+        ``on_file`` is called with each file as soon as it is rendered, and the seconds it took (from the
+        thread that rendered it): the caller's progress display follows the formats one by one.
+        """
         jobs = self.prepare(deliverable)
         staging.mkdir(parents=True, exist_ok=True)
+
+        def one(job: _Job) -> RenderedFile:
+            started = time.perf_counter()
+            file = self._render_job(deliverable, job, staging)
+            if on_file is not None:
+                on_file(file, time.perf_counter() - started)
+            return file
+
         with ThreadPoolExecutor(max_workers=3) as pool:
-            results = list(pool.map(lambda job: self._render_job(deliverable, job, staging), jobs))
+            results = list(pool.map(one, jobs))
         return results
 
     def _metadata(self, job: _Job) -> dict[str, Any]:

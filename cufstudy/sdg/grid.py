@@ -4,7 +4,14 @@
 per part of a partnership (``Partenariat``, ``Projets``, ``Cibles``, ``Indicateurs``, ``Feuille de
 route``) with frozen headers, set column widths, help comments on the headers and drop-down lists,
 and a hidden ``Listes`` sheet that feeds the drop-downs (goals, the 169 targets with their titles,
-contribution levels 0-4, territories, indicator sources, tiers, countries, UN indicators).
+contribution levels 0-4, territories, indicator sources, tiers, countries, UN indicators). It prints on A4
+landscape pages fitted to the width, the header rows repeated, rows as tall as their wrapped text
+(:mod:`cufstudy.core.worksheet`, shared with the fieldwork capture forms); every sheet is protected (no
+password) except the cells to fill, so headers, formulas and lists cannot be broken by accident.
+
+:func:`import_grid` words its messages in French, the grid's language (``Cibles!E2: niveau 7 hors échelle
+...``), each in one language: its own checks, the partnership model's (``validate_partnership(lang="fr")``)
+and pydantic's generic ones (:data:`_GENERIC_FR`).
 
 :func:`import_grid` reads a filled workbook into a :class:`~cufstudy.sdg.partnerships.Partnership`,
 reporting every problem at once with its sheet, cell and reason (``Cibles!E7``), and returns nothing
@@ -37,22 +44,24 @@ from typing import Any, Final
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from cufstudy.core.atomic import atomic_path, atomic_write_text
 from cufstudy.core.errors import DataError
 from cufstudy.core.french import fold, typeset_fr
-from cufstudy.core.problems import FieldIssue, FieldPath, Problem, Reason, did_you_mean
+from cufstudy.core.problems import FieldIssue, FieldPath, Problem, Reason, did_you_mean_fr, shorten
 from cufstudy.core.workbook import BAD as _BAD
 from cufstudy.core.workbook import number_text as _number_text
 from cufstudy.core.workbook import open_workbook as _open
 from cufstudy.core.workbook import sheet_rows as _rows
 from cufstudy.core.workbook import to_date as _to_date
 from cufstudy.core.workbook import to_number as _to_number
+from cufstudy.core.worksheet import print_setup, protect, unlock, wrapped_height
 from cufstudy.model.countries import COUNTRIES_FR
 from cufstudy.model.vocab import LABELS_FR, Tier
 from cufstudy.sdg.framework import Framework, indicator_sources
@@ -86,7 +95,8 @@ LIST_SHEET: Final = "Listes"
 SHEETS: Final = (INSTRUCTIONS, PARTNERSHIP, PROJECTS, LINKS, INDICATORS, ROADMAP, LIST_SHEET)
 """The sheets of the grid, in order (``Listes`` is hidden)."""
 
-_ROWS: Final = {PROJECTS: 50, LINKS: 300, INDICATORS: 100, ROADMAP: 100}  # rows prepared with drop-downs
+# rows prepared to fill (unlocked, with drop-downs and borders): what a partnership needs, on few printed pages
+_ROWS: Final = {PROJECTS: 30, LINKS: 120, INDICATORS: 60, ROADMAP: 60}
 
 # workbook value (French) -> code of the data files; import also accepts the code itself
 SIDES: Final = {label: side.value for side, label in SIDE_LABELS_FR.items()}
@@ -98,8 +108,12 @@ TIERS: Final = {LABELS_FR[Tier][t]: t.value for t in Tier}
 _HEAD_FILL: Final = PatternFill("solid", fgColor="1F4E79")
 _HEAD_FILL_OPTIONAL: Final = PatternFill("solid", fgColor="6A9AC4")
 _AUTO_FILL: Final = PatternFill("solid", fgColor="EDEDED")
-_HEAD_FONT: Final = Font(bold=True, color="FFFFFF")
+_FONT: Final = "Arial"  # Liberation Sans where Arial is absent: the same metrics, so the row heights hold
+_TEXT: Final = Font(name=_FONT, size=10)
+_HEAD_FONT: Final = Font(name=_FONT, size=10, bold=True, color="FFFFFF")
 _WRAP: Final = Alignment(wrap_text=True, vertical="top")
+_THIN: Final = Side(style="thin", color="9AA5B1")
+_BOX: Final = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 
 
 @dataclass(frozen=True)
@@ -131,7 +145,7 @@ PROJECT_COLUMNS: Final = (
 )  # fmt: skip
 LINK_COLUMNS: Final = (
     Column("Projet", "project", "text", True, 24, "Identifiant du projet (feuille Projets)", options="liste_projets"),
-    Column("ODD", "goal", "goal", False, 7, "Numéro de l'objectif (facultatif : contrôle la cible)",
+    Column("ODD", "goal", "goal", False, 7, "Numéro de l'objectif, facultatif : il contrôle le code de la cible",
            options="liste_odd"),
     Column("Cible", "target", "target", True, 9, "Code de la cible ODD (ex. 6.1, 6.a)", options="liste_cibles"),
     Column("Intitulé de la cible", None, "auto", False, 60, "Rempli automatiquement à partir du code de la cible",
@@ -140,7 +154,7 @@ LINK_COLUMNS: Final = (
            options="liste_niveaux"),
     Column("Territoire", "side", "choice", True, 13, _SIDE_HELP, SIDES, "liste_territoires"),
     Column("Justification", "evidence", "text", False, 70,
-           "Ce que le projet a fait qui justifie le niveau (obligatoire dès le niveau 1)"),
+           "Ce que le projet a fait qui justifie le niveau : obligatoire dès le niveau 1"),
 )  # fmt: skip
 INDICATOR_COLUMNS: Final = (
     Column("Identifiant", "id", "text", True, 24, "Identifiant court de l'indicateur (ex. acces-eau)"),
@@ -148,7 +162,7 @@ INDICATOR_COLUMNS: Final = (
     Column("Code", "code", "text", False, 10,
            "Code ONU obligatoire pour la source ONU (ex. 6.1.1) ; pour les autres, seulement s'il existe",
            options="liste_indicateurs_onu"),
-    Column("Nom", "name", "text", False, 50, "Nom de l'indicateur (obligatoire hors ONU)"),
+    Column("Nom", "name", "text", False, 50, "Nom de l'indicateur : obligatoire hors ONU"),
     Column("Intitulé ONU", None, "auto", False, 40, "Rempli automatiquement pour un code ONU",
            formula='=IF(C{row}="","",IFERROR(VLOOKUP(C{row},table_indicateurs_onu,2,FALSE),""))'),
     Column("Cible ODD", "sdg_target", "target", False, 10, "Cible ODD suivie (déduite du code pour l'ONU)",
@@ -195,7 +209,7 @@ FORM: Final = (
     Column("Collectivité française : code officiel", "french_authority.code", "text", False, 0,
            "Code INSEE (commune, département, région) ou SIREN (intercommunalité)"),
     Column("Collectivité française : population", "french_authority.population.value", "int", False, 0,
-           "Population (facultatif)"),
+           "Population en nombre d'habitants"),
     Column("Collectivité française : année de la population", "french_authority.population.year", "int", False, 0,
            "Millésime de la population"),
     Column("Collectivité française : source de la population", "french_authority.population.source", "text", False, 0,
@@ -204,7 +218,7 @@ FORM: Final = (
     Column("Partenaire : pays", "partner.country", "raw", True, 0, "Code ISO du pays à deux lettres (ex. BF)",
            options="liste_pays"),
     Column("Partenaire : échelon", "partner.level", "text", True, 0, "Ex. région, commune, province"),
-    Column("Partenariat engagé depuis (année)", "since", "int", False, 0, "Année de début du partenariat (facultatif)"),
+    Column("Partenariat engagé depuis (année)", "since", "int", False, 0, "Année de début du partenariat"),
 )  # fmt: skip
 
 
@@ -240,7 +254,7 @@ def _write_lists(wb: Workbook, framework: Framework) -> None:
     col = 1
     for name, headers, rows in _lists(framework):
         for k, header in enumerate(headers.split("|")):
-            ws.cell(1, col + k, header).font = Font(bold=True)
+            ws.cell(1, col + k, header).font = Font(name=_FONT, bold=True)
             ws.column_dimensions[get_column_letter(col + k)].width = 12 if k == 0 else 40
         for r, row in enumerate(rows, start=2):
             for k, value in enumerate(row):
@@ -253,6 +267,7 @@ def _write_lists(wb: Workbook, framework: Framework) -> None:
             wb.defined_names[table] = DefinedName(table, attr_text=f"'{LIST_SHEET}'!${first}$2:${last}${end}")
         col += len(headers.split("|")) + 1
     ws.sheet_state = "hidden"
+    protect(ws)
     # the ids typed in the sheets, for the drop-downs of references
     for name, sheet, n in (
         ("liste_projets", PROJECTS, _ROWS[PROJECTS]),
@@ -277,12 +292,25 @@ def _validation(options: str, message: str) -> DataValidation:
     return dv
 
 
+def with_status(help_text: str, required: bool) -> str:
+    """A help text ending with « (obligatoire) » or « (facultatif) », unless it already says when the field is
+    required (« obligatoire dès le niveau 1 ») or optional."""
+    if re.search(r"\b(obligatoire|facultatif)\b", help_text):
+        return help_text
+    return help_text + (" (obligatoire)" if required else " (facultatif)")
+
+
 def _header(cell: Any, text: str, required: bool, help_text: str) -> None:
     cell.value = text
     cell.font = _HEAD_FONT
     cell.fill = _HEAD_FILL if required else _HEAD_FILL_OPTIONAL
     cell.alignment = Alignment(wrap_text=True, vertical="center")
-    cell.comment = Comment(_fr(help_text + (" (obligatoire)" if required else " (facultatif)")), "cufstudy")
+    cell.comment = Comment(_fr(with_status(help_text, required)), "cufstudy")
+
+
+_TITLE: Final = "Grille de contribution aux ODD"
+#: Lines of text an answer of the Partenariat form is expected to take (one otherwise).
+_ANSWER_LINES: Final = {"provenance_note": 4, "title": 2, "french_authority.population.source": 2}
 
 
 def _write_table(wb: Workbook, sheet: str, columns: Sequence[Column]) -> None:
@@ -298,35 +326,84 @@ def _write_table(wb: Workbook, sheet: str, columns: Sequence[Column]) -> None:
             dv.add(f"{letter}2:{letter}{n + 1}")
         for r in range(2, n + 2):
             cell = ws.cell(r, c)
+            cell.border, cell.font = _BOX, _TEXT  # a grid to fill, on screen and on paper
             if column.formula:
                 cell.value = column.formula.format(row=r)
-                cell.fill = _AUTO_FILL
-            elif column.kind in ("target", "text") and column.key in ("target", "sdg_target", "code", "id"):
+                cell.fill = _AUTO_FILL  # locked: computed from the code typed beside it
+                # one line, cut at the cell's edge: a spreadsheet does not grow a row for a formula's result,
+                # and a wrapped title would overlap the next row
+                cell.alignment = Alignment(vertical="top", wrap_text=False)
+                continue
+            unlock(cell)  # a cell to fill
+            if column.kind in ("target", "text") and column.key in ("target", "sdg_target", "code", "id"):
                 cell.number_format = "@"  # typed as text: '8.10' stays '8.10'
             elif column.kind == "date":
                 cell.number_format = "DD/MM/YYYY"
+            elif column.key == "budget_eur":
+                cell.number_format = "#,##0"
             if column.kind == "text" and column.width >= 40:
                 cell.alignment = _WRAP
-    ws.row_dimensions[1].height = 32
+    # the header wraps in its column: as tall as its longest header (bold, a little wider than plain text)
+    ws.row_dimensions[1].height = max(wrapped_height(c.header, c.width * 0.85, size=11) for c in columns)
     ws.freeze_panes = "A2"
+    print_setup(ws, f"{_TITLE} — {sheet}", repeat_rows="1:1")
+    protect(ws)
 
 
 def _write_form(wb: Workbook) -> None:
     ws = wb.create_sheet(PARTNERSHIP)
-    for c, (text, width) in enumerate((("Champ", 46), ("Valeur", 50), ("Aide", 70)), start=1):
+    widths = (46, 50, 70)
+    for c, (text, width) in enumerate(zip(("Champ", "Valeur", "Aide"), widths, strict=True), start=1):
         _header(ws.cell(1, c), text, True, "Remplir la colonne Valeur")
         ws.column_dimensions[get_column_letter(c)].width = width
+    ws.row_dimensions[1].height = 20
     for r, column in enumerate(FORM, start=2):
-        ws.cell(r, 1, _fr(column.header)).font = Font(bold=column.required)
-        ws.cell(r, 3, _fr(column.help + (" (obligatoire)" if column.required else " (facultatif)"))).alignment = _WRAP
+        label = ws.cell(r, 1, _fr(column.header))
+        label.font, label.alignment = Font(name=_FONT, size=10, bold=column.required), _WRAP
+        help_text = _fr(with_status(column.help, column.required))
+        aid = ws.cell(r, 3, help_text)
+        aid.alignment, aid.font = _WRAP, Font(name=_FONT, size=9, italic=True, color="555B66")
+        value = ws.cell(r, 2)
+        unlock(value)
+        value.alignment, value.border, value.font = _WRAP, _BOX, _TEXT
         if column.options:
             dv = _validation(column.options, column.help)
             ws.add_data_validation(dv)
             dv.add(f"B{r}")
         if column.key in ("id", "french_authority.code"):
-            ws.cell(r, 2).number_format = "@"
+            value.number_format = "@"
+        elif column.key == "french_authority.population.value":
+            value.number_format = "#,##0"  # 370 260 in a French spreadsheet
+        # a row set to a height is not grown by the spreadsheet as one types: room for the expected answer
+        answer = _ANSWER_LINES.get(column.key or "", 1)
+        ws.row_dimensions[r].height = max(
+            wrapped_height(column.header, widths[0] * 0.9, size=10),
+            wrapped_height(help_text, widths[2], size=9),
+            wrapped_height("\n" * (answer - 1), widths[1], size=10),
+            20,
+        )
     ws.cell(2 + [c.key for c in FORM].index("provenance"), 2, "auto-évaluation")
     ws.freeze_panes = "A2"
+    print_setup(ws, f"{_TITLE} — {PARTNERSHIP}", repeat_rows="1:1")
+    protect(ws)
+
+
+def _write_instructions(ws: Worksheet) -> None:
+    ws.title = INSTRUCTIONS
+    # one column as wide as a landscape page: a column cannot be split across pages, so a wider one would
+    # not be fitted to the width by LibreOffice but cut at the page's edge
+    width = 100
+    ws.column_dimensions["A"].width = width
+    for r, (style, text) in enumerate(_instructions(), start=1):
+        cell = ws.cell(r, 1, text)
+        size = {"title": 14, "head": 12}.get(style, 10)
+        cell.alignment = Alignment(wrap_text=True, vertical="bottom" if style == "head" else "top")
+        cell.font = Font(name=_FONT, bold=style != "text", size=size, color=None if style == "text" else "1F4E79")
+        ws.row_dimensions[r].height = wrapped_height(text, width, size=size * (1.1 if style != "text" else 1)) + (
+            6 if style == "head" else 0  # a little air above a heading
+        )
+    print_setup(ws, f"{_TITLE} — {INSTRUCTIONS}")
+    protect(ws)
 
 
 def _instructions() -> list[tuple[str, str]]:
@@ -340,8 +417,14 @@ def _instructions() -> list[tuple[str, str]]:
                  "« cufstudy sdg import », qui signale chaque problème avec sa feuille et sa cellule : rien n'est "
                  "importé tant qu'il en reste un."),
         ("text", "En-têtes bleu foncé : colonnes obligatoires ; bleu clair : facultatives ; cellules grises : "
-                 "remplies automatiquement. Ne renommez pas les en-têtes ; vous pouvez ajouter des colonnes de "
-                 "commentaire. Une ligne vide est ignorée. Les listes dans une cellule se séparent par « ; »."),
+                 "remplies automatiquement. Seules les cellules à remplir sont modifiables : les en-têtes, les "
+                 "formules et les listes sont protégés (sans mot de passe). Une ligne vide est ignorée. Les listes "
+                 f"dans une cellule se séparent par « ; ». Lignes prêtes à remplir : {_ROWS[PROJECTS]} projets, "
+                 f"{_ROWS[LINKS]} liens projet-cible, {_ROWS[INDICATORS]} indicateurs, {_ROWS[ROADMAP]} actions ; "
+                 "pour en ajouter, ôtez la protection de la feuille (Révision > Ôter la protection) et recopiez "
+                 "la dernière ligne vers le bas."),
+        ("text", "Pour imprimer : chaque feuille tient dans la largeur d'une page A4 en paysage, les en-têtes "
+                 "se répètent en haut de chaque page."),
         ("head", "1. Feuille « Partenariat »"),
         ("text", "Une valeur par ligne dans la colonne B : identifiant du partenariat, collectivité française "
                  "(nom, échelon, code officiel), partenaire étranger (nom, code ISO du pays à deux lettres, échelon) "
@@ -405,20 +488,21 @@ def write_template(path: str | Path, framework: Framework, *, overwrite: bool = 
         raise DataError.single(str(path), "the grid must be an .xlsx file")
     if target.exists() and not overwrite:
         raise DataError.single(str(path), "the file exists; choose another name or overwrite it (--force)")
+    if not target.parent.is_dir():
+        what = "is a file, not a folder" if target.parent.exists() else "does not exist"
+        raise DataError.single(
+            str(path), f"the folder {target.parent} {what}: create it first, or write the grid elsewhere"
+        )
     wb = Workbook()
     ws = wb.active
     assert ws is not None
-    ws.title = INSTRUCTIONS
-    ws.column_dimensions["A"].width = 120
-    for r, (style, text) in enumerate(_instructions(), start=1):
-        cell = ws.cell(r, 1, text)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        cell.font = Font(bold=style != "text", size={"title": 14, "head": 12}.get(style, 11))
+    _write_instructions(ws)
     _write_form(wb)
     for sheet, columns in TABLES.items():
         _write_table(wb, sheet, columns)
     _write_lists(wb, framework)
-    wb.properties.title = "Grille de contribution aux ODD"
+    wb.security = WorkbookProtection(lockStructure=True)  # no sheet renamed, moved, deleted or unhidden
+    wb.properties.title = _TITLE
     wb.properties.creator = "cufstudy"
     with atomic_path(target) as tmp:
         wb.save(tmp)
@@ -442,7 +526,7 @@ class _Reader:
     broken_sheets: set[str] = field(default_factory=set)
 
     def problem(self, cell: str, message: str, reason: Reason = Reason.INVALID_VALUE) -> None:
-        self.problems.append(Problem(self.file, message, None, cell, reason))
+        self.problems.append(Problem(self.file, _fr(message), None, cell, reason))
         self.bad_cells.add(cell)
 
     def convert(self, column: Column, value: Any, cell: str) -> Any:
@@ -451,7 +535,7 @@ class _Reader:
             value = value.strip()
         if value is None or value == "":
             return None
-        where = f" ({self.headers.get(cell, column.header)})"
+        where = f" ({self.headers.get(cell, f'colonne « {column.header} »')})"
         kind = column.kind
         if kind in ("text", "list"):
             text = _number_text(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
@@ -464,15 +548,17 @@ class _Reader:
         if kind == "date":
             result = _to_date(value)
             if result is _BAD:
-                self.problem(cell, f"not a date: {value!r}; enter a date such as 31/12/2022{where}", Reason.WRONG_TYPE)
+                message = f"date illisible {_shown(value)} : saisissez une date comme 31/12/2022{where}"
+                self.problem(cell, message, Reason.WRONG_TYPE)
             return result
         if kind in ("int", "number", "goal"):
             result = _to_number(value, whole=kind != "number")
             if result is _BAD:
-                expected = "a number" if kind == "number" else "a whole number"
-                self.problem(cell, f"got {value!r}: expected {expected}{where}", Reason.WRONG_TYPE)
+                expected = "un nombre" if kind == "number" else "un nombre entier"
+                self.problem(cell, f"valeur {_shown(value)} : {expected} est attendu{where}", Reason.WRONG_TYPE)
             elif kind == "goal" and not 1 <= result <= 17:
-                self.problem(cell, f"got {value!r}: expected a goal number from 1 to 17{where}", Reason.OUT_OF_RANGE)
+                message = f"valeur {_shown(value)} : un numéro d'objectif de 1 à 17 est attendu{where}"
+                self.problem(cell, message, Reason.OUT_OF_RANGE)
                 return _BAD
             return result
         if kind == "level":
@@ -486,8 +572,8 @@ class _Reader:
             code = folded.get(fold(str(value)))
             if code is None:
                 labels = list(column.choices)
-                hint = did_you_mean(value, labels)
-                message = f"got {value!r}, expected one of: {', '.join(labels)}{hint}{where}"
+                hint = did_you_mean_fr(value, labels)
+                message = f"valeur {_shown(value)} hors liste ; valeurs possibles : {', '.join(labels)}{hint}{where}"
                 self.problem(cell, message, Reason.NOT_IN_VOCABULARY)
                 return _BAD
             return code
@@ -502,14 +588,15 @@ class _Reader:
             if found is None:
                 self.problem(
                     f"{PARTNERSHIP}!A1",
-                    f"row « {column.header} » not found in column A; do not rename or delete the form's rows",
+                    f"ligne « {column.header} » introuvable en colonne A : ne renommez ni ne supprimez les lignes "
+                    "du formulaire",
                     Reason.MISSING_FIELD,
                 )
                 self.cells[path] = f"{PARTNERSHIP}!A1"
                 continue
             n, value = found
             cell = f"{PARTNERSHIP}!B{n}"
-            self.headers[cell] = f"row « {column.header} »"
+            self.headers[cell] = f"ligne « {column.header} »"
             self.cells[path] = cell
             for k in range(1, len(path)):
                 self.cells.setdefault(path[:k], cell)
@@ -531,10 +618,10 @@ class _Reader:
                 continue
             index = default
             actual = header_row[index] if index < len(header_row) else None
-            seen = f"found {str(actual)!r} there" if actual not in (None, "") else "the cell is empty"
+            seen = f"la cellule contient « {actual} »" if actual not in (None, "") else "la cellule est vide"
             self.problem(
                 f"{sheet}!{get_column_letter(index + 1)}1",
-                f"column « {column.header} » not found ({seen}): headers must not be renamed",
+                f"colonne « {column.header} » introuvable ({seen}) : ne renommez pas les en-têtes",
                 Reason.MISSING_FIELD,
             )
             self.broken_sheets.add(sheet)
@@ -550,7 +637,7 @@ class _Reader:
                 if column.key is None:
                     continue
                 cell = f"{sheet}!{get_column_letter(position[column.key] + 1)}{n}"
-                self.headers[cell] = f"column « {column.header} »"
+                self.headers[cell] = f"colonne « {column.header} »"
                 record[column.key] = (cell, self.convert(column, raw[column.key], cell))
             out.append((n, record))
         return out
@@ -584,16 +671,17 @@ class _Reader:
             goal_cell, goal = record.pop("goal")
             target = record["target"][1]
             if ref is None:
-                self.problem(cell, "empty required cell (column « Projet »)", Reason.MISSING_FIELD)
+                self.problem(cell, f"{_EMPTY} (colonne « Projet »)", Reason.MISSING_FIELD)
             elif ref not in index:
                 if PROJECTS not in self.broken_sheets:
-                    hint = did_you_mean(ref, index)
-                    message = f"project {ref!r} is not in the Projets sheet{hint} (column « Projet »)"
+                    hint = did_you_mean_fr(ref, index)
+                    message = f"le projet « {ref} » n'est pas dans la feuille Projets{hint} (colonne « Projet »)"
                     self.problem(cell, message, Reason.UNKNOWN_REFERENCE)
             else:
                 per_project.setdefault(index[ref], []).append((n, record))
             if isinstance(goal, int) and isinstance(target, str) and target.split(".")[0] != str(goal):
-                self.problem(goal_cell, f"goal {goal} does not match the target {target!r} (column « ODD »)")
+                message = f"l'objectif {goal} ne correspond pas à la cible « {target} » (colonne « ODD »)"
+                self.problem(goal_cell, message)
         for i, links in per_project.items():
             self.add_rows("links", LINKS, links, base=("projects", i))
 
@@ -606,13 +694,88 @@ class _Reader:
                 cell = self.cells[loc[:n]]
                 break
         header = self.headers.get(cell or "")
-        if issue.kind == "missing" and header:
-            message = "empty required cell"
-        elif issue.kind in ("missing", "too_short") and loc == ("projects",):
-            message = "no project: describe at least one project"
+        if issue.kind in ("missing", "too_short") and loc == ("projects",):
+            message = "aucun projet : décrivez au moins un projet"
+        elif issue.kind == "missing":
+            message = _EMPTY
+        elif issue.kind not in ("value_error", "assertion_error", "reference"):
+            message = _generic_fr(issue)  # pydantic's own checks, worded in French; ours are (lang="fr")
         if header:
             message += f" ({header})"
-        return Problem(self.file, message, None, cell or PARTNERSHIP, issue.reason)
+        return Problem(self.file, _fr(message), None, cell or PARTNERSHIP, issue.reason)
+
+
+def _shown(value: Any) -> str:
+    """A value a person typed, as a French message quotes it: ``« bientôt »``, ``6,5``, ``31/12/2022``."""
+    if isinstance(value, bool):
+        return "vrai" if value else "faux"
+    if isinstance(value, int | float):
+        return _number_text(value).replace(".", ",")
+    if isinstance(value, dt.datetime | dt.date):
+        return value.strftime("%d/%m/%Y")
+    return f"« {shorten(str(value), 60)} »"
+
+
+#: pydantic's own checks (lengths, bounds, types), worded in French from the error's kind and context.
+_GENERIC_FR: Final[dict[str, str]] = {
+    "string_too_short": "texte trop court : au moins {min_length} caractère(s)",
+    "string_too_long": "texte trop long : au plus {max_length} caractères",
+    "too_short": "au moins {min_length} élément(s) attendu(s)",
+    "too_long": "au plus {max_length} éléments",
+    "greater_than_equal": "valeur {value} trop petite : au moins {ge}",
+    "greater_than": "valeur {value} trop petite : plus de {gt}",
+    "less_than_equal": "valeur {value} trop grande : au plus {le}",
+    "less_than": "valeur {value} trop grande : moins de {lt}",
+    "finite_number": "valeur {value} : un nombre fini est attendu",
+    "enum": "valeur {value} hors liste ; valeurs possibles : {expected}",
+    "literal_error": "valeur {value} hors liste ; valeurs possibles : {expected}",
+    "string_pattern_mismatch": "valeur {value} refusée : elle ne suit pas la forme attendue",
+}
+_TYPES_FR: Final[dict[str, str]] = {
+    "int": "un nombre entier", "float": "un nombre", "decimal": "un nombre", "string": "du texte",
+    "date": "une date", "datetime": "une date", "bool": "oui ou non", "list": "une liste", "tuple": "une liste",
+    "dict": "un ensemble de champs", "model": "un ensemble de champs",
+}  # fmt: skip
+
+
+def _generic_fr(issue: FieldIssue) -> str:
+    """The French wording of a pydantic error that no check of ours worded (see :data:`_GENERIC_FR`)."""
+    values = {k: _shown(v) if isinstance(v, int | float) else v for k, v in issue.context.items()}
+    values["value"] = _shown(issue.value)
+    template = _GENERIC_FR.get(issue.kind)
+    if template is not None:
+        with contextlib.suppress(KeyError, IndexError):
+            return template.format(**values)
+    kind = issue.kind.split("_", 1)[0]  # int_parsing, string_type, date_from_datetime_parsing...
+    if kind in _TYPES_FR:
+        return f"valeur {values['value']} : {_TYPES_FR[kind]} est attendu"
+    return f"valeur {values['value']} refusée"
+
+
+#: The messages of :func:`cufstudy.core.workbook.open_workbook`, in French (the grid's language).
+_OPEN_FR: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
+    (re.compile(r"^a (\.\w+) file is not supported"),
+     "un fichier {0} n'est pas accepté : enregistrez-le comme classeur Excel (.xlsx)"),
+    (re.compile(r"^not an Excel workbook"), "ce n'est pas un classeur Excel : un fichier .xlsx est attendu"),
+    (re.compile(r"^cannot read the file: No such file"), "fichier introuvable"),
+    (re.compile(r"^cannot read the file"), "fichier illisible"),
+    (re.compile(r"^the file is ([\d,]+) bytes; at most ([\d,]+)"),
+     "le fichier fait {0} octets ; au plus {1} octets sont acceptés"),
+    (re.compile(r"^not a readable \.xlsx workbook \(corrupt"),
+     "classeur .xlsx illisible (endommagé, ou pas une archive zip)"),
+    (re.compile(r"^not a readable \.xlsx workbook \((\w+)"), "classeur .xlsx illisible ({0})"),
+    (re.compile(r"^the workbook expands to ([\d,]+) bytes"), "le classeur se décompresse en {0} octets : refusé"),
+)  # fmt: skip
+
+
+def _open_problem_fr(problem: Problem) -> Problem:
+    """A problem of opening the workbook, in French (unchanged if its wording is unknown)."""
+    for pattern, french in _OPEN_FR:
+        match = pattern.match(problem.message)
+        if match:
+            groups = [g.replace(",", "\u202f") for g in match.groups()]
+            return Problem(problem.file, _fr(french.format(*groups)), problem.line, problem.field, problem.reason)
+    return problem
 
 
 def _set(data: dict[str, Any], path: FieldPath, value: Any) -> None:
@@ -645,12 +808,17 @@ def import_grid(path: str | Path, framework: Framework) -> Partnership:
         of range, unknown project, date that is not a date...
     """
     display = str(path)
-    wb = _open(Path(path), display)
+    try:
+        wb = _open(Path(path), display)
+    except DataError as exc:
+        n = len(exc.problems)
+        summary = _fr(f"{n} problème{'s' if n > 1 else ''} dans {display} ; rien n'a été importé")
+        raise DataError([_open_problem_fr(p) for p in exc.problems], summary=summary) from exc
     reader = _Reader(display)
     try:
         missing = [s for s in (PARTNERSHIP, PROJECTS, LINKS, INDICATORS, ROADMAP) if s not in wb.sheetnames]
         for sheet in missing:
-            message = f"missing sheet « {sheet} »: start from the template (cufstudy sdg grid-template)"
+            message = f"feuille « {sheet} » absente : repartez du modèle (cufstudy sdg grid-template)"
             reader.problem(sheet, message, Reason.MISSING_FIELD)
             reader.broken_sheets.add(sheet)
         if PARTNERSHIP not in missing:
@@ -667,7 +835,7 @@ def import_grid(path: str | Path, framework: Framework) -> Partnership:
             reader.bad_cells |= {c for p, c in reader.cells.items() if p[:1] == ("roadmap",) and p[-1:] == (key,)}
     problems = list(reader.problems)
     try:
-        partnership = validate_partnership(reader.data, framework, reader.locate)
+        partnership = validate_partnership(reader.data, framework, reader.locate, lang="fr")
     except DataError as exc:
         problems += [
             p
@@ -677,11 +845,12 @@ def import_grid(path: str | Path, framework: Framework) -> Partnership:
     if problems:
         problems = _explain_formulas(Path(path), problems)
         n = len(problems)
-        raise DataError(problems, summary=f"{n} problem{'s' if n > 1 else ''} in {display}; nothing was imported")
+        summary = _fr(f"{n} problème{'s' if n > 1 else ''} dans {display} ; rien n'a été importé")
+        raise DataError(problems, summary=summary)
     return partnership
 
 
-_EMPTY = "empty required cell"
+_EMPTY = "cellule obligatoire vide"
 
 
 def _explain_formulas(path: Path, problems: list[Problem]) -> list[Problem]:
@@ -716,9 +885,9 @@ def _explain_formulas(path: Path, problems: list[Problem]) -> list[Problem]:
             out.append(p)
             continue
         shown = formula if len(formula) <= 60 else formula[:57] + "..."
-        message = (
-            f"formula {shown!r} without a computed value (formulas are not evaluated; the file was not saved by "
-            f"a spreadsheet program): type the value itself{p.message.removeprefix(_EMPTY)}"
+        message = _fr(
+            f"formule « {shown} » sans valeur calculée (les formules ne sont pas évaluées : le fichier n'a pas été "
+            f"enregistré par un tableur) : saisissez la valeur elle-même{p.message.removeprefix(_fr(_EMPTY))}"
         )
         out.append(Problem(p.file, message, p.line, p.field, p.reason))
     return out

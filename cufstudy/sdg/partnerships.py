@@ -50,22 +50,26 @@ from pydantic import (
 )
 
 from cufstudy.core.errors import AnalysisError, DataError, NotFoundError
+from cufstudy.core.french import format_number
 from cufstudy.core.problems import (
+    LANG,
     FieldIssue,
     FieldPath,
     Problem,
     Problems,
     Reason,
     did_you_mean,
+    did_you_mean_fr,
     nearest,
     path_str,
+    say,
     validation_issues,
 )
 from cufstudy.core.yamlio import read_yaml
 from cufstudy.model.authority import Population, code_pattern
 from cufstudy.model.cases import Slug
 from cufstudy.model.countries import COUNTRIES_FR
-from cufstudy.model.vocab import Tier
+from cufstudy.model.vocab import Tier, TierGroup, label
 from cufstudy.sdg.framework import Framework, Indicator, Target, indicator_sources
 
 __all__ = [
@@ -102,6 +106,15 @@ __all__ = [
 _FROZEN = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 _TARGET_CODE = re.compile(r"^\d{1,2}\.(\d{1,2}|[a-z])$")
 _DEFER = "defer_references"
+#: What the official code of each tier group must be, in French (the English is
+#: :func:`cufstudy.model.authority.code_pattern`'s).
+_CODE_EXPECTED_FR: Final[dict[TierGroup, str]] = {
+    TierGroup.COMMUNE: "un code commune INSEE de 5 caractères, par exemple « 49007 »",
+    TierGroup.EPCI: "un numéro SIREN d'EPCI de 9 chiffres, par exemple « 200040715 »",
+    TierGroup.DEPARTEMENT: "un code de département, par exemple « 13 », « 2A » ou « 974 »",
+    TierGroup.REGION: "un code de région INSEE de 2 chiffres, par exemple « 84 »",
+    TierGroup.STATUT_PARTICULIER: "un code INSEE (2 ou 3 caractères) ou un SIREN",
+}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -191,41 +204,68 @@ def _framework(info: ValidationInfo) -> Framework | None:
     return fw if isinstance(fw, Framework) else None
 
 
-def unknown_target_message(code: str, framework: Framework) -> str:
-    """``unknown SDG target '6.9' (did you mean '16.9'?); goal 6 has the targets 6.1, ...``."""
-    message = f"unknown SDG target {code!r}{did_you_mean(code, [t.code for t in framework.targets])}"
+def unknown_target_message(code: str, framework: Framework, context: object = None) -> str:
+    """``unknown SDG target '6.9' (did you mean '16.9'?); goal 6 has the targets 6.1, ...`` (in French when the
+    validation ``context`` asks for it, see :func:`cufstudy.core.problems.say`)."""
+    codes = [t.code for t in framework.targets]
+    message = say(
+        context,
+        f"unknown SDG target {code!r}{did_you_mean(code, codes)}",
+        f"cible ODD inconnue « {code} »{did_you_mean_fr(code, codes)}",
+    )
     goal = code.split(".")[0]
     if goal.isdigit() and 1 <= int(goal) <= 17:
-        message += f"; goal {goal} has the targets {', '.join(t.code for t in framework.targets_of(int(goal)))}"
+        listed = ", ".join(t.code for t in framework.targets_of(int(goal)))
+        message += say(
+            context, f"; goal {goal} has the targets {listed}", f" ; les cibles de l'objectif {goal} sont {listed}"
+        )
     return message
 
 
 def _target_code(value: Any, info: ValidationInfo) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool):
         raise ValueError(
-            f"got the number {value!r}: write the target code as text in quotes, e.g. '8.10' "
-            "(as a number it loses its trailing zero)"
+            say(
+                info.context,
+                f"got the number {value!r}: write the target code as text in quotes, e.g. '8.10' "
+                "(as a number it loses its trailing zero)",
+                f"le nombre {str(value).replace('.', ',')} a été saisi : écrivez le code de la cible comme du texte, "
+                "par exemple « 8.10 » (en nombre, il perd son zéro final)",
+            )
         )
     if not isinstance(value, str):
         return value
     value = value.strip()
     if not _TARGET_CODE.match(value):
-        raise ValueError(f"{value!r} is not an SDG target code: expected 'goal.target', e.g. '6.1' or '6.a'")
+        raise ValueError(
+            say(
+                info.context,
+                f"{value!r} is not an SDG target code: expected 'goal.target', e.g. '6.1' or '6.a'",
+                f"« {value} » n'est pas un code de cible ODD : « objectif.cible » attendu, "
+                "par exemple « 6.1 » ou « 6.a »",
+            )
+        )
     fw = _framework(info)
     if fw is not None and not (value in fw and isinstance(fw.get(value), Target)):
-        raise ValueError(unknown_target_message(value, fw))
+        raise ValueError(unknown_target_message(value, fw, info.context))
     return value
 
 
 TargetCode = Annotated[str, BeforeValidator(_target_code)]
 
 
-def _level(value: Any) -> Any:
+def _level(value: Any, info: ValidationInfo) -> Any:
     integral = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
     if isinstance(value, bool) or not integral or not 0 <= value <= 4:
+        scale = ", ".join(f"{int(level)} {label.lower()}" for level, label in LEVEL_LABELS_FR.items())
+        shown = str(value).replace(".", ",") if isinstance(value, int | float) else f"« {value} »"
         raise ValueError(
-            f"got {value!r}: expected a contribution level from 0 to 4 "
-            "(0 none, 1 awareness or indirect, 2 output, 3 outcome, 4 principal or structural)"
+            say(
+                info.context,
+                f"got {value!r}: expected a contribution level from 0 to 4 "
+                "(0 none, 1 awareness or indirect, 2 output, 3 outcome, 4 principal or structural)",
+                f"niveau {shown} hors échelle : un niveau de contribution de 0 à 4 est attendu ({scale})",
+            )
         )
     return Level(int(value))
 
@@ -233,12 +273,18 @@ def _level(value: Any) -> Any:
 ContributionLevel = Annotated[Level, BeforeValidator(_level)]
 
 
-def _country(value: Any) -> Any:
+def _country(value: Any, info: ValidationInfo) -> Any:
     if isinstance(value, str) and value not in COUNTRIES_FR:
         near = nearest(value.strip().upper(), COUNTRIES_FR)
-        hint = f" (did you mean {near!r}?)" if near is not None and value.strip().upper() == near else ""
+        same = near is not None and value.strip().upper() == near
         raise ValueError(
-            f"unknown country code {value!r}{hint}: expected an ISO 3166-1 alpha-2 code in capitals, e.g. 'BF', 'ML'"
+            say(
+                info.context,
+                f"unknown country code {value!r}{f' (did you mean {near!r}?)' if same else ''}: "
+                "expected an ISO 3166-1 alpha-2 code in capitals, e.g. 'BF', 'ML'",
+                f"code pays inconnu « {value} »{f' (vouliez-vous dire « {near} » ?)' if same else ''} : "
+                "un code ISO 3166-1 alpha-2 en majuscules est attendu, par exemple « BF », « ML »",
+            )
         )
     return value
 
@@ -268,7 +314,14 @@ class FrenchAuthority(BaseModel):
             return code
         pattern, expected = code_pattern(level.group)
         if not pattern.match(code):
-            raise ValueError(f"{code!r} does not fit the level {level.value!r}: expected {expected}")
+            raise ValueError(
+                say(
+                    info.context,
+                    f"{code!r} does not fit the level {level.value!r}: expected {expected}",
+                    f"le code « {code} » ne correspond pas à l'échelon « {label(level)} » : il faut "
+                    f"{_CODE_EXPECTED_FR[level.group]}",
+                )
+            )
         return code
 
 
@@ -297,7 +350,13 @@ class TargetLink(BaseModel):
     def _evidence_for_levels(cls, evidence: str | None, info: ValidationInfo) -> str | None:
         level = info.data.get("level")
         if not evidence and isinstance(level, Level) and level > 0:
-            raise ValueError(f"a contribution level of {int(level)} needs its evidence (what the project did)")
+            raise ValueError(
+                say(
+                    info.context,
+                    f"a contribution level of {int(level)} needs its evidence (what the project did)",
+                    f"un niveau de contribution de {int(level)} demande sa justification (ce que le projet a fait)",
+                )
+            )
         return evidence or None
 
 
@@ -320,7 +379,13 @@ class Project(BaseModel):
     def _end_after_start(cls, end: dt.date | None, info: ValidationInfo) -> dt.date | None:
         start = info.data.get("start")
         if end is not None and isinstance(start, dt.date) and end < start:
-            raise ValueError(f"the end date {end.isoformat()} is before the start date {start.isoformat()}")
+            raise ValueError(
+                say(
+                    info.context,
+                    f"the end date {end.isoformat()} is before the start date {start.isoformat()}",
+                    f"la date de fin {end:%d/%m/%Y} précède la date de début {start:%d/%m/%Y}",
+                )
+            )
         return end
 
 
@@ -419,11 +484,18 @@ class PartnershipIndicator(BaseModel):
 
     @field_validator("source")
     @classmethod
-    def _known_source(cls, source: str) -> str:
+    def _known_source(cls, source: str, info: ValidationInfo) -> str:
         known = list(indicator_sources())
         if source not in known:
-            hint = did_you_mean(source.lower(), known)
-            raise ValueError(f"unknown indicator source {source!r}{hint}: expected one of {', '.join(known)}")
+            raise ValueError(
+                say(
+                    info.context,
+                    f"unknown indicator source {source!r}{did_you_mean(source.lower(), known)}: "
+                    f"expected one of {', '.join(known)}",
+                    f"source d'indicateur inconnue « {source} »{did_you_mean_fr(source.lower(), known)} : "
+                    f"valeurs possibles : {', '.join(known)}",
+                )
+            )
         return source
 
     @field_validator("code")
@@ -433,13 +505,24 @@ class PartnershipIndicator(BaseModel):
         if source != "un":
             return code
         if code is None:
-            raise ValueError("a UN global indicator needs its code, e.g. '6.1.1'")
+            raise ValueError(
+                say(
+                    info.context,
+                    "a UN global indicator needs its code, e.g. '6.1.1'",
+                    "un indicateur mondial de l'ONU demande son code, par exemple « 6.1.1 »",
+                )
+            )
         fw = _framework(info)
         if fw is not None and not (code in fw and isinstance(fw.get(code), Indicator)):
-            hint = did_you_mean(code, [i.code for i in fw.indicators])
+            codes = [i.code for i in fw.indicators]
             raise ValueError(
-                f"unknown UN global indicator {code!r}{hint}; for a national or local indicator set the source "
-                "(insee, oecd, local) and its name"
+                say(
+                    info.context,
+                    f"unknown UN global indicator {code!r}{did_you_mean(code, codes)}; for a national or local "
+                    "indicator set the source (insee, oecd, local) and its name",
+                    f"indicateur mondial de l'ONU inconnu « {code} »{did_you_mean_fr(code, codes)} ; pour un "
+                    "indicateur national ou local, choisissez sa source (INSEE, OCDE, local) et donnez son nom",
+                )
             )
         return code
 
@@ -447,7 +530,13 @@ class PartnershipIndicator(BaseModel):
     @classmethod
     def _name_unless_un(cls, name: str | None, info: ValidationInfo) -> str | None:
         if not name and info.data.get("source") not in (None, "un"):
-            raise ValueError("a national, territorial or local indicator needs its name (no code is invented)")
+            raise ValueError(
+                say(
+                    info.context,
+                    "a national, territorial or local indicator needs its name (no code is invented)",
+                    "un indicateur national, territorial ou local demande son nom (aucun code n'est inventé)",
+                )
+            )
         return name or None
 
     @field_validator("current")
@@ -455,7 +544,13 @@ class PartnershipIndicator(BaseModel):
     def _current_after_baseline(cls, current: Measure | None, info: ValidationInfo) -> Measure | None:
         baseline = info.data.get("baseline")
         if current is not None and isinstance(baseline, Measure) and current.year < baseline.year:
-            raise ValueError(f"the current value's year {current.year} is before the baseline year {baseline.year}")
+            raise ValueError(
+                say(
+                    info.context,
+                    f"the current value's year {current.year} is before the baseline year {baseline.year}",
+                    f"l'année de la valeur actuelle ({current.year}) précède l'année de référence ({baseline.year})",
+                )
+            )
         return current
 
     @field_validator("direction")
@@ -466,8 +561,14 @@ class PartnershipIndicator(BaseModel):
             return direction
         if target != baseline.value and direction is not infer_direction(baseline.value, target):
             raise ValueError(
-                f"direction {direction.value!r} contradicts the baseline {baseline.value:g} and the 2030 target "
-                f"{target:g}; leave it empty to infer it"
+                say(
+                    info.context,
+                    f"direction {direction.value!r} contradicts the baseline {baseline.value:g} and the 2030 target "
+                    f"{target:g}; leave it empty to infer it",
+                    f"le sens « {DIRECTION_LABELS_FR[direction]} » contredit la valeur de référence "
+                    f"{format_number(baseline.value)} et la valeur visée en 2030 ({format_number(target)}) : "
+                    "laissez-le vide pour qu'il soit déduit",
+                )
             )
         return direction
 
@@ -580,8 +681,9 @@ def _items(data: Mapping[str, Any], key: str) -> list[tuple[int, Mapping[str, An
     return [(i, item) for i, item in enumerate(items) if isinstance(item, Mapping)]
 
 
-def _reference_problems(data: Any) -> list[FieldIssue]:
-    """Cross-reference problems, found on raw data so that they are reported with the others."""
+def _reference_problems(data: Any, context: object = None) -> list[FieldIssue]:
+    """Cross-reference problems, found on raw data so that they are reported with the others (in the language
+    of the validation ``context``)."""
     if not isinstance(data, Mapping):
         return []
     found: list[FieldIssue] = []
@@ -598,7 +700,17 @@ def _reference_problems(data: Any) -> list[FieldIssue]:
                 continue
             if ident in seen:
                 what = "project" if key == "projects" else "indicator"
-                add((key, i, "id"), Reason.DUPLICATE, f"duplicate {what} id {ident!r}: each {what} needs its own id")
+                quoi = "de projet" if key == "projects" else "d'indicateur"
+                chacun = "chaque projet" if key == "projects" else "chaque indicateur"
+                add(
+                    (key, i, "id"),
+                    Reason.DUPLICATE,
+                    say(
+                        context,
+                        f"duplicate {what} id {ident!r}: each {what} needs its own id",
+                        f"identifiant {quoi} « {ident} » en double : {chacun} doit avoir le sien",
+                    ),
+                )
             else:
                 seen[ident] = i
         known[key] = seen
@@ -612,7 +724,13 @@ def _reference_problems(data: Any) -> list[FieldIssue]:
                 add(
                     ("projects", i, "links", j, "target"),
                     Reason.DUPLICATE,
-                    f"target {code.strip()!r} is linked twice to this project; keep one link, with the highest level",
+                    say(
+                        context,
+                        f"target {code.strip()!r} is linked twice to this project; "
+                        "keep one link, with the highest level",
+                        f"la cible « {code.strip()} » est liée deux fois à ce projet : gardez un seul lien, "
+                        "au niveau le plus haut",
+                    ),
                 )
             else:
                 targets[code.strip()] = j
@@ -620,17 +738,24 @@ def _reference_problems(data: Any) -> list[FieldIssue]:
         for key, pool in (("indicator", "indicators"), ("project", "projects")):
             ref = action.get(key)
             if isinstance(ref, str) and ref not in known[pool]:
-                hint = did_you_mean(ref, known[pool])
-                ids = ", ".join(known[pool]) or "none"
+                ids = ", ".join(known[pool])
+                quoi, des = ("indicateur inconnu", "des indicateurs")
+                if key == "project":
+                    quoi, des = ("projet inconnu", "des projets")
                 add(
                     ("roadmap", k, key),
                     Reason.UNKNOWN_REFERENCE,
-                    f"unknown {key} {ref!r}{hint}: the {pool} ids are {ids}",
+                    say(
+                        context,
+                        f"unknown {key} {ref!r}{did_you_mean(ref, known[pool])}: the {pool} ids are {ids or 'none'}",
+                        f"{quoi} « {ref} »{did_you_mean_fr(ref, known[pool])} : les identifiants {des} sont "
+                        f"{ids or 'absents'}",
+                    ),
                 )
     return found
 
 
-def validate_partnership(data: Any, framework: Framework, locate: Locator) -> Partnership:
+def validate_partnership(data: Any, framework: Framework, locate: Locator, *, lang: str = "en") -> Partnership:
     """Validate raw data (parsed YAML, or the rows of a workbook) into a :class:`Partnership`.
 
     Parameters
@@ -642,6 +767,9 @@ def validate_partnership(data: Any, framework: Framework, locate: Locator) -> Pa
     locate
         Places each problem (:data:`Locator`): called with the worded issue, whose ``kind`` is pydantic's error
         type (``missing``, ``value_error``...) or ``reference`` for cross references.
+    lang
+        The language of the messages of this module's checks: ``en`` (the YAML files analysts edit) or ``fr``
+        (the grid a French partner fills in); pydantic's own checks are worded by ``locate``.
 
     Raises
     ------
@@ -651,14 +779,28 @@ def validate_partnership(data: Any, framework: Framework, locate: Locator) -> Pa
     if not isinstance(data, Mapping):
         message = f"expected a mapping of fields, got {type(data).__name__}"
         raise DataError([locate(FieldIssue((), "type", Reason.WRONG_TYPE, message))])
+    context = {"framework": framework, _DEFER: True, LANG: lang}
     problems = Problems(DataError)
-    problems.extend(locate(issue) for issue in _reference_problems(data))
+    problems.extend(locate(issue) for issue in _reference_problems(data, context))
     try:
-        partnership = Partnership.model_validate(data, context={"framework": framework, _DEFER: True})
+        partnership = Partnership.model_validate(data, context=context)
     except ValidationError as exc:
-        problems.extend(locate(issue) for issue in validation_issues(exc, Partnership))
+        problems.extend(locate(issue) for issue in validation_issues(exc, Partnership, keep=_not_an_echo))
     problems.raise_if_any()
     return partnership
+
+
+def _not_an_echo(err: Mapping[str, Any]) -> bool:
+    """False for pydantic's "at least 1 item after validation" about a list whose items were refused: the
+    items' own errors say what is wrong (a grid whose every project row has a bad cell has projects)."""
+    given = err.get("input")
+    minimum = (err.get("ctx") or {}).get("min_length")
+    return not (
+        err.get("type") == "too_short"
+        and isinstance(given, list | tuple)
+        and isinstance(minimum, int)
+        and len(given) >= minimum
+    )
 
 
 def partnership_ids(data: str | Path = "data") -> list[str]:

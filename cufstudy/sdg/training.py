@@ -18,6 +18,7 @@ from typing import Annotated, Final
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from cufstudy.core import sentences
 from cufstudy.core.bibliography import project_bibliography, source_problem
 from cufstudy.core.errors import DataError, NotFoundError
 from cufstudy.core.problems import Problem, Problems, Reason, validation_issues
@@ -173,20 +174,17 @@ def load_training(data: str | Path = "data") -> Training:
     return training
 
 
-_WORDS_FR: Final = ("zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf")
-
-
 def count_fr(n: int, noun: str, plural: str | None = None, *, feminine: bool = False) -> str:
     """A count in French running text: in words below ten, in digits from ten (« six demi-journées », « 12 cibles »).
 
-    TODO(lead): move beside the project's French-text helpers when they gain number words.
+    The project's rule for counts (:func:`cufstudy.core.sentences.count`), for a noun given here.
 
     Examples
     --------
     >>> count_fr(6, "demi-journée", feminine=True), count_fr(1, "demi-journée", feminine=True), count_fr(23, "cible")
     ('six demi-journées', 'une demi-journée', '23 cibles')
     """
-    return f"{number_fr(n, feminine=feminine)} {noun if n == 1 else (plural or noun + 's')}"
+    return sentences.count(n, sentences.Noun(noun, plural or noun + "s", feminine))
 
 
 def number_fr(n: int, *, feminine: bool = False) -> str:
@@ -197,9 +195,7 @@ def number_fr(n: int, *, feminine: bool = False) -> str:
     >>> number_fr(3), number_fr(1, feminine=True), number_fr(1234)
     ('trois', 'une', '1\u202f234')
     """
-    if 0 <= n < len(_WORDS_FR):
-        return "une" if n == 1 and feminine else _WORDS_FR[n]
-    return f"{n:,}".replace(",", "\u202f")
+    return sentences.cardinal(n, feminine=feminine)
 
 
 def time_fr(value: dt.time) -> str:

@@ -15,10 +15,14 @@ from scipy.stats import hypergeom
 from sklearn.metrics import adjusted_rand_score
 
 from cufstudy.core.errors import AnalysisError
+from cufstudy.core.sentences import in_sentence
 from cufstudy.model.cases import CaseBase
 from cufstudy.model.vocab import Ambition, Attachment, Modality, Motivation, Theme, TierGroup, label
 
-__all__ = ["MCA_VARIABLES", "Comparison", "DataTypology", "coded_table", "compare", "mca_hca"]
+__all__ = ["MCA_VARIABLES", "V_TEST_THRESHOLD", "Comparison", "DataTypology", "coded_table", "compare", "mca_hca"]
+
+V_TEST_THRESHOLD = 2.0
+"""A category with a test-value of at least 2 characterises a cluster (Lebart, Morineau & Piron)."""
 
 # ---------------------------------------------------------------------------------------------------------
 # data-driven typology: MCA (ACM) + Ward clustering (CAH)
@@ -103,6 +107,33 @@ def _category_label(variable: str, category: str) -> str:
     if variable == "attachment_before":
         return f"Rattachement avant la mission : {special.get(category) or label(Attachment(category))}"
     return f"{variable} : {category}"
+
+
+def _category_short(variable: str, category: str) -> str:
+    """A short French name of one category, to name a class: ``régions``, ``ambition 4``, ``jumelage``."""
+    head, _, code = variable.partition(".")
+    if head in _LISTS:
+        name = in_sentence(label(_LISTS[head][1](code)))
+        return name if category == "yes" else f"sans {name}"
+    if variable == "know_how_promotion":
+        return "savoir-faire valorisés" if category == "yes" else "savoir-faire non valorisés"
+    if variable == "ambition":
+        return f"ambition {category}"
+    if variable == "tier_group":
+        return "niveau non renseigné" if category == "unknown" else in_sentence(label(TierGroup(category)))
+    if variable == "attachment_before":
+        return _SERVICE_SHORT.get(category, "rattachement non renseigné")
+    return f"{variable} {category}"
+
+
+_SERVICE_SHORT = {
+    Attachment.CABINET.value: "service au cabinet",
+    Attachment.DGS.value: "service à la direction générale",
+    Attachment.ATTRACTIVENESS.value: "service à l'attractivité",
+    Attachment.SOLIDARITY_CULTURE.value: "service à la solidarité ou à la culture",
+    Attachment.SHARED.value: "service mutualisé",
+    Attachment.EXTERNAL.value: "service délégué",
+}
 
 
 def _active_table(table: pd.DataFrame, min_count: int) -> tuple[pd.DataFrame, list[str], dict[str, str]]:
@@ -244,6 +275,29 @@ class DataTypology:
         if not absent:
             rows = rows[rows["category"] != "no"]
         return tuple(rows["label"].head(top))
+
+    def class_name(self, cluster: int, top: int = 2) -> str:
+        """A name for a cluster from its ``top`` most over-represented categories (by v-test, the "yes" side
+        of yes/no variables and the other variables' categories): ``Régions, ambition 4``.
+
+        Categories with a test-value of at least 2 are preferred (Lebart's "characteristic" threshold); a
+        cluster without any takes its best ones all the same, the name then says *tendance*.
+        """
+        rows = self.over_represented[
+            (self.over_represented["cluster"] == cluster) & (self.over_represented["category"] != "no")
+        ]
+        strong = rows[rows["v_test"] >= V_TEST_THRESHOLD]
+        chosen = strong if len(strong) else rows
+        names = [_category_short(v, c) for v, c in zip(chosen["variable"], chosen["category"], strict=True)][:top]
+        if not names:
+            return f"Classe {cluster}"
+        text = ", ".join(names)
+        text = text[0].upper() + text[1:]
+        return text if len(strong) else f"{text} (tendance)"
+
+    def class_names(self, top: int = 2) -> dict[int, str]:
+        """:meth:`class_name` of every cluster."""
+        return {int(k): self.class_name(int(k), top) for k in self.sizes().index}
 
     def factor_map(self) -> pd.DataFrame:
         """Cases with their first two coordinates and cluster, ready for a scatter chart."""

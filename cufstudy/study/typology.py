@@ -26,10 +26,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from cufstudy.core.bibliography import bib_keys
 from cufstudy.core.errors import AnalysisError, DataError, NotFoundError
+from cufstudy.core.french import quote_fr
 from cufstudy.core.problems import FieldPath, Problem, Reason, did_you_mean, validation_issues
+from cufstudy.core.sentences import cardinal, count, in_sentence, join, sentence
 from cufstudy.core.yamlio import YamlDoc, read_yaml
 from cufstudy.model.cases import Case, CaseBase, Slug
-from cufstudy.model.vocab import Ambition, Attachment, Modality, Motivation, Theme, TierGroup, label
+from cufstudy.model.vocab import Ambition, Modality, Motivation, Theme, TierGroup, label
 from cufstudy.study._mca import MCA_VARIABLES, Comparison, DataTypology, coded_table, compare, mca_hca
 
 __all__ = [
@@ -47,9 +49,12 @@ __all__ = [
     "classify_all",
     "coded_table",
     "compare",
+    "describe_comparison",
     "examples_by_type",
     "load_typology",
     "mca_hca",
+    "rules_note",
+    "rules_table",
 ]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
@@ -90,6 +95,22 @@ class AmbitionCondition(BaseModel):
             raise ValueError(f"min ({int(self.min_)}) is greater than max ({int(self.max_)}): no case can match")
         return self
 
+    def describe(self) -> str:
+        """The condition in French: ``ambition d'au moins 3``, ``ambition égale à 2``, ``ambition 1 ou 4``."""
+        lo, hi = self.min_, self.max_
+        parts = []
+        if lo is not None and lo == hi:
+            parts.append(f"ambition égale à {int(lo)}")
+        elif lo is not None and hi is not None:
+            parts.append(f"ambition de {int(lo)} à {int(hi)}")
+        elif lo is not None:
+            parts.append(f"ambition d'au moins {int(lo)}")
+        elif hi is not None:
+            parts.append(f"ambition d'au plus {int(hi)}")
+        if self.in_:
+            parts.append("ambition " + join([str(int(a)) for a in self.in_], "ou"))
+        return " et ".join(parts)
+
     def explain(self, ambition: int) -> list[str] | None:
         """The satisfied conditions as text, or ``None`` when one fails."""
         texts = []
@@ -124,6 +145,15 @@ class TierCondition(BaseModel):
             raise ValueError("a tier_group condition needs in or not_in")
         return self
 
+    def describe(self) -> str:
+        """The condition in French: ``niveau : régions ou collectivités à statut particulier``."""
+        parts = []
+        if self.in_:
+            parts.append("niveau : " + join([in_sentence(label(g)) for g in self.in_], "ou"))
+        if self.not_in:
+            parts.append("niveau autre que " + join([in_sentence(label(g)) for g in self.not_in], "ou"))
+        return " et ".join(parts)
+
     def explain(self, group: TierGroup) -> list[str] | None:
         texts = []
         if self.in_:
@@ -153,6 +183,24 @@ class SetCondition(BaseModel, Generic[E]):
         if not (self.any_ or self.all_ or self.none_):
             raise ValueError("a list condition needs at least one of any, all, none")
         return self
+
+    def describe(self, noun: str) -> str:
+        """The condition in French, for a list named by ``noun`` (``motivation``, ``modalité``...):
+        ``au moins une motivation parmi : a, b``, ``les motivations a et b``, ``aucune motivation parmi : a``."""
+        def names(values: tuple[E, ...]) -> list[str]:
+            return [quote_fr(in_sentence(label(v))) for v in values]
+
+        parts = []
+        if self.any_:
+            if len(self.any_) == 1:
+                parts.append(f"{noun} : {names(self.any_)[0]}")
+            else:
+                parts.append(f"au moins une {noun} parmi {join(names(self.any_), 'ou')}")
+        if self.all_:
+            parts.append(f"{'les ' + noun + 's' if len(self.all_) > 1 else 'la ' + noun} {join(names(self.all_))}")
+        if self.none_:
+            parts.append(f"aucune {noun} parmi {join(names(self.none_), 'ni')}")
+        return " et ".join(parts)
 
     def explain(self, name: str, have: Sequence[E]) -> list[str] | None:
         texts = []
@@ -190,6 +238,24 @@ class Rule(BaseModel):
         if all(getattr(self, f) is None for f in _CONDITIONS):
             raise ValueError(f"a rule needs at least one condition among: {', '.join(_CONDITIONS)}")
         return self
+
+    def describe(self) -> str:
+        """The rule's conditions in French, joined by *et* (all must hold)."""
+        parts = []
+        if self.ambition is not None:
+            parts.append(self.ambition.describe())
+        if self.tier_group is not None:
+            parts.append(self.tier_group.describe())
+        if self.motivations is not None:
+            parts.append(self.motivations.describe("motivation"))
+        if self.modalities is not None:
+            parts.append(self.modalities.describe("modalité"))
+        if self.themes is not None:
+            parts.append(self.themes.describe("thématique"))
+        if self.know_how_promotion is not None:
+            prefix = "" if self.know_how_promotion else "sans "
+            parts.append(f"{prefix}valorisation des savoir-faire locaux")
+        return " ; ".join(parts)
 
     def explain(self, case: Case) -> tuple[str, ...] | None:
         """The conditions this case satisfies, as text, or ``None`` when the rule does not match."""
@@ -229,9 +295,24 @@ class StrategyType(BaseModel):
     references: tuple[str, ...] = ()
     rules: tuple[Rule, ...] = ()
     typical_actions: tuple[str, ...] = Field(min_length=1)
-    typical_organisations: tuple[Attachment, ...] = Field(min_length=1)
+    typical_organisations: None = Field(default=None, exclude=True, repr=False)
+    """Retired: the organisations suited to a type are the decision aid's answer (``organisation.yaml``)."""
 
-    _repeats = field_validator("references", "typical_actions", "typical_organisations")(_no_repeats)
+    _repeats = field_validator("references", "typical_actions")(_no_repeats)
+
+    @field_validator("typical_organisations", mode="before")
+    @classmethod
+    def _retired(cls, value: Any) -> None:
+        if value is not None:
+            raise ValueError(
+                "no longer read: the organisation models suited to a strategy type are the decision aid's answer, "
+                "computed from the fit scores of organisation.yaml; remove this key"
+            )
+        return None
+
+    def describe_rules(self) -> list[tuple[str, str]]:
+        """Each rule of the type as ``(name, conditions in French)``, in the order of the file."""
+        return [(rule.name, rule.describe()) for rule in self.rules]
 
 
 class _TypologyFile(BaseModel):
@@ -287,7 +368,6 @@ class Typology:
                     "source": t.source,
                     "n_rules": len(t.rules),
                     "typical_actions": list(t.typical_actions),
-                    "typical_organisations": [label(a) for a in t.typical_organisations],
                 }
                 for t in self.types
             ]
@@ -521,3 +601,101 @@ def examples_by_type(classes: pd.DataFrame, frame: pd.DataFrame, per_type: int =
     out = joined.loc[chosen].copy()
     out["n_type"] = out["type_id"].map(joined["type_id"].value_counts())
     return out.sort_values(["type_name", "nom"])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the rules and the comparison, as the study prints them
+
+
+def rules_table(typology: Typology) -> pd.DataFrame:
+    """Every rule of the expert typology, in the order they are tried: ``Ordre``, ``Type``, ``Règle``,
+    ``Conditions (toutes requises)``; the fallback type has a row saying so."""
+    rows = []
+    for rank, t in enumerate(typology.types, start=1):
+        for name, conditions in t.describe_rules():
+            rows.append({"Ordre": rank, "Type": t.name, "Règle": name, "Conditions (toutes requises)": conditions})
+        if t.id == typology.fallback:
+            rows.append(
+                {
+                    "Ordre": rank,
+                    "Type": t.name,
+                    "Règle": "Type par défaut",
+                    "Conditions (toutes requises)": "aucune règle d'un autre type ne s'applique",
+                }
+            )
+    return pd.DataFrame(rows, columns=["Ordre", "Type", "Règle", "Conditions (toutes requises)"])
+
+
+def rules_note(typology: Typology) -> str:
+    """How the rules are applied, in French, from the typology (its order and its fallback)."""
+    fallback = typology[typology.fallback].name
+    return (
+        "Les types sont essayés dans l'ordre du tableau : une stratégie reçoit le premier type dont l'une des "
+        f"règles s'applique (une règle s'applique quand toutes ses conditions sont vraies) ; une stratégie "
+        f"qu'aucune règle ne décrit reçoit le type par défaut, « {fallback} »."
+    )
+
+
+def describe_comparison(
+    comparison: Comparison,
+    data_typology: DataTypology,
+    typology: Typology,
+    case_names: Mapping[str, str] | None = None,
+    noun: str = "cas",
+) -> list[str]:
+    """The comparison of the two typologies in French sentences: which classes match which types, the types
+    split between classes and, given ``case_names`` (internal documents only), which cases move.
+
+    Parameters
+    ----------
+    comparison
+        :func:`compare` of the expert types (ids) and the data clusters.
+    data_typology
+        The data-driven typology (its class names, :meth:`DataTypology.class_name`).
+    typology
+        The expert typology (the types' names).
+    case_names
+        Name of each case by id: the cases classed apart from their cluster's majority are then named.
+    noun
+        What a case is called in the sentences (``mission``).
+    """
+    names = typology.names
+    table = comparison.contingency
+    out: list[str] = []
+    for cluster in table.columns:
+        column = table[cluster]
+        size = int(column.sum())
+        title = f"la classe {cluster} « {data_typology.class_name(int(cluster))} » ({count(size, noun)})"
+        present = column[column > 0].sort_values(ascending=False, kind="stable")
+        top = [str(t) for t in present.index if present[t] == present.max()]
+        if len(present) == 1:
+            out.append(sentence(f"{title} ne réunit que des stratégies du type « {names[top[0]]} »"))
+            continue
+        quoted = join([f"« {names[t]} »" for t in top])
+        best = int(present.max())
+        if len(top) > 1:
+            lead = f"{title} réunit à parts égales les types {quoted} ({count(best, noun)} chacun)"
+        else:
+            lead = f"{title} réunit surtout le type {quoted} ({count(best, noun)} sur {cardinal(size)})"
+        others = [f"« {names[str(t)]} » ({count(int(present[t]), noun)})" for t in present.index if str(t) not in top]
+        out.append(sentence(lead + (f", avec {join(others)}" if others else "")))
+    for type_id in table.index:
+        row = table.loc[type_id]
+        clusters = [str(c) for c in row.index if row[c] > 0]
+        if len(clusters) > 1:
+            out.append(sentence(f"le type « {names[str(type_id)]} » se partage entre les classes {join(clusters)}"))
+    moved = comparison.disagreements
+    if case_names is not None:
+        if moved.empty:
+            out.append(sentence(f"aucun {noun} n'est classé à part de la majorité de sa classe"))
+        else:
+            items = []
+            for row in moved.itertuples(index=False):
+                majority = join([f"« {names.get(m, m)} »" for m in str(row.cluster_majority).split(" / ")])
+                name = case_names.get(str(row.id), str(row.id))
+                items.append(f"{name} (« {names[str(row.expert)]} », classe {row.cluster} où domine {majority})")
+            subject = count(len(moved), noun)
+            verb = "change" if len(moved) == 1 else "changent"
+            out.append(sentence(f"{subject} {verb} de groupe d'une typologie à l'autre : {join(items)}"))
+    return out
+

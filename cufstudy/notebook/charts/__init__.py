@@ -28,6 +28,7 @@ module                        what it holds
 :mod:`.followup`              the follow-up of the recommendations
 :mod:`.typology`              the expert types, the MCA factor map
 :mod:`.toolbox`               an SDG partnership: profile, matrix, indicators
+:mod:`.brochure`              the brochure: key figures as tiles, the decision tree, the numbered map
 ============================  ====================================================================
 
 The names below are imported on first use, so ``import cufstudy.notebook.charts.vega`` (the renderer) does not
@@ -62,18 +63,22 @@ __all__ = [
     "WIDTH",
     "Figure",
     "FigureSpec",
+    "KeyFigure",
     "ambition_by_tier",
     "cases_by_tier_and_call",
     "cases_map",
+    "decision_tree",
     "display",
     "enable_theme",
     "factor_map",
     "finish",
     "followup_rates",
+    "key_figures",
     "matrix_chart",
     "mime_bundle",
     "modalities_by_tier",
     "motivations_by_tier",
+    "numbered_map",
     "organisation_comparison",
     "organisation_transitions",
     "partner_countries_map",
@@ -107,11 +112,13 @@ _MODULES = {
     "followup": ["followup_rates"],
     "typology": ["factor_map", "strategy_types"],
     "toolbox": ["matrix_chart", "profile_chart", "progress_chart"],
+    "brochure": ["KeyFigure", "decision_tree", "key_figures", "numbered_map"],
 }  # fmt: skip
 _LAZY = {name: module for module, names in _MODULES.items() for name in names}
 
 if TYPE_CHECKING:
     from cufstudy.core.french import ILLUSTRATIVE_CODING as ILLUSTRATIVE_NOTE
+    from cufstudy.notebook.charts.brochure import KeyFigure, decision_tree, key_figures, numbered_map
     from cufstudy.notebook.charts.cases import (
         ambition_by_tier,
         cases_by_tier_and_call,

@@ -355,7 +355,6 @@ def organisation_comparison(frame: pd.DataFrame) -> FigureSpec:
         chart,
         "Rattachement du service des relations internationales",
         " ".join(parts),
-        subtitle=[with_n("Missions DCOL ayant recommandé une organisation", len(df))],
         illustrative=is_illustrative(frame),
     )
 

@@ -21,7 +21,7 @@ from typing import Any
 import altair as alt
 
 from cufstudy.core.atomic import atomic_write_bytes, atomic_write_text
-from cufstudy.core.french import ILLUSTRATIVE_CODING
+from cufstudy.core.french import COLON, ILLUSTRATIVE_CODING
 from cufstudy.notebook.charts.theme import THEME_NAME
 from cufstudy.notebook.charts.vega import EMBED_OPTIONS, VEGALITE_MIME, script_json, spec_to_png, spec_to_svg
 
@@ -58,6 +58,23 @@ class FigureSpec:
     chart: alt.TopLevelMixin
     alt_text: str
     title: str
+    base: str | None = None
+    """What the chart is computed on (``n = 18 missions DCOL``): its first subtitle line, and in its alt text."""
+
+    def with_base(self, base: str) -> FigureSpec:
+        """This chart stating its base: ``Base : n = 18 missions DCOL`` as the first subtitle line, at the
+        start of the alt text, and in the notebook output's metadata (``cufstudy.base``)."""
+        line = f"Base{COLON} {base}"
+        title = getattr(self.chart, "title", None)
+        subtitle: list[str] = []
+        if isinstance(title, alt.TitleParams) and isinstance(title.subtitle, list | tuple):
+            subtitle = [str(s) for s in title.subtitle]
+        elif isinstance(title, alt.TitleParams) and isinstance(title.subtitle, str):
+            subtitle = [title.subtitle]
+        chart = self.chart.properties(title=alt.TitleParams(self.title, subtitle=[line, *subtitle]))
+        alt_text = f"{line}. {self.alt_text}"
+        chart = chart.properties(description=alt_text)
+        return FigureSpec(chart=chart, alt_text=alt_text, title=self.title, base=base)
 
     def to_dict(self) -> dict[str, Any]:
         """The Vega-Lite specification, with the house theme and the locale (:func:`to_spec`)."""
@@ -267,7 +284,11 @@ def mime_bundle(fig: Figure, scale: float = 2.0) -> tuple[dict[str, Any], dict[s
     }
     metadata = {
         "image/png": {"width": round(width / scale), "height": round(height / scale)},
-        "cufstudy": {"title": fig.title if isinstance(fig, FigureSpec) else _spec_title(spec), "alt": alt_text},
+        "cufstudy": {
+            "title": fig.title if isinstance(fig, FigureSpec) else _spec_title(spec),
+            "alt": alt_text,
+            "base": fig.base if isinstance(fig, FigureSpec) else None,
+        },
     }
     return data, metadata
 

@@ -82,7 +82,9 @@ def _world_points(path: str) -> pd.DataFrame:
     return pd.read_csv(path, keep_default_na=False, dtype=str)
 
 
-def cases_map(frame: pd.DataFrame, data: Path = DATA_DIR) -> FigureSpec:
+def cases_map(
+    frame: pd.DataFrame, data: Path = DATA_DIR, title: str = "Localisation des collectivités étudiées"
+) -> FigureSpec:
     """Map of France (régions, overseas in insets) with a point at each authority's seat.
 
     Points are coloured by tier group and sized by population; their tooltips give the name. Cases
@@ -96,6 +98,8 @@ def cases_map(frame: pd.DataFrame, data: Path = DATA_DIR) -> FigureSpec:
     data
         The project's data folder: ``geo/regions_composite.geojson`` and ``geo/drom_inset_frames.geojson`` come
         from there if it has them, else from the boundaries packaged with cufstudy.
+    title
+        The map's title (say which population it shows: ``Les missions DCOL étudiées``).
 
     Returns
     -------
@@ -162,7 +166,7 @@ def cases_map(frame: pd.DataFrame, data: Path = DATA_DIR) -> FigureSpec:
     if missing := len(df) - len(placed):
         parts.append(f"{format_number(missing)} collectivités sans siège renseigné ne sont pas représentées.")
     note = [f"Contours{COLON} IGN Admin Express COG 2018 (Licence Ouverte){SEMICOLON} outre-mer en encarts"]
-    return finish(chart, "Localisation des collectivités étudiées", " ".join(parts), subtitle=note)
+    return finish(chart, title, " ".join(parts), subtitle=note)
 
 
 def _partner_counts(frame: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,120 @@
+"""The brochure's visuals (cufstudy.notebook.charts.brochure) and its contact block from the configuration."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cufstudy.core.project import Contact, Project
+from cufstudy.notebook import charts, setup
+from cufstudy.notebook.charts.brochure import spread_markers
+from cufstudy.study.organisation_models import decision_aid, load_organisations
+
+from .conftest import DATA, ROOT
+
+
+def _spec(fig: charts.FigureSpec) -> str:
+    return json.dumps(fig.to_dict(), ensure_ascii=False)
+
+
+def test_close_markers_are_moved_apart_and_lone_ones_stay() -> None:
+    # three seats around Paris, one of them twice (same coordinates), and Pau far away
+    lon = [2.38, 2.38, 2.41, 2.10, -0.37]
+    lat = [48.91, 48.91, 48.77, 49.05, 43.30]
+    moved = spread_markers(lon, lat, min_distance=0.3)
+    k = math.cos(math.radians(sum(lat) / len(lat)))
+    for i in range(len(moved)):
+        for j in range(i + 1, len(moved)):
+            d = math.hypot((moved[i][0] - moved[j][0]) * k, moved[i][1] - moved[j][1])
+            assert d >= 0.3 - 1e-6, (i, j, d)
+    assert moved[4] == pytest.approx((lon[4], lat[4]))  # alone: on its seat
+    assert spread_markers(lon, lat, 0.3) == moved  # deterministic
+    assert spread_markers([], [], 0.3) == []
+
+
+def test_the_numbered_map_keys_every_mission_and_keeps_its_markers_apart() -> None:
+    study = setup(DATA)
+    frame = study.dcol.frame
+    fig = charts.numbered_map(frame, DATA, base=study.dcol.base_text)
+    spec = fig.to_dict()
+    text = _spec(fig)
+    for name in frame["nom"]:
+        assert json.dumps(name, ensure_ascii=False)[1:-1] in text
+        assert re.search(rf"\d+ {re.escape(name)}", fig.alt_text)
+    assert "Aude" not in text  # the SDG pilot is not a strategy mission
+    datasets = spec["datasets"]
+    points = max((v for v in datasets.values() if v and "mlon" in v[0] and "entry" not in v[0]), key=len)
+    assert sorted(p["n"] for p in points) == list(range(1, len(frame) + 1))
+    # numbered by tier then name: communes first
+    first = min(points, key=lambda p: p["n"])
+    assert first["niveau"] == "Communes"
+
+
+def test_the_decision_tree_draws_the_decision_aids_answers_and_follows_the_grid(tmp_path: Path) -> None:
+    study = setup(DATA)
+    names = study.typology.names
+    fig = charts.decision_tree(study.decision_aid, names, study.dcol.base_text)
+    for t in study.typology.ids:
+        assert names[t] in fig.alt_text
+        assert study.decision_aid.answer(t).text(scores=True) in fig.alt_text
+    # edit the grid: the cabinet no longer suits inherited twinnings; the tree changes with it
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    path = data / "organisation.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace(
+        "strategy_types: {jumelages: 3, solidarite: 1, integree: 0, influence: 1}",
+        "strategy_types: {jumelages: 1, solidarite: 1, integree: 0, influence: 1}",
+    )
+    path.write_text(text, encoding="utf-8")
+    orgs = load_organisations(data, strategy_types=study.typology.ids)
+    changed = charts.decision_tree(decision_aid(orgs, study.typology.ids), names, study.dcol.base_text)
+    assert changed.alt_text != fig.alt_text
+    assert "Cabinet du maire ou du président (6/6)" in fig.alt_text
+    assert "Cabinet du maire ou du président (6/6)" not in changed.alt_text
+
+
+def test_key_figures_are_tiles_with_their_labels() -> None:
+    fig = charts.key_figures(
+        [
+            charts.KeyFigure("18", "missions DCOL «\u00a0stratégie\u00a0» étudiées"),
+            charts.KeyFigure("65,8\u202f%", "engagées"),
+        ],
+        "n\u00a0=\u00a018 missions DCOL",
+    )
+    text = _spec(fig)
+    assert "65,8\u202f%" in text and "stratégie" in text
+    assert fig.alt_text.startswith("Chiffres clés : 18 missions") and fig.title == "Les missions DCOL en chiffres"
+    with pytest.raises(ValueError):
+        charts.key_figures([], "")
+
+
+def test_the_contact_block_comes_from_the_configuration(tmp_path: Path) -> None:
+    project = Project.find(ROOT)
+    contact = project.settings.contact
+    assert isinstance(contact, Contact) and contact.organisation == "Cités Unies France"
+    assert contact.lines()[0] == "Cités Unies France"
+    root = tmp_path / "Étude d'Aix-en-Provence"
+    root.mkdir()
+    (root / "_quarto.yml").write_text(
+        "project:\n  type: default\n"
+        "cufstudy:\n"
+        "  contact:\n"
+        '    service: "Relations internationales"\n'
+        "    email: zebulon.quatrefages-meteyer\n"
+        "    website: cites-unies-france\n"
+        '    telephone: "01 02 03 04 05"\n',
+        encoding="utf-8",
+    )
+    found = Project.find(root)
+    messages = [str(p) for p in found.problems]
+    assert any(":6: cufstudy.contact.email: expected an e-mail address" in m for m in messages), messages
+    assert any(":7: cufstudy.contact.website: expected a web address" in m for m in messages), messages
+    assert any(":8: cufstudy.contact.telephone: unknown contact field (did you mean 'phone'?)" in m for m in messages)
+    assert any(":4: cufstudy.contact: missing 'organisation'" in m for m in messages), messages
+    assert found.settings.contact is None
