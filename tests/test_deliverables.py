@@ -214,8 +214,8 @@ def test_no_canary_in_public_outputs(modified_build: Path) -> None:
         for canary in CANARIES:
             assert normalise(canary) not in text, f"{canary} leaked into {path.name}"
     for nb in (modified_build / "_build" / "notebooks").glob("*.ipynb"):
-        if nb.stem.startswith("entretiens"):
-            continue  # the internal notebook, embedded by the internal study only
+        if nb.stem.startswith(("entretiens", "vignettes")):
+            continue  # the internal notebooks (interviews, case portraits), embedded by the internal study only
         raw = nb.read_text(encoding="utf-8")
         assert not any(c in raw for c in CANARIES), nb.name
 
