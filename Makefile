@@ -2,6 +2,7 @@
 #   make        set up .venv and build the deliverables from the embedded default data
 #   make test   set up .venv with the dev extras and run ruff, mypy and pytest
 #   make lab    JupyterLab on the project with its kernel (installs the lab extra; strips outputs on commit)
+#   make test-wheel    the wheel installed outside the repository builds a new study
 #   make test-quarto   the tests against a real Quarto ($CUFSTUDY_QUARTO, else quarto on PATH)
 PYTHON ?= python3
 VENV   := .venv
@@ -10,7 +11,7 @@ STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 LABSTAMP := $(VENV)/.installed-lab
 
-.PHONY: all build test test-quarto lint typecheck pytest lab hooks strip preview clean distclean help
+.PHONY: all build test test-quarto test-wheel lint typecheck pytest lab hooks strip preview clean distclean help
 
 all: build
 
@@ -42,7 +43,7 @@ typecheck: $(DEVSTAMP)
 	$(BIN)/mypy --strict cufstudy
 
 pytest: $(DEVSTAMP)
-	$(BIN)/pytest -q -m "not quarto" tests
+	$(BIN)/pytest -q -m "not quarto and not wheel" tests
 	CUFSTUDY_FACTS=$(CURDIR)/.pytest_cache/nbval-facts.json $(BIN)/pytest -q --nbval-lax notebooks
 
 preview: $(STAMP)  ## live preview of the guide's HTML on http://127.0.0.1:4848/ (PROFILE=study to change it)
@@ -56,6 +57,8 @@ hooks: $(DEVSTAMP)  ## strip notebook outputs on every commit: nbstripout as thi
 
 strip: $(DEVSTAMP)  ## remove the outputs saved in the source notebooks (after a run in JupyterLab)
 	$(BIN)/nbstripout notebooks/*.ipynb
+test-wheel: $(DEVSTAMP)  ## a wheel of the checkout in a fresh venv outside the repository: cufstudy new, validate, build
+	$(BIN)/pytest -q -m wheel tests
 
 test-quarto: $(DEVSTAMP)  ## the deliverables rendered by a real Quarto and compared (skipped, with the reason, without one)
 	$(BIN)/pytest -q -m quarto tests

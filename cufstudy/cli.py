@@ -402,6 +402,37 @@ def fieldwork_progress(data: FieldworkData = Path("data")) -> None:
 
 
 @app.command(
+    "new",
+    epilog=examples(
+        "cufstudy new ../etude-jumelages --profiles study,brochure && cd ../etude-jumelages && cufstudy build",
+        "cufstudy new ../etude-odd --profiles toolbox",
+    ),
+)
+@handles_errors
+def new_command(
+    folder: Annotated[Path, typer.Argument(help="Folder of the new project (created; must be empty).")],
+    profiles: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--profiles", "-p", help="Deliverables: study, guide, brochure, toolbox (comma-separated; default: all)."
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Write into a folder that is not empty (same paths are replaced).")
+    ] = False,
+) -> None:
+    """Start a new study: a project with its settings, an example case, notebooks and report skeletons.
+
+    It builds at once (cufstudy build), with the library's typology, organisation models, SDG framework,
+    templates and fonts until the project has its own. Every file written is named.
+    """
+    from cufstudy.pipeline.starter import new_project
+
+    made = new_project(folder, profiles or None, force=force)
+    console.print(made.summary(), highlight=False, soft_wrap=True)
+
+
+@app.command(
     "build",
     epilog=examples(
         "cufstudy build",

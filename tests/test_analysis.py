@@ -16,6 +16,7 @@ from cufstudy.model.cases import load_cases
 from cufstudy.model.vocab import Attachment, TierGroup
 from cufstudy.notebook import facts
 from cufstudy.notebook.tables import markdown_table, show_table
+from cufstudy.resources import data_path
 from cufstudy.study import followup, tiers
 from cufstudy.study.organisation_models import load_organisations, rank_models, transitions
 
@@ -110,14 +111,15 @@ def test_the_scoring_grid_is_printed_from_the_data() -> None:
 
 def test_organisation_file_errors_are_located(tmp_path: Path) -> None:
     shutil.copy(DATA / "references.bib", tmp_path)
-    text = (DATA / "organisation.yaml").read_text(encoding="utf-8")
+    text = data_path("organisation.yaml", DATA).read_text(encoding="utf-8")
     text = text.replace("attachment: cabinet", "attachment: cabinett", 1)
     text = text.replace("source: metz2021", "source: metz2012", 1)
     (tmp_path / "organisation.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(DataError) as info:
         load_organisations(tmp_path)
     [problem] = info.value.problems  # the enum error stops validation before the source check
-    assert problem.line == 10 and problem.field == "models[0].attachment"
+    line = text.splitlines().index("  - attachment: cabinett") + 1
+    assert problem.line == line and problem.field == "models[0].attachment"
     assert "did you mean 'cabinet'?" in problem.message
     (tmp_path / "organisation.yaml").write_text(text.replace("cabinett", "cabinet"), encoding="utf-8")
     with pytest.raises(DataError) as info:
@@ -250,6 +252,30 @@ def test_a_long_listing_is_cut_with_a_note_and_written_whole_as_csv(
     show_table(frame.head(200), max_rows=200, full_copy="_build/tables/other.csv")
     assert "Tableau limité" not in shown[-1]["text/markdown"]  # not cut: no note, no file
     assert not (tmp_path / "_build" / "tables" / "other.csv").exists()
+
+
+def test_an_empty_table_and_too_few_data_say_so(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A study of a few cases: an empty table, or an analysis without enough data, shows a sentence instead."""
+    import IPython
+    import IPython.display
+
+    from cufstudy.core.errors import InsufficientDataError
+    from cufstudy.notebook import enough_data
+
+    show_table(pd.DataFrame({"Obstacle": []}), empty="Aucun obstacle n’est encore cité.")
+    assert capsys.readouterr().out == "Aucun obstacle n’est encore cité.\n"  # outside a notebook: printed
+    shown: list[dict[str, str]] = []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())  # as in a kernel
+    monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: shown.append(obj))
+    show_table(pd.DataFrame({"Obstacle": []}), empty="Aucun obstacle n’est encore cité.")
+    assert shown[-1]["text/markdown"] == "*Aucun obstacle n’est encore cité.*"
+    show_table(pd.DataFrame({"Obstacle": ["Budget"]}), empty="Aucun obstacle n’est encore cité.")
+    assert shown[-1]["text/markdown"].startswith("| Obstacle |")
+    with enough_data():
+        raise InsufficientDataError("n = 3", "Trop peu de cas pour une typologie issue des données.")
+    assert shown[-1]["text/markdown"] == "*Trop peu de cas pour une typologie issue des données.*"
+    with pytest.raises(ValueError, match="a bug"), enough_data():  # only too few data becomes a sentence
+        raise ValueError("a bug")
 
 
 def test_markdown_table_is_french_and_escaped() -> None:

@@ -246,6 +246,41 @@ def test_namibia_is_not_a_missing_value(frame: pd.DataFrame) -> None:
     assert any(d and d[0].get("iso_a2") == "NA" for d in _datasets(spec))
 
 
+def test_the_chart_notice_is_the_project_s(frame: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A notebook's kernel runs in its project root: its charts print that project's ``notices: chart:``."""
+    (tmp_path / "_quarto.yml").write_text(
+        "cufstudy:\n  notices:\n    chart: \"Codage d'essai de la Ville d'Aix-en-Provence\"\n", encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    assert charts.ILLUSTRATIVE_NOTE == "Codage d'essai de la Ville d'Aix-en-Provence"
+    fig = charts.ambition_by_tier(frame)
+    assert fig.alt_text.endswith("Codage d'essai de la Ville d'Aix-en-Provence.")
+    assert "Codage d'essai" in json.dumps(charts.to_spec(fig)["title"], ensure_ascii=False)
+
+
+def test_charts_without_data_say_so_instead() -> None:
+    """A chart with nothing to draw raises the sentence the notebook shows in its place (a study of few cases)."""
+    from cufstudy.core.errors import InsufficientDataError
+    from cufstudy.model.cases import load_cases
+    from cufstudy.notebook import enough_data
+
+    base = load_cases(ROOT / "tests" / "data" / "small_cases").public()
+    with pytest.raises(InsufficientDataError) as info:
+        charts.partner_countries_map(base.frame, GEO)
+    assert info.value.sentence == "Carte non tracée\u00a0: aucun pays partenaire n\u2019est encore codé."
+    with pytest.raises(InsufficientDataError, match="no rows") as info:
+        charts.followup_rates(base.recommendations_frame(), by="group")
+    assert info.value.sentence == "Graphique non tracé\u00a0: aucune recommandation n\u2019est encore codée."
+    for chart in (charts.staffing_by_tier, charts.organisation_comparison, charts.organisation_transitions):
+        with pytest.raises(InsufficientDataError):
+            chart(base.frame)
+    with pytest.raises(InsufficientDataError, match="themes"):
+        charts.themes_by_tier(base.frame)
+    assert charts.cases_by_tier_and_call(base.frame).title  # what there is to draw is drawn
+    with enough_data():  # the sentence instead of the error
+        charts.partner_countries_top(base.frame)
+
+
 def test_illustrative_coding_is_flagged_and_real_coding_is_not(frame: pd.DataFrame) -> None:
     assert charts.ILLUSTRATIVE_NOTE in charts.ambition_by_tier(frame).alt_text
     real = frame.assign(provenance="interview")
@@ -398,3 +433,17 @@ def test_the_renderer_does_not_load_altair() -> None:
     code = "import sys, cufstudy.render.engine, cufstudy.render._vega; print('altair' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "False"
+
+
+def test_a_single_case_gets_whole_number_ticks(base: CaseBase) -> None:
+    """With one case, the count axis reads 0, 1 (not "0 1 1": a tick at 0.5 labelled "1") and the map's
+    legend 1, 2."""
+    typology = load_typology(DATA)
+    one = CaseBase(base.cases[:1], base.source)
+    spec = charts.to_spec(charts.strategy_types(typology, classify_all(one, typology), illustrative=True))
+    axes = [layer["encoding"]["x"]["axis"] for layer in spec["layer"]]
+    assert all(axis["values"] == [0, 1] for axis in axes), axes
+    frame = one.frame.assign(partner_countries=[["DE", "SN"]])
+    spec = charts.to_spec(charts.partner_countries_map(frame, GEO))
+    legends = re.findall(r'"legend": \{[^{}]*\}', json.dumps(spec))
+    assert legends and all('"values": [1, 2]' in legend for legend in legends if "gradientLength" in legend)

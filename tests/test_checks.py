@@ -22,8 +22,9 @@ from typer.testing import CliRunner
 
 from cufstudy.cli import app
 from cufstudy.core.errors import LayoutError, LeakError, RenderError
-from cufstudy.pipeline.checks import ILLUSTRATIVE_NOTICE, Requirements, check_files
+from cufstudy.pipeline.checks import Requirements, check_files
 from cufstudy.pipeline.lock import child_environment, project_lock
+from cufstudy.pipeline.notices import DataProvenance
 from cufstudy.pipeline.publish import check_for_publication
 
 REPO = Path(__file__).resolve().parents[1]
@@ -31,6 +32,8 @@ TEST_DATA = Path(__file__).resolve().parent / "data"
 INTERVIEWEE = "Personne fictive"  # the confidential values of tests/data/good_case.yaml
 NOTES = "Notes confidentielles"
 STAGING = "_build/quarto/reports/guide"
+#: the notice of the test project's data: its one case (tests/data/good_case.yaml) is illustrative
+ILLUSTRATIVE_NOTICE = DataProvenance(cases=1, illustrative_cases=1).notice()
 
 QUARTO_YML = """\
 project:
@@ -55,6 +58,9 @@ cufstudy:
   audience: public
   pages:
     max: 2
+  preflight:        # the planted PDFs hold one line a page: the fill rule is tested in test_preflight.py
+    min-fill: 0
+    min-fill-end: 0
 """
 STUDY_YML = GUIDE_YML.replace("guide", "study").replace("public", "internal")
 GUIDE_QMD = "# Le guide\n\n{{< embed ../../_build/notebooks/panorama.ipynb#tbl-cas >}}\n"

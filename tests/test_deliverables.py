@@ -20,8 +20,9 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from cufstudy.cli import app
-from cufstudy.pipeline.build import ILLUSTRATIVE_NOTICE, build
+from cufstudy.pipeline.build import build
 from cufstudy.pipeline.leaks import extract_text, fold_words, normalise
+from cufstudy.pipeline.notices import project_notices
 from cufstudy.render import external_urls
 from cufstudy.sdg.grid_files import BLANK_GRID, grid_names
 from cufstudy.sdg.partnerships import partnership_ids
@@ -128,17 +129,20 @@ def test_page_counts_and_a4(default_build: Path) -> None:
 
 
 def test_illustrative_notice_on_every_pdf_page(default_build: Path) -> None:
-    head = normalise(ILLUSTRATIVE_NOTICE)[:40]
+    notices = project_notices(default_build)
     for pdf in (default_build / "_output").glob("*.pdf"):
+        head = normalise(notices.of(pdf.stem) or "")[:60]
+        assert "illustratives" in head, pdf.name
         for n, text in enumerate(_pdf_pages(pdf), start=1):
             assert head in normalise(text), f"{pdf.name} page {n} lacks the illustrative notice"
 
 
 def test_illustrative_notice_in_html_and_docx(default_build: Path) -> None:
-    head = normalise(ILLUSTRATIVE_NOTICE)[:40]
+    notices = project_notices(default_build)
     for path in (default_build / "_output").glob("*.html"):
-        assert head in normalise(extract_text(path)), path.name
+        assert normalise(notices.of(path.stem) or "")[:60] in normalise(extract_text(path)), path.name
     for path in (default_build / "_output").glob("*.docx"):
+        head = normalise(notices.of(path.stem) or "")[:60]
         with zipfile.ZipFile(path) as zf:
             headers = " ".join(zf.read(n).decode("utf-8") for n in zf.namelist() if n.startswith("word/header"))
         assert head in normalise(re.sub(r"<[^>]+>", "", headers)), path.name
@@ -600,3 +604,33 @@ def test_illustrative_material_reads_as_illustrative(default_build: Path) -> Non
                 "https://www.oecd.org/cfe/territorial-approach-sdgs.htm",
                 "https://www.cglu.org/sites/default/files/module4.pdf"):  # fmt: skip
         assert normalise(url) in toolbox, url
+
+
+@pytest.mark.parametrize("name", ["study", "guide", "toolbox", "brochure"])
+def test_figures_and_tables_have_one_numbering_in_every_format(default_build: Path, name: str) -> None:
+    from .numbering_helpers import captions, references
+
+    out = default_build / "_output"
+    files = [out / f"{name}.{ext}" for ext in ("pdf", "html", "docx") if (out / f"{name}.{ext}").exists()]
+    assert len(files) >= 2
+    first, *others = files
+    numbers = captions(first)
+    assert numbers, f"{first.name} has no numbered caption"
+    # unlabelled tables take no number: the numbers of each kind run 1, 2, 3... without a gap
+    for kind in ("Tableau", "Figure"):
+        seen = [n for k, n, _ in numbers if k == kind]
+        assert seen == list(range(1, len(seen) + 1)), (first.name, kind, seen)
+    for other in others:
+        assert captions(other) == numbers, other.name
+        assert references(other) == references(first), other.name
+    for ref in references(first):
+        kind, number = ref.split()
+        assert (kind, int(number)) in {(k, n) for k, n, _ in numbers}, f"{first.name}: {ref} cites no caption"
+
+
+def test_html_has_one_main_landmark_and_headings_clear_the_notice_band(default_build: Path) -> None:
+    for name in ("study", "guide", "toolbox"):
+        page = (default_build / "_output" / f"{name}.html").read_text(encoding="utf-8")
+        assert page.count("<main") == 1, name
+        assert page.index('class="cufstudy-notice"') < page.index("<main"), name
+        assert re.search(r"scroll-margin-top:\s*[1-9]", page), name

@@ -435,3 +435,22 @@ def test_an_input_may_not_lead_outside_the_data_folder_through_a_link(tmp_path: 
     (problem,) = plan_error(tmp_path).problems
     assert (problem.line, problem.field) == (4, "cufstudy.runs[0].inputs[0]")
     assert problem.message == "input 'elsewhere' leads outside the data folder 'data' (a symbolic link)"
+
+
+def test_an_input_may_be_a_packaged_default_the_project_does_not_override(tmp_path: Path) -> None:
+    """typology.yaml of cufstudy's packaged data stands for the project's own until it has one."""
+    make_project(
+        tmp_path,
+        """
+        cufstudy:
+          runs:
+            - notebook: notebooks/a.ipynb
+              inputs: [typology.yaml, organisation.yaml, typologie.yaml]
+        """,
+    )
+    (problem,) = plan_error(tmp_path).problems
+    assert problem.field == "cufstudy.runs[0].inputs[2]"
+    assert problem.message.startswith("input 'typologie.yaml' does not exist in the data folder 'data'")
+    (tmp_path / "data" / "typology.yaml").write_text("{}\n", encoding="utf-8")  # the project's own wins
+    make_project(tmp_path, "cufstudy:\n  runs:\n    - notebook: notebooks/a.ipynb\n      inputs: [typology.yaml]\n")
+    assert load_plan(tmp_path).runs[0].inputs == ("typology.yaml",)

@@ -70,7 +70,8 @@ def test_misspelt_key_in_organisation_yaml_reads_as_in_a_case_file(tmp_path: Pat
     with pytest.raises(DataError) as info:
         load_organisations(tmp_path)
     problem = _unknown_field(info.value.problems)
-    assert (problem.line, problem.field) == (12, "models[0].descriptoin")
+    line = (tmp_path / "organisation.yaml").read_text(encoding="utf-8").splitlines().index("    descriptoin: >-") + 1
+    assert (problem.line, problem.field) == (line, "models[0].descriptoin")
     assert problem.message == "unknown field (did you mean 'description'?)"  # was "Extra inputs are not permitted"
     missing = [p for p in info.value.problems if p.reason is Reason.MISSING_FIELD]
     assert [(p.field, p.message) for p in missing] == [("models[0].description", "required field is missing")]
@@ -82,7 +83,8 @@ def test_misspelt_key_in_typology_yaml_reads_as_in_a_case_file(tmp_path: Path) -
     with pytest.raises(DataError) as info:
         load_typology(tmp_path)
     problem = _unknown_field(info.value.problems)
-    assert (problem.line, problem.field) == (33, "types[0].descripton")
+    line = (tmp_path / "typology.yaml").read_text(encoding="utf-8").splitlines().index("    descripton: >-") + 1
+    assert (problem.line, problem.field) == (line, "types[0].descripton")
     assert problem.message == "unknown field (did you mean 'description'?)"
 
 

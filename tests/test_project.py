@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cufstudy.core.errors import PlanError
-from cufstudy.core.project import FACTS, BuildPaths, Project, find_root, project_root, resolve
+from cufstudy.core.project import FACTS, BuildPaths, Notices, Project, find_root, project_root, resolve
 from cufstudy.notebook.facts import facts_path
 from cufstudy.render import SourceError, deliverables
 
@@ -97,8 +97,41 @@ def test_settings_problems_are_located_and_collected(tmp_path: Path, monkeypatch
     ]
     assert project.warnings == (
         "_quarto.yml:8: cufstudy.audiance: unknown setting, ignored (did you mean 'audience'? "
-        "known: data, runs, audience, pages, contact)",
+        "known: data, runs, audience, pages, contact, notices, preflight)",
     )
+
+
+def test_notices_are_the_project_s_with_the_defaults_elsewhere(tmp_path: Path) -> None:
+    """A study words its own notices; a notice not given keeps the library's default."""
+    from cufstudy.core.french import ILLUSTRATIVE_CODING, ILLUSTRATIVE_NOTICE, ILLUSTRATIVE_VALUES
+    from cufstudy.core.project import project_notices
+
+    assert project_notices(tmp_path) == Notices()  # outside any project
+    root = _write(
+        tmp_path / "p",
+        {"_quarto.yml": "cufstudy:\n  notices:\n    page: \"Données d'exemple de la Ville d'Aix-en-Provence\"\n"},
+    )
+    notices = Project.find(root).settings.notices
+    assert notices.page == "Données d'exemple de la Ville d'Aix-en-Provence"
+    assert (notices.chart, notices.partnership) == (ILLUSTRATIVE_CODING, ILLUSTRATIVE_VALUES)
+    assert Notices().page == ILLUSTRATIVE_NOTICE
+    assert project_notices(root / "sub") == notices  # found from a folder inside the project
+    (root / "_quarto.yml").write_text("cufstudy:\n  notices:\n    chart: \"Codage d'essai\"\n", encoding="utf-8")
+    assert project_notices(root).chart == "Codage d'essai"  # read again when _quarto.yml changes
+
+
+def test_bad_notices_are_located(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    root = _write(
+        tmp_path,
+        {"_quarto.yml": "cufstudy:\n  notices:\n    pages: x\n    chart: ''\n    partnership: " + "a" * 201 + "\n"},
+    )
+    assert [str(p) for p in Project.find(root).problems] == [
+        "_quarto.yml:3: cufstudy.notices.pages: unknown notice 'pages' (did you mean 'page'?); expected some of: "
+        "page, chart, partnership",
+        "_quarto.yml:4: cufstudy.notices.chart: expected a French sentence, got ''",
+        "_quarto.yml:5: cufstudy.notices.partnership: 201 characters; a notice must fit one line (200 at most)",
+    ]
 
 
 def test_profile_settings_are_merged_and_their_problems_located(tmp_path: Path) -> None:
@@ -148,3 +181,20 @@ def test_the_build_layout_is_named_in_one_module() -> None:
     paths = BuildPaths(Path("/p"))
     assert paths.lock == Path("/p/_build/.lock") and paths.output == Path("/p/_output")
     assert paths.quarto_output("guide") == Path("/p/_build/render/quarto-guide")
+
+
+def test_preflight_settings_are_read_and_their_problems_located(tmp_path: Path) -> None:
+    from cufstudy.core.project import PreflightSettings, read_settings
+
+    def where(path: object) -> tuple[str, int | None]:
+        return "_quarto.yml", 12
+
+    good = read_settings({"preflight": {"min-fill": 0.6, "heading-lines": 3}}, where, tmp_path)
+    assert good.settings.preflight == PreflightSettings(min_fill=0.6, heading_lines=3)
+    assert read_settings({}, where, tmp_path).settings.preflight == PreflightSettings()
+    bad = read_settings({"preflight": {"min-fill": 45, "min-fil-end": 0.1, "heading-lines": "deux"}}, where, tmp_path)
+    messages = sorted(str(p) for p in bad.problems)
+    assert len(messages) == 3, messages
+    assert any("cufstudy.preflight.min-fill: expected a share of the page between 0 and 1" in m for m in messages)
+    assert any("did you mean 'min-fill-end'?" in m for m in messages)
+    assert any("heading-lines: expected a whole number" in m for m in messages)

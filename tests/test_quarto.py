@@ -29,8 +29,9 @@ import docx
 import pytest
 from pypdf import PdfReader
 
-from cufstudy.pipeline.build import ILLUSTRATIVE_NOTICE, build
-from cufstudy.pipeline.leaks import extract_text
+from cufstudy.pipeline.build import build
+from cufstudy.pipeline.leaks import extract_text, normalise
+from cufstudy.pipeline.notices import project_notices
 from cufstudy.render.engine import external_urls
 from cufstudy.render.extension import NOTICE_PLACEHOLDER
 from cufstudy.render.quarto import QUARTO_ENV, quarto_path, quarto_warnings
@@ -49,10 +50,14 @@ FORMATS = {
 COPY = ["_quarto.yml", "_quarto-study.yml", "_quarto-guide.yml", "_quarto-brochure.yml", "_quarto-toolbox.yml"]
 COPY_DIRS = ["data", "notebooks", "reports", "templates"]
 A4 = (595.28, 841.89)
-NOTICE = plain(ILLUSTRATIVE_NOTICE)[:40]
 _CAPTION = re.compile(r"\b(Figure|Tableau|Table)\s+(\d+)\s*:")
 #: tiny images of Quarto's own DOCX callouts (its icons), not charts
 _ICON_BYTES = 4096
+
+
+def _notice(name: str) -> str:
+    """The start of deliverable ``name``'s notice, from the default data's provenance markers."""
+    return normalise(project_notices(ROOT).of(name) or "")[:60]
 
 
 def _quarto() -> str:
@@ -183,8 +188,9 @@ def test_pdfs_are_a4_in_inter_with_the_notice_on_every_page(renders: Renders) ->
         for n, page in enumerate(reader.pages, start=1):
             box = page.mediabox
             assert (round(float(box.width), 2), round(float(box.height), 2)) == A4, f"{pdf.name} page {n}"
+        notice = _notice(profile)
         for n, text in enumerate(_pdf_pages(pdf), start=1):
-            assert NOTICE in plain(text), f"{pdf.name} page {n} lacks the illustrative notice"
+            assert notice in normalise(text), f"{pdf.name} page {n} lacks the illustrative notice"
         fonts = _fonts(pdf)
         assert any(f.startswith("Inter-") for f in fonts), fonts
         # besides Inter: code in DejaVu Sans Mono, a formula in Typst's own math font
@@ -206,12 +212,12 @@ def test_the_notice_in_html_and_docx(renders: Renders) -> None:
     for path in renders.quarto.glob("*.html"):
         html = path.read_text(encoding="utf-8")
         assert 'class="cufstudy-notice"' in html, path.name
-        assert NOTICE in plain(extract_text(path)), path.name
+        assert _notice(path.stem) in normalise(extract_text(path)), path.name
     for path in renders.quarto.glob("*.docx"):
         with zipfile.ZipFile(path) as zf:
             headers = " ".join(zf.read(n).decode("utf-8") for n in zf.namelist() if n.startswith("word/header"))
         assert NOTICE_PLACEHOLDER not in headers, path.name
-        assert NOTICE in plain(re.sub(r"<[^>]+>", "", headers)), path.name
+        assert _notice(path.stem) in normalise(re.sub(r"<[^>]+>", "", headers)), path.name
 
 
 def test_html_is_offline(renders: Renders) -> None:
@@ -324,3 +330,16 @@ def test_cufstudy_build_with_quarto(renders: Renders, tmp_path: Path, monkeypatc
     assert "error: unexpected argument: nonexistent-option" in message
     assert "    at " not in message  # no stack trace
     assert (root / "_output" / "brochure.pdf").read_bytes() == before
+
+
+def test_one_numbering_across_formats_and_engines(renders: Renders) -> None:
+    from .numbering_helpers import captions, references
+
+    for profile in PROFILES:
+        files = [renders.quarto / f"{profile}.{ext}" for ext in FORMATS[profile]]
+        files += [renders.embedded / f"{profile}.{ext}" for ext in FORMATS[profile]]
+        files = [f for f in files if f.suffix in (".pdf", ".html", ".docx")]
+        first, *others = files
+        for other in others:
+            assert captions(other) == captions(first), f"{other}: not the numbers of {first}"
+            assert references(other) == references(first), f"{other}: not the cross-references of {first}"

@@ -587,3 +587,33 @@ def test_quarto_date_and_author_forms() -> None:
     assert _french_date(dt.date(2026, 2, 14)) == "14 février 2026"
     assert _authors("Équipe") == ["Équipe"]
     assert _authors([{"name": "A. Martin", "affiliation": "CUF"}, "B"]) == ["A. Martin", "B"]
+
+
+def test_a_table_cell_with_a_sentence_for_too_few_data_keeps_its_caption_and_number(tmp_path: Path) -> None:
+    """cufstudy.notebook.say in a tbl- cell (too few cases): the sentence in the table's place, captioned."""
+    root = make_project(tmp_path)
+    notebook = root / "_build" / "notebooks" / "demo.ipynb"
+    nb = nbformat.read(str(notebook), as_version=4)
+    sentence = "Trop peu de cas pour une typologie issue des données (n = 3 ; il en faut au moins 5)."
+    nb.cells.append(
+        _code(
+            "#| label: tbl-classes\n#| tbl-cap: Classes issues des données\nsay(too_few)",
+            [_display({"text/markdown": f"*{sentence}*", "text/plain": sentence})],
+        )
+    )
+    nbformat.write(nb, str(notebook))
+    chapter = root / "reports" / "_chapter.qmd"
+    chapter.write_text(
+        chapter.read_text(encoding="utf-8")
+        + "\n{{< embed ../_build/notebooks/demo.ipynb#tbl-classes >}}\n\nVoir @tbl-classes.\n",
+        encoding="utf-8",
+    )
+    build(root, profiles=["study"], engine="pandoc", formats=["html", "pdf"])
+    page = (root / "_output" / "study.html").read_text(encoding="utf-8")
+    assert f"Tableau{NBSP}2" in page and 'href="#tbl-classes"' in page and 'id="tbl-classes"' in page
+    assert "Classes issues des données" in page and "Trop peu de cas pour une typologie" in page
+    from pypdf import PdfReader
+
+    text = "\n".join(p.extract_text() for p in PdfReader(root / "_output" / "study.pdf").pages)
+    flat = re.sub(r"\s+", " ", text.replace(NNBSP, " ").replace(NBSP, " "))
+    assert "Tableau 2 : Classes issues des données" in flat and "(n = 3 ; il en faut au moins 5)" in flat

@@ -41,10 +41,12 @@ def test_the_packaged_files_are_found_by_importlib_resources() -> None:
 
 
 def test_one_copy_in_the_repository() -> None:
-    """The repository's templates/ holds no copy of a packaged file (only the README on overriding)."""
+    """The repository's templates/ holds no copy of a packaged file (only the README on overriding), and the
+    CUF study uses the packaged typology and organisation models (no copy in its data/)."""
     assert [p.name for p in (ROOT / "templates").rglob("*") if p.is_file()] == ["README.md"]
-    assert not (ROOT / "data" / "sdg").exists()
-    assert not (ROOT / "data" / "geo").exists()
+    for name in ("sdg", "geo", "typology.yaml", "organisation.yaml"):
+        assert not (ROOT / "data" / name).exists(), name
+        assert (PACKAGED / "data" / name).exists(), name
 
 
 def test_extension_and_engine_share_one_namespace_without_clash() -> None:

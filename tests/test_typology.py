@@ -3,6 +3,7 @@ MCA + Ward clustering on a crafted data set with known clusters, and the compari
 
 from __future__ import annotations
 
+import pickle
 import shutil
 from pathlib import Path
 from typing import Any
@@ -14,12 +15,13 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cufstudy.core.errors import AnalysisError, CufstudyError, DataError
+from cufstudy.core.errors import AnalysisError, CufstudyError, DataError, InsufficientDataError
 from cufstudy.core.french import quote_fr
 from cufstudy.model.cases import Case, load_cases
 from cufstudy.model.vocab import Modality, Motivation, TierGroup
 from cufstudy.study.typology import (
     MCA_VARIABLES,
+    MIN_CASES,
     Rule,
     Typology,
     classify,
@@ -285,6 +287,17 @@ def test_bad_typology_reports_every_problem_with_line_and_did_you_mean(tmp_path:
     assert all(p.file == str(tmp_path / "typology.yaml") for p in info.value.problems)
 
 
+def test_a_data_folder_without_typology_uses_the_packaged_one(tmp_path: Path) -> None:
+    """A project's typology.yaml replaces cufstudy's default; without one, the default is used."""
+    from cufstudy.resources import packaged_root
+
+    default = load_typology(tmp_path)
+    assert default.file == str(packaged_root() / "data" / "typology.yaml")
+    assert default.ids == ("influence", "integree", "solidarite", "jumelages")
+    own = write_typology(tmp_path, [a_type("haut", 1, [{"name": "Très ambitieux", "ambition": {"min": 4}}]), a_type("bas", 2, [])], fallback="bas")
+    assert load_typology(own).ids == ("haut", "bas")
+
+
 def test_a_type_without_rules_must_be_the_fallback(tmp_path: Path) -> None:
     types = [a_type("vide", 1, []), a_type("defaut", 2, [])]
     with pytest.raises(DataError, match=r"typology.yaml:\d+: types\[0\].rules: a type without rules"):
@@ -293,7 +306,7 @@ def test_a_type_without_rules_must_be_the_fallback(tmp_path: Path) -> None:
 
 def test_missing_file_and_wrong_shape(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="no such file"):
-        load_typology(tmp_path)
+        load_typology(tmp_path / "typology.yaml")
     (tmp_path / "typology.yaml").write_text("- a\n- b\n", encoding="utf-8")
     with pytest.raises(DataError, match="expected a YAML mapping, got list"):
         load_typology(tmp_path)
@@ -413,12 +426,33 @@ def test_n_clusters_given_and_checked() -> None:
 
 
 def test_an_analysis_that_cannot_be_computed_is_a_cufstudy_error() -> None:
-    with pytest.raises(AnalysisError, match="need at least 3 cases, got 2") as info:
+    with pytest.raises(AnalysisError, match=r"too few cases for a data-driven typology \(n = 2, at least 5 needed\)") as info:
         mca_hca(crafted_frame().head(2))
     assert isinstance(info.value, ValueError) and isinstance(info.value, CufstudyError)
-    alike = crafted_frame().head(4)  # four cases coded alike: no variable tells them apart
+    frame = crafted_frame()
+    alike = pd.concat([frame.head(4), frame.head(1).assign(id="a9")])  # five cases coded alike
     with pytest.raises(AnalysisError, match="fewer than 2 informative variables remain"):
         mca_hca(alike)
+
+
+@pytest.mark.parametrize("n", [1, 3, 4])
+def test_too_few_cases_say_so_in_french(n: int) -> None:
+    """What the deliverable prints instead of the data-driven typology (a study of a handful of cases)."""
+    with pytest.raises(InsufficientDataError) as info:
+        mca_hca(crafted_frame().head(n))
+    assert str(info.value) == f"too few cases for a data-driven typology (n = {n}, at least {MIN_CASES} needed)"
+    assert info.value.sentence == (
+        f"Trop peu de cas pour une typologie issue des données (n\u00a0=\u00a0{n}\u202f; il en faut au moins 5)."
+    )
+    assert pickle.loads(pickle.dumps(info.value)).sentence == info.value.sentence
+
+
+def test_cases_coded_alike_say_so_in_french() -> None:
+    frame = crafted_frame()
+    alike = pd.concat([frame.head(4), frame.head(1).assign(id="a9")])
+    with pytest.raises(InsufficientDataError) as info:
+        mca_hca(alike)
+    assert info.value.sentence.startswith("Les 5 cas sont codés de façon trop semblable")
 
 
 def test_rare_categories_are_left_out_or_passive() -> None:

@@ -11,10 +11,12 @@ so an analyst fixes everything in one pass::
     │   │   └── PlanError     the run plan of _quarto.yml is invalid
     │   └── SourceError       the sources of a deliverable use what the renderer cannot render (also a RenderError)
     ├── AnalysisError         an analysis cannot be computed from these cases or arguments (also a ValueError)
+    │   └── InsufficientDataError   too few cases or values for it: carries what a deliverable says instead
     ├── NotFoundError         a strategy type, SDG code... asked for does not exist (also a KeyError)
     ├── ArgumentError         a command or function was called with an argument it cannot take (exit code 2)
     ├── RunError, FactError, LeakError, LockError
     ├── WriteError            a file cannot be written: disk full, permission denied, read-only folder
+    ├── ProjectError          a project cannot be created there (cufstudy new: a folder not empty, a profile unknown)
     └── RenderError
         ├── LayoutError
         └── SourceError
@@ -37,6 +39,7 @@ __all__ = [
     "CufstudyWarning",
     "DataError",
     "FactError",
+    "InsufficientDataError",
     "LayoutError",
     "LeakError",
     "LockError",
@@ -45,6 +48,7 @@ __all__ = [
     "Problem",
     "ProblemError",
     "Problems",
+    "ProjectError",
     "Reason",
     "RenderError",
     "RunError",
@@ -103,6 +107,34 @@ class AnalysisError(CufstudyError, ValueError):
 
     Also a ``ValueError``, as the errors of pandas or scikit-learn in the same situation.
     """
+
+
+class InsufficientDataError(AnalysisError):
+    """The data are too few for an analysis or a chart (a study that starts with a handful of cases).
+
+    Not a mistake of the analyst: a notebook catches it (:func:`cufstudy.notebook.enough_data`) and shows
+    ``sentence`` in place of the result, so the deliverable says why the result is missing.
+
+    Parameters
+    ----------
+    message
+        What is missing, in English (logs, the command line).
+    sentence
+        The same in French, a whole sentence as the deliverable prints it (French typography).
+
+    Examples
+    --------
+    >>> err = InsufficientDataError("no recommendation has a follow-up", "Aucun suivi n’est encore renseigné.")
+    >>> str(err), err.sentence
+    ('no recommendation has a follow-up', 'Aucun suivi n’est encore renseigné.')
+    """
+
+    def __init__(self, message: str, sentence: str) -> None:
+        super().__init__(message)
+        self.sentence = sentence
+
+    def __reduce__(self) -> tuple[type[InsufficientDataError], tuple[str, str]]:  # picklable with its sentence
+        return (type(self), (str(self), self.sentence))
 
 
 class NotFoundError(CufstudyError, KeyError):
@@ -222,3 +254,5 @@ class CufstudyWarning(UserWarning):
 
     Raised with :func:`warnings.warn`; the command line prints each as ``warning: <message>``.
     """
+class ProjectError(CufstudyError):
+    """A project cannot be created where asked (``cufstudy new``: the folder is not empty, a profile is unknown)."""

@@ -13,8 +13,10 @@ cites, the tables, the charts and their alt texts print numbers, dates and punct
 - **folding** (:func:`fold`): a key that ignores case, accents and spacing, to match and sort French words;
 - **Markdown escaping** (:func:`escape_md`): free text (a case file, an obstacle, a title) printed literally by
   pandoc in every format;
-- the **notices of illustrative data** (:data:`ILLUSTRATIVE_NOTICE` on every page, :data:`ILLUSTRATIVE_CODING`
-  under the study's charts, :data:`ILLUSTRATIVE_VALUES` under the toolbox's).
+- the **notices of illustrative data**: :func:`data_notice` on every page, from what the data's provenance
+  markers say (:func:`cases_notice_part`, :func:`partnerships_notice_part`); the defaults (:data:`ILLUSTRATIVE_NOTICE`,
+  :data:`ILLUSTRATIVE_CODING` under the study's charts, :data:`ILLUSTRATIVE_VALUES` under the toolbox's): a
+  project words its own under ``cufstudy: notices:`` of ``_quarto.yml`` (:class:`cufstudy.core.project.Notices`).
 
 The module needs nothing but the standard library (no pandas), so the renderer and the command line can use it.
 
@@ -36,6 +38,7 @@ import datetime as dt
 import math
 import re
 import unicodedata
+from collections.abc import Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Final
 
@@ -51,12 +54,15 @@ __all__ = [
     "NNBSP",
     "SEMICOLON",
     "apostrophes",
+    "cases_notice_part",
+    "data_notice",
     "escape_md",
     "fold",
     "format_date",
     "format_fr",
     "format_number",
     "format_percent",
+    "partnerships_notice_part",
     "quote_fr",
     "round_fr",
     "straight_quotes_to_french",
@@ -299,12 +305,79 @@ def escape_md(text: str) -> str:
 # ---------------------------------------------------------------------------------------------------------
 # notices of illustrative data
 
-ILLUSTRATIVE_NOTICE: Final = (
-    "Données illustratives : codage d'exemple (rapports DCOL confidentiels), collectivités de comparaison "
-    "fictives ; aucun chiffre n'est un résultat de l'étude"
-)
-"""The notice every page of every deliverable carries while any case of the data is illustrative."""
-ILLUSTRATIVE_CODING: Final = "Codage illustratif (rapports DCOL confidentiels), à remplacer par celui des analystes"
-"""What a chart of the study built on illustrative cases says in its subtitle and alt text."""
+# The defaults of ``cufstudy: notices:`` (:class:`cufstudy.core.project.Notices`): a study words its own there.
+ILLUSTRATIVE_NOTICE: Final = "Données illustratives : codage d'exemple ; aucun chiffre n'est un résultat de l'étude"
+"""The notice every page of every deliverable carries while any case of the data is illustrative (default)."""
+ILLUSTRATIVE_CODING: Final = "Codage illustratif, à remplacer par celui des analystes"
+"""What a chart of the study built on illustrative cases says in its subtitle and alt text (default)."""
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{format_fr(n)}{NBSP}{one if n == 1 else many}"
+
+
+def cases_notice_part(illustrative: int, total: int, fictional: int = 0, source: str | None = None) -> str | None:
+    """What a notice says of a case base with ``illustrative`` of its ``total`` cases coded as examples.
+
+    ``fictional`` of them are invented comparison authorities; ``source`` names what the coding stands in for
+    (the project's ``cufstudy: notices: source:``). None when no case is illustrative.
+
+    Examples
+    --------
+    >>> print(cases_notice_part(23, 23, 4, "rapports DCOL confidentiels").replace(NBSP, " "))
+    codage d'exemple des 23 cas (rapports DCOL confidentiels), dont 4 collectivités de comparaison fictives
+    >>> print(cases_notice_part(1, 18).replace(NBSP, " "))
+    codage d'exemple de 1 cas sur 18
+    >>> cases_notice_part(0, 18) is None
+    True
+    """
+    if illustrative <= 0:
+        return None
+    which = ("du cas" if total == 1 else f"des {_count(total, 'cas', 'cas')}") if illustrative == total else (
+        f"de {_count(illustrative, 'cas', 'cas')} sur {format_fr(total)}"
+    )
+    text = f"codage d'exemple {which}" + (f" ({source})" if source else "")
+    if fictional > 0:
+        invented = _count(fictional, "collectivité de comparaison fictive", "collectivités de comparaison fictives")
+        text += f", dont {invented}"
+    return text
+
+
+def partnerships_notice_part(titles: Sequence[str]) -> str | None:
+    """What a notice says of the SDG partnerships (their titles) whose coding is an example.
+
+    Examples
+    --------
+    >>> print(partnerships_notice_part(["Aude – Hauts-Bassins"]).replace(NBSP, " "))
+    le partenariat « Aude – Hauts-Bassins » est codé à titre d'exemple
+    >>> partnerships_notice_part([]) is None
+    True
+    """
+    if not titles:
+        return None
+    quoted = [quote_fr(t) for t in titles]
+    if len(quoted) == 1:
+        return f"le partenariat {quoted[0]} est codé à titre d'exemple"
+    return f"les partenariats {', '.join(quoted[:-1])} et {quoted[-1]} sont codés à titre d'exemple"
+
+
+def data_notice(cases: str | None = None, partnerships: str | None = None) -> str | None:
+    """The notice of a deliverable, from what :func:`cases_notice_part` and :func:`partnerships_notice_part`
+    say of the data it uses: typeset (’, no-break spaces), or None when none of it is illustrative.
+
+    Examples
+    --------
+    >>> data_notice(partnerships_notice_part(["Aude – Hauts-Bassins"])).startswith("Données illustratives\u00a0:")
+    True
+    >>> data_notice() is None
+    True
+    """
+    parts = [p for p in (cases, partnerships) if p]
+    if not parts:
+        return None
+    results = [w for w, p in (("de l'étude", cases), ("de la formation-action", partnerships)) if p]
+    what = "aucun chiffre" if cases else "aucune valeur"
+    tail = f"{what} n'est un résultat {' ni '.join(results)}"
+    return typeset_fr(apostrophes(f"Données illustratives : {' ; '.join(parts)} ; {tail}"))
 ILLUSTRATIVE_VALUES: Final = "Valeurs illustratives, à remplacer par le codage issu de la formation-action"
-"""What a chart or a notebook of an illustrative SDG partnership says (subtitle, alt text, notebook note)."""
+"""What a chart or a notebook of an illustrative SDG partnership says (subtitle, alt text, notebook note; default)."""

@@ -19,6 +19,12 @@ Settings
           runs: [...]           # the run plan, checked entry by entry by cufstudy.pipeline.plan
           audience: public      # public (the default) or internal: who may read the deliverable
           pages: {max: 30}      # page rule of the PDF: exact, max and/or min (whole numbers)
+          notices:              # what the deliverables say while any case is illustrative (Notices)
+            source: "rapports DCOL confidentiels"   # named in the page notice written from the data
+          preflight:            # the layout preflight of the PDF (cufstudy.pipeline.preflight)
+            min-fill: 0.45      # every page filled at least this share of its text area...
+            min-fill-end: 0.1   # ...but a page ending a chapter or the document: this share
+            heading-lines: 2    # lines of text that must follow a heading on its page
 
     Every problem is located (file, line, field). An unknown key is reported as a warning naming the known
     ones (it may belong to a later version of the library), never silently used.
@@ -31,6 +37,7 @@ Layout
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -40,6 +47,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from cufstudy.core.errors import DataError, PlanError, Problem
+from cufstudy.core.french import ILLUSTRATIVE_CODING, ILLUSTRATIVE_VALUES
 from cufstudy.core.yamlio import FieldPath, YamlDoc, path_str, read_yaml
 
 __all__ = [
@@ -54,12 +62,15 @@ __all__ = [
     "Audience",
     "BuildPaths",
     "Contact",
+    "Notices",
     "PageRule",
+    "PreflightSettings",
     "Project",
     "Settings",
     "SettingsResult",
     "config_file",
     "find_root",
+    "project_notices",
     "project_of",
     "project_root",
     "read_settings",
@@ -238,6 +249,48 @@ class Contact(BaseModel):
 CONTACT_FIELDS = tuple(Contact.model_fields)
 
 
+#: the longest notice: the page notice is one line of every page's header
+NOTICE_MAX = 200
+
+
+class Notices(BaseModel):
+    """What the deliverables say while any case of the data is illustrative (``cufstudy: notices:``).
+
+    The defaults (:mod:`cufstudy.core.french`) say it in general terms; a study words its own, e.g. the CUF
+    study names its confidential DCOL reports. Each is one French sentence without its final full stop.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    page: str | None = None
+    """The page notice in the project's own words, printed in the header of every page of every deliverable
+    whose data hold an illustrative case (and checked there); by default it is written from the data's
+    provenance markers (:mod:`cufstudy.pipeline.notices`: how many cases, how many fictional)."""
+    source: str | None = None
+    """What the illustrative coding stands in for, named in the written page notice (the CUF study:
+    « rapports DCOL confidentiels »)."""
+    chart: str = ILLUSTRATIVE_CODING
+    """Ends the subtitle and the alt text of every chart of the case base."""
+    partnership: str = ILLUSTRATIVE_VALUES
+    """Ends the subtitle and the alt text of the charts of an illustrative SDG partnership."""
+
+
+class PreflightSettings(BaseModel):
+    """The thresholds of the PDF preflight (``cufstudy: preflight:``, see :mod:`cufstudy.pipeline.preflight`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    min_fill: float = 0.45
+    """The share of its text area every page fills, unless it ends a chapter or the document."""
+    min_fill_end: float = 0.1
+    """The share a page ending a chapter (that the profile starts on a new page) or the document fills."""
+    heading_lines: int = 2
+    """The lines of text that follow a heading on its page."""
+
+
+_PREFLIGHT_KEYS = {"min-fill": "min_fill", "min-fill-end": "min_fill_end", "heading-lines": "heading_lines"}
+
+
 class Settings(BaseModel):
     """The ``cufstudy:`` settings of a project (merged over the active profile)."""
 
@@ -254,6 +307,10 @@ class Settings(BaseModel):
     """The page rule of the deliverable's PDF, if any."""
     contact: Contact | None = None
     """Who to contact about the study (the brochure's contact block), if given."""
+    notices: Notices = Notices()
+    """The notices of illustrative data (defaults where the project words none)."""
+    preflight: PreflightSettings = PreflightSettings()
+    """The thresholds of the layout preflight of the deliverable's PDF."""
 
 
 _KNOWN = tuple(Settings.model_fields)
@@ -352,6 +409,59 @@ class _SettingsReader:
             return None
         return Contact(**values)
 
+    def notices(self, section: Mapping[str, Any]) -> Notices:
+        raw = section.get("notices")
+        if raw is None:
+            return Notices()
+        base: FieldPath = (SETTINGS_KEY, "notices")
+        known = tuple(Notices.model_fields)
+        if not isinstance(raw, dict):
+            self.problem(base, f"expected a mapping of notices ({', '.join(known)}: a French sentence each)")
+            return Notices()
+        values: dict[str, str] = {}
+        for key, value in raw.items():
+            path: FieldPath = (*base, key)
+            if key not in known:
+                near = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+                hint = f" (did you mean {near[0]!r}?)" if near else ""
+                self.problem(path, f"unknown notice {key!r}{hint}; expected some of: {', '.join(known)}")
+            elif not isinstance(value, str) or not value.strip():
+                self.problem(path, f"expected a French sentence, got {value!r}")
+            elif len(value.strip()) > NOTICE_MAX:
+                self.problem(
+                    path, f"{len(value.strip())} characters; a notice must fit one line ({NOTICE_MAX} at most)"
+                )
+            else:
+                values[key] = " ".join(value.split())
+        return Notices(**values)
+
+    def preflight(self, section: Mapping[str, Any]) -> PreflightSettings:
+        raw = section.get("preflight")
+        if raw is None:
+            return PreflightSettings()
+        base: FieldPath = (SETTINGS_KEY, "preflight")
+        if not isinstance(raw, dict):
+            self.problem(base, f"expected a mapping of {', '.join(_PREFLIGHT_KEYS)}")
+            return PreflightSettings()
+        values: dict[str, Any] = {}
+        for key, value in raw.items():
+            path: FieldPath = (*base, key)
+            name = _PREFLIGHT_KEYS.get(str(key))
+            if name is None:
+                near = difflib.get_close_matches(str(key), _PREFLIGHT_KEYS, n=1, cutoff=0.6)
+                hint = f"did you mean {near[0]!r}? " if near else ""
+                self.problem(path, f"unknown preflight setting ({hint}known: {', '.join(_PREFLIGHT_KEYS)})")
+            elif name == "heading_lines":
+                if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                    self.problem(path, f"expected a whole number of lines (0 or more), got {value!r}")
+                else:
+                    values[name] = value
+            elif isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+                self.problem(path, f"expected a share of the page between 0 and 1 (0.45 for 45 %), got {value!r}")
+            else:
+                values[name] = float(value)
+        return PreflightSettings(**values)
+
     def unknown(self, section: Mapping[str, Any]) -> None:
         for key in section:
             if key in _KNOWN:
@@ -400,6 +510,8 @@ def read_settings(raw: Any, where: Where, root: Path) -> SettingsResult:
         audience=reader.audience(raw),
         pages=reader.pages(raw),
         contact=reader.contact(raw),
+        notices=reader.notices(raw),
+        preflight=reader.preflight(raw),
     )
     reader.unknown(raw)
     return SettingsResult(settings, tuple(reader.problems), tuple(reader.warnings))
@@ -487,6 +599,28 @@ class Project:
             return str(path.resolve().relative_to(self.root))
         except ValueError:
             return str(path)
+
+
+@functools.lru_cache(maxsize=8)
+def _notices_of(config: Path, stamp: tuple[int, int]) -> Notices:
+    try:
+        return Project.find(config.parent).settings.notices
+    except DataError:  # an unreadable project file: the command that reads it reports why
+        return Notices()
+
+
+def project_notices(start: Path | str | None = None) -> Notices:
+    """The notices of the project holding ``start`` (default: the working folder), or the defaults outside one.
+
+    What a notebook's charts print (its kernel runs in the project root); read again when ``_quarto.yml``
+    changes.
+    """
+    root = find_root(start)
+    path = config_file(root) if root is not None else None
+    if path is None:
+        return Notices()
+    st = path.stat()
+    return _notices_of(path, (st.st_mtime_ns, st.st_size))
 
 
 def project_of(project: Project | Path | str) -> Project:

@@ -20,6 +20,7 @@ import pandas as pd
 from cufstudy.core.atomic import atomic_write_bytes
 from cufstudy.core.french import COLON, escape_md, format_fr
 from cufstudy.notebook._root import notebook_root
+from cufstudy.notebook.enough import say
 
 __all__ = ["LISTING_ROWS", "Markdown", "Table", "markdown_table", "show_table", "write_csv"]
 
@@ -115,6 +116,7 @@ def show_table(
     full_copy: str | Path | None = None,
     note: str | None = None,
     base: str | None = None,
+    empty: str | None = None,
     **kwargs: Any,
 ) -> None:
     """Display a table in a notebook as Markdown (what the renderers embed), once.
@@ -137,7 +139,13 @@ def show_table(
     base
         What the table is computed on (``study.dcol.base_text``: ``n = 18 missions DCOL``), printed under
         it as ``Base : ...`` and kept in the output's metadata (``cufstudy.base``).
+    empty
+        The French sentence shown instead of a table without rows (a study that starts with few cases:
+        ``"Aucun obstacle n’est encore cité."``); without it, an empty table is shown with its headers.
     """
+    if empty is not None and frame.empty:
+        say(empty)
+        return
     shown, cut = frame, ""
     if max_rows is not None and len(frame) > max_rows:
         shown = frame.head(max_rows)

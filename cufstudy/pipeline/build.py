@@ -16,7 +16,8 @@ which a failure loses the least:
 A deliverable whose inputs (sources, templates, executed notebooks, facts, library, options, confidential
 values) have not changed since it was published is not rendered again, unless ``force`` is given.
 
-While any case of the data is illustrative, every page of every deliverable carries the notice.
+While any case of the data is illustrative, every page of every deliverable carries the notice (the project's
+``cufstudy: notices: page:``, by default :data:`~cufstudy.core.french.ILLUSTRATIVE_NOTICE`).
 """
 
 from __future__ import annotations
@@ -33,10 +34,11 @@ from cufstudy.core.errors import RenderError
 from cufstudy.core.files import check_project_files
 from cufstudy.core.french import ILLUSTRATIVE_NOTICE
 from cufstudy.core.project import Project, project_of
-from cufstudy.model.cases import case_files, validate_cases
+from cufstudy.model.cases import validate_cases
 from cufstudy.model.confidential import ConfidentialValue
 from cufstudy.pipeline.lock import child_environment, project_lock
 from cufstudy.pipeline.manifest import RunReport
+from cufstudy.pipeline.notices import data_provenance, project_notices
 from cufstudy.pipeline.plan import load_plan
 from cufstudy.pipeline.progress import progress_display
 from cufstudy.pipeline.publish import (
@@ -175,7 +177,7 @@ def build(
                 engine=engine,
                 formats=formats,
                 preview=preview,
-                notice=ILLUSTRATIVE_NOTICE if cases.illustrative else None,
+                notice=project_notices(project, plan),  # each deliverable's, from its data's provenance markers
                 verify=verify,
                 reuse=not force,
                 # another set of confidential values changes what the leak check must find: render again
@@ -195,19 +197,17 @@ def build(
 
 
 def data_notice(data_dir: Path) -> str | None:
-    """The notice every page of the deliverables must carry for this data, or None.
+    """The notice of everything illustrative in a data folder (its provenance markers), or None.
 
-    The illustrative-data notice while any case is illustrative; None for a data folder without cases.
+    Each deliverable prints the part of it that concerns the data it uses
+    (:func:`cufstudy.pipeline.notices.project_notices`).
 
     Raises
     ------
     DataError
         The case base is invalid.
     """
-    folder = data_dir / "cases" if (data_dir / "cases").is_dir() else data_dir
-    if not folder.is_dir() or not case_files(folder):
-        return None
-    return ILLUSTRATIVE_NOTICE if validate_cases(data_dir).illustrative else None
+    return data_provenance(data_dir).notice()
 
 
 def prepare_quarto(project: Project | Path = Path()) -> ExtensionInstall:
@@ -222,7 +222,8 @@ def prepare_quarto(project: Project | Path = Path()) -> ExtensionInstall:
         step and keeps that copy, so this render would use the previous list of filters.
     """
     project = project_of(project)
-    installed = install_extension(project.root, data_notice(project.data_dir))
+    notices = project_notices(project)
+    installed = install_extension(project.root, notices.default, notices.by_deliverable)
     if installed.manifest_changed and os.environ.get("QUARTO_PROJECT_OUTPUT_DIR"):  # run by Quarto, pre-render
         raise RenderError(
             f"{installed.path.relative_to(project.root)}/_extension.yml has changed (a new version of cufstudy) "

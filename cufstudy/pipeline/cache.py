@@ -22,6 +22,7 @@ from pathlib import Path
 from cufstudy.core.digest import library_digest, notebook_digest
 from cufstudy.core.errors import DataError
 from cufstudy.core.files import special_kind
+from cufstudy.core.project import project_notices
 from cufstudy.pipeline.execute import KERNEL
 from cufstudy.pipeline.manifest import Manifest, ManifestEntry
 from cufstudy.pipeline.plan import Plan, Run
@@ -130,6 +131,8 @@ def cache_parts(plan: Plan, runs: Iterable[Run], manifest: Manifest | None = Non
     if manifest is not None:
         manifest.data_files = fresh
     common = {"library": _library_digest(), "version": _version(), "kernel": KERNEL}
+    # what the notebooks read of the project's settings: the notices their charts print
+    common["notices"] = _sha(project_notices(plan.root).model_dump_json())
     data: dict[tuple[str, ...] | None, str] = {}  # by declared inputs (None: the whole folder)
     out: dict[str, dict[str, str]] = {}
     digests: dict[str, str] = {}
@@ -155,6 +158,7 @@ _PART_NAMES = {
     "parameters": "parameters changed",
     "inputs": "inputs changed",
     "data": "data changed",
+    "notices": "notices changed",
     "library": "cufstudy changed",
     "version": "cufstudy changed",
     "kernel": "kernel changed",

@@ -24,6 +24,10 @@ published. The rules, by the name the messages give them:
     ambition, organisation, recommendations and their follow-up): the name and a label of that case's coding
     within :data:`~cufstudy.pipeline.leaks.PAIRING_WINDOW` characters, in any file or embedded notebook
     (:func:`cufstudy.pipeline.leaks.find_pairings`; the case shows under its neutral label instead).
+``preflight``
+    The layout of every PDF: no table row split across pages, continued tables repeat their header, no
+    caption away from its table or figure, no heading at a page foot, no page under-filled, no text
+    outside the text area (:mod:`cufstudy.pipeline.preflight`; thresholds in ``cufstudy: preflight:``).
 
 Text is compared after :func:`cufstudy.pipeline.leaks.normalise` (letters and digits only: case, accents,
 Unicode forms, spaces, hyphens, quotes and format characters folded), so typesetting neither hides a leak
@@ -44,7 +48,7 @@ from typing import Literal
 
 from cufstudy.core.errors import LayoutError, LeakError, RenderError
 from cufstudy.core.french import ILLUSTRATIVE_NOTICE
-from cufstudy.core.project import PageRule
+from cufstudy.core.project import PageRule, PreflightSettings
 from cufstudy.model.confidential import ConfidentialValue
 from cufstudy.pipeline.leaks import (
     PairingLike,
@@ -54,6 +58,7 @@ from cufstudy.pipeline.leaks import (
     normalise,
     pdf_page_texts,
 )
+from cufstudy.pipeline.preflight import preflight
 from cufstudy.render.engine import external_urls
 from cufstudy.render.layout import pdf_page_count
 
@@ -73,8 +78,8 @@ __all__ = [
 #: A4 in PDF points, and the tolerance of the check.
 A4 = (595.2756, 841.8898)
 _A4_TOLERANCE = 1.0
-Rule = Literal["pages", "a4", "notice", "offline", "leak", "embedded", "pairing"]
-RULES: tuple[Rule, ...] = ("pages", "a4", "notice", "offline", "leak", "embedded", "pairing")
+Rule = Literal["pages", "a4", "notice", "offline", "leak", "embedded", "pairing", "preflight"]
+RULES: tuple[Rule, ...] = ("pages", "a4", "notice", "offline", "leak", "embedded", "pairing", "preflight")
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -93,6 +98,12 @@ class Requirements:
     None for an internal deliverable."""
     a4: bool = True
     offline: bool = True
+    preflight: PreflightSettings | None = None
+    """The thresholds of the layout preflight of the PDF (None: no preflight)."""
+    chapter_breaks: bool = True
+    """Whether the profile starts each level-1 section on a new page (the preflight allows a short page before)."""
+    captions: tuple[str, str] = ("Tableau", "Figure")
+    """The caption labels of tables and figures (``crossref: tbl-title``, ``fig-title``)."""
 
 
 @dataclass(frozen=True)
@@ -157,6 +168,16 @@ def _check_pdf(path: Path, req: Requirements, report: CheckReport, texts: dict[P
                     )
                 )
                 break
+    if req.preflight is not None:
+        for problem in preflight(
+            data,
+            req.preflight,
+            name=path.name,
+            chapter_breaks=req.chapter_breaks,
+            table_prefix=req.captions[0],
+            figure_prefix=req.captions[1],
+        ):
+            add(Violation(path, "preflight", str(problem)))
     page_texts = pdf_page_texts(data) if req.notice or req.secrets is not None or req.pairings is not None else []
     texts[path] = page_texts
     if req.notice:
@@ -266,7 +287,7 @@ def raise_for(violations: Sequence[Violation], deliverable: str, *, layout_note:
         raise LeakError(f"the public deliverable {deliverable!r} {what}; nothing was published:\n{lines}")
     first, rest = others[0], others[1:]
     also = "".join(f"\n  also: {v.message}" for v in rest)
-    if first.rule in ("pages", "a4"):
+    if first.rule in ("pages", "a4", "preflight"):
         raise LayoutError(f"{first.message}; the previous deliverables were kept{layout_note}{also}")
     raise RenderError(first.message + also)
 
@@ -277,5 +298,11 @@ def raise_all(violations: Sequence[Violation], head: str) -> None:
         return
     lines = "\n".join(f"  {v}" for v in violations)
     rules = {v.rule for v in violations}
-    cls = LeakError if rules & {"leak", "pairing"} else LayoutError if rules & {"pages", "a4"} else RenderError
+    cls = (
+        LeakError
+        if rules & {"leak", "pairing"}
+        else LayoutError
+        if rules & {"pages", "a4", "preflight"}
+        else RenderError
+    )
     raise cls(f"{head}\n{lines}")

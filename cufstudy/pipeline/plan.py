@@ -35,7 +35,9 @@ Rules:
   relative to the data folder; only their files are hashed into the cache key of the entry's runs,
   so editing another data file does not re-execute them. Without ``inputs``, the whole data folder is
   hashed (the safe default); ``inputs: []`` declares a notebook that reads no data. Each path must stay
-  inside the data folder, exist, and not be hidden (hidden files are never hashed). Declare every
+  inside the data folder, exist there or among cufstudy's packaged data (a default the project does not
+  override, such as ``typology.yaml``: the library's digest covers it), and not be hidden (hidden files
+  are never hashed). Declare every
   path the notebook reads, including those read through the library: an undeclared file can change
   without re-executing the run.
 * A plan makes at most ``MAX_RUNS`` runs (lists multiply quickly).
@@ -65,6 +67,7 @@ from cufstudy.core.problems import Reason, did_you_mean, validation_issues
 from cufstudy.core.project import NOTEBOOKS, SETTINGS_KEY, Project, project_of
 from cufstudy.core.yamlio import FieldPath, YamlDoc, path_str
 from cufstudy.model.vocab import Tier, TierGroup
+from cufstudy.resources import packaged_root
 
 __all__ = [
     "EVERY",
@@ -361,7 +364,8 @@ class _Parser:
 
     def input_exists(self, text: str, pure: PurePosixPath, path: FieldPath) -> bool:
         target = self.data_dir / pure
-        if not target.exists():
+        # a packaged default the project does not override (typology.yaml): the library digest covers it
+        if not target.exists() and not (packaged_root() / "data" / pure).exists():
             parent = target.parent
             siblings = (
                 [(pure.parent / p.name).as_posix() for p in parent.iterdir() if not p.name.startswith(".")]

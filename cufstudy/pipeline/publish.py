@@ -30,12 +30,15 @@ from cufstudy.core.atomic import atomic_write_bytes
 from cufstudy.core.errors import ArgumentError, RenderError, WriteError
 from cufstudy.core.problems import did_you_mean
 from cufstudy.core.project import BuildPaths, Project, project_of
+from cufstudy.core.reproducible import source_date
 from cufstudy.model.confidential import ConfidentialValue
 from cufstudy.pipeline._swap import publish_set, recover
 from cufstudy.pipeline.checks import Requirements, Violation, check_files, raise_all, raise_for
 from cufstudy.pipeline.leaks import PairingLike, normalise
 from cufstudy.pipeline.lock import held_by_parent
+from cufstudy.pipeline.notices import Notices, notice_for
 from cufstudy.pipeline.progress import Progress
+from cufstudy.render._docx import finalize_docx
 from cufstudy.render._stamp import RenderStamp, deliverable_digest
 from cufstudy.render.config import OUTPUT_EXTENSIONS, Deliverable, deliverables
 from cufstudy.render.engine import EmbeddedEngine, RenderedFile
@@ -188,7 +191,7 @@ def render_deliverables(
     engine: Engine = "auto",
     formats: Sequence[str] | None = None,
     preview: bool = False,
-    notice: str | None = None,
+    notice: str | Notices | None = None,
     verify: Verifier | None = None,
     reuse: bool = True,
     reuse_key: str = "",
@@ -220,8 +223,10 @@ def render_deliverables(
     preview
         Also write PNG thumbnails of every PDF page to ``_output/preview/<name>-<n>.png``.
     notice
-        The illustrative-data notice printed on every page, and checked to be there; default: the
-        ``cufstudy-notice`` metadata of the project or profile (printed, not checked; none if absent).
+        The illustrative-data notice printed on every page, and checked to be there: one for every
+        deliverable, or each deliverable's (:class:`cufstudy.pipeline.notices.Notices`, what ``cufstudy build``
+        passes); default: the ``cufstudy-notice`` metadata of the project or profile (printed, not checked;
+        none if absent).
     verify
         Extra check of each deliverable's rendered files before anything is published; an exception stops
         the build and nothing is published.
@@ -266,7 +271,11 @@ def render_deliverables(
     root = project.root
     paths = project.paths
     chosen = _choose_engine(engine)
-    install_extension(root, notice)  # _extensions/cufstudy/, which the profiles name (a no-op when up to date)
+    # _extensions/cufstudy/, which the profiles name (a no-op when up to date), with each profile's notice
+    if isinstance(notice, Notices):
+        install_extension(root, notice.default, notice.by_deliverable)
+    else:
+        install_extension(root, notice)
     todo = deliverables(project, profiles, formats)
     recover(root, paths.output)  # a publication a kill interrupted: finished before anything is compared
     stamp = RenderStamp(root)
@@ -275,10 +284,10 @@ def render_deliverables(
         "quarto": _tool_identity(quarto_path()) if chosen == "quarto" else None,
         "formats": sorted(formats or []),
         "preview": preview,
-        "notice": notice,
         "key": reuse_key,
     }
-    digests = {d.name: deliverable_digest(root, d, options) for d in todo}
+    # each deliverable's own notice (its data's provenance): another notice renders that deliverable again
+    digests = {d.name: deliverable_digest(root, d, {**options, "notice": notice_for(notice, d.name)}) for d in todo}
     reused: list[OutputFile] = []
     if reuse:
         for deliverable in list(todo):
@@ -324,27 +333,35 @@ def render_deliverables(
     try:
         staged: list[_Staged] = []
         companions: list[tuple[Path, Companions]] = []
-        embedded = EmbeddedEngine(root, workdir, notice=notice) if chosen == "pandoc" else None
+        embedded = EmbeddedEngine(root, workdir) if chosen == "pandoc" else None
         for deliverable in todo:
             staging = workdir / "staging" / deliverable.name
+            own = notice_for(notice, deliverable.name)
             names = _file_names(deliverable)
             try:
                 for name in names:
                     show.file(deliverable.name, name, "rendering")
                 if embedded is not None:
+                    embedded.notice = own
                     warnings += [n for n in deliverable.notes if n not in warnings]
                     files = embedded.render(deliverable, staging, functools.partial(_rendered, show, deliverable.name))
                 else:
-                    quarto = render_with_quarto(deliverable, staging, env=quarto_env)
+                    # the files' dates from the configuration or SOURCE_DATE_EPOCH (Pandoc and Typst honour it)
+                    when = source_date(deliverable.config.get("date", default=None)).environment()
+                    quarto = render_with_quarto(deliverable, staging, env={**when, **(quarto_env or {})})
                     files = list(quarto.files)
                     timings[f"quarto {deliverable.name}"] = quarto.seconds
                     warnings += [f"{deliverable.name}: quarto: {w}" for w in quarto.warnings]
                     for file in files:
                         show.file(deliverable.name, file.name, "rendered", quarto.seconds)
+                epoch = source_date(deliverable.config.get("date", default=None)).epoch
+                for rendered in files:
+                    if rendered.staged.suffix == ".docx":  # no machine path, TOC entries, updateFields, fixed times
+                        finalize_docx(rendered.staged, epoch)
                 for file in files:
                     show.file(deliverable.name, file.name, "checking")
                 started_checks = time.perf_counter()
-                checked = _check(deliverable, files, embedded, preview, notice, secrets, paths, pairings)
+                checked = _check(deliverable, files, embedded, preview, own, secrets, paths, pairings)
                 took = time.perf_counter() - started_checks
                 timings["checks"] = timings.get("checks", 0.0) + took
                 if verify is not None:
@@ -415,12 +432,18 @@ def requirements(
 ) -> Requirements:
     """What the checks require of a deliverable: its page rule, the notice, and for a public one no leak
     and no real authority beside its illustrative coding."""
+    typst = deliverable.project_options("typst")
+    crossref = typst.get("crossref")
+    labels = crossref if isinstance(crossref, dict) else {}
     return Requirements(
         deliverable.name,
         pages=deliverable.pages,
         notice=notice,
         secrets=secrets if deliverable.public else None,
         pairings=pairings if deliverable.public else None,
+        preflight=deliverable.settings.preflight,
+        chapter_breaks=typst.get("cufstudy-variant", "study") != "brochure",
+        captions=(str(labels.get("tbl-title", "Tableau")), str(labels.get("fig-title", "Figure"))),
     )
 
 
@@ -628,7 +651,7 @@ def check_and_publish(
     profiles: Sequence[str] | None = None,
     files: Sequence[Path | str] | None = None,
     *,
-    notice: str | None = None,
+    notice: str | Notices | None = None,
     secrets: Secrets | None = None,
     env: Mapping[str, str] | None = None,
     pairings: Pairings | None = None,
@@ -699,7 +722,8 @@ def check_and_publish(
         if not items:
             continue
         notebooks = [nb for source in {s for _, s, _ in items} for nb in embedded_notebooks(source, root)]
-        report = check_files([p for p, _, _ in items], requirements(deliverable, notice, secrets, pairings), notebooks)
+        own = notice_for(notice, deliverable.name)
+        report = check_files([p for p, _, _ in items], requirements(deliverable, own, secrets, pairings), notebooks)
         violations += report.violations
     if ignored:
         strict = any(d.public for d in todo)
@@ -753,16 +777,16 @@ def check_for_publication(
 ) -> CheckResult:
     """``cufstudy check``: :func:`check_and_publish` with what the project's data requires.
 
-    The notice is required while any case is illustrative; the confidential values are those of the case
-    base (read, and validated, from the project's data folder).
+    Each deliverable's notice (:func:`cufstudy.pipeline.notices.project_notices`: what its data's provenance
+    markers make illustrative) is required on every page; the confidential values are those of the case base
+    (read, and validated, from the project's data folder).
     """
-    from cufstudy.model.cases import validate_cases
-    from cufstudy.pipeline.checks import ILLUSTRATIVE_NOTICE
+    from cufstudy.pipeline.notices import project_notices
 
     project = project_of(project)
     if held_by_parent(project):
         return check_and_publish(project, profiles, files)
-    illustrative = validate_cases(project.data_dir).illustrative
+    notices = project_notices(project)
 
     @functools.cache
     def secrets() -> list[ConfidentialValue]:
@@ -778,7 +802,7 @@ def check_for_publication(
         project,
         profiles,
         files,
-        notice=ILLUSTRATIVE_NOTICE if illustrative else None,
+        notice=notices,
         secrets=secrets,
         pairings=pairings,
     )

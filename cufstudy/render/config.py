@@ -24,6 +24,7 @@ import copy
 import dataclasses
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -616,6 +617,8 @@ KNOWN_SHORTCODES = {"fact.lua": "fact"}
 KNOWN_EXTENSIONS = frozenset({"cufstudy", "cufstudy/cufstudy"})
 #: The one ``metadata-files`` entry the embedded engine accepts: Quarto's copy of what it takes from the build.
 EXTENSION_METADATA = "_extensions/cufstudy/metadata.yml"
+#: and a profile's notice (``render.extension.profile_files``), which it prints from the data itself
+_PROFILE_NOTICE = re.compile(r"_extensions/cufstudy/notice-[A-Za-z0-9_.-]+\.yml")
 
 
 def _check_metadata_files(config: QuartoConfig, problems: Problems) -> None:
@@ -623,11 +626,12 @@ def _check_metadata_files(config: QuartoConfig, problems: Problems) -> None:
     if raw is None:
         return
     for i, item in enumerate(raw if isinstance(raw, list) else [raw]):
-        if item != EXTENSION_METADATA:
+        if item != EXTENSION_METADATA and not _PROFILE_NOTICE.fullmatch(str(item)):
             f, ln = config.where("metadata-files", i)
             problems.add(
                 f,
-                f"{item!r}: the embedded engine reads only {EXTENSION_METADATA} (written by cufstudy run); "
+                f"{item!r}: the embedded engine reads only {EXTENSION_METADATA} and a profile's "
+                "_extensions/cufstudy/notice-<profile>.yml (written by cufstudy run); "
                 "put metadata in _quarto.yml or the profiles",
                 ln,
                 "metadata-files",

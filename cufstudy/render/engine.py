@@ -24,6 +24,7 @@ import contextlib
 import datetime as dt
 import html
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -38,6 +39,7 @@ from cufstudy.core.errors import RenderError, SourceError
 from cufstudy.core.french import format_date
 from cufstudy.core.problems import Problems
 from cufstudy.core.project import SETTINGS_KEY, BuildPaths
+from cufstudy.core.reproducible import SourceDate, source_date
 from cufstudy.notebook.charts.vega import register_fonts
 from cufstudy.notebook.facts import Fact, FactStore, facts_path
 from cufstudy.render._notebook import Assets, NotebookCache
@@ -81,6 +83,10 @@ _ENGINE_KEYS = frozenset(
         "citeproc",
     }
 )
+#: the Typst template partials a profile may name (cufstudy-cover.typ: the cover and colophon)
+_PARTIALS = ("typst-template.typ", "typst-show.typ", "cufstudy-cover.typ")
+#: metadata passed literally on the command line (paths), not through the metadata file
+_LITERAL_KEYS = ("cufstudy-root", "cufstudy-docdir", "bibliography", "csl")
 _PATH_KEYS = ("bibliography", "csl", "css", "reference-doc", "template-partials", "font-paths")
 _WARNING = re.compile(r"^\[WARNING\] (.*)$", re.M)
 _CITE_MISSING = re.compile(r"Citeproc: citation (\S+) not found")
@@ -121,12 +127,14 @@ def find_templates(root: Path) -> Templates:
     """Resolve every template file for the project at ``root`` (:func:`cufstudy.resources.template_path`)."""
     typst_files = {
         name: template_path(f"typst/{name}", root)
-        for name in ("template.typ", "definitions.typ", "typst-template.typ", "typst-show.typ")
+        for name in ("template.typ", "definitions.typ", "typst-template.typ", "typst-show.typ", "cufstudy-cover.typ")
     }
     return Templates(
         filters=tuple(
             template_path(f"filters/{name}", root)
-            for name in ("structure.lua", "crossref.lua", "callouts.lua", "typography-fr.lua", "layout.lua")
+            for name in (
+                "structure.lua", "crossref.lua", "callouts.lua", "typography-fr.lua", "layout.lua", "publication.lua"
+            )
         ),
         typst_dir=typst_files["template.typ"].parent,
         typst_files=typst_files,
@@ -136,6 +144,20 @@ def find_templates(root: Path) -> Templates:
         csl=template_path("csl/iso690-author-date-fr.csl", root),
         fonts=tuple(font_dirs(root)),
     )
+
+
+_NOTICE_DIV = re.compile(r'<div class="cufstudy-notice"[^>]*>.*?</div>\s*', re.S)
+
+
+def _main_landmark(page: str) -> str:
+    """Wrap the document (after the notice band) in ``<main>``: the landmark screen readers jump to."""
+    if "<main" in page or "<body" not in page or "</body>" not in page:
+        return page
+    body = page.index(">", page.index("<body")) + 1
+    notice = _NOTICE_DIV.match(page, re.match(r"\s*", page[body:]).end() + body)  # type: ignore[union-attr]
+    start = notice.end() if notice else body
+    end = page.rindex("</body>")
+    return f"{page[:start]}<main id=\"cufstudy-main\">\n{page[start:end]}</main>\n{page[end:]}"
 
 
 def external_urls(page: str) -> list[str]:
@@ -163,6 +185,11 @@ class _Job:
     expanded: Expanded
     options: dict[str, Any]
     name: str
+
+    @property
+    def when(self) -> SourceDate:
+        """The document's date and the timestamp of its files (:mod:`cufstudy.core.reproducible`)."""
+        return source_date(self.options.get("date"))
 
 
 @dataclass
@@ -223,6 +250,8 @@ class EmbeddedEngine:
             rel = path.relative_to(installed).as_posix()
             if rel == "fonts" or rel.startswith("fonts/"):
                 return None
+            if re.fullmatch(r"reference-[^/]+\.docx", rel):  # a profile's copy (extension.profile_files)
+                rel = "reference.docx"
             with contextlib.suppress(RenderError):
                 return str(template_path(rel, self.root))
         return str(path)
@@ -321,27 +350,42 @@ class EmbeddedEngine:
             meta["pagetitle"] = meta["title"]
         if "author" in meta:
             meta["author"] = _authors(meta["author"])
-        if meta.get("date") in ("today", "now", "last-modified"):
-            when = (
-                dt.date.today()
-                if meta["date"] != "last-modified"
-                else dt.date.fromtimestamp(job.source.stat().st_mtime)
-            )
-            meta["date"] = format_date(when)
+        if meta.get("date") == "last-modified":
+            meta["date"] = format_date(dt.date.fromtimestamp(job.source.stat().st_mtime))
+        else:
+            when = job.when
+            if when.day is not None:
+                meta["date"] = format_date(when.day)
+                meta["cufstudy-date-iso"] = when.day.isoformat()
+            elif when.text is not None:
+                meta["date"] = when.text
         return meta
+
+    def _literal_metadata(self, job: _Job) -> list[str]:
+        """``-M key=value`` for the metadata that are paths: pandoc reads a metadata file's strings as
+        Markdown (an apostrophe of a folder name would become ’, ``--`` a dash), a ``-M`` value literally."""
+        meta = self._metadata(job)
+        args: list[str] = []
+        for key in _LITERAL_KEYS:
+            value = meta.get(key)
+            for item in value if isinstance(value, list) else [value] if value else []:
+                args.append(f"--metadata={key}={item}")
+        return args
 
     def _pandoc_args(self, job: _Job, base: Path) -> list[str]:
         opts = job.options
         args = [self.pandoc, f"{base}.md", "-f", "markdown", "--standalone", f"--metadata-file={base}.meta.json"]
+        args += self._literal_metadata(job)
         filters = list(self.templates.filters)
-        structure, crossref, callouts, typography, layout = filters
+        structure, crossref, callouts, typography, layout, publication = filters
         args += [f"--lua-filter={structure}", f"--lua-filter={crossref}"]
         if opts.get("bibliography"):
             args.append("--citeproc")
         args += [f"--lua-filter={callouts}", f"--lua-filter={typography}", f"--lua-filter={layout}"]
         for extra in self._project_filters(opts):
-            if extra.name not in (typography.name, layout.name):
+            if extra.name not in (typography.name, layout.name, publication.name):
                 args.append(f"--lua-filter={extra}")
+        args.append(f"--lua-filter={publication}")  # last: the DOCX properties, no path of the machine
         if opts.get("toc"):
             args.append("--toc")
         if opts.get("toc-depth"):
@@ -378,7 +422,7 @@ class EmbeddedEngine:
     def _write_inputs(self, job: _Job, base: Path) -> None:
         base.parent.mkdir(parents=True, exist_ok=True)
         Path(f"{base}.md").write_text(job.expanded.text, encoding="utf-8")
-        meta = self._metadata(job)
+        meta = {k: v for k, v in self._metadata(job).items() if k not in _LITERAL_KEYS}  # those: -M
         Path(f"{base}.meta.json").write_text(json.dumps(meta, ensure_ascii=False, default=str), encoding="utf-8")
         notice = self._notice(job)
         if job.fmt == "html":
@@ -398,10 +442,10 @@ class EmbeddedEngine:
         partials = job.options.get("template-partials") or []
         for partial in partials if isinstance(partials, list) else [partials]:
             path = Path(str(partial))
-            if path.name not in ("typst-template.typ", "typst-show.typ"):
+            if path.name not in _PARTIALS:
                 raise RenderError(
                     f"template-partials: {path.name}: the embedded engine supports the partials "
-                    "typst-template.typ and typst-show.typ"
+                    + ", ".join(_PARTIALS)
                 )
             if not path.is_file():
                 raise RenderError(f"template-partials: {path} does not exist")
@@ -423,6 +467,7 @@ class EmbeddedEngine:
             text=True,
             cwd=self.root,
             check=False,
+            env=os.environ | job.when.environment(),  # DOCX dates and zip entry times: no clock
         )
         self._time(f"pandoc {job.fmt}", started)
         problems = Problems(SourceError)
@@ -448,7 +493,7 @@ class EmbeddedEngine:
         target = staging / job.name
         notebooks = job.expanded.notebooks
         if job.fmt == "html":
-            page = Path(f"{base}.html").read_text(encoding="utf-8")
+            page = _main_landmark(Path(f"{base}.html").read_text(encoding="utf-8"))
             if job.expanded.charts:
                 started = time.perf_counter()
                 page = inject_bundle(page, BuildPaths(self.root).cache)
@@ -459,7 +504,7 @@ class EmbeddedEngine:
             return RenderedFile(deliverable.name, job.fmt, target, job.name, notebooks=notebooks)
         if job.fmt == "typst":
             typ = Path(f"{base}.typ")
-            pdf = self.compile_typst(typ, job.options)
+            pdf = self.compile_typst(typ, job.options, timestamp=job.when.epoch)
             assert isinstance(pdf, bytes)
             target.write_bytes(pdf)
             return RenderedFile(deliverable.name, job.fmt, target, job.name, typst_source=typ, notebooks=notebooks)
@@ -479,10 +524,13 @@ class EmbeddedEngine:
         options: Mapping[str, Any] | None = None,
         fmt: Literal["pdf", "png", "svg"] = "pdf",
         ppi: float | None = None,
+        timestamp: int | None = None,
     ) -> bytes | list[bytes]:
         """Compile a Typst file with the project as root and the project's fonts only.
 
         PDF gives the document's bytes; PNG and SVG give one image per page (bytes for a single page).
+        ``timestamp`` (seconds since 1970 UTC) is the PDF's creation date, default that of
+        :func:`cufstudy.core.reproducible.source_date` without a configured date: never the clock.
         """
         import typst
 
@@ -495,6 +543,7 @@ class EmbeddedEngine:
                 ignore_system_fonts=True,
                 format=fmt,
                 ppi=ppi,
+                timestamp=source_date(None).epoch if timestamp is None else timestamp,
             )
         except typst.TypstError as exc:
             hints = "; ".join(getattr(exc, "hints", []) or [])

@@ -29,6 +29,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from xml.sax.saxutils import escape as xml_escape
@@ -45,6 +46,7 @@ __all__ = [
     "ExtensionInstall",
     "extension_dir",
     "install_extension",
+    "profile_files",
     "reference_docx_with_notice",
 ]
 
@@ -134,8 +136,24 @@ def _metadata(folder: Path, notice: str | None) -> str:
     return head + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=10_000)
 
 
-def _digest(root: Path, sources: dict[str, Path], notice: str | None) -> str:
-    total = hashlib.sha256(json.dumps([_FORMAT, str(root), notice]).encode())
+def profile_files(name: str) -> tuple[str, str]:
+    """The metadata file and the reference document of profile ``name`` in the installed extension.
+
+    A profile names them (``metadata-files: [_extensions/cufstudy/notice-<name>.yml]``, ``reference-doc:
+    _extensions/cufstudy/reference-<name>.docx``) to print the notice of its own data
+    (:mod:`cufstudy.pipeline.notices`) rather than the project's.
+    """
+    return f"notice-{name}.yml", f"reference-{name}.docx"
+
+
+def _notice_metadata(notice: str | None) -> str:
+    head = "# Written by cufstudy for Quarto (the notice of this profile's data). Do not edit.\n"
+    data = {"cufstudy-notice": notice} if notice else {"cufstudy-notice": ""}
+    return head + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=10_000)
+
+
+def _digest(root: Path, sources: dict[str, Path], notice: str | None, notices: Mapping[str, str | None]) -> str:
+    total = hashlib.sha256(json.dumps([_FORMAT, str(root), notice, sorted(notices.items())]).encode())
     for rel, path in sorted(sources.items()):
         total.update(f"{rel}\0{_sha(path)}\0".encode())
     return total.hexdigest()
@@ -176,7 +194,9 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def install_extension(root: Path, notice: str | None = None) -> ExtensionInstall:
+def install_extension(
+    root: Path, notice: str | None = None, notices: Mapping[str, str | None] | None = None
+) -> ExtensionInstall:
     """Write ``<root>/_extensions/cufstudy/`` unless it is up to date (see the module docstring).
 
     Parameters
@@ -184,7 +204,10 @@ def install_extension(root: Path, notice: str | None = None) -> ExtensionInstall
     root
         The project folder.
     notice
-        The illustrative-data notice every page must carry, or None.
+        The illustrative-data notice every page must carry, or None (``metadata.yml``, ``reference.docx``).
+    notices
+        The notice of each profile, by name (:func:`profile_files`: ``notice-<name>.yml``,
+        ``reference-<name>.docx``).
 
     Raises
     ------
@@ -195,7 +218,8 @@ def install_extension(root: Path, notice: str | None = None) -> ExtensionInstall
     target = extension_dir(root)
     sources = _sources(root)
     overrides = tuple(rel for rel, path in sources.items() if not path.is_relative_to(packaged_root()))
-    digest = _digest(root, sources, notice)
+    notices = dict(notices or {})
+    digest = _digest(root, sources, notice, notices)
     if _up_to_date(target, digest):
         return ExtensionInstall(target, written=False, overrides=overrides)
     parent = target.parent
@@ -213,6 +237,10 @@ def install_extension(root: Path, notice: str | None = None) -> ExtensionInstall
             else:
                 shutil.copyfile(path, dest)
         (new / METADATA_FILE).write_text(_metadata(target, notice), encoding="utf-8")
+        for name, own in sorted(notices.items()):
+            meta, docx = profile_files(name)
+            (new / meta).write_text(_notice_metadata(own), encoding="utf-8")
+            reference_docx_with_notice(sources["reference.docx"], new / docx, own)
         (new / _STAMP).write_text(json.dumps({"digest": digest, "files": _snapshot(new)}, indent=1), "utf-8")
         manifest = target / "_extension.yml"
         changed = manifest.is_file() and manifest.read_bytes() != (new / "_extension.yml").read_bytes()

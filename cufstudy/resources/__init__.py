@@ -11,13 +11,17 @@ installed wheel works outside any source tree:
     What only the embedded Pandoc + Typst engine uses (its main Typst template and Lua filters).
 ``data/``
     Reference data with their ``SOURCE.md``: the UN SDG framework (``sdg/``) and the boundaries and
-    country data of the maps (``geo/``).
+    country data of the maps (``geo/``); the default expert typology (``typology.yaml``), organisation
+    models (``organisation.yaml``) and the bibliography they cite (``references.bib``).
+``starter/``
+    The project :func:`cufstudy.pipeline.starter.new_project` (``cufstudy new``) copies into a new folder.
 
 A project overrides any of these files with its own file at the same relative path, one file at a time:
 
 * ``<project>/templates/<rel>`` wins over ``extension/<rel>`` and ``engine/<rel>`` (the two packaged
   folders share one namespace: ``typst/typst-template.typ``, ``reference.docx``, ``filters/structure.lua``);
-* ``<data folder>/<rel>`` wins over ``data/<rel>`` (``sdg/sdg_goals.csv``, ``geo/regions.geojson``).
+* ``<data folder>/<rel>`` wins over ``data/<rel>`` (``sdg/sdg_goals.csv``, ``geo/regions.geojson``,
+  ``typology.yaml``).
 
 :func:`resource_path` is the one resolver; :func:`template_path` and :func:`data_path` name its two uses.
 

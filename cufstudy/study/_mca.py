@@ -14,12 +14,22 @@ from scipy.cluster.hierarchy import cut_tree, linkage
 from scipy.stats import hypergeom
 from sklearn.metrics import adjusted_rand_score
 
-from cufstudy.core.errors import AnalysisError
+from cufstudy.core.errors import AnalysisError, InsufficientDataError
+from cufstudy.core.french import NBSP, NNBSP
 from cufstudy.core.sentences import in_sentence
 from cufstudy.model.cases import CaseBase
 from cufstudy.model.vocab import Ambition, Attachment, Modality, Motivation, Theme, TierGroup, label
 
-__all__ = ["MCA_VARIABLES", "V_TEST_THRESHOLD", "Comparison", "DataTypology", "coded_table", "compare", "mca_hca"]
+__all__ = [
+    "MCA_VARIABLES",
+    "MIN_CASES",
+    "V_TEST_THRESHOLD",
+    "Comparison",
+    "DataTypology",
+    "coded_table",
+    "compare",
+    "mca_hca",
+]
 
 V_TEST_THRESHOLD = 2.0
 """A category with a test-value of at least 2 characterises a cluster (Lebart, Morineau & Piron)."""
@@ -44,6 +54,9 @@ _LISTS: dict[str, tuple[str, type[Motivation] | type[Modality] | type[Theme], st
 _COLUMNS = {"tier_group": "group", "ambition": "ambition", "know_how_promotion": "know_how_promotion"}
 _COLUMNS |= {"attachment_before": "attachment_before"} | {k: v[0] for k, v in _LISTS.items()}
 _YES_NO = {"yes": "oui", "no": "non"}
+#: The fewest cases :func:`mca_hca` classifies: below five, a partition into two or three classes holds classes of
+#: one or two cases, which say nothing a reader could interpret.
+MIN_CASES = 5
 
 
 def coded_table(data: CaseBase | pd.DataFrame, variables: Sequence[str] = MCA_VARIABLES) -> pd.DataFrame:
@@ -363,6 +376,15 @@ def mca_hca(
     DataTypology
         Labels, coordinates, inertia, over-represented categories, linkage matrix.
 
+    Raises
+    ------
+    InsufficientDataError
+        Fewer than :data:`MIN_CASES` cases, or cases coded too alike for a factor axis: its ``sentence`` is what
+        the deliverable says instead (``Trop peu de cas pour une typologie issue des données (n = 3 ; il en
+        faut au moins 5).``).
+    AnalysisError
+        An unknown variable, a frame without the needed columns, a bad ``n_clusters``.
+
     Examples
     --------
     >>> result = mca_hca(load_cases("data"))  # doctest: +SKIP
@@ -370,16 +392,25 @@ def mca_hca(
     """
     table, passive, excluded = _active_table(coded_table(data, variables), min_count)
     n = len(table)
-    if n < 3:
-        raise AnalysisError(f"the MCA and the clustering need at least 3 cases, got {n}")
+    if n < MIN_CASES:
+        raise InsufficientDataError(
+            f"too few cases for a data-driven typology (n = {n}, at least {MIN_CASES} needed)",
+            f"Trop peu de cas pour une typologie issue des données (n{NBSP}={NBSP}{n}{NNBSP}; "
+            f"il en faut au moins {MIN_CASES}).",
+        )
+    alike = (
+        f"Les {n} cas sont codés de façon trop semblable pour une typologie issue des données{NBSP}: "
+        "trop peu de variables les distinguent."
+    )
     if table.shape[1] < 2:
-        raise AnalysisError(f"fewer than 2 informative variables remain (left out: {excluded})")
+        raise InsufficientDataError(f"fewer than 2 informative variables remain (left out: {excluded})", alike)
     n_axes = min(n_components, n - 1, int(table.nunique().sum()) - len(passive) - table.shape[1])
     if n_axes < 1:
-        raise AnalysisError(
+        raise InsufficientDataError(
             f"no factor axis can be computed (n_components={n_components}): the {n} cases take too few distinct "
             f"categories ({int(table.nunique().sum())} in {table.shape[1]} columns); add cases or variables, "
-            "or lower min_count"
+            "or lower min_count",
+            alike,
         )
     mca = prince.MCA(
         n_components=n_axes,

@@ -1,8 +1,9 @@
 """Organisation models of the international-relations (IR) service, and a decision aid.
 
-The models live in ``data/organisation.yaml``: for each attachment (cabinet, DGS mission, attractiveness
+The models live in ``organisation.yaml`` of the data folder (else cufstudy's default,
+``cufstudy/resources/data/organisation.yaml``): for each attachment (cabinet, DGS mission, attractiveness
 directorate, ...) a French description, advantages and drawbacks each with a source (a key of
-``data/references.bib`` or ``analyse-equipe``), and fit scores (0 to 3) by strategy type and tier group.
+``references.bib`` or ``analyse-equipe``), and fit scores (0 to 3) by strategy type and tier group.
 The file's ``scoring`` section is the grid of the decision aid, as data a reader can apply by hand: each
 criterion's weight and why, what each fit means, and that a fit of 0 excludes a model.
 
@@ -31,6 +32,7 @@ from cufstudy.core.sentences import in_sentence, join
 from cufstudy.core.yamlio import read_yaml
 from cufstudy.model.cases import CaseBase
 from cufstudy.model.vocab import Attachment, TierGroup, label
+from cufstudy.resources import data_path
 
 __all__ = [
     "DECISION_TIERS",
@@ -190,13 +192,13 @@ class Organisations(BaseModel):
 
 
 def load_organisations(data: str | Path = "data", strategy_types: Iterable[str] | None = None) -> Organisations:
-    """Load and check ``<data>/organisation.yaml``.
+    """Load and check ``<data>/organisation.yaml`` (else the models packaged with cufstudy).
 
-    Every source must be ``analyse-equipe`` or a key of ``<data>/references.bib``; every attachment must
-    appear once. When ``strategy_types`` (the ids of the typology) is given, each model's fit must cover
-    exactly those ids. All problems are reported at once.
+    Every source must be ``analyse-equipe`` or a key of ``<data>/references.bib`` (else of the packaged
+    bibliography); every attachment must appear once. When ``strategy_types`` (the ids of the typology) is
+    given, each model's fit must cover exactly those ids. All problems are reported at once.
     """
-    path = Path(data) / "organisation.yaml"
+    path = data_path("organisation.yaml", Path(data))
     doc = read_yaml(path)
     try:
         orgs = Organisations.model_validate(doc.data)
@@ -204,7 +206,7 @@ def load_organisations(data: str | Path = "data", strategy_types: Iterable[str] 
         issues = validation_issues(exc, Organisations)
         raise DataError([doc.problem(i.path, i.message, i.reason) for i in issues]) from exc
     problems = Problems(DataError)
-    keys = (bib_keys(Path(data) / "references.bib") or set()) | {TEAM_ANALYSIS}
+    keys = (bib_keys(data_path("references.bib", Path(data))) or set()) | {TEAM_ANALYSIS}
     for i, m in enumerate(orgs.models):
         for side in ("advantages", "drawbacks"):
             for j, point in enumerate(getattr(m, side)):

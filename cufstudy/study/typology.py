@@ -2,11 +2,11 @@
 
 Two typologies sit side by side so that analysts see where the data disagrees with the experts:
 
-* **expert typology** (``data/typology.yaml``): strategy types with French names, descriptions, sources,
-  typical actions and typical organisations, and declarative *rules* on a case's political ambition,
-  motivations, modalities, themes, tier group and know-how promotion. :func:`classify` tries the types in
-  ``priority`` order and returns the first type with a matching rule, with the reasons; a ``fallback``
-  type takes the cases no rule describes;
+* **expert typology** (``typology.yaml`` of the data folder, else cufstudy's default): strategy types with
+  French names, descriptions, sources, typical actions and typical organisations, and declarative *rules*
+  on a case's political ambition, motivations, modalities, themes, tier group and know-how promotion.
+  :func:`classify` tries the types in ``priority`` order and returns the first type with a matching rule,
+  with the reasons; a ``fallback`` type takes the cases no rule describes;
 * **data-driven typology** (:func:`mca_hca`): multiple correspondence analysis (ACM, ``prince.MCA``) of
   the coded categorical variables, then Ward hierarchical clustering (CAH, ``scipy``) of the factor
   coordinates, as French social-science studies do (FactoMineR's ``MCA`` + ``HCPC``);
@@ -32,10 +32,12 @@ from cufstudy.core.sentences import cardinal, count, in_sentence, join, sentence
 from cufstudy.core.yamlio import YamlDoc, read_yaml
 from cufstudy.model.cases import Case, CaseBase, Slug
 from cufstudy.model.vocab import Ambition, Modality, Motivation, Theme, TierGroup, label
-from cufstudy.study._mca import MCA_VARIABLES, Comparison, DataTypology, coded_table, compare, mca_hca
+from cufstudy.resources import data_path
+from cufstudy.study._mca import MCA_VARIABLES, MIN_CASES, Comparison, DataTypology, coded_table, compare, mca_hca
 
 __all__ = [
     "MCA_VARIABLES",
+    "MIN_CASES",
     "AmbitionCondition",
     "Classification",
     "Comparison",
@@ -441,8 +443,10 @@ def load_typology(path: str | Path = "data") -> Typology:
     Parameters
     ----------
     path
-        The data folder holding ``typology.yaml``, or the YAML file itself. When the folder holds a
-        ``references.bib``, every ``references`` key must be one of its entries.
+        The data folder, or the YAML file itself. The folder's ``typology.yaml`` is read, else the typology
+        packaged with cufstudy (``cufstudy/resources/data/typology.yaml``). Every ``references`` key must be
+        an entry of the folder's ``references.bib`` (else of the packaged one); a file given by its path is
+        checked against the ``references.bib`` beside it, if any.
 
     Returns
     -------
@@ -462,8 +466,10 @@ def load_typology(path: str | Path = "data") -> Typology:
     ('influence', 'integree', 'solidarite', 'jumelages')
     """
     file = Path(path)
+    bib: Path | None = None
     if file.is_dir():
-        file = file / "typology.yaml"
+        bib = data_path("references.bib", file)
+        file = data_path("typology.yaml", file)
     if not file.is_file():
         message = "no such file; expected the typology (typology.yaml) of the data folder"
         raise DataError.single(str(file), message, reason=Reason.UNREADABLE)
@@ -471,7 +477,7 @@ def load_typology(path: str | Path = "data") -> Typology:
     if not isinstance(doc.data, dict):
         message = f"expected a YAML mapping, got {type(doc.data).__name__}"
         raise DataError.single(doc.file, message, line=1, reason=Reason.WRONG_TYPE)
-    problems = _cross_checks(doc, bib_keys(file.parent / "references.bib"))
+    problems = _cross_checks(doc, bib_keys(bib if bib is not None else file.parent / "references.bib"))
     parsed: _TypologyFile | None = None
     try:
         parsed = _TypologyFile.model_validate(doc.data)

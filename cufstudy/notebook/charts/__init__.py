@@ -159,10 +159,10 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    if name == "ILLUSTRATIVE_NOTE":  # what the study's charts say under illustrative data
-        from cufstudy.core.french import ILLUSTRATIVE_CODING
+    if name == "ILLUSTRATIVE_NOTE":  # what the study's charts say under illustrative data: the project's notice
+        from cufstudy.core.project import project_notices
 
-        return ILLUSTRATIVE_CODING
+        return project_notices().chart
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'cufstudy.notebook.charts' has no attribute {name!r}")

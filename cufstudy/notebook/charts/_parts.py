@@ -13,7 +13,8 @@ from typing import Any, Final
 import altair as alt
 import pandas as pd
 
-from cufstudy.core.french import COLON, NBSP, format_number, quote_fr
+from cufstudy.core.errors import InsufficientDataError
+from cufstudy.core.french import COLON, NBSP, apostrophes, format_number, quote_fr
 from cufstudy.model.vocab import Attachment, TierGroup, label
 from cufstudy.notebook.charts.theme import AMBITION_RANGE, CHAR_PX, INK, LINE_PX, PHASE_COLOURS, TIER_COLOURS
 
@@ -73,8 +74,22 @@ def leaders(items: Iterable[tuple[str, float]], fmt: Callable[[float], str]) -> 
     return f"{joined}, à égalité ({fmt(best)})" if len(names) > 1 else f"{joined} ({fmt(best)})"
 
 
-def count_axis(title: str | None) -> alt.Axis:
+def count_axis(title: str | None, top: float | None = None) -> alt.Axis:
+    """An axis of whole counts; with ``top`` (the largest count) up to 10, one tick per whole number.
+
+    Vega's ``tickMinStep`` alone still draws a tick at 0.5 on a 0-1 axis, which ``d`` labels "1" (a study
+    with a single case read "0 1 1").
+    """
+    if top is not None and top <= 10:
+        return alt.Axis(title=title, format="d", values=list(range(int(top) + 1)))
     return alt.Axis(title=title, format="d", tickMinStep=1)
+
+
+def count_legend(low: int, high: int, gradientLength: int) -> alt.Legend:  # noqa: N803 - Vega's name
+    """A legend of whole counts from ``low`` to ``high``: one label per whole number when they are few."""
+    if high - low <= 8:
+        return alt.Legend(format="d", gradientLength=gradientLength, values=list(range(low, high + 1)))
+    return alt.Legend(format="d", gradientLength=gradientLength, tickMinStep=1)
 
 
 def headroom(top: float) -> float:
@@ -91,12 +106,32 @@ def attachment_label(code: str) -> str:
     return label(Attachment(code))
 
 
-def require(frame: pd.DataFrame, columns: Sequence[str], chart: str) -> None:
-    """Fail clearly when a chart gets a frame without cases or without the columns it needs."""
+def require(frame: pd.DataFrame, columns: Sequence[str], chart: str, nothing: str = "aucun cas n'est codé") -> None:
+    """Fail clearly when a chart gets a frame without the columns it needs, or without rows.
+
+    A frame without rows is too little data, not a mistake: :class:`InsufficientDataError`, whose sentence
+    (``Graphique non tracé : <nothing>.``) the notebook shows instead of the chart.
+    """
     missing = [c for c in columns if c not in frame.columns]
-    if missing or frame.empty:
-        reason = f"lacks the columns {missing}" if missing else "has no rows"
-        raise ValueError(f"{chart}: the frame {reason}; pass CaseBase.frame or recommendations_frame()")
+    if missing:
+        raise ValueError(
+            f"{chart}: the frame lacks the columns {missing}; pass CaseBase.frame or recommendations_frame()"
+        )
+    if frame.empty:
+        nothing_to_draw(f"{chart}: the frame has no rows", nothing)
+
+
+def nothing_to_draw(message: str, nothing: str, what: str = "Graphique non tracé") -> None:
+    """Raise :class:`InsufficientDataError`: the chart has no data; its sentence says so (``what : nothing.``).
+
+    Examples
+    --------
+    >>> nothing_to_draw("no partner country", "aucun pays partenaire n'est encore codé", "Carte non tracée")
+    Traceback (most recent call last):
+    ...
+    cufstudy.core.errors.InsufficientDataError: no partner country
+    """
+    raise InsufficientDataError(message, apostrophes(f"{what}{COLON} {nothing}."))
 
 
 def tips(*fields: tuple[str, str] | tuple[str, str, str]) -> list[alt.Tooltip]:

@@ -117,8 +117,8 @@ def decision_tree(aid: DecisionAid, names: Mapping[str, str], base: str) -> Figu
             models = [wrap(m, 40, max_lines=3) for m in models]
         answers.append("\n".join(models) if models else wrap(answer.text(), 40, max_lines=3))
     line_h = 11
-    heights = [max(44, 12 + line_h * (a.count("\n") + 1)) for a in answers]
-    gap = 12
+    heights = [max(52, 16 + line_h * (a.count("\n") + 1)) for a in answers]
+    gap = 18
     height = sum(heights) + gap * (len(types) - 1)
     nodes, edges = [], []
     root_y = height / 2
@@ -241,7 +241,7 @@ def numbered_map(
     placed = placed.sort_values(["rank", "nom"], kind="stable").reset_index(drop=True)
     placed["n"] = range(1, len(placed) + 1)
     lon0, lon1, lat0, lat1 = _extent(data)
-    map_w, map_h = 300, 330
+    map_w, map_h = 260, 280
     k = math.cos(math.radians((lat0 + lat1) / 2))
     degrees_per_px = max((lon1 - lon0) * k / map_w, (lat1 - lat0) / map_h)
     marker_px = 15

@@ -30,6 +30,7 @@ from cufstudy.notebook.charts._parts import (
     leaders,
     listing,
     missions,
+    nothing_to_draw,
     phase_colour,
     require,
     tips,
@@ -179,6 +180,8 @@ def _share_by_tier(
     overall = long.groupby(column).size() / max(len(base_frame), 1)
     overall = overall.sort_index().sort_values(ascending=False, kind="stable")  # ties in code order
     codes = list(overall.index[:top] if top is not None else overall.index)
+    if not codes:
+        nothing_to_draw(f"{column}_by_tier: no case cites a {column} code", f"aucun cas ne cite encore de {what}")
     counts = long.groupby(["group", column]).size()
     groups = groups_present(base_frame["group"])
     names = {g: with_n(group_label(g), int(sizes[g])) for g in groups}
@@ -322,6 +325,11 @@ def organisation_comparison(frame: pd.DataFrame) -> FigureSpec:
     """
     require(frame, [f"attachment_{p}" for p in PHASES], "organisation_comparison")
     df = missions(frame)
+    if df.empty:
+        nothing_to_draw(
+            "organisation_comparison: no case has a recommended organisation",
+            "aucune mission n'a encore d'organisation recommandée codée",
+        )
     phases = list(PHASES.values())
     rows = []
     for phase, phase_label in PHASES.items():
@@ -380,6 +388,12 @@ def organisation_transitions(frame: pd.DataFrame, to: Literal["after", "recommen
     if to not in ("after", "recommended"):
         raise ValueError(f"to must be 'after' or 'recommended', not {to!r}")
     df = frame[["attachment_before", f"attachment_{to}"]].dropna().reset_index(drop=True)
+    if df.empty:
+        nothing_to_draw(
+            f"organisation_transitions: no case has both attachment_before and attachment_{to}",
+            "aucun cas n'a de rattachement du service codé avant la mission et "
+            + ("après elle" if to == "after" else "recommandé par elle"),
+        )
     df.columns = pd.Index(["before", "target"])
     left, right = PHASES["before"], PHASES[to]
     pairs = df.groupby(["before", "target"]).size().rename("n").reset_index()
@@ -485,6 +499,10 @@ def staffing_by_tier(frame: pd.DataFrame) -> FigureSpec:
                 rows.append(
                     {"niveau": name, "phase": phase_label, "etp": round_fr(float(values.mean()), 1), "cas": len(values)}
                 )
+    if not rows:
+        nothing_to_draw(
+            "staffing_by_tier: no mission has a coded FTE", "aucun effectif du service n'est codé pour les missions"
+        )
     data = pd.DataFrame(rows, columns=["niveau", "phase", "etp", "cas"])
     phases = list(PHASES.values())
     base = alt.Chart(data).encode(

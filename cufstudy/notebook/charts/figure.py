@@ -21,7 +21,8 @@ from typing import Any
 import altair as alt
 
 from cufstudy.core.atomic import atomic_write_bytes, atomic_write_text
-from cufstudy.core.french import COLON, ILLUSTRATIVE_CODING
+from cufstudy.core.french import COLON
+from cufstudy.core.project import project_notices
 from cufstudy.notebook.charts.theme import THEME_NAME
 from cufstudy.notebook.charts.vega import EMBED_OPTIONS, VEGALITE_MIME, script_json, spec_to_png, spec_to_svg
 
@@ -94,7 +95,7 @@ def finish(
     alt_text: str,
     subtitle: Sequence[str] = (),
     illustrative: bool = False,
-    notice: str = ILLUSTRATIVE_CODING,
+    notice: str | None = None,
 ) -> FigureSpec:
     """Title a chart, describe it, and flag illustrative data: the last step of every chart of the toolkit.
 
@@ -111,9 +112,12 @@ def finish(
     illustrative
         The data is illustrative: ``notice`` ends the subtitle and the alt text.
     notice
-        What an illustrative chart says: :data:`~cufstudy.core.french.ILLUSTRATIVE_CODING` for the case base,
-        :data:`~cufstudy.core.french.ILLUSTRATIVE_VALUES` for an SDG partnership.
+        What an illustrative chart says; default: the project's notice for the charts of the case base
+        (``cufstudy: notices: chart:`` of the project holding the working folder, else
+        :data:`~cufstudy.core.french.ILLUSTRATIVE_CODING`).
     """
+    if notice is None:
+        notice = project_notices().chart
     lines = [*subtitle, *([notice] if illustrative else [])]
     if illustrative:
         alt_text = f"{alt_text} {notice}."

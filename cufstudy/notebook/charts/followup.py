@@ -48,7 +48,7 @@ def followup_rates(
     if isinstance(recs, CaseBase):
         illustrative = recs.is_illustrative if illustrative is None else illustrative
         recs = recs.recommendations_frame()
-    require(recs, [by, "status"], "followup_rates")
+    require(recs, [by, "status"], "followup_rates", "aucune recommandation n'est encore codée")
     df = recs[[by, "status"]].reset_index(drop=True)
     df["statut"] = df["status"].where(df["status"].notna(), "unknown")
     name: Callable[[str], str]

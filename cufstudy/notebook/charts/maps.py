@@ -21,12 +21,14 @@ from cufstudy.core.french import COLON, SEMICOLON, fold, format_number
 from cufstudy.model.countries import COUNTRIES_FR
 from cufstudy.notebook.charts._parts import (
     count_axis,
+    count_legend,
     group_label,
     group_scale,
     groups_present,
     headroom,
     is_illustrative,
     listing,
+    nothing_to_draw,
     require,
     tips,
     with_n,
@@ -109,6 +111,10 @@ def cases_map(
     require(frame, ["nom", "group", "population", "longitude_composite", "latitude_composite"], "cases_map")
     df = frame[["nom", "group", "population", "longitude_composite", "latitude_composite"]].reset_index(drop=True)
     placed = df.dropna(subset=["longitude_composite", "latitude_composite"])
+    if placed.empty:
+        nothing_to_draw(
+            "cases_map: no case has a seat", "aucune collectivité n'a de siège codé (seat)", "Carte non tracée"
+        )
     groups = groups_present(placed["group"])
     points = pd.DataFrame(
         {
@@ -200,6 +206,10 @@ def partner_countries_map(frame: pd.DataFrame, data: Path = DATA_DIR) -> FigureS
     """
     require(frame, ["partner_countries"], "partner_countries_map")
     counts = _partner_counts(frame)
+    if counts.empty:
+        nothing_to_draw(
+            "partner_countries_map: no partner country", "aucun pays partenaire n'est encore codé", "Carte non tracée"
+        )
     topo = _world_topology(str(data_path("geo/world_countries_110m.topojson", data).resolve()))
     on_map = {g["properties"]["iso_a2"] for g in topo["objects"]["countries"]["geometries"]}
     pts = _world_points(str(data_path("geo/world_countries_points.csv", data).resolve()))
@@ -212,7 +222,7 @@ def partner_countries_map(frame: pd.DataFrame, data: Path = DATA_DIR) -> FigureS
         "n:Q",
         scale=alt.Scale(domain=[1, n_max], range=["#9ECAE1", "#08306B"]),
         title="Nombre de collectivités partenaires",
-        legend=alt.Legend(format="d", gradientLength=200, tickMinStep=1),
+        legend=count_legend(1, n_max, gradientLength=200),
     )
     tooltip = tips(("pays:N", "Pays"), ("n:Q", "Collectivités partenaires", "d"))
     world = alt.InlineData(values=topo, format=alt.TopoDataFormat(type="topojson", feature="countries"))
@@ -274,6 +284,8 @@ def partner_countries_top(frame: pd.DataFrame, top: int = 15) -> FigureSpec:
     """
     require(frame, ["partner_countries"], "partner_countries_top")
     counts = _partner_counts(frame)
+    if counts.empty:
+        nothing_to_draw("partner_countries_top: no partner country", "aucun pays partenaire n'est encore codé")
     shown = counts.head(top)
     base = alt.Chart(shown[["pays", "n"]]).encode(
         y=alt.Y("pays:N", sort=list(shown["pays"]), title=None),

@@ -14,13 +14,13 @@ import pandas as pd
 
 from cufstudy.core.french import (
     COLON,
-    ILLUSTRATIVE_VALUES,
     SEMICOLON,
     format_fr,
     straight_quotes_to_french,
     typeset_fr,
 )
-from cufstudy.notebook.charts._parts import label_axis, label_px, wrap
+from cufstudy.core.project import project_notices
+from cufstudy.notebook.charts._parts import label_axis, label_px, nothing_to_draw, wrap
 from cufstudy.notebook.charts.figure import FigureSpec, finish
 from cufstudy.notebook.charts.theme import CHART_WIDTH, INK, LEVEL_COLOURS, LINE_PX, MUTED
 from cufstudy.sdg.contribution import contribution_by_goal, goal_matrix, indicator_progress
@@ -37,7 +37,7 @@ def _finish(chart: alt.TopLevelMixin, partnership: Partnership, title: str, subt
         alt_text,
         subtitle=[typeset_fr(subtitle), partnership.display_title],
         illustrative=partnership.is_illustrative,
-        notice=ILLUSTRATIVE_VALUES,
+        notice=project_notices().partnership,
     )
 
 
@@ -159,6 +159,10 @@ def progress_chart(partnership: Partnership, framework: Framework) -> FigureSpec
     At most :data:`~cufstudy.notebook.charts.CHART_WIDTH` wide: indicator names go on two lines.
     """
     table = indicator_progress(partnership, framework).dropna(subset=["Progrès"])
+    if table.empty:
+        nothing_to_draw(
+            "progress_chart: no indicator has a current value", "aucun indicateur n'a encore de valeur actuelle"
+        )
     names = [
         f"{code} – {name}" if isinstance(code, str) and code else str(name)
         for code, name in zip(table["Code"], table["Indicateur"], strict=True)

@@ -47,7 +47,7 @@ def strategy_types(typology: Typology, classes: pd.DataFrame, illustrative: bool
         .mark_bar(color=BAR_COLOUR, cornerRadiusEnd=3)
         .encode(
             y=alt.Y("rang:N", sort=None, title=None, axis=alt.Axis(labelLimit=320, labelFontSize=12)),
-            x=alt.X("cas:Q", axis=count_axis("Nombre de cas")),
+            x=alt.X("cas:Q", axis=count_axis("Nombre de cas", top=int(schema["cas"].max()))),
             tooltip=tips(("rang:N", "Type de stratégie"), ("cas:Q", "Cas", "d")),
         )
     )

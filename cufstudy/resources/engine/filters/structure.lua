@@ -43,6 +43,10 @@ local function resolve(src)
   if src:match("^%a[%w+.-]*:") or src:match("^#") then
     return src -- URL or data: URI
   end
+  -- pandoc percent-encodes a link target (a space is %20): the path of the file, to compare with ROOT
+  src = src:gsub("%%(%x%x)", function(hex)
+    return string.char(tonumber(hex, 16))
+  end)
   local abs
   if src:sub(1, 1) == "/" then
     if ROOT and src:sub(1, #ROOT) == ROOT then
@@ -98,6 +102,15 @@ end
 local function table_div(div)
   local body, caption = split_caption(div.content)
   local i, tbl = first_table(body)
+  if tbl == nil and #body > 0 and not body:find_if(function(b) return b.t ~= "Para" and b.t ~= "Plain" end) then
+    -- too few data for the table (cufstudy.notebook.say: a sentence in its place): the sentence stands in
+    -- a one-cell table that keeps the caption, so numbering and cross-references stay as they are
+    local simple = pandoc.SimpleTable({}, { "AlignDefault" }, { 0 }, {}, { { body } })
+    tbl = pandoc.utils.from_simple_table(simple)
+    tbl.classes:insert("cufstudy-no-data")
+    body = pandoc.List({ tbl })
+    i = 1
+  end
   if tbl == nil then
     error(where(div) .. "the cell output labelled " .. div.identifier .. " holds no Markdown table")
   end

@@ -8,6 +8,13 @@ style (Quarto and the embedded engine run it alike; it does nothing for other fo
   Quarto wraps some headings (an unnumbered `# Bibliographie {.unnumbered}`, say) in a `#block[...]`; a
   heading show rule calling `pagebreak` would then stop the compilation. Here the break is a block of
   its own, never inside the heading's container. A heading inside a callout or a div stays as it is.
+* A heading's short lead paragraph (a question, one sentence introducing a table) is kept on the page of
+  what follows it: it becomes a sticky block, so that the heading (sticky too in Typst) and its lead go to
+  the next page with the table instead of ending a page alone (the preflight's heading rule).
+* A chapter never ends with a few lines alone on its last page: the text blocks before its last block
+  (up to about six lines of text: TAIL_CHARS) stick to it, so that when the last block does not fit, they
+  go to the next page with it (the preflight's fill rule for a page ending a chapter). Notebook outputs
+  (Divs that are not a figure, a table or a callout) are looked into for their last blocks.
 * Table columns are sized by Typst to their content and wrapped to the text width ("auto"), which reads
   better than the relative widths pandoc takes from the dashes of a pipe table (a notebook's
   `DataFrame.to_markdown()` gives a narrow column to the longest text).
@@ -18,8 +25,157 @@ local function variant(meta)
   return v and pandoc.utils.stringify(v) or "study"
 end
 
+-- the length of a lead paragraph that sticks to the next block: about two lines of text
+local LEAD_CHARS = 240
+
+-- a notebook output holding a heading (Quarto wraps it in cell Divs, Typst in a block; any Div but a callout
+-- or a cross-reference target): its blocks join the
+-- flow of the page, so that the heading and its lead stick to the table of the next output
+local function is_cell_with_heading(block)
+  if block.t ~= "Div" then
+    return false
+  end
+  for _, class in ipairs(block.classes) do
+    if class:match("callout") or class:match("^column") then
+      return false  -- a box of its own: it keeps its content
+    end
+  end
+  local id = block.identifier
+  if id:match("^fig%-") or id:match("^tbl%-") or id:match("^sec%-") then
+    return false  -- a cross-reference target keeps its label
+  end
+  for _, inner in ipairs(block.content) do
+    if inner.t == "Header" then
+      return true
+    end
+  end
+  return false
+end
+
+local function sticky_leads(blocks)
+  local flat = pandoc.List()
+  for _, block in ipairs(blocks) do
+    if is_cell_with_heading(block) then
+      flat:extend(block.content)
+    else
+      flat:insert(block)
+    end
+  end
+  blocks = flat
+  local out = pandoc.List()
+  for i, block in ipairs(blocks) do
+    local prev = blocks[i - 1]
+    if prev and prev.t == "Header" and (block.t == "Para" or block.t == "Plain")
+        and #pandoc.utils.stringify(block) <= LEAD_CHARS then
+      out:insert(pandoc.RawBlock("typst", "#block(sticky: true)["))
+      out:insert(block)
+      out:insert(pandoc.RawBlock("typst", "]"))
+    else
+      out:insert(block)
+    end
+  end
+  return out
+end
+
+-- the text that sticks to a chapter's last block: about six lines of the text width
+local TAIL_CHARS = 600
+local TEXT = { Para = true, Plain = true, BulletList = true, OrderedList = true, DefinitionList = true }
+
+local function is_box(block)
+  if block.t ~= "Div" then
+    return false
+  end
+  local id = block.identifier
+  if id:match("^fig%-") or id:match("^tbl%-") then
+    return true
+  end
+  for _, class in ipairs(block.classes) do
+    if class:match("callout") or class:match("^column") then
+      return true
+    end
+  end
+  return false
+end
+
+-- `blocks` with the blocks of the `open` indices wrapped in Typst's `#block(<options>)[...]`, inline (a Div
+-- would add a block of its own around it, and the option would then apply inside that block only)
+local function wrapped(blocks, options)
+  local out = pandoc.List()
+  for i, block in ipairs(blocks) do
+    if options[i] then
+      out:insert(pandoc.RawBlock("typst", "#block(" .. options[i] .. ")["))
+      out:insert(block)
+      out:insert(pandoc.RawBlock("typst", "]"))
+    else
+      out:insert(block)
+    end
+  end
+  return out
+end
+
+-- the text blocks before the last one of `blocks` made to stick to it (and a short last block kept whole):
+-- the new list, or nil when the tail is not text
+local function stick_tail(blocks)
+  local n = #blocks
+  while n > 0 and blocks[n].t == "RawBlock" do
+    n = n - 1
+  end
+  if n == 0 then
+    return nil
+  end
+  local last = blocks[n]
+  if last.t == "Div" and not is_box(last) then
+    local inner = stick_tail(last.content)
+    if inner then
+      last.content = inner
+      return blocks
+    end
+  end
+  if not (TEXT[last.t] or last.t == "Div") then
+    return nil
+  end
+  local options = {}
+  local gathered = #pandoc.utils.stringify(last)
+  if TEXT[last.t] and gathered < TAIL_CHARS then
+    options[n] = "breakable: false"  -- a short last block moves whole: no last line alone on a page
+  end
+  local i = n - 1
+  while i > 0 and gathered < TAIL_CHARS and TEXT[blocks[i].t] do
+    gathered = gathered + #pandoc.utils.stringify(blocks[i])
+    options[i] = "sticky: true"
+    i = i - 1
+  end
+  if i == n - 1 then
+    return nil
+  end
+  return wrapped(blocks, options)
+end
+
+local function stick_chapter_tails(blocks)
+  local chapter = pandoc.List()
+  local out = pandoc.List()
+  local function flush()
+    out:extend(stick_tail(chapter) or chapter)
+    chapter = pandoc.List()
+  end
+  for _, block in ipairs(blocks) do
+    if block.t == "Header" and block.level == 1 then
+      flush()
+    end
+    chapter:insert(block)
+  end
+  flush()
+  return out
+end
+
 return {
   {
+    Blocks = function(blocks)
+      if FORMAT ~= "typst" then
+        return nil
+      end
+      return sticky_leads(blocks)
+    end,
     Table = function(tbl)
       if FORMAT ~= "typst" then
         return nil
@@ -36,7 +192,7 @@ return {
         return nil
       end
       local blocks = pandoc.List()
-      for _, block in ipairs(doc.blocks) do
+      for _, block in ipairs(stick_chapter_tails(doc.blocks)) do
         if block.t == "Header" and block.level == 1 then
           blocks:insert(pandoc.RawBlock("typst", "#pagebreak(weak: true)"))
         end

@@ -1,0 +1,654 @@
+"""The preflight of a PDF deliverable: the layout faults a reader sees, found in the PDF itself.
+
+The rules, by the name the report gives them:
+
+``table-row``
+    No table row is split across two pages (a row starts at the foot of one page, ends on the next).
+``table-header``
+    A table that continues on the next page repeats its header row there.
+``caption``
+    No caption on another page than its table (a table caption, above its table, ending a page) or its
+    figure (a figure caption, below its figure, opening a page).
+``heading``
+    No heading in the last lines of a page: at least ``heading-lines`` lines of its text follow it there.
+``fill``
+    No page filled less than ``min-fill`` of its text area, unless it ends a chapter the profile starts on a
+    new page, or ends the document; those end pages must still reach ``min-fill-end`` (no one-line page).
+``text-area``
+    No text outside the page's text area (a table wider than the text, a line running into the margin).
+
+Why the PDF and not ``typst query``: the PDF is what the client receives, whichever renderer made it
+(the embedded engine, or a real Quarto whose Typst and intermediate ``.typ`` file are its own), and a
+check run after ``quarto render`` (``cufstudy check``) has only the PDF. The structure is read back from
+what every Typst PDF carries: the bookmarks (one per heading, with its page and position), the running
+header and footer (the same on most pages: they bound the text area), the rules Typst draws between
+table rows (the header row's rule is the heavier one) and the caption labels (« Tableau 3 : »).
+pdfplumber gives the positions of characters and rules.
+
+:func:`preflight` returns every fault at once as :class:`~cufstudy.core.problems.Problem` records
+(file, ``page N: rule``, message), in page order.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from cufstudy.core.errors import LayoutError
+from cufstudy.core.problems import Problem, Reason
+from cufstudy.core.project import PreflightSettings
+
+__all__ = ["PREFLIGHT_RULES", "PreflightRule", "preflight"]
+
+PreflightRule = Literal["table-row", "table-header", "caption", "heading", "fill", "text-area"]
+PREFLIGHT_RULES: tuple[PreflightRule, ...] = ("table-row", "table-header", "caption", "heading", "fill", "text-area")
+
+_LINE_TOLERANCE = 2.0  # characters whose tops differ by less belong to one line (pt)
+_EDGE = 1.0  # tolerance of the text-area bounds (pt)
+_RUNNING_SHARE = 0.6  # an element on this share of the pages, at the same place, is running (header, footer)
+_MARGIN_ZONE = 0.2  # running elements live in the top or bottom fifth of the page
+_OVERHANG = 0.8  # punctuation may hang this share of the font size into the margin (Typst's overhang)
+_HANGING = set("-‐‑–—,.;:!?’'\"»)]")
+_CAPTION = re.compile(r"^\w+\s*[\dA-Z][\w.\-]*\s*[:.]\s")  # « Tableau 3 : », « Figure 2.1 : »
+
+
+@dataclass(frozen=True)
+class _Line:
+    """One line of text of a page: its box, its text and its main font size."""
+
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    text: str
+    size: float
+
+    @property
+    def key(self) -> str:
+        return re.sub(r"\d+", "#", self.text.strip())
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """A horizontal rule drawn on a page (a table's row separator, the footer line)."""
+
+    x0: float
+    x1: float
+    y: float
+    width: float
+
+
+@dataclass
+class _Page:
+    number: int
+    width: float
+    height: float
+    lines: list[_Line]
+    rules: list[_Rule]
+    boxes: list[tuple[float, float, float, float]]  # images, fills and curves: (x0, top, x1, bottom)
+    body: list[_Line]  # the lines inside the text area (set by _bound)
+    top: float = 0.0  # the text area
+    bottom: float = 0.0
+    left: float = 0.0
+    right: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Heading:
+    page: int
+    level: int
+    title: str
+    y: float
+
+
+@dataclass(frozen=True)
+class _Table:
+    """The part of a table on one page: its rules, from the first to the last."""
+
+    page: int
+    x0: float
+    x1: float
+    rules: tuple[_Rule, ...]
+    size: float | None
+    """The font size of the table's text (its lines between its first and last rule)."""
+
+    @property
+    def first(self) -> _Rule:
+        return self.rules[0]
+
+    @property
+    def last(self) -> _Rule:
+        return self.rules[-1]
+
+    @property
+    def has_header(self) -> bool:
+        """Whether the first rule is heavier than the others (the rule under a header row)."""
+        rest = [r.width for r in self.rules[1:]]
+        return bool(rest) and self.first.width > max(rest) + 0.1
+
+    def holds(self, line: _Line) -> bool:
+        """Whether a line is text of the table: inside its width, in its font size, not a caption."""
+        inside = line.x0 >= self.x0 - _EDGE and line.x1 <= self.x1 + _EDGE
+        sized = self.size is None or abs(line.size - self.size) < 0.3
+        return inside and sized and not _CAPTION.match(line.text.strip())
+
+
+# -- reading the PDF -------------------------------------------------------------------------------
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text).replace("’", "'").replace("\u00a0", " ").replace("\u202f", " ")
+    return re.sub(r"\s+", " ", "".join(c for c in text if not unicodedata.combining(c))).strip().casefold()
+
+
+def _lines(chars: Iterable[dict[str, Any]]) -> list[_Line]:
+    rows: list[list[dict[str, Any]]] = []
+    for char in sorted(chars, key=lambda c: (round(float(c["top"]), 1), float(c["x0"]))):
+        if not char.get("upright", True):
+            continue
+        if rows and abs(float(rows[-1][0]["top"]) - float(char["top"])) < _LINE_TOLERANCE:
+            rows[-1].append(char)
+        else:
+            rows.append([char])
+    lines: list[_Line] = []
+    for row in rows:
+        row.sort(key=lambda c: float(c["x0"]))
+        # a line of a two-column page is two lines: split where the gap is wide
+        start = 0
+        for i in range(1, len(row) + 1):
+            if i == len(row) or float(row[i]["x0"]) - float(row[i - 1]["x1"]) > 3 * float(row[i - 1]["size"]):
+                part = row[start:i]
+                start = i
+                text = ""
+                for j, c in enumerate(part):
+                    if j and float(c["x0"]) - float(part[j - 1]["x1"]) > 0.2 * float(c["size"]):
+                        text += " "
+                    text += str(c["text"])
+                if not text.strip():
+                    continue
+                sizes = Counter(round(float(c["size"]), 1) for c in part)
+                lines.append(
+                    _Line(
+                        min(float(c["x0"]) for c in part),
+                        max(float(c["x1"]) for c in part),
+                        min(float(c["top"]) for c in part),
+                        max(float(c["bottom"]) for c in part),
+                        text,
+                        sizes.most_common(1)[0][0],
+                    )
+                )
+    return lines
+
+
+def _read(data: bytes) -> tuple[list[_Page], list[_Heading]]:
+    try:
+        import pdfplumber
+    except ImportError as exc:  # pragma: no cover - pdfplumber is a dependency
+        raise LayoutError("the PDF preflight needs pdfplumber: pip install pdfplumber") from exc
+    pages: list[_Page] = []
+    headings: list[_Heading] = []
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        for number, page in enumerate(pdf.pages, start=1):
+            rules = [
+                _Rule(float(ln["x0"]), float(ln["x1"]), float(ln["top"]), float(ln.get("linewidth") or 0))
+                for ln in page.lines
+                if abs(float(ln["top"]) - float(ln["bottom"])) < 0.5 and float(ln["x1"]) - float(ln["x0"]) > 10
+            ]
+            boxes = [
+                (float(o["x0"]), float(o["top"]), float(o["x1"]), float(o["bottom"]))
+                for o in (*page.images, *page.rects, *page.curves)
+            ]
+            pages.append(_Page(number, float(page.width), float(page.height), _lines(page.chars), rules, boxes, []))
+    headings = _outline(data, pages)
+    return pages, headings
+
+
+def _outline(data: bytes, pages: Sequence[_Page]) -> list[_Heading]:
+    from pypdf import PdfReader
+    from pypdf.generic import Destination
+
+    reader = PdfReader(io.BytesIO(data))
+    found: list[_Heading] = []
+
+    def walk(items: Sequence[Any], level: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, level + 1)
+            elif isinstance(item, Destination):
+                try:
+                    index = reader.get_destination_page_number(item)
+                except Exception:  # a bookmark without a page: nothing to check
+                    continue
+                if index is None or not 0 <= index < len(pages):
+                    continue
+                top = item.get("/Top")
+                height = pages[index].height
+                y = height - float(top) if top is not None else 0.0
+                found.append(_Heading(index + 1, level, str(item.title or ""), y))
+
+    walk(reader.outline, 1)
+    return found
+
+
+# -- the text area -------------------------------------------------------------------------------
+def _bound(pages: Sequence[_Page]) -> None:
+    """Find the running header and footer, set each page's text area and body lines."""
+    line_pages: dict[tuple[int, str], set[int]] = defaultdict(set)
+    rule_pages: dict[tuple[int, int, int], set[int]] = defaultdict(set)
+    for page in pages:
+        for line in page.lines:
+            line_pages[(round(line.top), line.key)].add(page.number)
+        for rule in page.rules:
+            rule_pages[(round(rule.y), round(rule.x0), round(rule.x1))].add(page.number)
+    need = max(2, int(_RUNNING_SHARE * len(pages) + 0.999)) if len(pages) > 1 else 2
+    running_lines = {k for k, v in line_pages.items() if len(v) >= need}
+    running_rules = {k for k, v in rule_pages.items() if len(v) >= need}
+    for page in pages:
+        zone_top, zone_bottom = _MARGIN_ZONE * page.height, (1 - _MARGIN_ZONE) * page.height
+        head = _cluster(
+            [ln for ln in page.lines if (round(ln.top), ln.key) in running_lines and ln.bottom < zone_top], down=True
+        )
+        foot = _cluster(
+            [ln for ln in page.lines if (round(ln.top), ln.key) in running_lines and ln.top > zone_bottom], down=False
+        )
+        # rules of the header and footer: next to their text (a repeated table header's rule is not one)
+        head_limit = max((ln.bottom + 1.5 * ln.size for ln in head), default=0.1 * page.height)
+        foot_limit = min((ln.top - 1.5 * ln.size for ln in foot), default=0.9 * page.height)
+        foot_rules = [
+            r
+            for r in page.rules
+            if (round(r.y), round(r.x0), round(r.x1)) in running_rules and r.y > max(zone_bottom, foot_limit)
+        ]
+        head_rules = [
+            r
+            for r in page.rules
+            if (round(r.y), round(r.x0), round(r.x1)) in running_rules and r.y < min(zone_top, head_limit)
+        ]
+        head_boxes = [b for b in page.boxes if b[3] < zone_top and any(b[1] <= ln.top <= b[3] for ln in head)]
+        page.top = max([ln.bottom for ln in head] + [r.y for r in head_rules] + [b[3] for b in head_boxes] + [0.0])
+        page.bottom = min([ln.top for ln in foot] + [r.y for r in foot_rules] + [page.height])
+        spans = [(r.x0, r.x1) for r in foot_rules + head_rules] + [(b[0], b[2]) for b in head_boxes]
+        if spans:
+            page.left, page.right = min(s[0] for s in spans), max(s[1] for s in spans)
+        else:
+            page.left, page.right = 0.0, page.width
+        running = {id(ln) for ln in head + foot}
+        page.body = [ln for ln in page.lines if id(ln) not in running]
+        page.rules = [r for r in page.rules if page.top < r.y < page.bottom]
+        page.boxes = [b for b in page.boxes if b[1] >= page.top - _EDGE and b[3] <= page.bottom + _EDGE]
+
+
+def _cluster(lines: list[_Line], *, down: bool) -> list[_Line]:
+    """The lines of a running header (from the top down) or footer (from the bottom up), without a gap.
+
+    A table's header row repeated at the top of every page is not part of the running header: a gap of
+    the body's top margin separates them.
+    """
+    ordered = sorted(lines, key=lambda ln: ln.top if down else -ln.bottom)
+    kept: list[_Line] = []
+    for ln in ordered:
+        if kept:
+            gap = ln.top - kept[-1].bottom if down else kept[-1].top - ln.bottom
+            if gap > 1.5 * ln.size:
+                break
+        kept.append(ln)
+    return kept
+
+
+def _content_bottom(page: _Page) -> float | None:
+    bottoms = [ln.bottom for ln in page.body] + [r.y for r in page.rules] + [b[3] for b in page.boxes]
+    return max(bottoms) if bottoms else None
+
+
+def _content_top(page: _Page) -> float | None:
+    tops = [ln.top for ln in page.body] + [r.y for r in page.rules] + [b[1] for b in page.boxes]
+    return min(tops) if tops else None
+
+
+# -- tables ------------------------------------------------------------------------------------------
+def _tables(page: _Page) -> list[_Table]:
+    """The tables of a page: runs of rules of one width, without a caption or a paragraph between them."""
+    tables: list[list[_Rule]] = []
+    for rule in sorted(page.rules, key=lambda r: r.y):
+        if tables:
+            prev = tables[-1][-1]
+            same = abs(prev.x0 - rule.x0) < 2 and abs(prev.x1 - rule.x1) < 2
+            between = [
+                ln
+                for ln in page.body
+                if prev.y < ln.top
+                and ln.bottom < rule.y
+                and not (ln.x0 >= prev.x0 - _EDGE and ln.x1 <= prev.x1 + _EDGE)
+            ]
+            if same and not between:
+                tables[-1].append(rule)
+                continue
+        tables.append([rule])
+    found: list[_Table] = []
+    for rules in tables:
+        if len(rules) < 2:
+            continue  # one rule alone is a separator, not a table
+        x0, x1, first, last = rules[0].x0, rules[0].x1, rules[0].y, rules[-1].y
+        sizes = Counter(
+            ln.size
+            for ln in page.body
+            if first < ln.top and ln.bottom < last and ln.x0 >= x0 - _EDGE and ln.x1 <= x1 + _EDGE
+        )
+        found.append(_Table(page.number, x0, x1, tuple(rules), sizes.most_common(1)[0][0] if sizes else None))
+    return found
+
+
+def _row_text(page: _Page, table: _Table, above: float, below: float) -> str:
+    return " ".join(
+        ln.text
+        for ln in sorted(page.body, key=lambda ln: (ln.top, ln.x0))
+        if table.holds(ln) and above <= ln.top and ln.bottom <= below
+    )
+
+
+# -- the rules ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Context:
+    file: str
+    settings: PreflightSettings
+    chapter_breaks: bool
+    table_prefix: str
+    figure_prefix: str
+
+
+def _problem(ctx: _Context, page: int, rule: PreflightRule, message: str) -> Problem:
+    return Problem(ctx.file, message, None, f"page {page}: {rule}", Reason.INVALID_VALUE)
+
+
+def _check_tables(ctx: _Context, pages: Sequence[_Page], out: list[Problem]) -> None:
+    tables = {page.number: _tables(page) for page in pages}
+    for page in pages[:-1]:
+        if not tables[page.number]:
+            continue
+        table = tables[page.number][-1]
+        after = [ln for ln in page.body if ln.top > table.last.y and not table.holds(ln)] + [
+            b for b in page.boxes if b[1] > table.last.y + _EDGE
+        ]
+        if after:
+            continue  # the table ends on this page: something else follows it
+        nxt = pages[page.number]
+        following = tables[nxt.number]
+        if not following:
+            continue
+        cont = following[0]
+        if abs(cont.x0 - table.x0) > 2 or abs(cont.x1 - table.x1) > 2:
+            continue
+        before = [ln for ln in nxt.body if ln.bottom <= cont.first.y and not cont.holds(ln)]
+        if before:
+            continue  # another element opens the next page: a new table, not this one continued
+        tail = [ln for ln in page.body if ln.top > table.last.y and table.holds(ln)]
+        carried = _carried_row(nxt, cont if table.has_header else None)
+        if tail or carried:
+            # text under the last rule, or a row on the next page that starts mid-cell: Typst broke the row
+            shown = tail[0].text if tail else carried
+            out.append(
+                _problem(
+                    ctx,
+                    page.number,
+                    "table-row",
+                    f"a table row is split across pages {page.number} and {nxt.number} (« {shown[:50]} »); "
+                    "make table rows unbreakable",
+                )
+            )
+        if table.has_header:
+            held = [ln for ln in nxt.body if cont.holds(ln) and ln.bottom <= cont.first.y + _EDGE]
+            top = min((ln.top for ln in held), default=cont.first.y)
+            header = _row_text(page, table, table.first.y - (cont.first.y - top) - _EDGE, table.first.y)
+            repeated = _row_text(nxt, cont, top - _EDGE, cont.first.y)
+            if not header or _fold(header) != _fold(repeated):
+                out.append(
+                    _problem(
+                        ctx,
+                        nxt.number,
+                        "table-header",
+                        f"the table continued from page {page.number} does not repeat its header row"
+                        + (f" (« {header[:50]} »)" if header else ""),
+                    )
+                )
+
+
+def _carried_row(page: _Page, table: _Table | None) -> str:
+    """The text of the first row of a continued table if it is the rest of a split row, else ``""``.
+
+    The rest of a split row has an empty first column (its label fitted on the page before) or a cell
+    that starts in the middle of a sentence (a lowercase letter). ``table`` is the part on ``page``, None
+    when the table has no header row (the first row is then the one after the top of the page).
+    """
+    if table is None:
+        return ""
+    rules = [r.y for r in table.rules]
+    if len(rules) < 2:
+        return ""
+    top, bottom = rules[0], rules[1]
+    row = sorted(
+        (ln for ln in page.body if table.holds(ln) and top < ln.top and ln.bottom < bottom), key=lambda ln: ln.top
+    )
+    if not row:
+        return ""
+    first_line = [ln for ln in row if ln.top < row[0].top + 0.6 * ln.size]
+    header = sorted(
+        (ln for ln in page.body if table.holds(ln) and ln.bottom <= top + _EDGE and ln.top > top - 4 * ln.size),
+        key=lambda ln: ln.x0,
+    )
+    # the first column ends where the header's second cell starts
+    boundary = next((ln.x0 for ln in header if ln.x0 > header[0].x1 + 2), None) if header else None
+    first_column = [ln for ln in row if boundary is None or ln.x0 < boundary]
+    if not first_column or any(ln.text.strip()[:1].islower() for ln in first_line):
+        return " ".join(ln.text for ln in first_line)
+    return ""
+
+
+def _caption_kind(ctx: _Context, line: _Line) -> Literal["table", "figure"] | None:
+    for prefix, kind in ((ctx.table_prefix, "table"), (ctx.figure_prefix, "figure")):
+        if re.match(rf"^{re.escape(prefix)}\s*[\dA-Z][\w.\-]*\s*[:.]", line.text.strip()):
+            return kind  # type: ignore[return-value]
+    return None
+
+
+def _check_captions(ctx: _Context, pages: Sequence[_Page], out: list[Problem]) -> None:
+    for page in pages:
+        for line in page.body:
+            kind = _caption_kind(ctx, line)
+            if kind is None:
+                continue
+            caption = _block(page, line)
+            if kind == "table":
+                below = [ln for ln in page.body if ln.top > caption[1] + _EDGE]
+                shapes = [r for r in page.rules if r.y > caption[1]] + [b for b in page.boxes if b[1] > caption[1]]
+                if not below and not shapes and page.number < len(pages):
+                    out.append(
+                        _problem(
+                            ctx,
+                            page.number,
+                            "caption",
+                            f"the caption « {line.text[:50]} » ends page {page.number}, "
+                            f"its table is on page {page.number + 1}",
+                        )
+                    )
+            else:
+                above = [ln for ln in page.body if ln.bottom < caption[0] - _EDGE]
+                shapes = [r for r in page.rules if r.y < caption[0]] + [b for b in page.boxes if b[3] < caption[0]]
+                if not above and not shapes and page.number > 1:
+                    out.append(
+                        _problem(
+                            ctx,
+                            page.number,
+                            "caption",
+                            f"the caption « {line.text[:50]} » opens page {page.number}, "
+                            f"its figure is on page {page.number - 1}",
+                        )
+                    )
+
+
+def _block(page: _Page, first: _Line) -> tuple[float, float]:
+    """The top and bottom of the paragraph starting with ``first`` (the lines that follow it closely)."""
+    top, bottom = first.top, first.bottom
+    for ln in sorted(page.body, key=lambda ln: ln.top):
+        if ln.top <= first.top or ln.x1 < first.x0 or ln.x0 > first.x1:
+            continue
+        if ln.top - bottom > 0.6 * first.size or abs(ln.size - first.size) > 0.2:
+            break
+        bottom = ln.bottom
+    return top, bottom
+
+
+def _heading_line(page: _Page, heading: _Heading) -> _Line | None:
+    words = _fold(re.sub(r"^[\d.]+\s+", "", heading.title)).split()
+    start = " ".join(words[:3])
+    candidates = [ln for ln in page.body if ln.top >= heading.y - 2 * _LINE_TOLERANCE]
+    for ln in sorted(candidates, key=lambda ln: ln.top):
+        if start and start in _fold(ln.text):
+            return ln
+    return None
+
+
+def _check_headings(ctx: _Context, pages: Sequence[_Page], headings: Sequence[_Heading], out: list[Problem]) -> None:
+    for heading in headings:
+        if heading.page >= len(pages):
+            continue  # on the last page: nothing can follow it on another page
+        page = pages[heading.page - 1]
+        line = _heading_line(page, heading)
+        if line is None:
+            continue
+        bottom = _block(page, line)[1]
+        follow = [
+            ln
+            for ln in page.body
+            if ln.top > bottom + _EDGE and ln.x1 > line.x0 - _EDGE and ln.x0 < max(line.x1, line.x0 + 50)
+        ]
+        shapes = [b for b in page.boxes if b[1] > bottom] + [r for r in page.rules if r.y > bottom]
+        if len(follow) < ctx.settings.heading_lines and not shapes:
+            out.append(
+                _problem(
+                    ctx,
+                    page.number,
+                    "heading",
+                    f"the heading « {heading.title[:50]} » is in the last lines of page {page.number} "
+                    f"({len(follow)} line{'s' * (len(follow) != 1)} of its text follow it there, "
+                    f"at least {ctx.settings.heading_lines} must)",
+                )
+            )
+
+
+def _check_fill(ctx: _Context, pages: Sequence[_Page], headings: Sequence[_Heading], out: list[Problem]) -> None:
+    chapters = {h.page for h in headings if h.level == 1}
+    for page in pages:
+        height = page.bottom - page.top
+        bottom = _content_bottom(page)
+        if height <= 0:
+            continue
+        fill = 0.0 if bottom is None else max(0.0, min(1.0, (bottom - page.top) / height))
+        last = page.number == len(pages)
+        ends = last or (ctx.chapter_breaks and (page.number + 1) in chapters and _opens(pages[page.number], headings))
+        need = ctx.settings.min_fill_end if ends else ctx.settings.min_fill
+        if fill + 1e-9 < need:
+            why = "ends the document" if last else "ends a chapter" if ends else "is not the end of a chapter"
+            out.append(
+                _problem(
+                    ctx,
+                    page.number,
+                    "fill",
+                    f"page {page.number} is {fill:.0%} full; a page that {why} must be at least {need:.0%} full "
+                    "(cufstudy: preflight: min-fill / min-fill-end)",
+                )
+            )
+
+
+def _opens(page: _Page, headings: Sequence[_Heading]) -> bool:
+    """Whether the page opens with a level-1 heading (a chapter starts on it)."""
+    first = min((ln.top for ln in page.body), default=None)
+    for heading in headings:
+        if heading.page == page.number and heading.level == 1:
+            line = _heading_line(page, heading)
+            if line is not None and first is not None and line.top <= first + 3 * line.size:
+                return True
+    return False
+
+
+def _overhang(line: _Line) -> float:
+    """How far a line may pass the right edge: Typst hangs punctuation (a hyphen, a comma) into the margin."""
+    return (_OVERHANG if line.text.rstrip()[-1:] in _HANGING else 0.4) * line.size
+
+
+def _check_area(ctx: _Context, pages: Sequence[_Page], out: list[Problem]) -> None:
+    for page in pages:
+        outside = [
+            ln
+            for ln in page.body
+            if ln.x0 < page.left - _EDGE
+            or ln.x1 > page.right + _overhang(ln)
+            or ln.top < page.top - _EDGE
+            or ln.bottom > page.bottom + _EDGE
+            or ln.x0 < 0
+            or ln.x1 > page.width
+        ]
+        if outside:
+            ln = outside[0]
+            out.append(
+                _problem(
+                    ctx,
+                    page.number,
+                    "text-area",
+                    f"text outside the text area of page {page.number} (« {ln.text[:40]} » "
+                    f"at x {ln.x0:.0f}-{ln.x1:.0f} pt, y {ln.top:.0f} pt; the area is "
+                    f"x {page.left:.0f}-{page.right:.0f}, y {page.top:.0f}-{page.bottom:.0f})"
+                    + (f", and {len(outside) - 1} more line{'s' * (len(outside) > 2)}" if len(outside) > 1 else ""),
+                )
+            )
+
+
+def preflight(
+    source: Path | bytes,
+    settings: PreflightSettings | None = None,
+    *,
+    name: str | None = None,
+    chapter_breaks: bool = True,
+    table_prefix: str = "Tableau",
+    figure_prefix: str = "Figure",
+) -> list[Problem]:
+    """Check the layout of a PDF; every fault found, in page order.
+
+    Parameters
+    ----------
+    source
+        The PDF file, or its bytes.
+    settings
+        The thresholds (``cufstudy: preflight:`` of the profile); the defaults when None.
+    name
+        The file name the problems give (the file's name by default).
+    chapter_breaks
+        Whether the profile starts each level-1 section on a new page (the page before may then be short).
+    table_prefix, figure_prefix
+        The caption labels (``crossref: tbl-title`` and ``fig-title``).
+
+    Returns
+    -------
+    list of Problem
+        ``field`` is ``page N: rule`` (the rule of :data:`PREFLIGHT_RULES`).
+    """
+    data = source if isinstance(source, bytes) else source.read_bytes()
+    file = name or (source.name if isinstance(source, Path) else "document.pdf")
+    ctx = _Context(file, settings or PreflightSettings(), chapter_breaks, table_prefix, figure_prefix)
+    pages, headings = _read(data)
+    _bound(pages)
+    out: list[Problem] = []
+    _check_tables(ctx, pages, out)
+    _check_captions(ctx, pages, out)
+    _check_headings(ctx, pages, headings, out)
+    _check_fill(ctx, pages, headings, out)
+    _check_area(ctx, pages, out)
+
+    def order(p: Problem) -> tuple[int, int]:
+        page, rule = (p.field or "page 0: fill").removeprefix("page ").split(": ")
+        return int(page), PREFLIGHT_RULES.index(rule)  # type: ignore[arg-type,unused-ignore]
+
+    return sorted(out, key=order)

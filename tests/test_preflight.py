@@ -1,0 +1,164 @@
+"""The PDF preflight: small Typst documents made to break each rule, and one that keeps them all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cufstudy.core.project import PreflightSettings
+from cufstudy.pipeline.checks import Requirements, check_files
+from cufstudy.pipeline.preflight import preflight
+
+typst = pytest.importorskip("typst")
+
+# the house page: a notice band in the header, a rule and the page number in the footer
+PAGE = r"""
+#set page(paper: "a4", margin: (x: 2.2cm, top: 2.6cm, bottom: 2.2cm),
+  header: block(width: 100%, fill: rgb("#fff1cc"), inset: 4pt,
+    align(center, text(size: 7.5pt)[Données illustratives : codage d’exemple])),
+  footer: context {
+    set text(size: 7.5pt)
+    line(length: 100%, stroke: 0.4pt)
+    v(-0.4em)
+    grid(columns: (1fr, auto), [Ville d’Aix-en-Provence et Zébulon Quatrefages-Météyer],
+      counter(page).display("1 / 1", both: true))
+  })
+#set text(lang: "fr", size: 10pt)
+#set par(justify: true)
+#set table(stroke: (x, y) => if y == 0 { (bottom: 0.8pt) } else { (bottom: 0.3pt + luma(205)) })
+#show table: set text(size: 8.5pt)
+#show figure.caption.where(position: top): it => block(sticky: true, it)
+#show figure.where(kind: table): set figure.caption(position: top)
+#show figure.where(kind: table): set block(breakable: true)
+#set figure.caption(separator: [~: ])
+#show figure.where(kind: table): set figure(supplement: [Tableau])
+"""
+
+
+def _rows(n: int, tall: int = 0) -> str:
+    rows = []
+    for i in range(n):
+        note = f"[#lorem({tall})]" if tall and i % 7 == 3 else "[Convention signée]"
+        rows.append(f"[Ville d’Aix-en-Provence {i}], [{i * 3}], {note}")
+    return ",\n".join(rows)
+
+
+def _table(rows: str, *, repeat: bool = True, breakable: bool = False, caption: str = "Les partenariats") -> str:
+    cell = "" if breakable else "#set table.cell(breakable: false)\n"
+    return (
+        f"{cell}#figure(caption: [{caption}], table(columns: (2fr, 1fr, 2fr),\n"
+        f"  table.header(repeat: {'true' if repeat else 'false'}, [Collectivité], [Projets], [Statut]),\n"
+        f"  {rows}))\n"
+    )
+
+
+def _pdf(tmp_path: Path, body: str, name: str = "doc") -> Path:
+    src = tmp_path / f"{name}.typ"
+    src.write_text(PAGE + body, encoding="utf-8")
+    out = tmp_path / f"{name}.pdf"
+    typst.compile(str(src), output=str(out))
+    return out
+
+
+def _found(path: Path, settings: PreflightSettings | None = None, **kwargs: object) -> set[tuple[int, str]]:
+    found = set()
+    for problem in preflight(path, settings, **kwargs):  # type: ignore[arg-type]
+        assert problem.file == path.name
+        assert problem.field is not None
+        page, rule = problem.field.removeprefix("page ").split(": ")
+        found.add((int(page), rule))
+    return found
+
+
+FULL = "#lorem(420)\n"  # about three quarters of a page
+
+
+def test_a_well_made_document_passes(tmp_path: Path) -> None:
+    body = (
+        "= Les partenariats de Ville d’Aix-en-Provence\n"
+        + FULL
+        + _table(_rows(60, tall=40))
+        + "== Ce que disent les entretiens\n"
+        + FULL * 2
+    )
+    pdf = _pdf(tmp_path, body)
+    assert _found(pdf) == set()
+
+
+def test_a_row_split_across_pages_is_reported_with_its_page(tmp_path: Path) -> None:
+    pdf = _pdf(tmp_path, FULL + _table(_rows(60, tall=120), breakable=True) + FULL)
+    found = _found(pdf)
+    assert any(rule == "table-row" for _, rule in found), found
+    good = _pdf(tmp_path, FULL + _table(_rows(60, tall=120)) + FULL, "good")
+    assert not any(rule == "table-row" for _, rule in _found(good))
+
+
+def test_a_continued_table_without_its_header_is_reported_on_the_next_page(tmp_path: Path) -> None:
+    pdf = _pdf(tmp_path, FULL + _table(_rows(80), repeat=False) + FULL)
+    found = _found(pdf)
+    assert (2, "table-header") in found, found
+    assert not any(rule == "table-row" for _, rule in found)
+
+
+def test_a_caption_away_from_its_table_is_reported(tmp_path: Path) -> None:
+    body = (
+        "#lorem(300)\n#v(1fr)\nTableau 3 : Les partenariats de Ville d’Aix-en-Provence\n#pagebreak()\n"
+        "#table(columns: 2, table.header([Collectivité], [Projets]), [Ville d’Aix-en-Provence], [3], [Lille], [4])\n"
+        + FULL
+    )
+    assert (1, "caption") in _found(_pdf(tmp_path, body))
+
+
+def test_a_figure_caption_opening_a_page_is_reported(tmp_path: Path) -> None:
+    body = "#lorem(300)\n#rect(width: 100%, height: 8cm)\n#pagebreak()\nFigure 2 : Les projets par niveau\n\n" + FULL
+    assert (2, "caption") in _found(_pdf(tmp_path, body))
+
+
+def test_a_heading_at_a_page_foot_is_reported(tmp_path: Path) -> None:
+    body = "#lorem(300)\n#v(1fr)\n== Les jumelages de Zébulon Quatrefages-Météyer\n#pagebreak()\n" + FULL
+    found = _found(_pdf(tmp_path, body))
+    assert (1, "heading") in found, found
+    assert (1, "fill") not in found
+
+
+def test_an_under_filled_page_is_reported_unless_it_ends_a_chapter(tmp_path: Path) -> None:
+    body = FULL + "#pagebreak()\n#lorem(40)\n#pagebreak()\n" + FULL + "#pagebreak(weak: true)\n= Annexes\n" + FULL
+    found = _found(_pdf(tmp_path, body))
+    assert (2, "fill") in found, found
+    # page 3 ends a chapter (the next opens with a level-1 heading): only the end threshold applies
+    strict = _found(_pdf(tmp_path, body), PreflightSettings(min_fill=0.95))
+    assert (3, "fill") not in strict
+    assert (3, "fill") in _found(_pdf(tmp_path, body), PreflightSettings(min_fill=0.95), chapter_breaks=False)
+    # the threshold comes from the settings
+    assert (2, "fill") not in _found(_pdf(tmp_path, body), PreflightSettings(min_fill=0.05))
+
+
+def test_a_one_line_page_ending_a_chapter_is_reported(tmp_path: Path) -> None:
+    body = FULL + "#pagebreak()\nUne ligne.\n#pagebreak()\n= Annexes\n" + FULL
+    assert (2, "fill") in _found(_pdf(tmp_path, body))
+
+
+def test_text_outside_the_text_area_is_reported(tmp_path: Path) -> None:
+    body = FULL + "#block(width: 125%)[#lorem(60)]\n" + "#pagebreak()\n" + FULL
+    found = _found(_pdf(tmp_path, body))
+    assert (1, "text-area") in found, found
+    assert (2, "text-area") not in found
+
+
+def test_every_fault_is_reported_at_once_by_the_checks(tmp_path: Path) -> None:
+    body = (
+        FULL
+        + _table(_rows(80), repeat=False)
+        + "#pagebreak()\n#lorem(30)\n#pagebreak()\n"
+        + "#block(width: 125%)[#lorem(60)]\n"
+        + FULL
+    )
+    pdf = _pdf(tmp_path, body)
+    report = check_files([pdf], Requirements("étude", a4=True, preflight=PreflightSettings()))
+    messages = [v.message for v in report.violations if v.rule == "preflight"]
+    assert any("table-header" in m for m in messages), messages
+    assert any(": fill:" in m for m in messages), messages
+    assert any("text-area" in m for m in messages), messages
+    assert all(m.startswith("doc.pdf: page ") for m in messages)
+    assert not check_files([pdf], Requirements("étude")).violations  # no preflight asked: none run
