@@ -140,14 +140,13 @@ def illustrative_pairings(
 
 
 def pairings_of(data: Path) -> list[Pairing]:
-    """:func:`illustrative_pairings` of a data folder's cases, with each case's expert type (when the folder
-    has a typology): what the build's check of public outputs looks for."""
+    """:func:`illustrative_pairings` of a data folder's cases, with each case's expert type (the folder's
+    ``typology.yaml``, else the packaged default the study uses): what the build's check of public outputs
+    looks for."""
     from cufstudy.model.cases import load_cases
     from cufstudy.study.typology import classify, load_typology
 
     base = load_cases(data)
-    type_names: dict[str, str] = {}
-    if (data / "typology.yaml").is_file():
-        typology = load_typology(data)
-        type_names = {c.id: classify(c, typology).type_name for c in base}
+    typology = load_typology(data)
+    type_names = {c.id: classify(c, typology).type_name for c in base}
     return illustrative_pairings(base, type_names)
