@@ -855,7 +855,7 @@ def test_chart_data_cannot_break_out_of_its_script_element(tmp_path: Path) -> No
 NARROW_TABLE = """
 | Entretien | Rôle | Format | Date | Suite |
 |:--|:--|:--|:--|:--|
-| Entretien avec {name}, directeur | Directeur général des services | Sur place | Janvier 2022 | Compte rendu transmis |
+| Entretien avec {name}, directeur | Directeur général des services de la collectivité et de ses établissements | Sur place, dans les locaux de la direction générale des services | Janvier 2022, en matinée, dans la salle du conseil municipal | Compte rendu transmis à la collectivité et relu par elle |
 """
 
 
@@ -869,7 +869,8 @@ def test_a_name_hyphenated_across_lines_of_a_narrow_column_is_refused_in_a_pdf_o
     assert result.exit_code == 0, result.output
     page = pdf_page_texts((project / "_output" / "study.pdf").read_bytes())[1]  # the table's page
     assert "Métayer" in page and other not in " ".join(page.split()), page  # broken across two lines...
-    assert "fages\u00adMétayer" in page, page  # ...and pypdf gives its hyphen as a soft hyphen (U+00AD)
+    # ...at its hyphen, which pypdf gives as a hyphen and a line break (or as a soft hyphen, U+00AD)
+    assert re.search("fages(\u00ad|-\\s*\n)Métayer", page), page
 
     source.write_text(STUDY_QMD + NARROW_TABLE.format(name=CANARY), encoding="utf-8")  # now the interviewee
     err = refused(
