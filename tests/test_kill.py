@@ -231,7 +231,10 @@ def test_a_kill_between_the_files_of_a_deliverable_leaves_one_set(project: Path,
     previous = outputs(project)
     marker = tmp_path / "swapped"
     try:
-        main.write_text(original.replace("\n# ", f"\n{ADDED}\n\n# ", 1), encoding="utf-8")
+        # inside the first chapter's first paragraph: a paragraph of its own before the chapter would make a
+        # page of its own (a page under-filled for the preflight, and one page too many for the guide's rule)
+        assert "\nCe guide s'adresse aux élus" in original
+        main.write_text(original.replace("\nCe guide s'adresse aux élus", f"\n{ADDED} Ce guide s'adresse aux élus", 1), encoding="utf-8")
         proc = subprocess.Popen(
             [sys.executable, "-c", SWAP_BUILD.format(profiles=["guide"]), str(project), str(marker)],
             stdout=subprocess.PIPE,
