@@ -4,7 +4,9 @@ Exit codes (the README states them too):
 
 * 0: success;
 * 1: the project, its data or the build failed: every :class:`~cufstudy.core.errors.CufstudyError` prints
-  its located message, without a traceback (anything else is a bug and keeps its traceback);
+  its located message, without a traceback; so does a file that cannot be read or written (disk full,
+  permission denied, read-only folder, worded as a :class:`~cufstudy.core.errors.WriteError`); anything else
+  is a bug and keeps its traceback;
 * 2: the command line is wrong (click's usage errors: an unknown command or option, a missing argument)
   or names what does not exist (an :class:`~cufstudy.core.errors.ArgumentError`: an unknown profile,
   format or engine, Quarto asked for but not installed), found before any work starts;
@@ -16,6 +18,7 @@ brackets in help texts print as written, and boolean options show as flags.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -26,7 +29,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from cufstudy.core.errors import ArgumentError, CufstudyError
+from cufstudy.core.errors import ArgumentError, CufstudyError, CufstudyWarning, WriteError
 
 __all__ = ["EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_USAGE", "app", "main"]
 
@@ -95,11 +98,28 @@ def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            return func(*args, **kwargs)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", CufstudyWarning)
+                try:
+                    return func(*args, **kwargs)
+                finally:  # a library warning (a workbook holding macros): one line, as the errors
+                    for warning in caught:
+                        if issubclass(warning.category, CufstudyWarning):
+                            err_console.print(f"warning: {warning.message}", highlight=False, soft_wrap=True)
+                        else:
+                            warnings.showwarning(
+                                warning.message, warning.category, warning.filename, warning.lineno
+                            )
         except ArgumentError as exc:  # reported as click reports a bad option value: usage, then the error
             raise typer.BadParameter(str(exc), param_hint=exc.param) from None
         except CufstudyError as exc:
             err_console.print(Text.assemble(("error:", "bold red"), f" {exc}"), highlight=False, soft_wrap=True)
+            raise typer.Exit(EXIT_ERROR) from None
+        except OSError as exc:  # disk full, permission denied, read-only folder: the user's to fix, not a bug
+            if not WriteError.handles(exc):
+                raise
+            message = str(WriteError.from_os(exc, verb="access"))  # a read or a write: not known here
+            err_console.print(Text.assemble(("error:", "bold red"), f" {message}"), highlight=False, soft_wrap=True)
             raise typer.Exit(EXIT_ERROR) from None
         except KeyboardInterrupt:
             err_console.print("interrupted: the previous outputs were kept")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +14,21 @@ import cufstudy.pipeline.cache
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 TEST_DATA = Path(__file__).resolve().parent / "data"
+
+
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2010": "-"})
+
+
+def plain(text: str) -> str:
+    """Text as a reader sees it, for asserting what a deliverable prints: NFKC, case folded, curly quotes
+    straightened, soft hyphens and end-of-line hyphenation removed, every run of whitespace one space.
+
+    Punctuation is kept (unlike the leak search's :func:`cufstudy.pipeline.leaks.normalise`, which keeps only
+    letters and digits).
+    """
+    text = unicodedata.normalize("NFKC", text).replace("\u00ad", "").translate(_QUOTES)
+    text = re.sub(r"-\s*\n\s*", "", text)
+    return " ".join(text.split()).casefold()
 
 
 @pytest.fixture

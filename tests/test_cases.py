@@ -308,3 +308,33 @@ def test_relative_and_absolute_paths_share_one_cache_entry(tmp_path: Path, monke
     relative = load_cases("data")
     assert relative.files["ville-angers"] == str(Path("data") / "cases" / "ville-angers.yaml")
     assert len(list((root / "_build" / "cache").glob("cases-*.pickle"))) == 1
+
+
+def test_the_programme_launch_date_of_dcol_yaml_bounds_the_case_dates(tmp_path: Path, good_case_text: str) -> None:
+    """One file, data/dcol.yaml, gives the programme's public facts and the date the case dates are checked
+    against; a folder without it is checked against the start of 2018; a bad dcol.yaml is reported with the
+    cases' problems."""
+    from cufstudy.model.programme import DEFAULT_START, load_programme
+
+    data = tmp_path / "data"
+    (data / "cases").mkdir(parents=True)
+    (data / "cases" / "ok.yaml").write_text(good_case_text, encoding="utf-8")  # interviewed on 2022-01-18
+    assert DEFAULT_START.year == 2018 and len(load_cases(data)) == 1
+    shutil.copy(DATA / "dcol.yaml", data / "dcol.yaml")
+    shutil.copy(DATA / "references.bib", data / "references.bib")
+    programme = load_programme(data)
+    assert str(programme.launched) == "2018-09-01" and programme.missions == 26 and programme.calls == 5
+    assert len(load_cases(data)) == 1
+    text = (data / "dcol.yaml").read_text(encoding="utf-8")
+    (data / "dcol.yaml").write_text(text.replace("launched: 2018-09-01", "launched: 2022-06-01"), encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        load_cases(data)
+    [problem] = info.value.problems
+    assert "interviews[0].date: 2022-01-18 is before the DCOL programme started (2022-06-01, see dcol.yaml)" in str(
+        problem
+    )
+    (data / "dcol.yaml").write_text(text.replace("calls: 5", "calls: cinq"), encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        load_cases(data)
+    [problem] = info.value.problems
+    assert str(problem).startswith(f"{data / 'dcol.yaml'}:") and "calls" in str(problem)

@@ -201,8 +201,16 @@ def test_a_pasted_confidential_value_fails_in_every_format(project: Path, monkey
     code, output = check(project)
     assert code == 1
     assert "checks failed; nothing was published:" in output
-    assert f"{STAGING}/guide.html: leak: contains the confidential value {NOTES!r}" in output
-    assert f"{STAGING}/guide.pdf: leak: contains the confidential value {INTERVIEWEE!r}" in output
+    case = "data/cases/ville-exemple.yaml"
+    assert (
+        f"{STAGING}/guide.html: leak: contains the confidential value of {case}: interviews[0].notes "
+        f"({NOTES[0]}… ({len(NOTES)} characters))" in output
+    ), output
+    assert (
+        f"{STAGING}/guide.pdf: leak: page 1: contains the confidential value of {case}: "
+        f"interviews[0].interviewee ({INTERVIEWEE[0]}… ({len(INTERVIEWEE)} characters))" in output
+    ), output
+    assert NOTES.casefold() not in output.casefold() and INTERVIEWEE.casefold() not in output.casefold()
     assert published(project) == []
 
 

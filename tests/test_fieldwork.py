@@ -275,8 +275,12 @@ def test_the_study_follows_the_imported_answers(built: Path, base_before: CaseBa
             assert facts["suivi.share_implemented"]["value"] == share != old_share
             assert facts["suivi.n_assessed"]["value"] == len(assessed)
     study = normalise(extract_text(built / "_output" / "study.html"))
-    assert "sur 22 entretiens prévus, 22 ont été menés (22 fiches de saisie importées)" in study
-    assert normalise(f"{facts['suivi.share_implemented']['text']} d'entre elles sont mises en œuvre") in study
+    summary = str(facts["terrain.summary"]["text"])  # the paragraph of the study, generated from the counts
+    assert normalise("sur 22 entretiens prévus, 22 ont été menés (22 fiches de saisie importées)") in normalise(
+        summary
+    )
+    assert normalise(summary) in study
+    assert normalise(f"connu, {facts['suivi.share_implemented']['text']} sont mises en œuvre") in study
     # a free-text obstacle typed in a form reaches the table of obstacles
     assert normalise("Départ de la chargée de mission « Europe » et poste vacant 8 mois") in study
 
@@ -298,7 +302,8 @@ def test_names_and_notes_from_the_forms_reach_the_internal_study_only(built: Pat
         for canary in canaries:
             assert flat(canary) not in text, f"{canary} leaked into {path.name}"
     for nb in (built / "_build" / "notebooks").glob("*.ipynb"):
-        if not nb.stem.startswith(("entretiens", "vignettes")):  # internal notebooks: the internal study only
+        # the internal notebooks, embedded by the internal study only: the interviews and the case portraits
+        if not nb.stem.startswith(("entretiens", "vignettes")):
             raw = flat(extract_text(nb))
             assert not any(flat(c) in raw for c in canaries), nb.name
 

@@ -16,15 +16,19 @@ in a text field or a grid cell).
 
 from __future__ import annotations
 
+import datetime as dt
+import errno
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +49,7 @@ from .test_grid import FW, PILOT, fill
 nbformat: Any = _nbformat  # untyped library
 HOSTILE = TEST_DATA / "hostile"
 GOOD_CASE = (TEST_DATA / "good_case.yaml").read_text(encoding="utf-8")
+CANARY = "Zébulon Quatrefages-Météyer"  # the interviewee of the tiny project: confidential
 
 QUARTO_YML = """\
 project:
@@ -98,7 +103,8 @@ NOTEBOOK_CELLS = [
 def make_tiny_project(root: Path) -> Path:
     """One valid case, one notebook recording a fact and a table, one report (HTML and PDF)."""
     (root / "data" / "cases").mkdir(parents=True)
-    (root / "data" / "cases" / "ville-exemple.yaml").write_text(GOOD_CASE, encoding="utf-8")
+    case = GOOD_CASE.replace('"Personne fictive"', json.dumps(CANARY, ensure_ascii=False))
+    (root / "data" / "cases" / "ville-exemple.yaml").write_text(case, encoding="utf-8")
     (root / "reports").mkdir()
     (root / "reports" / "study.qmd").write_text(STUDY_QMD, encoding="utf-8")
     (root / "_quarto.yml").write_text(QUARTO_YML, encoding="utf-8")
@@ -184,6 +190,11 @@ def _generated_cases() -> dict[str, bytes]:
     }
 
 
+TODAY = dt.date.today()
+CENSUS = (
+    f"is not a year of INSEE legal populations: expected 2006 to {TODAY.year - 2} (the vintage of the figure, "
+    "e.g. 2021 for « INSEE, population municipale 2021 »)"
+)
 CASES: dict[str, list[str]] = {
     "billion_laughs.yaml": [
         "data/cases/billion_laughs.yaml:8: e: the document expands to more than 50000 values (YAML aliases used "
@@ -238,6 +249,49 @@ CASES: dict[str, list[str]] = {
     ],
     "binary_tag.yaml": [
         "data/cases/binary_tag.yaml:31: logo: YAML tag 'tag:yaml.org,2002:binary' is not allowed; use plain values"
+    ],
+    # locations kept for fields whose name starts like a pydantic schema tag ("int"), on their real line
+    "interview_date_as_text.yaml": [
+        "data/cases/interview_date_as_text.yaml:67: interviews[0].date: got '18/01/2022': input should be a valid "
+        "date or datetime, invalid character in year"
+    ],
+    "interviews_not_a_list.yaml": [
+        "data/cases/interviews_not_a_list.yaml:66: interviews: got 'aucun': input should be a valid tuple"
+    ],
+    # implausible dates and years
+    "interview_in_the_future.yaml": [
+        f"data/cases/interview_in_the_future.yaml:27: interviews[0].date: 2099-03-01 is in the future (today is "
+        f"{TODAY.isoformat()}): is the year right?"
+    ],
+    "interview_in_1800.yaml": [
+        "data/cases/interview_in_1800.yaml:27: interviews[0].date: 1800-01-18 is before the DCOL programme started "
+        "(2018-01-01, see dcol.yaml): is the year right?"
+    ],
+    "mission_year_in_the_future.yaml": [
+        f"data/cases/mission_year_in_the_future.yaml:13: mission_year: 2099 is in the future (this is {TODAY.year})"
+    ],
+    "mission_year_before_the_programme.yaml": [
+        "data/cases/mission_year_before_the_programme.yaml:13: mission_year: 2015 is before the DCOL programme "
+        "started (2018, see dcol.yaml)"
+    ],
+    "population_year_in_the_future.yaml": [
+        f"data/cases/population_year_in_the_future.yaml:9: authority.population.year: 2099 {CENSUS}"
+    ],
+    "population_year_before_the_census.yaml": [
+        f"data/cases/population_year_before_the_census.yaml:9: authority.population.year: 1999 {CENSUS}"
+    ],
+    # names holding invisible or reordering characters (the interviewee's is not printed)
+    "name_with_right_to_left_override.yaml": [
+        "data/cases/name_with_right_to_left_override.yaml:4: authority.name: holds an invisible or control "
+        "character (U+202E RIGHT-TO-LEFT OVERRIDE at position 11): retype it without"
+    ],
+    "interviewee_with_zero_width_space.yaml": [
+        "data/cases/interviewee_with_zero_width_space.yaml:29: interviews[0].interviewee: holds an invisible or "
+        "control character (U+200B ZERO WIDTH SPACE at position 3): retype it without"
+    ],
+    "official_name_with_bom.yaml": [
+        "data/cases/official_name_with_bom.yaml:6: authority.official_name: holds an invisible or control "
+        "character (U+FEFF ZERO WIDTH NO-BREAK SPACE at position 8): retype it without"
     ],
 }
 
@@ -793,3 +847,289 @@ def test_chart_data_cannot_break_out_of_its_script_element(tmp_path: Path) -> No
     payload = script.split(">", 1)[1].rsplit("</script>", 1)[0]
     assert json.loads(payload) == spec
     assert "<" not in payload
+
+
+# ---------------------------------------------------------------------------------------------------------
+# a confidential name pasted into a public deliverable, however it is spelled or typeset
+
+NARROW_TABLE = """
+| Entretien | Rôle | Format | Date | Suite |
+|:--|:--|:--|:--|:--|
+| Entretien avec {name}, directeur | Directeur général des services de la collectivité et de ses établissements | Sur place, dans les locaux de la direction générale des services | Janvier 2022, en matinée, dans la salle du conseil municipal | Compte rendu transmis à la collectivité et relu par elle |
+"""
+
+
+def test_a_name_hyphenated_across_lines_of_a_narrow_column_is_refused_in_a_pdf_only_build(project: Path) -> None:
+    from cufstudy.pipeline.leaks import pdf_page_texts
+
+    source = project / "reports" / "study.qmd"
+    other = "Zébulon Quatrefages-Métayer"  # not the interviewee: published, to see how the column breaks it
+    source.write_text(STUDY_QMD + NARROW_TABLE.format(name=other), encoding="utf-8")
+    result = runner.invoke(app, [*build_args(project), "--to", "pdf"])
+    assert result.exit_code == 0, result.output
+    page = pdf_page_texts((project / "_output" / "study.pdf").read_bytes())[1]  # the table's page
+    assert "Métayer" in page and other not in " ".join(page.split()), page  # broken across two lines...
+    # ...at its hyphen, which pypdf gives as a hyphen and a line break (or as a soft hyphen, U+00AD)
+    assert re.search("fages(\u00ad|-\\s*\n)Métayer", page), page
+
+    source.write_text(STUDY_QMD + NARROW_TABLE.format(name=CANARY), encoding="utf-8")  # now the interviewee
+    err = refused(
+        project,
+        [*build_args(project), "--to", "pdf"],
+        [
+            "_output/study.pdf: page 2: contains the confidential value of data/cases/ville-exemple.yaml: "
+            "interviews[0].interviewee (Z… (27 characters))"
+        ],
+    )
+    assert "the public deliverable 'study' contains confidential data; nothing was published" in err
+    assert not re.search("quatrefages|météyer|zébulon", err, re.I)  # never printed
+
+
+ZERO_WIDTH = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"]
+
+
+@pytest.mark.parametrize("char", ZERO_WIDTH, ids=[f"U+{ord(c):04X}" for c in ZERO_WIDTH])
+def test_a_name_pasted_with_zero_width_characters_is_refused_in_every_format(project: Path, char: str) -> None:
+    pasted = CANARY.replace("é", f"é{char}", 1).replace("fages", f"{char}fages")
+    source = project / "reports" / "study.qmd"
+    source.write_text(STUDY_QMD + f"\nComme le dit {pasted}.\n", encoding="utf-8")
+    origin = "data/cases/ville-exemple.yaml: interviews[0].interviewee (Z… (27 characters))"
+    refused(
+        project,
+        build_args(project),
+        [
+            f"_output/study.html: contains the confidential value of {origin}",
+            f"_output/study.pdf: page 2: contains the confidential value of {origin}",
+        ],
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# links out of the project and special files: named, never read (no crash, no hang, no memory exhausted)
+
+OUTSIDE = "a symbolic link to {target}, outside the project; cufstudy reads files of the project only: copy the "
+OUTSIDE += "file into the project, or remove the link"
+
+
+def test_an_unused_link_out_of_the_project_is_named_not_a_crash(project: Path, tmp_path: Path) -> None:
+    target = tmp_path / "hostname"
+    target.write_text("poste-de-jean-pierre\n", encoding="utf-8")
+    (project / "templates").mkdir(exist_ok=True)
+    (project / "templates" / "extra.txt").symlink_to(target)
+    expected = [f"templates/extra.txt: {OUTSIDE.format(target=target)}"]
+    err = refused(project, build_args(project), expected)
+    assert "error: 1 file of the project cannot be read safely (nothing was run)" in err
+    refused(project, ["run", "--project", str(project), "--no-progress", "-j", "1"], expected)
+
+
+def test_a_case_file_linked_to_a_device_is_refused_without_reading_it(project: Path) -> None:
+    (project / "data" / "cases" / "z.yaml").symlink_to("/dev/zero")
+    refused(project, ["validate", str(project / "data")], [f"data/cases/z.yaml: {OUTSIDE.format(target='/dev/zero')}"])
+    refused(project, build_args(project), [f"data/cases/z.yaml: {OUTSIDE.format(target='/dev/zero')}"])
+
+
+def test_a_fifo_case_file_is_refused_at_once(project: Path) -> None:
+    fifo = project / "data" / "cases" / "f.yaml"
+    os.mkfifo(fifo)
+    for args, expected in [
+        (["validate", str(project / "data")], "data/cases/f.yaml: a FIFO (named pipe), not a regular file; refused"),
+        (build_args(project), "data/cases/f.yaml: a FIFO (named pipe), not a regular file: remove it from the project"),
+    ]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "cufstudy.cli", *args], capture_output=True, text=True, timeout=120, check=False
+        )
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+        assert expected in proc.stderr.replace(f"{project}/", ""), proc.stderr
+
+
+def test_reads_are_bounded_by_the_bytes_read_not_the_announced_size(tmp_path: Path) -> None:
+    from cufstudy.core.errors import DataError
+    from cufstudy.core.files import read_limited
+
+    with pytest.raises(DataError, match=r"^1 problem found\n  /dev/zero: a device, not a regular file; refused$"):
+        read_limited(Path("/dev/zero"), 1000)
+    fifo = tmp_path / "f.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(DataError, match="a FIFO"):
+        read_limited(fifo, 1000)  # returns at once: opened without blocking
+    link = tmp_path / "project" / "x.yaml"
+    link.parent.mkdir()
+    link.symlink_to(tmp_path / "f.yaml")
+    with pytest.raises(DataError, match="outside the project"):
+        read_limited(link, 1000, root=link.parent)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# a full disk, a read-only output folder, a permission denied: one located error, exit 1, nothing lost
+
+FULL = "the disk is full: free some space, then run the command again; the previous files were kept"
+
+
+def _report_edited(root: Path) -> list[str]:
+    """The build arguments, after an edit of the report: the build renders and publishes it again."""
+    source = root / "reports" / "study.qmd"
+    source.write_text(source.read_text(encoding="utf-8") + "\nUne phrase de plus.\n", encoding="utf-8")
+    return build_args(root)
+
+
+def test_a_full_disk_while_rendering_is_a_located_error(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In process: the PDF write of the renderer fails as on a full disk (no file name, as write(2) gives)."""
+    real = Path.write_bytes
+
+    def full(self: Path, data: bytes) -> int:
+        if self.suffix == ".pdf" and "_build" in self.parts:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    err = refused(project, _report_edited(project), [])
+    assert re.search(rf"error: cannot write _build/render/build-\d+-\w+: {re.escape(FULL)}", err), err
+
+
+def test_a_full_disk_while_writing_the_manifest_is_a_located_error(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The atomic write of a file (here the run manifest) fails while its bytes are written."""
+    real = Path.write_bytes
+
+    def full(self: Path, data: bytes) -> int:
+        if self.name.startswith(".manifest.json."):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    refused(project, _report_edited(project), [f"error: cannot write _build/manifest.json: {FULL}"])
+    assert not [p for p in (project / "_build").iterdir() if p.name.endswith(".tmp")]
+
+
+def _mount(what: str, where: Path, options: str) -> None:
+    proc = subprocess.run(["mount", "-t", what, "-o", options, what, str(where)], capture_output=True, check=False)
+    if proc.returncode != 0:
+        pytest.skip(f"cannot mount a {what} here ({proc.stderr.decode().strip()}): the in-process tests cover it")
+
+
+@pytest.fixture
+def small_output(project: Path) -> Iterator[Path]:
+    """``_output/`` on a tmpfs just big enough for the previous deliverables (a real full disk)."""
+    output = project / "_output"
+    saved = {p.name: p.read_bytes() for p in output.iterdir()}
+    shutil.rmtree(output)
+    output.mkdir()
+    pages = sum(len(data) // 4096 + 1 for data in saved.values()) + 1
+    _mount("tmpfs", output, f"size={pages * 4096}")
+    try:
+        for name, data in saved.items():
+            (output / name).write_bytes(data)
+        yield output
+    finally:
+        subprocess.run(["umount", str(output)], check=True)
+
+
+def test_a_real_full_disk_keeps_the_previous_deliverables(project: Path, small_output: Path) -> None:
+    err = refused(project, _report_edited(project), [])
+    assert re.search(rf"error: cannot write _output/study\.(html|pdf): {re.escape(FULL)}", err), err
+    assert not [p for p in small_output.iterdir() if p.name.startswith(".")]  # nothing staged is left
+
+
+def test_a_read_only_output_folder_keeps_the_previous_deliverables(project: Path, small_output: Path) -> None:
+    subprocess.run(["mount", "-o", "remount,ro", str(small_output)], check=True)
+    refused(
+        project,
+        _report_edited(project),
+        ["error: cannot write _output/study.html: the file system is read-only: work in a writable copy of the "
+         "project; the previous files were kept"],
+    )
+
+
+# the command line with the library's hash pinned as in this module (the notebook is then up to date)
+PINNED_CLI = (
+    "import sys, cufstudy.pipeline.cache as c; c._library_digest = lambda: 'pinned'; "
+    "from cufstudy.cli import main; sys.argv[0] = 'cufstudy'; main()"
+)
+
+
+def test_a_permission_denied_is_a_located_error(built: Path, request: pytest.FixtureRequest) -> None:
+    """As another user (root bypasses permissions): the project's _output/ belongs to root, read-only to others."""
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv to run the build as another user; the in-process tests cover it")
+    home = Path(tempfile.mkdtemp(prefix="cufstudy-nobody-"))  # pytest's folders are private to root
+    home.chmod(0o755)
+    request.addfinalizer(lambda: shutil.rmtree(home, ignore_errors=True))
+    root = Path(shutil.copytree(built, home / "project"))
+    _report_edited(root)
+    for path in [root, *root.rglob("*")]:
+        os.chown(path, 65534, 65534, follow_symlinks=False)
+    os.chown(root / "_output", 0, 0)
+    before = snapshot(root)
+    env = {**os.environ, "HOME": str(home)}
+    proc = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", PINNED_CLI,
+         *build_args(root)],
+        capture_output=True, text=True, timeout=300, check=False, env=env,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    err = proc.stderr.replace(f"{root}/", "")
+    assert re.search(r"error: cannot write _output/study\.(html|pdf): permission denied: make the folder writable "
+                     r"for this user \(or run as its owner\); the previous files were kept", err), err
+    assert snapshot(root) == before
+
+
+def test_case_file_names_differing_only_by_case_are_refused(project: Path) -> None:
+    """``Ville-exemple.yaml`` beside ``ville-exemple.yaml``: two files on Linux, one on macOS and Windows."""
+    cases = project / "data" / "cases"
+    shutil.copy(cases / "ville-exemple.yaml", cases / "Ville-exemple.yaml")
+    expected = [
+        "data/cases/ville-exemple.yaml: the file name differs from 'Ville-exemple.yaml' only by case: the two are "
+        "one file on macOS and Windows; rename one (case files are named after their id, in lowercase)"
+    ]
+    refused(project, ["validate", str(project / "data")], expected)
+    refused(project, build_args(project), expected)
+
+
+def test_a_problem_in_a_confidential_field_does_not_print_its_value(project: Path) -> None:
+    case = project / "data" / "cases" / "ville-exemple.yaml"
+    text = case.read_text(encoding="utf-8")
+    case.write_text(text.replace(json.dumps(CANARY, ensure_ascii=False), json.dumps(CANARY * 10)), encoding="utf-8")
+    err = refused(
+        project,
+        ["validate", str(project / "data")],
+        [
+            "data/cases/ville-exemple.yaml:29: interviews[0].interviewee: got a value of 270 characters: string "
+            "should have at most 200 characters"
+        ],
+    )
+    assert "Quatrefages" not in err
+
+
+def _with_macros(workbook: Path, target: Path) -> Path:
+    """The workbook as Excel saves a macro-enabled one (a VBA project in the archive), renamed .xlsx."""
+    with zipfile.ZipFile(workbook) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            zout.writestr(item, zin.read(item.filename))
+        zout.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0" + b"Attribute VB_Name = \"Module1\"" * 10)
+    return target
+
+
+def test_a_macro_enabled_workbook_renamed_xlsx_is_imported_with_a_warning(
+    project: Path, filled: Path, tmp_path: Path
+) -> None:
+    path = _with_macros(filled, tmp_path / "grille.xlsx")
+    result = runner.invoke(app, _import_args(path, project))
+    assert result.exit_code == 0, result.output
+    assert (
+        f"warning: {path}: the workbook holds macros (a macro-enabled workbook renamed .xlsx); they are never run, "
+        "only the values of the cells are read; save it as an Excel workbook without macros (.xlsx) before passing "
+        "it on"
+    ) in " ".join(result.stderr.split())
+    assert import_grid(path, FW) == PILOT  # the values, as without the macros
+
+
+def test_a_capture_form_with_macros_warns_too(tmp_path: Path) -> None:
+    from cufstudy.core.errors import CufstudyWarning
+    from cufstudy.core.workbook import open_workbook
+
+    plain = tmp_path / "fiche.xlsx"
+    openpyxl.Workbook().save(plain)
+    with pytest.warns(CufstudyWarning, match=r"fiche-ville-pau\.xlsm: the workbook holds macros; they are never run"):
+        open_workbook(plain.rename(tmp_path / "fiche-ville-pau.xlsm"), "fiche-ville-pau.xlsm").close()

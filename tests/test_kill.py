@@ -197,3 +197,72 @@ def test_a_build_that_must_not_wait_fails_at_once(project: Path) -> None:
     finally:
         _, err = holder.communicate(timeout=300)
     assert holder.returncode == 0, err
+
+
+SWAP_BUILD = """
+import sys, time
+from pathlib import Path
+import cufstudy.pipeline.cache
+cufstudy.pipeline.cache._library_digest = lambda: "pinned"
+import cufstudy.pipeline._swap as swap
+real = swap._replace
+done = []
+def replace(src, dst):  # the first rename of the swap, then a pause the test kills the build in
+    real(src, dst)
+    done.append(dst)
+    if len(done) == 1:
+        Path(sys.argv[2]).write_text(str(dst))
+        time.sleep(120)
+swap._replace = replace
+from cufstudy.pipeline.build import build
+build(Path(sys.argv[1]), {profiles!r}, engine="pandoc", workers=2, progress=False)
+"""
+ADDED = "Une phrase ajoutée pour reconnaître la nouvelle version."
+
+
+def test_a_kill_between_the_files_of_a_deliverable_leaves_one_set(project: Path, tmp_path: Path) -> None:
+    """Killed between two renames of the publication: the next build finishes the swap from the journal, so
+    every file of the deliverable is new (none old beside a new one); killed before it, all stay old."""
+    from cufstudy.pipeline._swap import JOURNAL
+    from cufstudy.pipeline.publish import recover_publication
+
+    main = project / "reports" / "guide" / "guide.qmd"
+    original = main.read_text(encoding="utf-8")
+    previous = outputs(project)
+    marker = tmp_path / "swapped"
+    try:
+        # inside the first chapter's first paragraph: a paragraph of its own before the chapter would make a
+        # page of its own (a page under-filled for the preflight, and one page too many for the guide's rule)
+        assert "\nCe guide s'adresse aux élus" in original
+        main.write_text(original.replace("\nCe guide s'adresse aux élus", f"\n{ADDED} Ce guide s'adresse aux élus", 1), encoding="utf-8")
+        proc = subprocess.Popen(
+            [sys.executable, "-c", SWAP_BUILD.format(profiles=["guide"]), str(project), str(marker)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        wait_for(lambda: marker.exists() and bool(marker.read_text()), proc, timeout=240)
+        kill(proc)
+        first = Path(marker.read_text())
+        now = outputs(project)
+        changed = sorted(name for name in now if now[name] != previous.get(name) and not Path(name).name.startswith("."))
+        assert changed == [str(first.relative_to(project))], changed  # one file swapped: the state to repair
+        staged = sorted(Path(name).name for name in now if Path(name).name.startswith("."))
+        assert staged == [JOURNAL, *sorted(f".guide.{ext}.new" for ext in ("html", "pdf", "docx") if ext != first.suffix[1:])]
+        assert (project / "_output" / JOURNAL).is_file()
+
+        assert recover_publication(project) is True  # what the next build (or cufstudy check) does first
+        assert not (project / "_output" / JOURNAL).exists()
+        assert not [p for p in (project / "_output").rglob(".*")]
+        now = outputs(project)
+        for ext in ("html", "pdf", "docx"):
+            name = f"_output/guide.{ext}"
+            assert now[name] != previous[name], f"{name} is still the old one"
+            text = " ".join(normalise(extract_text(project / name)).split())
+            assert normalise(ADDED) in text, name
+        assert {k: v for k, v in now.items() if "guide" not in k} == {
+            k: v for k, v in previous.items() if "guide" not in k
+        }
+    finally:
+        main.write_text(original, encoding="utf-8")

@@ -152,7 +152,7 @@ def test_any_yaml_document_is_a_case_or_a_data_error(tmp_path: Path, data: Any) 
 
 # valid cases, generated from the vocabularies
 
-text = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=3, max_size=40).filter(
+text = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Cf")), min_size=3, max_size=40).filter(
     lambda s: len(s.strip()) >= 3
 )
 slug = st.from_regex(r"[a-z0-9]{2,12}(-[a-z0-9]{1,8}){0,3}", fullmatch=True).filter(
@@ -177,7 +177,7 @@ recommendation_st = st.fixed_dictionaries(
     },
 )
 interview_st = st.fixed_dictionaries(
-    {"date": st.dates(dt.date(2000, 1, 1), dt.date(2030, 12, 31)), "role": text},
+    {"date": st.dates(dt.date(2018, 1, 1), dt.date.today()), "role": text},
     optional={"interviewee": text, "notes": text},
 )
 

@@ -56,7 +56,7 @@ def test_a_real_name_beside_its_coding_is_found_as_the_guide_would_print_it(tmp_
         encoding="utf-8",
     )
     [hit] = find_pairings([guide], pairings)
-    assert hit.name == "ville de caen" and hit.label == "jumelages hérités" and "neutral label" in str(hit)
+    assert hit.name == "Ville de Caen" and hit.label == "Jumelages hérités" and "neutral label" in str(hit)
     # the neutral label beside the coding, the real name beside public facts only: no finding
     ok = tmp_path / "ok.html"
     ok.write_text(
@@ -68,6 +68,22 @@ def test_a_real_name_beside_its_coding_is_found_as_the_guide_would_print_it(tmp_
     # whole words only: "Caennais" is not "Caen"; another case's coding beside a name is not that case's
     (tmp_path / "words.txt").write_text("Les Caennais et le cabinet du maire ou du président.", encoding="utf-8")
     assert find_pairings([tmp_path / "words.txt"], pairings) == []
+
+
+def test_a_real_name_beside_its_coding_is_found_however_it_is_typeset(tmp_path: Path) -> None:
+    """The pairing rule folds text as the leak search does (spaces, hyphens, apostrophes, format characters,
+    case and accents), keeping word boundaries: a no-break space, a soft hyphen inside the name, a line broken
+    at a hyphen, capitals without accents do not hide the pair; a longer word is still not the name."""
+    pairings = pairings_of(DATA)
+    typeset = tmp_path / "typeset.txt"
+    typeset.write_text("VILLE\u00a0DE CA\u00adEN : JUME-\nLAGES HERITES", encoding="utf-8")
+    [hit] = find_pairings([typeset], pairings)
+    assert hit.name == "Ville de Caen" and hit.label == "Jumelages hérités"
+    pages = {typeset: ["Ville de Caen, page 3", "Jumelages\u202fhérités, page 4"]}  # across two PDF pages
+    assert [h.name for h in find_pairings([typeset], pairings, pages)] == ["Ville de Caen"]
+    words = tmp_path / "words.txt"
+    words.write_text("Les Caen\u00adnais : jumelages hérités.", encoding="utf-8")
+    assert find_pairings([words], pairings) == []
 
 
 def test_the_pairing_rule_fails_a_public_deliverable_and_names_the_file(tmp_path: Path) -> None:
@@ -84,6 +100,6 @@ def test_the_pairing_rule_fails_a_public_deliverable_and_names_the_file(tmp_path
     else:  # pragma: no cover - raise_for must raise
         raise AssertionError("no error")
     assert "the public deliverable 'guide' prints a real authority beside its illustrative coding" in message
-    assert "'ville de caen' beside its illustrative coding 'jumelages hérités'" in message
+    assert "'Ville de Caen' beside its illustrative coding 'Jumelages hérités'" in message
     # an internal deliverable is not checked (Requirements without pairings)
     assert check_files([page], Requirements("study", offline=False)).violations == []

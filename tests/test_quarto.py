@@ -36,7 +36,7 @@ from cufstudy.render.engine import external_urls
 from cufstudy.render.extension import NOTICE_PLACEHOLDER
 from cufstudy.render.quarto import QUARTO_ENV, quarto_path, quarto_warnings
 
-from .conftest import ROOT
+from .conftest import ROOT, plain
 
 pytestmark = pytest.mark.quarto
 
@@ -166,7 +166,7 @@ def _docx_headings(path: Path) -> list[str]:
 
 def _outline(pdf: Path) -> list[str]:
     """The titles of the PDF's top-level bookmarks (the level-1 headings)."""
-    return [_title(normalise(str(item.title))) for item in PdfReader(pdf).outline if not isinstance(item, list)]
+    return [_title(plain(str(item.title))) for item in PdfReader(pdf).outline if not isinstance(item, list)]
 
 
 def test_every_profile_renders_without_warning(renders: Renders) -> None:
@@ -246,7 +246,7 @@ def test_same_figure_and_table_numbers_with_french_labels(renders: Renders) -> N
             assert quarto, f"{profile}.{ext}: no numbered caption found"
             assert not [c for c in quarto if c[0] == "Table"], f"{profile}.{ext}: English label"
             assert sorted(set(quarto)) == sorted(set(embedded)), f"{profile}.{ext}"
-    study = normalise(extract_text(renders.quarto / "study.html"))
+    study = plain(extract_text(renders.quarto / "study.html"))
     assert re.search(r"\(\s*tableau \d+\s*\)", study)  # a cross-reference, in French
 
 
@@ -260,15 +260,15 @@ def test_same_facts(renders: Renders) -> None:
         keys = set(used.findall(source))
         assert keys, profile
         for ext in FORMATS[profile]:
-            text = normalise(extract_text(renders.quarto / f"{profile}.{ext}"))
+            text = plain(extract_text(renders.quarto / f"{profile}.{ext}"))
             assert "{{<" not in text, f"{profile}.{ext}"
             for key in keys:
-                assert normalise(str(facts[key]["text"])) in text, f"{key} missing from Quarto's {profile}.{ext}"
+                assert plain(str(facts[key]["text"])) in text, f"{key} missing from Quarto's {profile}.{ext}"
 
 
 def test_citations_resolved(renders: Renders) -> None:
     for ext in ("html", "pdf", "docx"):
-        text = normalise(extract_text(renders.quarto / f"study.{ext}"))
+        text = plain(extract_text(renders.quarto / f"study.{ext}"))
         assert "france urbaine et cnfpt/inet, 2021" in text, ext
         assert "@franceurbaine2021" not in text and "???" not in text, ext
         assert "l'action internationale des villes" in text, ext  # the bibliography entry

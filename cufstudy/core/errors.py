@@ -15,6 +15,7 @@ so an analyst fixes everything in one pass::
     ├── NotFoundError         a strategy type, SDG code... asked for does not exist (also a KeyError)
     ├── ArgumentError         a command or function was called with an argument it cannot take (exit code 2)
     ├── RunError, FactError, LeakError, LockError
+    ├── WriteError            a file cannot be written: disk full, permission denied, read-only folder
     ├── ProjectError          a project cannot be created there (cufstudy new: a folder not empty, a profile unknown)
     └── RenderError
         ├── LayoutError
@@ -23,6 +24,8 @@ so an analyst fixes everything in one pass::
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import ClassVar, Self
@@ -33,6 +36,7 @@ __all__ = [
     "AnalysisError",
     "ArgumentError",
     "CufstudyError",
+    "CufstudyWarning",
     "DataError",
     "FactError",
     "InsufficientDataError",
@@ -49,6 +53,7 @@ __all__ = [
     "RenderError",
     "RunError",
     "SourceError",
+    "WriteError",
 ]
 
 
@@ -196,5 +201,58 @@ class LockError(CufstudyError):
     """Another build holds the project lock."""
 
 
+_WRITE_ADVICE = {
+    errno.ENOSPC: "the disk is full: free some space, then run the command again",
+    errno.EDQUOT: "the disk quota is exhausted: free some space, then run the command again",
+    errno.EFBIG: "the file is too large for this file system",
+    errno.EACCES: "permission denied: make the folder writable for this user (or run as its owner)",
+    errno.EPERM: "operation not permitted: make the folder writable for this user (or run as its owner)",
+    errno.EROFS: "the file system is read-only: work in a writable copy of the project",
+}
+
+
+class WriteError(CufstudyError, OSError):
+    """A file could not be written: the disk is full, permission is denied, the folder is read-only.
+
+    The message names the file (or the folder being written to) and what to do; files are written
+    atomically (:mod:`cufstudy.core.atomic`), so the previous version of every file is kept. Also an
+    ``OSError`` (with the ``errno`` of the failure), as the error it words: code that tolerates a failed
+    write of a cache (``except OSError``) goes on tolerating it.
+    """
+
+    def __init__(self, path: str | Path | None, error: OSError, verb: str = "write") -> None:
+        self.path = None if path is None else Path(path)
+        advice = _WRITE_ADVICE.get(error.errno or 0) or (error.strerror or str(error))
+        where = f"cannot {verb} {self.path}" if self.path is not None else f"cannot {verb} a file"
+        self.message = f"{where}: {advice}; the previous files were kept"
+        super().__init__(error.errno, self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+    @staticmethod
+    def handles(error: BaseException) -> bool:
+        """Whether ``error`` is a failure to write that :class:`WriteError` words (disk full, permissions...),
+        and not yet worded."""
+        return isinstance(error, OSError) and not isinstance(error, WriteError) and error.errno in _WRITE_ADVICE
+
+    @classmethod
+    def from_os(cls, error: OSError, default: str | Path | None = None, verb: str = "write") -> WriteError:
+        """The error of a failed write, naming the file the system named, else ``default``.
+
+        ``verb`` says what failed, when it is not known to be a write (``"access"``).
+        """
+        if isinstance(error, WriteError):
+            return error
+        named = error.filename
+        path = Path(os.fsdecode(named)) if isinstance(named, str | bytes | os.PathLike) else default
+        return cls(path, error, verb)
+
+
+class CufstudyWarning(UserWarning):
+    """Something the user should know that does not stop the work (a workbook holding macros).
+
+    Raised with :func:`warnings.warn`; the command line prints each as ``warning: <message>``.
+    """
 class ProjectError(CufstudyError):
     """A project cannot be created where asked (``cufstudy new``: the folder is not empty, a profile is unknown)."""

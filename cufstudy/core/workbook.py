@@ -4,8 +4,9 @@ Shared by every workbook the project reads back (the SDG grid, the fieldwork cap
 
 * :func:`open_workbook` refuses other formats with a clear message, files over :data:`MAX_BYTES`, archives
   expanding past :data:`MAX_UNZIPPED` (zip bombs), and damaged files, each as a located
-  :class:`~cufstudy.core.errors.DataError`; it opens the workbook read-only with the *stored values* of
-  formula cells (formulas are never evaluated);
+  :class:`~cufstudy.core.errors.DataError`; it warns (:class:`~cufstudy.core.errors.CufstudyWarning`) of a
+  workbook holding macros, even renamed ``.xlsx`` (they are never run); it opens the workbook read-only with
+  the *stored values* of formula cells (formulas are never evaluated);
 * :func:`sheet_rows` iterates a sheet's rows without trusting its stored dimension;
 * :func:`fold`, :func:`to_date`, :func:`to_number` and :func:`number_text` convert what people type
   (accents, non-breaking spaces, decimal commas, dates as text) the same way everywhere.
@@ -23,7 +24,7 @@ from typing import Any, Final
 from openpyxl import Workbook, load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from cufstudy.core.errors import DataError
+from cufstudy.core.errors import CufstudyWarning, DataError
 from cufstudy.core.french import NBSP, NNBSP, fold
 from cufstudy.core.problems import Reason
 
@@ -125,6 +126,7 @@ def open_workbook(file: Path, display: str) -> Workbook:
     try:
         with zipfile.ZipFile(file) as archive:
             unzipped = sum(info.file_size for info in archive.infolist())
+            macros = [n for n in archive.namelist() if n.lower().endswith("vbaproject.bin")]
     except (zipfile.BadZipFile, OSError) as exc:
         raise DataError.single(
             display, "not a readable .xlsx workbook (corrupt, or not a zip archive)", reason=Reason.UNREADABLE
@@ -132,6 +134,14 @@ def open_workbook(file: Path, display: str) -> Workbook:
     if unzipped > MAX_UNZIPPED:
         message = f"the workbook expands to {unzipped:,} bytes; refused"
         raise DataError.single(display, message, reason=Reason.UNREADABLE)
+    if macros or suffix == ".xlsm":
+        renamed = " (a macro-enabled workbook renamed .xlsx)" if macros and suffix == ".xlsx" else ""
+        warnings.warn(
+            f"{display}: the workbook holds macros{renamed}; they are never run, only the values of the cells are "
+            "read; save it as an Excel workbook without macros (.xlsx) before passing it on",
+            CufstudyWarning,
+            stacklevel=2,
+        )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about Excel extensions it drops

@@ -2,7 +2,8 @@
 
 It reads the file's bytes itself so that every problem is located and explained:
 
-* size limit (``MAX_BYTES``) checked before parsing;
+* a regular file only (a FIFO or a device is refused without blocking), and a size limit (``MAX_BYTES``)
+  on the bytes actually read, checked before parsing (:func:`cufstudy.core.files.read_limited`);
 * encoding: UTF-8 only; a UTF-16 or UTF-8 BOM, NUL bytes or invalid UTF-8 are reported with the byte
   offset and line;
 * parsing with ``yaml.SafeLoader`` (no Python object tags), composed into nodes first so that
@@ -24,6 +25,7 @@ from typing import Any
 import yaml
 
 from cufstudy.core.errors import DataError
+from cufstudy.core.files import read_limited
 from cufstudy.core.problems import FieldPath, Problem, Problems, Reason, path_str, shorten
 
 __all__ = [
@@ -230,7 +232,9 @@ class _Builder:
         return value
 
 
-def read_yaml(path: Path, display: str | None = None, max_bytes: int = MAX_BYTES) -> YamlDoc:
+def read_yaml(
+    path: Path, display: str | None = None, max_bytes: int = MAX_BYTES, root: Path | None = None
+) -> YamlDoc:
     """Read one YAML document safely, with the line of every field.
 
     Parameters
@@ -239,20 +243,19 @@ def read_yaml(path: Path, display: str | None = None, max_bytes: int = MAX_BYTES
         The file to read.
     display
         How to name the file in messages (default: ``str(path)``).
+    max_bytes
+        The largest file accepted (bytes actually read, see :func:`cufstudy.core.files.read_limited`).
+    root
+        When given, a file resolving outside this folder (a symbolic link) is refused.
 
     Raises
     ------
     DataError
-        With every located problem found (encoding, syntax, duplicate keys, size, bombs).
+        With every located problem found (not a regular file, outside ``root``, encoding, syntax, duplicate
+        keys, size, bombs).
     """
     file = display or str(path)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise _unreadable(file, f"cannot read the file: {exc.strerror}") from exc
-    if size > max_bytes:
-        raise _unreadable(file, f"the file is {size:,} bytes; at most {max_bytes:,} bytes are accepted")
-    text = _decode(path.read_bytes(), file)
+    text = _decode(read_limited(path, max_bytes, file, root), file)
     if not text.strip():
         raise _unreadable(file, "the file is empty; expected a YAML mapping", line=1)
     doc = parse_yaml(text, file)

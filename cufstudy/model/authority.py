@@ -3,12 +3,51 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from cufstudy.model.programme import check_population_year
 from cufstudy.model.vocab import Tier, TierGroup
 
-__all__ = ["Authority", "Population", "Seat", "code_pattern"]
+__all__ = ["Authority", "Name", "Population", "Seat", "code_pattern", "hidden_character"]
+
+
+def hidden_character(text: str) -> str | None:
+    """The first control or format character of ``text`` (Unicode Cc, Cf), described, or None.
+
+    Such characters are invisible or reorder the text (U+202E RIGHT-TO-LEFT OVERRIDE, U+200B ZERO WIDTH
+    SPACE): in a name they hide what is printed, or what a search would find.
+    """
+    for i, char in enumerate(text):
+        if unicodedata.category(char) in ("Cc", "Cf"):
+            name = unicodedata.name(char, "a control character")
+            return f"U+{ord(char):04X} {name} at position {i + 1}"
+    return None
+
+
+def _plain(value: str) -> str:
+    found = hidden_character(value)
+    if found:
+        raise ValueError(f"holds an invisible or control character ({found}): retype it without")
+    return value
+
+
+Name = Annotated[str, StringConstraints(max_length=200), AfterValidator(_plain)]
+"""A name as printed: at most 200 characters, without control or format characters (see :func:`hidden_character`).
+
+The length is checked on the text, before the validator (a ``max_length`` of the field would apply after it,
+worded by pydantic as a count of "items")."""
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
@@ -39,8 +78,14 @@ class Population(BaseModel):
     model_config = _FROZEN
 
     value: int = Field(ge=0, le=100_000_000)
-    year: int = Field(ge=1800, le=2100)
+    year: int
+    """The vintage: a year of INSEE legal populations (2006 to the current year minus 2)."""
     source: str = Field(min_length=3, max_length=500)
+
+    @field_validator("year")
+    @classmethod
+    def _census_year(cls, year: int, info: ValidationInfo) -> int:
+        return check_population_year(year, info.context)
 
 
 class Seat(BaseModel):
@@ -48,7 +93,7 @@ class Seat(BaseModel):
 
     model_config = _FROZEN
 
-    name: str | None = Field(default=None, max_length=200)
+    name: Name | None = None
     longitude: float = Field(ge=-180, le=180)
     latitude: float = Field(ge=-90, le=90)
     # position on the composite map of France (overseas départements in insets), when different
@@ -65,10 +110,10 @@ class Authority(BaseModel):
 
     model_config = _FROZEN
 
-    name: str = Field(min_length=2, max_length=200)
+    name: Name = Field(min_length=2)
     tier: Tier
     code: str | None = Field(default=None, max_length=20)
-    official_name: str | None = Field(default=None, max_length=200)
+    official_name: Name | None = None
     departement: str | None = Field(default=None, max_length=3)
     region: str | None = Field(default=None, max_length=2)
     population: Population | None = None

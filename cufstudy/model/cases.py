@@ -17,6 +17,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -36,14 +37,33 @@ from pydantic import (
 )
 
 from cufstudy.core.errors import DataError, NotFoundError
-from cufstudy.core.problems import Problem, Problems, Reason, did_you_mean, nearest, say, validation_issues
+from cufstudy.core.files import read_limited
+from cufstudy.core.problems import (
+    Problem,
+    Problems,
+    Reason,
+    did_you_mean,
+    nearest,
+    say,
+    short_repr,
+    validation_issues,
+)
+from cufstudy.core.project import find_root
 from cufstudy.core.yamlio import MAX_BYTES, YamlDoc, read_yaml
 from cufstudy.model import _cache as _case_cache
 from cufstudy.model import confidential as _confidential
-from cufstudy.model.authority import Authority
-from cufstudy.model.confidential import CONFIDENTIAL, public_view
+from cufstudy.model.authority import Authority, Name
+from cufstudy.model.confidential import CONFIDENTIAL, ConfidentialValue, public_view
 from cufstudy.model.countries import COUNTRIES_FR
 from cufstudy.model.populations import Population, PopulationKey, population, population_of
+from cufstudy.model.programme import (
+    PROGRAMME_FILE,
+    Programme,
+    check_interview_date,
+    check_mission_year,
+    load_programme,
+    validation_context,
+)
 from cufstudy.model.vocab import (
     Ambition,
     Attachment,
@@ -256,12 +276,17 @@ class Interview(BaseModel):
     model_config = _FROZEN
 
     date: dt.date
-    role: str = Field(min_length=2, max_length=200)
+    role: Name = Field(min_length=2)
     format: InterviewFormat | None = None
-    interviewee: str | None = Field(default=None, max_length=200, json_schema_extra=CONFIDENTIAL)
+    interviewee: Name | None = Field(default=None, json_schema_extra=CONFIDENTIAL)
     notes: str | None = Field(default=None, max_length=10_000, json_schema_extra=CONFIDENTIAL)
     organisation_view: OrganisationView | None = None
     imported: dt.date | None = None
+
+    @field_validator("date")
+    @classmethod
+    def _plausible_date(cls, value: dt.date, info: ValidationInfo) -> dt.date:
+        return check_interview_date(value, info.context)
 
 
 class Case(BaseModel):
@@ -275,11 +300,17 @@ class Case(BaseModel):
     authority: Authority
     dcol_call: DcolCall
     mission_kind: MissionKind | None = None
-    mission_year: int | None = Field(default=None, ge=2018, le=2100)
+    mission_year: int | None = None
+    """The year of the mission: not before the programme started, not in the future."""
     strategy: Strategy
     organisation: ServiceOrganisation = ServiceOrganisation()
     recommendations: tuple[Recommendation, ...] = ()
     interviews: tuple[Interview, ...] = ()
+
+    @field_validator("mission_year")
+    @classmethod
+    def _plausible_year(cls, value: int | None, info: ValidationInfo) -> int | None:
+        return None if value is None else check_mission_year(value, info.context)
 
     @model_validator(mode="after")
     def _mission_consistency(self) -> Case:
@@ -357,6 +388,13 @@ class CaseBase:
         """Every value of a field marked :data:`CONFIDENTIAL`, case by case (for leak checks of public outputs)."""
         return [value for case in self.cases for value in _confidential.confidential_values(case)]
 
+    def confidential_entries(self) -> list[ConfidentialValue]:
+        """:meth:`confidential_values` with the file and field of each, which a leak error names instead."""
+        return [
+            ConfidentialValue(value, self.files.get(case.id, ""), field)
+            for case in self.cases
+            for field, value in _confidential.confidential_items(case)
+        ]
     def population(self, key: str | PopulationKey | Population) -> CaseBase:
         """The cases of one analysis population (``dcol``, ``comparison``, ``pilot``), in file-name order.
 
@@ -501,15 +539,26 @@ class CaseBase:
 # loading and validation
 
 
-def validate_case(doc: YamlDoc) -> tuple[Case | None, list[Problem]]:
-    """Validate one parsed case file; return the case or its problems (all of them)."""
+def validate_case(doc: YamlDoc, programme: Programme | None = None) -> tuple[Case | None, list[Problem]]:
+    """Validate one parsed case file; return the case or its problems (all of them).
+
+    ``programme`` gives the launch date the case's dates are checked against (default: the start of 2018). A
+    problem in a confidential field does not print its value (only its length).
+    """
     if not isinstance(doc.data, dict):
         message = f"expected a YAML mapping of fields, got {type(doc.data).__name__}"
         return None, [Problem(doc.file, message, 1, None, Reason.WRONG_TYPE)]
     try:
-        return Case.model_validate(doc.data), []
+        return Case.model_validate(doc.data, context=validation_context(programme)), []
     except ValidationError as exc:
-        return None, [doc.problem(i.path, i.message, i.reason) for i in validation_issues(exc, Case)]
+        secret = set(confidential_fields())
+        problems = []
+        for issue in validation_issues(exc, Case):
+            message = issue.message
+            if ".".join(str(p) for p in issue.path if isinstance(p, str)) in secret and isinstance(issue.value, str):
+                message = message.replace(short_repr(issue.value), f"a value of {len(issue.value)} characters")
+            problems.append(doc.problem(issue.path, message, issue.reason))
+        return None, problems
 
 
 def case_files(folder: Path) -> list[Path]:
@@ -554,8 +603,8 @@ def validate_cases(path: str | Path = "data") -> ValidationSummary:
     DataError
         As :func:`load_cases`.
     """
-    _, folder, files = _case_folder(path)
-    key = _cache_key(files)
+    data_folder, folder, files = _case_folder(path)
+    key = _cache_key(files, data_folder)
     cached = _case_cache.load_summary(folder, key) if key else None
     if cached is not None:
         with contextlib.suppress(TypeError):
@@ -598,21 +647,30 @@ def load_cases(path: str | Path = "data") -> CaseBase:
     'commune'
     """
     root, folder, files = _case_folder(path)
-    key = _cache_key(files)
+    key = _cache_key(files, root)
     cached = _case_cache.load(folder, key) if key else None
     if isinstance(cached, tuple) and len(cached) == 2:  # file names: messages name the files as this caller does
         return CaseBase(cached[0], root, {case_id: str(folder / name) for case_id, name in cached[1].items()})
     problems = Problems(DataError)
+    problems.extend(_name_collisions(files))
+    programme: Programme | None = None  # the dates the cases are checked against (2018 without dcol.yaml)
+    dcol_file = root / PROGRAMME_FILE
+    if dcol_file.is_file() or dcol_file.is_symlink():
+        try:
+            programme = load_programme(root)
+        except DataError as exc:
+            problems.extend(exc.problems)
     cases: list[Case] = []
     origin: dict[str, str] = {}
+    within = _within(folder)
     for file in files:
         display = str(file)
         try:
-            doc = read_yaml(file, display)
+            doc = read_yaml(file, display, root=within)
         except DataError as exc:
             problems.extend(exc.problems)
             continue
-        case, found = validate_case(doc)
+        case, found = validate_case(doc, programme)
         problems.extend(found)
         if case is None:
             continue
@@ -631,12 +689,36 @@ def load_cases(path: str | Path = "data") -> CaseBase:
     return CaseBase(cases, root, origin)
 
 
-def _cache_key(files: list[Path]) -> str | None:
-    """The key of the validated-case cache; None when a file is too big or unreadable (the parser reports it)."""
+def _within(folder: Path) -> Path:
+    """The folder case files must resolve into: the project's, or the case folder outside a project."""
+    return find_root(folder) or folder
+
+
+def _name_collisions(files: Sequence[Path]) -> list[Problem]:
+    """Case files whose names differ only by case (or Unicode form): one file on macOS and Windows."""
+    by_key: dict[str, list[Path]] = {}
+    for file in files:
+        by_key.setdefault(unicodedata.normalize("NFC", file.name).casefold(), []).append(file)
+    problems = []
+    for same in by_key.values():
+        for file in same[1:]:
+            message = (
+                f"the file name differs from {same[0].name!r} only by case: the two are one file on macOS and "
+                "Windows; rename one (case files are named after their id, in lowercase)"
+            )
+            problems.append(Problem(str(file), message, None, None, Reason.DUPLICATE))
+    return problems
+
+
+def _cache_key(files: list[Path], data_folder: Path) -> str | None:
+    """The key of the validated-case cache; None when a file is refused or unreadable (the parser reports it)."""
+    within = _within(files[0].parent) if files else None
     try:
-        if any(f.stat().st_size > MAX_BYTES for f in files):
-            return None
         # names, not paths: "data" and "/project/data" are the same folder and must share one entry
-        return _case_cache.cache_key([(f.name, f.read_bytes()) for f in files])
-    except OSError:
+        keyed = [(f.name, read_limited(f, MAX_BYTES, root=within)) for f in files]
+        programme = data_folder / PROGRAMME_FILE
+        if programme.is_file():  # the dates the cases are checked against
+            keyed.append((f"../{PROGRAMME_FILE}", read_limited(programme, MAX_BYTES, root=within)))
+        return _case_cache.cache_key(keyed)
+    except DataError:
         return None

@@ -31,15 +31,24 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cufstudy.core.errors import RenderError
+from cufstudy.core.files import check_project_files
 from cufstudy.core.french import ILLUSTRATIVE_NOTICE
 from cufstudy.core.project import Project, project_of
-from cufstudy.model.cases import load_cases, validate_cases
+from cufstudy.model.cases import validate_cases
+from cufstudy.model.confidential import ConfidentialValue
 from cufstudy.pipeline.lock import child_environment, project_lock
 from cufstudy.pipeline.manifest import RunReport
 from cufstudy.pipeline.notices import data_provenance, project_notices
 from cufstudy.pipeline.plan import load_plan
 from cufstudy.pipeline.progress import progress_display
-from cufstudy.pipeline.publish import BuildReport, Engine, check_arguments, render_deliverables
+from cufstudy.pipeline.publish import (
+    BuildReport,
+    Companions,
+    Engine,
+    check_arguments,
+    confidential_entries,
+    render_deliverables,
+)
 from cufstudy.pipeline.runs import execute_plan
 from cufstudy.render.config import Deliverable
 from cufstudy.render.extension import ExtensionInstall, install_extension
@@ -127,6 +136,7 @@ def build(
     started = time.perf_counter()
     project = project_of(project)
     check_arguments(project, profiles, formats, engine)  # before any work: a typo fails at once
+    check_project_files(project.root)  # a link out of the project, a FIFO, a device: named, never read
     plan = load_plan(project)
 
     # one display for the whole build: the runs, then each file rendered, checked and published
@@ -137,21 +147,28 @@ def build(
         runs.raise_for_failures()
 
         @functools.cache
-        def secrets() -> list[str]:  # loaded once, and only when a public deliverable is rendered
-            return load_cases(project.data_dir).confidential_values()
+        def secrets() -> list[ConfidentialValue]:  # loaded once, and only when a public deliverable is rendered
+            return confidential_entries(project)
 
         @functools.cache
         def pairings() -> list[Pairing]:  # real authorities with illustrative coding (the pairing rule)
             return pairings_of(project.data_dir)
 
-        # the toolbox's Excel grids: checked and written with the toolbox, published right after it (imported
+        # the toolbox's Excel grids: checked and written with the toolbox, published in its set (imported
         # here: openpyxl and pandas would slow down the start of every build, before the notebooks run)
-        from cufstudy.sdg.grid_files import GridFiles
+        from cufstudy.sdg.grid_files import GRID_DELIVERABLE, GridFiles
 
         grids = GridFiles(project.data_dir, project.paths.build / "grids")
 
-        def verify(deliverable: Deliverable, files: Sequence[Path]) -> None:
+        delivered: list[Path] = []
+
+        def verify(deliverable: Deliverable, files: Sequence[Path]) -> Companions | None:
             grids.check(deliverable.name, deliverable.output_dir)
+            if deliverable.name != GRID_DELIVERABLE or not grids.staged:
+                return None
+            # published in the toolbox's own set: a kill leaves the toolbox and its grids all old or all new
+            delivered[:] = [deliverable.output_dir / p.name for p in grids.staged]
+            return Companions(tuple(grids.staged), tuple(grids.stale(deliverable.output_dir)))
 
         try:
             rendered = render_deliverables(
@@ -171,7 +188,8 @@ def build(
                 quarto_env=child_environment(project),
                 observer=display,
             )
-            published = grids.deliver((o.deliverable, o.path) for o in rendered.outputs)
+            # published with the toolbox; else the toolbox was kept as it was: a grid missing beside it is written
+            published = delivered or grids.deliver((o.deliverable, o.path) for o in rendered.outputs)
         finally:
             grids.discard()  # staged grids of a failed build are never published
     rendered = replace(rendered, warnings=tuple(w for w in rendered.warnings if not _own_step(w)))

@@ -20,6 +20,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from cufstudy.core.digest import library_digest, notebook_digest
+from cufstudy.core.errors import DataError
+from cufstudy.core.files import special_kind
 from cufstudy.core.project import project_notices
 from cufstudy.pipeline.execute import KERNEL
 from cufstudy.pipeline.manifest import Manifest, ManifestEntry
@@ -82,6 +84,9 @@ def _data_files(data_dir: Path, cache: DataCache) -> tuple[list[tuple[str, str]]
     digests: list[tuple[str, str]] = []
     for rel, full in files:
         st = full.stat()
+        kind = special_kind(st.st_mode)
+        if kind is not None:  # never read: a FIFO would block, a device never ends
+            raise DataError.single(str(full), f"{kind}, not a regular file: remove it from the data folder")
         hit = cache.get(rel)
         if hit is not None and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
             digest = hit[2]

@@ -29,8 +29,11 @@ published. The rules, by the name the messages give them:
     caption away from its table or figure, no heading at a page foot, no page under-filled, no text
     outside the text area (:mod:`cufstudy.pipeline.preflight`; thresholds in ``cufstudy: preflight:``).
 
-Text is compared after :func:`cufstudy.pipeline.leaks.normalise` (case, Unicode forms, whitespace and the
-spaces of French typography folded), so typesetting neither hides a leak nor a notice.
+Text is compared after :func:`cufstudy.pipeline.leaks.normalise` (letters and digits only: case, accents,
+Unicode forms, spaces, hyphens, quotes and format characters folded), so typesetting neither hides a leak
+nor a notice; the pairing rule, which matches whole words, after its word-keeping variant
+:func:`cufstudy.pipeline.leaks.fold_words`. A leak is reported with the file (and page), the field the value
+comes from, and the value masked.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -46,7 +49,15 @@ from typing import Literal
 from cufstudy.core.errors import LayoutError, LeakError, RenderError
 from cufstudy.core.french import ILLUSTRATIVE_NOTICE
 from cufstudy.core.project import PageRule, PreflightSettings
-from cufstudy.pipeline.leaks import PairingLike, extract_text, find_leaks, find_pairings, normalise, pdf_page_texts
+from cufstudy.model.confidential import ConfidentialValue
+from cufstudy.pipeline.leaks import (
+    PairingLike,
+    extract_pages,
+    find_leaks,
+    find_pairings,
+    normalise,
+    pdf_page_texts,
+)
 from cufstudy.pipeline.preflight import preflight
 from cufstudy.render.engine import external_urls
 from cufstudy.render.layout import pdf_page_count
@@ -80,7 +91,7 @@ class Requirements:
     pages: PageRule | None = None
     notice: str | None = None
     """The notice every page must show (None: no notice is required)."""
-    secrets: Callable[[], Sequence[str]] | None = None
+    secrets: Callable[[], Sequence[str | ConfidentialValue]] | None = None
     """The confidential values to look for, loaded on first need; None for an internal deliverable."""
     pairings: Callable[[], Sequence[PairingLike]] | None = None
     """The real authorities with illustrative coding and the labels of their coding (loaded on first need);
@@ -120,8 +131,8 @@ class CheckReport:
 
 
 def _contains(hay: str, needle: str) -> bool:
-    """``needle`` in ``hay`` (both normalised), also with the spaces a PDF extraction may drop."""
-    return needle in hay or needle.replace(" ", "") in hay.replace(" ", "")
+    """``needle`` in ``hay``, both folded by :func:`~cufstudy.pipeline.leaks.normalise` (letters and digits only)."""
+    return needle in hay
 
 
 def _docx_headers(path: Path) -> str:
@@ -136,7 +147,7 @@ def _page_sizes(data: bytes) -> list[tuple[float, float]]:
     return [(float(p.mediabox.width), float(p.mediabox.height)) for p in PdfReader(io.BytesIO(data)).pages]
 
 
-def _check_pdf(path: Path, req: Requirements, report: CheckReport, texts: dict[Path, str]) -> None:
+def _check_pdf(path: Path, req: Requirements, report: CheckReport, texts: dict[Path, list[str]]) -> None:
     data = path.read_bytes()
     pages = pdf_page_count(data)
     report.pages[path] = pages
@@ -168,7 +179,7 @@ def _check_pdf(path: Path, req: Requirements, report: CheckReport, texts: dict[P
         ):
             add(Violation(path, "preflight", str(problem)))
     page_texts = pdf_page_texts(data) if req.notice or req.secrets is not None or req.pairings is not None else []
-    texts[path] = "\n".join(page_texts)
+    texts[path] = page_texts
     if req.notice:
         notice = normalise(req.notice)
         missing = [n for n, text in enumerate(page_texts, start=1) if not _contains(normalise(text), notice)]
@@ -184,7 +195,7 @@ def _check_pdf(path: Path, req: Requirements, report: CheckReport, texts: dict[P
             )
 
 
-def _check_html(path: Path, req: Requirements, report: CheckReport, texts: dict[Path, str]) -> None:
+def _check_html(path: Path, req: Requirements, report: CheckReport, texts: dict[Path, list[str]]) -> None:
     page = path.read_text(encoding="utf-8", errors="replace")
     if req.offline:
         urls = external_urls(page)
@@ -198,8 +209,8 @@ def _check_html(path: Path, req: Requirements, report: CheckReport, texts: dict[
                 )
             )
     if req.notice or req.secrets is not None or req.pairings is not None:
-        texts[path] = extract_text(path)
-    if req.notice and not _contains(normalise(texts[path]), normalise(req.notice)):
+        texts[path] = extract_pages(path)
+    if req.notice and not _contains(normalise("\n".join(texts[path])), normalise(req.notice)):
         report.violations.append(Violation(path, "notice", f"{path.name} does not show the illustrative-data notice"))
 
 
@@ -217,7 +228,7 @@ def check_files(files: Iterable[Path], req: Requirements, notebooks: Sequence[Pa
     searched for confidential values. Every violation is collected, none raised.
     """
     report = CheckReport()
-    texts: dict[Path, str] = {}
+    texts: dict[Path, list[str]] = {}
     files = list(files)
     for path in files:
         suffix = path.suffix.lower()
@@ -249,7 +260,7 @@ def _check_pairings(
     notebooks: Sequence[Path],
     pairings: Callable[[], Sequence[PairingLike]],
     report: CheckReport,
-    texts: dict[Path, str],
+    texts: Mapping[Path, Sequence[str]],
 ) -> None:
     """The ``pairing`` rule: no real authority beside its illustrative coding, in the files or the notebooks."""
     present = [nb for nb in dict.fromkeys(notebooks) if nb.is_file()]

@@ -9,6 +9,7 @@ kept as it was. Leftovers of a killed batch are removed by the next one (:func:`
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -112,6 +113,7 @@ def execute_notebook_run(
                 "evalue": exc.evalue,
             }
         else:
+            _portable(tmp, cwd, out)
             _fsync(tmp)
             tmp.replace(out)
             failed.unlink(missing_ok=True)
@@ -127,6 +129,8 @@ def execute_notebook_run(
         if result["status"] == "failed":
             result["failed_written"] = False
             if tmp is not None and tmp.exists() and tmp.stat().st_size:
+                with contextlib.suppress(OSError, ValueError):
+                    _portable(tmp, cwd, failed)
                 _fsync(tmp)
                 tmp.replace(failed)
                 result["failed_written"] = True
@@ -136,6 +140,21 @@ def execute_notebook_run(
             shutil.rmtree(sockets, ignore_errors=True)
     result["duration"] = time.perf_counter() - start
     return result
+
+
+def _portable(executed: Path, cwd: str, final: Path) -> None:
+    """Papermill records the absolute paths of the notebook and of its output (``metadata.papermill``), which
+    name the build machine's folders (``/home/<user>/...``): they are made relative to the project."""
+    nb = json.loads(executed.read_bytes())
+    meta = (nb.get("metadata") or {}).get("papermill")
+    if not isinstance(meta, dict):
+        return
+    root = Path(cwd)
+    for key, path in (("input_path", meta.get("input_path")), ("output_path", str(final))):
+        if isinstance(path, str) and Path(path).is_absolute():
+            where = Path(path)
+            meta[key] = where.relative_to(root).as_posix() if where.is_relative_to(root) else where.name
+    executed.write_text(json.dumps(nb, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
 def _fsync(path: Path) -> None:

@@ -2,21 +2,34 @@
 
 Confidential fields (interviewee names, interview notes, any field the data model marks confidential)
 reach the internal study only. After a public deliverable is rendered, and before it is published, its
-text is extracted (HTML text, PDF text, DOCX XML, executed notebooks it embeds) and searched for every
-confidential value; one hit fails the build and the previous deliverable stays in place.
+text is extracted (HTML text, PDF text page by page, DOCX XML, executed notebooks it embeds) and searched
+for every confidential value; one hit fails the build and the previous deliverable stays in place.
 
-Matching is done on normalised text (Unicode NFKC, case folded, every run of whitespace, including the
-non-breaking spaces the French typography adds, turned into one space, soft hyphens and end-of-line
-hyphenation removed), so typesetting cannot hide a leak.
+Matching is done on text folded by one function, :func:`normalise`, applied alike to the value searched
+and to the text searched: it keeps only letters and digits (Unicode NFKC, case folded, accents removed),
+so that no character a renderer, a text extractor or a paste may add, drop or substitute can hide a leak:
+spaces of any kind (the no-break spaces of French typography, spaces a PDF extraction drops), hyphens of
+any kind (a hyphen broken across two PDF lines, a soft or non-breaking hyphen, a minus sign), apostrophes
+and quotes of any kind, and every format character (Unicode category Cf: zero-width spaces and joiners,
+bidirectional controls, the byte-order mark, the soft hyphen). What one side drops, the other drops too.
+The price is a few more false alarms (a value found across the boundary of two words), which stop a
+publication with a located message rather than let a name through.
+
+The error names the output file (and the page of a PDF), the field the value comes from (``data/cases/
+ville-x.yaml: interviews[0].interviewee``) and masks the value itself (``Z… (27 characters)``): the leak
+check never prints a confidential value to a terminal or a CI log.
 
 :func:`find_pairings` is the second search of public outputs: a real authority whose coding is illustrative
 must not be printed beside that coding (its strategy type, ambition, organisation, recommendations and their
 follow-up). The rule: the authority's name (as whole words) and a label of its coding within
-:data:`PAIRING_WINDOW` characters of each other in the normalised text of a file.
+:data:`PAIRING_WINDOW` characters of each other in the text of a file folded by :func:`fold_words`, the fold
+of :func:`normalise` that keeps the word boundaries the rule needs (every run of characters other than
+letters and digits becomes one space; format characters, end-of-line hyphenation and accents are dropped).
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import html
 import io
@@ -30,6 +43,7 @@ from pathlib import Path
 from typing import Protocol
 
 from cufstudy.core.errors import LeakError
+from cufstudy.model.confidential import ConfidentialValue
 
 __all__ = [
     "PAIRING_WINDOW",
@@ -37,27 +51,70 @@ __all__ = [
     "PairingLeak",
     "PairingLike",
     "check_no_leak",
+    "extract_pages",
     "extract_text",
     "find_leaks",
     "find_pairings",
+    "fold_words",
     "normalise",
     "pdf_page_texts",
 ]
 
-_WS = re.compile(r"\s+")
-# typographic variants a renderer may substitute: curly quotes, hyphen and non-breaking hyphen (after NFKC)
-_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2010": "-"})
 _TAG = re.compile(r"<[^>]+>")
 _BUNDLE = re.compile(r'<script type="module" data-cufstudy-bundle="([0-9a-f]{64})">(.*?)</script>', re.S)
 _SCRIPT_STYLE = re.compile(r"<(script|style)\b.*?</\1>", re.S | re.I)
+_NOT_ALNUM = re.compile(r"[\W_]+")  # \W: not a letter or digit of any script; combining marks included
+# modifier letters (category Lm) are letters to Unicode, but the apostrophes of a paste (U+02BC ʼ, U+02BB ʻ)
+# and the primes of a keyboard are among them: dropped as the other apostrophes are
+_DROPPED: dict[int, str | None] = dict.fromkeys(c for c in range(0x30000) if unicodedata.category(chr(c)) == "Lm")
+# letters that Unicode does not decompose, written without their mark by people and by some extractors
+_SPELLED = {"œ": "oe", "æ": "ae", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "ı": "i"}
+_DROPPED.update({ord(k): v for k, v in _SPELLED.items()})
 MIN_LENGTH = 4  # shorter values ("A", "oui") would match everywhere and are not secrets worth a check
 
 
 def normalise(text: str) -> str:
-    """Fold text for leak matching: NFKC, casefold, curly quotes, hyphenation and all whitespace normalised."""
-    text = unicodedata.normalize("NFKC", text).replace("\u00ad", "").translate(_QUOTES)
-    text = re.sub(r"-\s*\n\s*", "", text)  # words hyphenated across PDF lines
-    return _WS.sub(" ", text).casefold().strip()
+    """Fold text for leak matching: letters and digits only, compatibility forms, case and accents folded.
+
+    Applied alike to a confidential value and to the text searched for it (see the module docstring).
+    Modifier letters (Unicode category Lm: ``ʼ``, ``ʻ``, ``ˈ``) are dropped too, as the apostrophes they stand
+    in for, and the letters Unicode does not decompose are spelled out (``œ`` as ``oe``, ``ø`` as ``o``).
+
+    Examples
+    --------
+    >>> normalise("Zébulon Quatrefages-Météyer") == normalise("ZÉ\\u200bBULON QUATRE\\u00adFAGES-\\nMÉTÉYER")
+    True
+    >>> normalise("Ville d’Aix\\u2011en\\u2011Provence"), normalise("Œuvray") == normalise("OEUVRAY")
+    ('villedaixenprovence', True)
+    """
+    folded = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", text).casefold())
+    return _NOT_ALNUM.sub("", folded).translate(_DROPPED)
+
+
+# the word fold: accents (combining marks) and format characters joined, modifier letters (apostrophes of
+# a paste) a word break like the other apostrophes, the undecomposed letters spelled out
+_WORD_TABLE: dict[int, str | None] = {
+    c: None for c in range(0x30000) if unicodedata.category(chr(c)) in ("Mn", "Me", "Cf")
+}
+_WORD_TABLE.update({c: " " for c, v in _DROPPED.items() if v is None})
+_WORD_TABLE.update({ord(k): v for k, v in _SPELLED.items()})
+_LINE_HYPHEN = re.compile(r"[-\u2010\u2011]\s*\n\s*")  # a word hyphenated across two lines of a PDF
+
+
+def fold_words(text: str) -> str:
+    """Fold text as :func:`normalise` does but keep its words apart (one space between two), for the rules
+    that match whole words (:func:`find_pairings`).
+
+    Examples
+    --------
+    >>> fold_words("Ville d’Aix\u2011en\u2011Provence — Jumelages hé\u00adrités")
+    'ville d aix en provence jumelages herites'
+    >>> fold_words("Quatre-\nfages") == fold_words("Quatrefages")
+    True
+    """
+    text = _LINE_HYPHEN.sub("", unicodedata.normalize("NFKC", text))
+    folded = unicodedata.normalize("NFD", text.casefold()).translate(_WORD_TABLE)
+    return _NOT_ALNUM.sub(" ", folded).strip()
 
 
 def _drop_bundle(match: re.Match[str]) -> str:
@@ -119,51 +176,93 @@ def _notebook_text(raw: str) -> str:
     return "\n".join(parts)
 
 
-def extract_text(path: Path) -> str:
-    """The text a reader (or a tool) can get out of an output file, by its extension."""
+def extract_pages(path: Path) -> list[str]:
+    """The text a reader (or a tool) can get out of an output file, by its extension: one item per page of a
+    PDF, one item for any other file."""
     suffix = path.suffix.lower()
     data = path.read_bytes()
     if suffix == ".pdf":
-        return "\n".join(pdf_page_texts(data))
+        return pdf_page_texts(data)
     if suffix == ".docx":
-        return _docx_text(data)
+        return [_docx_text(data)]
     if suffix == ".ipynb":
-        return _notebook_text(data.decode("utf-8", errors="replace"))
+        return [_notebook_text(data.decode("utf-8", errors="replace"))]
     text = data.decode("utf-8", errors="replace")
-    return _html_text(text) if suffix in (".html", ".htm") else text
+    return [_html_text(text) if suffix in (".html", ".htm") else text]
+
+
+def extract_text(path: Path) -> str:
+    """The text of an output file (:func:`extract_pages`, the pages of a PDF joined)."""
+    return "\n".join(extract_pages(path))
 
 
 @dataclass(frozen=True)
 class Leak:
-    """A confidential value found in an output."""
+    """A confidential value found in an output: the file, the page of a PDF, and the value with its origin."""
 
     file: Path
-    value: str
+    secret: ConfidentialValue
+    page: int | None = None
+
+    @property
+    def value(self) -> str:
+        """The confidential value itself (never printed by :meth:`__str__`)."""
+        return self.secret.value
 
     def __str__(self) -> str:
-        shown = self.value if len(self.value) <= 40 else self.value[:37] + "..."
-        return f"{self.file}: contains the confidential value {shown!r}"
+        where = f"{self.file}: page {self.page}" if self.page is not None else str(self.file)
+        return f"{where}: contains the confidential value of {self.secret.origin} ({self.secret.masked})"
 
 
-def find_leaks(files: Iterable[Path], secrets: Sequence[str], texts: Mapping[Path, str] | None = None) -> list[Leak]:
+def _as_secret(value: str | ConfidentialValue) -> ConfidentialValue:
+    return value if isinstance(value, ConfidentialValue) else ConfidentialValue(value)
+
+
+def find_leaks(
+    files: Iterable[Path],
+    secrets: Sequence[str | ConfidentialValue],
+    texts: Mapping[Path, Sequence[str]] | None = None,
+) -> list[Leak]:
     """Every (file, confidential value) pair where the value appears in the file's text.
 
-    ``texts`` gives the text of files already extracted (by :func:`extract_text`), read again otherwise.
+    Parameters
+    ----------
+    files
+        The output files to search.
+    secrets
+        The confidential values, as text or with their origin (:class:`~cufstudy.model.confidential.ConfidentialValue`).
+    texts
+        The text of files already extracted, page by page (by :func:`extract_pages`); read again otherwise.
+
+    Returns
+    -------
+    list of Leak
+        One per file and value (the first page a value is found on, for a PDF), in the order of ``files``.
     """
-    needles = sorted({normalise(s) for s in secrets if len(normalise(s)) >= MIN_LENGTH})
-    originals = {normalise(s): s for s in secrets}
+    by_needle: dict[str, ConfidentialValue] = {}
+    for raw in secrets:
+        secret = _as_secret(raw)
+        needle = normalise(secret.value)
+        if len(needle) >= MIN_LENGTH:
+            by_needle.setdefault(needle, secret)
     leaks: list[Leak] = []
-    if not needles:
+    if not by_needle:
         return leaks
-    tight = {needle: needle.replace(" ", "") for needle in needles}
+    needles = sorted(by_needle)
     for path in files:
-        hay = normalise(texts[path] if texts is not None and path in texts else extract_text(path))
+        pages = list(texts[path]) if texts is not None and path in texts else extract_pages(path)
+        folded = [normalise(page) for page in pages]
+        starts: list[int] = []
+        offset = 0
+        for page in folded:
+            starts.append(offset)
+            offset += len(page)
+        hay = "".join(folded)  # a value may run from one page onto the next
         found = _contained(hay, needles)
-        rest = [n for n in needles if n not in found]
-        if rest:  # PDF text extraction may drop spaces: look for the values without spaces too
-            found_tight = _contained(hay.replace(" ", ""), [tight[n] for n in rest])
-            found |= {n for n in rest if tight[n] in found_tight}
-        leaks += [Leak(path, originals[needle]) for needle in needles if needle in found]
+        for needle in needles:
+            if needle in found:
+                at = bisect.bisect_right(starts, hay.index(needle)) if path.suffix.lower() == ".pdf" else None
+                leaks.append(Leak(path, by_needle[needle], at))
     return leaks
 
 
@@ -188,8 +287,10 @@ def _contained(hay: str, needles: Sequence[str]) -> set[str]:
     return {n for n in candidates if n in hay}
 
 
-def check_no_leak(files: Iterable[Path], secrets: Sequence[str], deliverable: str) -> None:
-    """Raise :class:`LeakError` naming every leak found in a public deliverable's files."""
+def check_no_leak(
+    files: Iterable[Path], secrets: Sequence[str | ConfidentialValue], deliverable: str
+) -> None:
+    """Raise :class:`LeakError` naming every leak found in a public deliverable's files (values masked)."""
     leaks = find_leaks(files, secrets)
     if leaks:
         lines = "\n".join(f"  {leak}" for leak in leaks)
@@ -227,61 +328,63 @@ class PairingLeak:
 def find_pairings(
     files: Iterable[Path],
     pairings: Sequence[PairingLike],
-    texts: Mapping[Path, str] | None = None,
+    texts: Mapping[Path, Sequence[str]] | None = None,
     window: int = PAIRING_WINDOW,
 ) -> list[PairingLeak]:
     """Every place where a real name of an illustrative case and a label of that case's coding are printed
-    together: within ``window`` characters of each other in the normalised text of an output file.
+    together: within ``window`` characters of each other in the folded text of an output file
+    (:func:`fold_words`).
 
     The rule is decidable and strict: the name matches as whole words (``Caen``, not ``Caennais``), the label
     anywhere in the window; ``pairings`` comes from
     :func:`cufstudy.study.pseudonyms.illustrative_pairings` (names, and the labels of each case's coding).
-    One finding per (file, case), the first one.
+    ``texts`` are the texts of files already extracted, page by page (:func:`extract_pages`). One finding per
+    (file, case), the first one, naming the name and the label as the data spells them.
     """
-    prepared = []
+    prepared: list[tuple[re.Pattern[str], dict[str, str], list[str], dict[str, str]]] = []
     for p in pairings:
-        names = [normalise(n) for n in p.names if len(normalise(n)) >= MIN_LENGTH]
-        labels = sorted({normalise(x) for x in p.labels if len(normalise(x)) >= MIN_LENGTH}, key=len, reverse=True)
+        names = {fold_words(n): n for n in reversed(p.names) if len(normalise(n)) >= MIN_LENGTH}
+        spelled = {fold_words(x): x for x in reversed(p.labels) if len(normalise(x)) >= MIN_LENGTH}
+        labels = sorted(spelled, key=len, reverse=True)
         if names and labels:
             longest_first = sorted(names, key=len, reverse=True)
             pattern = re.compile("|".join(rf"(?<!\w){re.escape(n)}(?!\w)" for n in longest_first))
-            prepared.append((pattern, labels))
+            prepared.append((pattern, names, labels, spelled))
     found: list[PairingLeak] = []
     if not prepared:
         return found
     for path in files:
         reported: set[int] = set()  # one finding per case and file
-        for hay, case, pattern, labels in _segments(path, texts, prepared):
-            if case in reported:
-                continue
-            for m in pattern.finditer(hay):
-                start, end = max(0, m.start() - window), min(len(hay), m.end() + window)
-                near = hay[start:end]
-                hit = next((x for x in labels if x in near), None)
-                if hit is not None:
-                    at = near.find(hit)
-                    lo, hi = min(at, m.start() - start), max(at + len(hit), m.end() - start)
-                    found.append(PairingLeak(path, m.group(0), hit, near[lo:hi][:160]))
-                    reported.add(case)
-                    break
+        for hay in _segments(path, texts):
+            for case, (pattern, names, labels, spelled) in enumerate(prepared):
+                if case in reported:
+                    continue
+                for m in pattern.finditer(hay):
+                    start, end = max(0, m.start() - window), min(len(hay), m.end() + window)
+                    near = hay[start:end]
+                    hit = next((x for x in labels if x in near), None)
+                    if hit is not None:
+                        at = near.find(hit)
+                        lo, hi = min(at, m.start() - start), max(at + len(hit), m.end() - start)
+                        found.append(PairingLeak(path, names[m.group(0)], spelled[hit], near[lo:hi][:160]))
+                        reported.add(case)
+                        break
     return found
 
 
-def _segments(
-    path: Path, texts: Mapping[Path, str] | None, prepared: list[tuple[re.Pattern[str], list[str]]]
-) -> Iterator[tuple[str, int, re.Pattern[str], list[str]]]:
-    """The normalised texts of a file searched apart (a window never spans two of them): for an HTML page
-    its text and its markup (attributes such as alt texts), for other files their text."""
+def _segments(path: Path, texts: Mapping[Path, Sequence[str]] | None) -> Iterator[str]:
+    """The folded texts of a file searched apart (a window never spans two of them): for an HTML page its
+    text and its markup (attributes such as alt texts), for other files their text (the pages of a PDF
+    joined: a table may run from one page onto the next)."""
     if path.suffix.lower() in (".html", ".htm"):
         raw = _BUNDLE.sub(_drop_bundle, path.read_text(encoding="utf-8", errors="replace"))
         body = _SCRIPT_STYLE.sub(lambda m: " " + m.group(0) + " ", raw)
         parts = [html.unescape(_TAG.sub(" ", body)), html.unescape(raw)]
     else:
-        parts = [texts[path] if texts is not None and path in texts else extract_text(path)]
+        pages = texts[path] if texts is not None and path in texts else extract_pages(path)
+        parts = ["\n".join(pages)]
     for part in parts:
-        hay = normalise(part)
-        for case, (pattern, labels) in enumerate(prepared):
-            yield hay, case, pattern, labels
+        yield fold_words(part)
 
 
 class PairingLike(Protocol):

@@ -2,8 +2,10 @@
 
 :func:`render_deliverables` renders every deliverable of a project (embedded engine or Quarto) into a
 work folder under ``_build/render/``, applies the checks of :mod:`cufstudy.pipeline.checks` to every file,
-and only when every deliverable passed moves the files into ``_output/``, each atomically: a failed render
-or check leaves the previous deliverables in place. ``cufstudy build`` calls it after running the
+and only when every deliverable passed moves the files into ``_output/`` as one set
+(:mod:`cufstudy.pipeline._swap`: staged beside their targets, a journal, then the renames; a kill between
+two renames is finished by the next build): a failed render or check leaves the previous deliverables in
+place, and a deliverable's files are never half old, half new. ``cufstudy build`` calls it after running the
 notebooks.
 
 :func:`check_and_publish` (``cufstudy check``) applies the same checks to files rendered elsewhere, by a
@@ -25,17 +27,19 @@ from pathlib import Path
 from typing import Literal
 
 from cufstudy.core.atomic import atomic_write_bytes
-from cufstudy.core.errors import ArgumentError, RenderError
+from cufstudy.core.errors import ArgumentError, RenderError, WriteError
 from cufstudy.core.problems import did_you_mean
 from cufstudy.core.project import BuildPaths, Project, project_of
 from cufstudy.core.reproducible import source_date
+from cufstudy.model.confidential import ConfidentialValue
+from cufstudy.pipeline._swap import publish_set, recover
 from cufstudy.pipeline.checks import Requirements, Violation, check_files, raise_all, raise_for
 from cufstudy.pipeline.leaks import PairingLike, normalise
 from cufstudy.pipeline.lock import held_by_parent
 from cufstudy.pipeline.notices import Notices, notice_for
 from cufstudy.pipeline.progress import Progress
 from cufstudy.render._docx import finalize_docx
-from cufstudy.render._stamp import RenderStamp, inputs_digest
+from cufstudy.render._stamp import RenderStamp, deliverable_digest
 from cufstudy.render.config import OUTPUT_EXTENSIONS, Deliverable, deliverables
 from cufstudy.render.engine import EmbeddedEngine, RenderedFile
 from cufstudy.render.extension import install_extension
@@ -48,6 +52,7 @@ __all__ = [
     "ENGINES",
     "BuildReport",
     "CheckResult",
+    "Companions",
     "Engine",
     "OutputFile",
     "Pairings",
@@ -56,17 +61,36 @@ __all__ = [
     "check_and_publish",
     "check_arguments",
     "check_for_publication",
+    "confidential_entries",
     "quarto_output_files",
+    "recover_publication",
     "render_deliverables",
     "requirements",
 ]
 
 Engine = Literal["auto", "pandoc", "quarto"]
 ENGINES: tuple[str, ...] = ("auto", "pandoc", "quarto")
-Verifier = Callable[[Deliverable, Sequence[Path]], None]
-"""Called with a deliverable and its rendered (not yet published) files; raises to stop the build."""
-Secrets = Callable[[], Sequence[str]]
-"""Gives the confidential values the public deliverables must not contain (called once, when first needed)."""
+
+
+@dataclass(frozen=True)
+class Companions:
+    """Files a verifier adds to a deliverable's publication, in the same set as its own files.
+
+    ``files`` are checked, staged files, each published as ``<the deliverable's output folder>/<its name>``;
+    ``remove`` are files of that folder removed in the same set (so that a kill leaves the deliverable and
+    its companions all old or all new, see :mod:`cufstudy.pipeline._swap`).
+    """
+
+    files: tuple[Path, ...] = ()
+    remove: tuple[Path, ...] = ()
+
+
+Verifier = Callable[[Deliverable, Sequence[Path]], "Companions | None"]
+"""Called with a deliverable and its rendered (not yet published) files; raises to stop the build, or returns
+the :class:`Companions` to publish with it (the toolbox's Excel grids)."""
+Secrets = Callable[[], Sequence[str | ConfidentialValue]]
+"""Gives the confidential values the public deliverables must not contain (called once, when first needed),
+as text or with the file and field each comes from (which a leak error names, the value masked)."""
 Pairings = Callable[[], Sequence[PairingLike]]
 """Gives the real authorities with illustrative coding, and their coding's labels, that the public
 deliverables must not print together (:func:`cufstudy.study.pseudonyms.pairings_of`)."""
@@ -253,25 +277,21 @@ def render_deliverables(
     else:
         install_extension(root, notice)
     todo = deliverables(project, profiles, formats)
+    recover(root, paths.output)  # a publication a kill interrupted: finished before anything is compared
     stamp = RenderStamp(root)
-    digest = inputs_digest(
-        root,
-        [d.config.data for d in todo],
-        project.data_dir if project.has_settings else None,
-        {
-            "engine": chosen,
-            "quarto": _tool_identity(quarto_path()) if chosen == "quarto" else None,
-            "formats": sorted(formats or []),
-            "preview": preview,
-            "notice": {d.name: notice_for(notice, d.name) for d in todo},
-            "key": reuse_key,
-        },
-        embedded=[nb for d in todo for source in d.inputs for nb in embedded_notebooks(source, root)],
-    )
+    options = {
+        "engine": chosen,
+        "quarto": _tool_identity(quarto_path()) if chosen == "quarto" else None,
+        "formats": sorted(formats or []),
+        "preview": preview,
+        "key": reuse_key,
+    }
+    # each deliverable's own notice (its data's provenance): another notice renders that deliverable again
+    digests = {d.name: deliverable_digest(root, d, {**options, "notice": notice_for(notice, d.name)}) for d in todo}
     reused: list[OutputFile] = []
     if reuse:
         for deliverable in list(todo):
-            recorded = stamp.fresh(deliverable.name, digest)
+            recorded = stamp.fresh(deliverable.name, digests[deliverable.name])
             if recorded is None:
                 continue
             todo.remove(deliverable)
@@ -280,6 +300,9 @@ def render_deliverables(
                 for out in recorded
                 if out["format"] != "png"
             ]
+    base = paths.render
+    if base.is_dir():
+        _sweep(base)  # the work folders of killed builds, even when nothing is rendered again
     show = observer or Progress()
     for out in reused:
         show.file(out.deliverable, out.path.name, "reused")
@@ -300,14 +323,16 @@ def render_deliverables(
     # and the captions of the cells they embed, which they print too
     shown = dict.fromkeys(nb for d in todo for main in d.inputs for nb in embedded_notebooks(main, root))
     raise_for_typed_numbers(typed + check_captions(shown, root))
-    base = paths.render
-    base.mkdir(parents=True, exist_ok=True)
-    _sweep(base)
-    workdir = Path(tempfile.mkdtemp(prefix=f"build-{os.getpid()}-", dir=base))
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        workdir = Path(tempfile.mkdtemp(prefix=f"build-{os.getpid()}-", dir=base))
+    except OSError as exc:
+        raise (WriteError.from_os(exc, base) if WriteError.handles(exc) else exc) from exc
     timings: dict[str, float] = {}
     warnings: list[str] = []
     try:
         staged: list[_Staged] = []
+        companions: list[tuple[Path, Companions]] = []
         embedded = EmbeddedEngine(root, workdir) if chosen == "pandoc" else None
         for deliverable in todo:
             staging = workdir / "staging" / deliverable.name
@@ -340,7 +365,9 @@ def render_deliverables(
                 took = time.perf_counter() - started_checks
                 timings["checks"] = timings.get("checks", 0.0) + took
                 if verify is not None:
-                    verify(deliverable, [item.file.staged for item in checked])
+                    extra = verify(deliverable, [item.file.staged for item in checked])
+                    if extra is not None:
+                        companions.append((deliverable.output_dir, extra))
             except BaseException:
                 for name in names:
                     show.file(deliverable.name, name, "failed")
@@ -351,10 +378,14 @@ def render_deliverables(
         if embedded is not None:
             timings.update(embedded.timings)
             warnings += embedded.warnings
-        outputs, previews = _publish(staged)
+        outputs, previews = _publish(staged, workdir, paths, companions)
         for out in outputs:
             show.file(out.deliverable, out.path.name, "published", detail=_shown(out.path, root))
-        _remember(stamp, digest, [d.name for d in todo], outputs, previews)
+        _remember(stamp, digests, [d.name for d in todo], outputs, previews)
+    except OSError as exc:  # the disk filled up, a folder is read-only: say which, keep what was published
+        if not WriteError.handles(exc):
+            raise
+        raise WriteError.from_os(exc, workdir) from exc
     finally:
         if not os.environ.get("CUFSTUDY_KEEP_BUILD"):
             shutil.rmtree(workdir, ignore_errors=True)
@@ -377,7 +408,8 @@ def _pasted_secret(secrets: Secrets | None) -> Callable[[str], bool] | None:
 
     @functools.cache
     def folded() -> tuple[str, ...]:  # loaded only when a paragraph types a number
-        return tuple(v for v in (normalise(s) for s in source()) if v)
+        values = (s.value if isinstance(s, ConfidentialValue) else s for s in source())
+        return tuple(v for v in (normalise(s) for s in values) if v)
 
     return lambda paragraph: any(v in normalise(paragraph) for v in folded())
 
@@ -427,14 +459,14 @@ def _tool_identity(path: str | None) -> list[object] | None:
 
 
 def _remember(
-    stamp: RenderStamp, digest: str, names: list[str], outputs: list[OutputFile], previews: list[Path]
+    stamp: RenderStamp, digests: Mapping[str, str], names: list[str], outputs: list[OutputFile], previews: list[Path]
 ) -> None:
     """Record what each rendered deliverable was published from (a failure here only costs a re-render)."""
     for name in names:
         files = [(o.path, o.pages, o.format) for o in outputs if o.deliverable == name]
         files += [(p, None, "png") for p in previews if p.name.startswith(f"{name}-")]
         if files:
-            stamp.record(name, digest, files)
+            stamp.record(name, digests[name], files)
         else:
             stamp.forget(name)
     with contextlib.suppress(OSError):
@@ -490,7 +522,19 @@ def _check(
             for n, png in enumerate(item.previews, start=1):
                 atomic_write_bytes(folder / f"{n}.png", png)
             note = f"; the rejected pages are in {folder}"
-    raise_for(report.violations, deliverable.name, layout_note=note)
+    raise_for(_as_published(report.violations, out, paths.root), deliverable.name, layout_note=note)
+    return out
+
+
+def _as_published(violations: Sequence[Violation], staged: Sequence[_Staged], root: Path) -> list[Violation]:
+    """The violations, naming each rendered file as it would have been published (``_output/guide.pdf``), not
+    by its place in the work folder; an embedded notebook is named relative to the project."""
+    names = {item.file.staged: item.target for item in staged}
+    out = []
+    for v in violations:
+        shown = names.get(v.file, v.file)
+        shown = shown.relative_to(root) if shown.is_relative_to(root) else shown
+        out.append(Violation(shown, v.rule, v.message.replace(str(v.file), str(shown))))
     return out
 
 
@@ -505,34 +549,46 @@ def _previews(file: RenderedFile, embedded: EmbeddedEngine | None) -> list[bytes
     return preview_pdf(file.staged, PREVIEW_PPI)
 
 
-def _move(src: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        src.replace(target)
-    except OSError:  # another file system: copy through a temporary file beside the target
-        atomic_write_bytes(target, src.read_bytes())
-
-
-def _publish(staged: list[_Staged]) -> tuple[list[OutputFile], list[Path]]:
-    outputs: list[OutputFile] = []
+def _publish(
+    staged: list[_Staged], workdir: Path, paths: BuildPaths, companions: Sequence[tuple[Path, Companions]] = ()
+) -> tuple[list[OutputFile], list[Path]]:
+    """Publish every checked file, its preview pages and the companions of its deliverable, as one set
+    (:func:`cufstudy.pipeline._swap.publish_set`)."""
+    swaps: list[tuple[Path, Path]] = [(f, folder / f.name) for folder, extra in companions for f in extra.files]
+    remove: list[Path] = [old for _, extra in companions for old in extra.remove]
     previews: list[Path] = []
     for item in staged:
-        _move(item.file.staged, item.target)
-        ext = item.target.suffix.lstrip(".")
-        outputs.append(OutputFile(item.file.deliverable, ext, item.target, item.target.stat().st_size, item.pages))
+        swaps.append((item.file.staged, item.target))
         if item.previews:
             folder = item.target.parent / "preview"
             stem = item.target.stem
             for old in folder.glob(f"{stem}-*.png"):
                 suffix = old.stem.removeprefix(f"{stem}-")
                 if suffix.isdigit() and int(suffix) > len(item.previews):
-                    with contextlib.suppress(FileNotFoundError):
-                        old.unlink()
+                    remove.append(old)
             for n, png in enumerate(item.previews, start=1):
-                path = folder / f"{stem}-{n}.png"
-                atomic_write_bytes(path, png)
-                previews.append(path)
+                page = workdir / "previews" / f"{stem}-{n}.png"
+                page.parent.mkdir(parents=True, exist_ok=True)
+                page.write_bytes(png)
+                swaps.append((page, folder / page.name))
+                previews.append(folder / page.name)
+    publish_set(paths.root, paths.output, swaps, remove)
+    outputs = [
+        OutputFile(
+            item.file.deliverable, item.target.suffix.lstrip("."), item.target, item.target.stat().st_size, item.pages
+        )
+        for item in staged
+    ]
     return outputs, previews
+
+
+def recover_publication(project: Project | Path = Path()) -> bool:
+    """Finish a publication into ``_output/`` that a kill interrupted (see :mod:`cufstudy.pipeline._swap`).
+
+    Every build and ``cufstudy check`` does it first; returns whether there was one to finish.
+    """
+    paths = project_of(project).paths
+    return recover(paths.root, paths.output)
 
 
 # -- cufstudy check: the checks of files rendered by a plain quarto render --------------------------------
@@ -681,18 +737,37 @@ def check_and_publish(
 
     published: list[OutputFile] = []
     by_name = {d.name: d for d in todo}
+    copies: list[tuple[Path, Path]] = []
+    work = project.paths.render
     for name, items in matched.items():
         deliverable = by_name[name]
         for path, source, fmt in items:
             target = deliverable.output_dir / deliverable.output_name(source, fmt)
             if path != target:
-                atomic_write_bytes(target, path.read_bytes())
-                published.append(OutputFile(name, target.suffix.lstrip("."), target, target.stat().st_size))
+                copy = work / f"check-{os.getpid()}" / target.name
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, copy)  # Quarto's file stays where Quarto put it
+                copies.append((copy, target))
+                published.append(OutputFile(name, target.suffix.lstrip("."), target, path.stat().st_size))
+    try:
+        publish_set(root, project.paths.output, copies)
+    finally:
+        shutil.rmtree(work / f"check-{os.getpid()}", ignore_errors=True)
     return CheckResult(
         checked=tuple(candidates),
         published=tuple(published),
         ignored=tuple(ignored),
     )
+
+
+def confidential_entries(project: Project) -> list[ConfidentialValue]:
+    """The confidential values of the project's case base, each with its file (as the project shows it) and field."""
+    from cufstudy.model.cases import load_cases
+
+    return [
+        ConfidentialValue(e.value, project.display(Path(e.file)) if e.file else "", e.field)
+        for e in load_cases(project.data_dir).confidential_entries()
+    ]
 
 
 def check_for_publication(
@@ -706,7 +781,6 @@ def check_for_publication(
     markers make illustrative) is required on every page; the confidential values are those of the case base
     (read, and validated, from the project's data folder).
     """
-    from cufstudy.model.cases import load_cases
     from cufstudy.pipeline.notices import project_notices
 
     project = project_of(project)
@@ -715,8 +789,8 @@ def check_for_publication(
     notices = project_notices(project)
 
     @functools.cache
-    def secrets() -> list[str]:
-        return load_cases(project.data_dir).confidential_values()
+    def secrets() -> list[ConfidentialValue]:
+        return confidential_entries(project)
 
     @functools.cache
     def pairings() -> list[PairingLike]:

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cufstudy.core.files import check_project_files
 from cufstudy.core.project import BuildPaths, Project, project_of
 from cufstudy.notebook.facts import Fact, FactStore, facts_from_notebook, merge_facts
 from cufstudy.pipeline.cache import cache_parts, why
@@ -111,7 +112,9 @@ def run(
     FactError
         If two runs recorded the same fact with different values.
     """
-    plan = load_plan(project_of(project), resolvers=resolvers)
+    found = project_of(project)
+    check_project_files(found.root)  # a link out of the project, a FIFO, a device: named, never read
+    plan = load_plan(found, resolvers=resolvers)
     selected = plan.select(only)
     log = PlainLog(sys.stderr)
     _warn(plan, log)

@@ -43,6 +43,7 @@ from cufstudy.core.reproducible import SourceDate, source_date
 from cufstudy.notebook.charts.vega import register_fonts
 from cufstudy.notebook.facts import Fact, FactStore, facts_path
 from cufstudy.render._notebook import Assets, NotebookCache
+from cufstudy.render._portable import local_prefixes, portable_docx
 from cufstudy.render._vega import BUNDLE_MARKER, inject_bundle
 from cufstudy.render.config import KNOWN_EXTENSIONS, Deliverable, check_options, merge_configs
 from cufstudy.render.extension import NOTICE_PLACEHOLDER, extension_dir, reference_docx_with_notice
@@ -507,7 +508,7 @@ class EmbeddedEngine:
             assert isinstance(pdf, bytes)
             target.write_bytes(pdf)
             return RenderedFile(deliverable.name, job.fmt, target, job.name, typst_source=typ, notebooks=notebooks)
-        shutil.copyfile(f"{base}.docx", target)
+        portable_docx(Path(f"{base}.docx"), target, local_prefixes(self.root, self.workdir))
         return RenderedFile(deliverable.name, job.fmt, target, job.name, notebooks=notebooks)
 
     # -- typst ----------------------------------------------------------------------------------------

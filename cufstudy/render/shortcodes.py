@@ -44,8 +44,10 @@ from cufstudy.render._notebook import Assets, NotebookCache, embed_cell
 __all__ = [
     "CALLOUT_TYPES",
     "SHORTCODES",
+    "DocumentInputs",
     "Expanded",
     "Origin",
+    "document_inputs",
     "embedded_notebooks",
     "expand",
     "near_matches",
@@ -146,6 +148,8 @@ class _Context:
     chart_ids: Any = field(default_factory=lambda: itertools.count(1))
     stack: list[Path] = field(default_factory=list)
     embedded: list[Path] = field(default_factory=list)
+    cited: list[str] = field(default_factory=list)
+    """The keys of the facts cited, in order of first use."""
     scan: bool = False
     """Only list the included files and embedded notebooks (nothing is read from the notebooks)."""
 
@@ -272,6 +276,8 @@ def _shortcodes(ctx: _Context, line: str, origin: Origin, alone: bool) -> str | 
 
 
 def _fact(ctx: _Context, args: list[str], kwargs: dict[str, str], origin: Origin) -> str:
+    if len(args) == 1 and args[0] not in ctx.cited:
+        ctx.cited.append(args[0])
     if ctx.scan:
         return ""
     if len(args) != 1 or kwargs:
@@ -522,13 +528,31 @@ def expand(
     )
 
 
-def embedded_notebooks(main: Path, root: Path) -> tuple[Path, ...]:
-    """The notebooks a document embeds, itself or through the files it includes (absolute paths).
+@dataclass(frozen=True)
+class DocumentInputs:
+    """What a document reads, found by :func:`document_inputs` without reading any notebook."""
 
-    The same reading of the document as :func:`expand` (includes resolved from the main document's folder,
-    ``{{{< embed ... >}}}`` an escaped literal, embeds in code blocks ignored), without reading the notebooks:
-    what a renderer that is not this one (Quarto) embeds. A notebook may be missing (not run yet).
+    files: tuple[Path, ...]
+    """The document and every file it includes (absolute paths)."""
+    notebooks: tuple[Path, ...]
+    """The notebooks it embeds (absolute paths; they may not exist yet)."""
+    facts: tuple[str, ...]
+    """The keys of the facts it cites."""
+
+
+def document_inputs(main: Path, root: Path) -> DocumentInputs:
+    """The files, notebooks and facts a document reads, itself or through the files it includes.
+
+    The same reading of the document as :func:`expand` (see :func:`embedded_notebooks`), for the render stamp
+    (:mod:`cufstudy.render._stamp`): a deliverable is rendered again when one of them changed.
     """
+    ctx = _scan(main, root)
+    files = tuple(dict.fromkeys(Path(origin.file) for origin in ctx.origins))
+    others = [f for f in files if f != main.resolve()]
+    return DocumentInputs((main.resolve(), *others), tuple(ctx.embedded), tuple(ctx.cited))
+
+
+def _scan(main: Path, root: Path) -> _Context:
     root = root.resolve()
     ctx = _Context(
         root=root,
@@ -543,4 +567,14 @@ def embedded_notebooks(main: Path, root: Path) -> tuple[Path, ...]:
         scan=True,
     )
     _expand_file(ctx, main.resolve(), included=False)
-    return tuple(ctx.embedded)
+    return ctx
+
+
+def embedded_notebooks(main: Path, root: Path) -> tuple[Path, ...]:
+    """The notebooks a document embeds, itself or through the files it includes (absolute paths).
+
+    The same reading of the document as :func:`expand` (includes resolved from the main document's folder,
+    ``{{{< embed ... >}}}`` an escaped literal, embeds in code blocks ignored), without reading the notebooks:
+    what a renderer that is not this one (Quarto) embeds. A notebook may be missing (not run yet).
+    """
+    return tuple(_scan(main, root).embedded)

@@ -11,8 +11,10 @@ the build's order (nothing is published unless everything is good):
    loaded and its attributions checked against the partner country's competences
    (:mod:`cufstudy.sdg.competences`), the blank and filled grids are written into a work folder, and each
    filled grid is imported back and compared with its partnership; any problem raises and nothing is published;
-2. :meth:`GridFiles.publish`, once the toolbox's own files are in place: each grid is moved into the output
-   folder atomically, and the grids of partnerships that no longer exist are removed.
+2. ``cufstudy build`` publishes the staged grids in the toolbox's own set (its verifier returns them, with
+   :meth:`GridFiles.stale`, the grids of partnerships that no longer exist, to remove), so that a kill leaves
+   the toolbox and its grids all old or all new; :meth:`GridFiles.publish` moves them in on their own (each
+   atomically), when a build kept the toolbox as it was and a grid was missing beside it.
 """
 
 from __future__ import annotations
@@ -237,6 +239,11 @@ class GridFiles:
                     old.unlink()
         self.discard()
         return published
+
+    def stale(self, output: Path) -> list[Path]:
+        """The grids in ``output`` that the staged ones do not replace (of partnerships that no longer exist)."""
+        keep = {p.name for p in self.staged}
+        return sorted(p for p in output.glob(f"{_PREFIX}*.xlsx") if p.name not in keep)
 
     def check(self, deliverable: str, output: Path) -> None:
         """The build's check of a deliverable before publication: stage the grids when it is the toolbox.

@@ -141,7 +141,8 @@ def illustrative_pairings(
 
 def pairings_of(data: Path) -> list[Pairing]:
     """:func:`illustrative_pairings` of a data folder's cases, with each case's expert type (the folder's
-    typology, or the packaged default): what the build's check of public outputs looks for."""
+    ``typology.yaml``, else the packaged default the study uses): what the build's check of public outputs
+    looks for."""
     from cufstudy.model.cases import load_cases
     from cufstudy.study.typology import classify, load_typology
 
