@@ -23,7 +23,7 @@ Settings
             source: "rapports DCOL confidentiels"   # named in the page notice written from the data
           preflight:            # the layout preflight of the PDF (cufstudy.pipeline.preflight)
             min-fill: 0.45      # every page filled at least this share of its text area...
-            min-fill-end: 0.1   # ...but a page ending a chapter or the document: this share
+            min-fill-end: 0.05  # ...but a page ending a chapter or the document: this share (no one-line page)
             heading-lines: 2    # lines of text that must follow a heading on its page
 
     Every problem is located (file, line, field). An unknown key is reported as a warning naming the known
@@ -282,7 +282,7 @@ class PreflightSettings(BaseModel):
 
     min_fill: float = 0.45
     """The share of its text area every page fills, unless it ends a chapter or the document."""
-    min_fill_end: float = 0.1
+    min_fill_end: float = 0.05
     """The share a page ending a chapter (that the profile starts on a new page) or the document fills."""
     heading_lines: int = 2
     """The lines of text that follow a heading on its page."""
