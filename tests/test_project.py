@@ -156,10 +156,10 @@ def test_profile_settings_are_merged_and_their_problems_located(tmp_path: Path) 
 
 
 def test_the_build_layout_is_named_in_one_module() -> None:
-    """No module but core/project.py spells ``_build`` or ``_output`` in its code (docstrings aside)."""
+    """No module but core/layout.py spells ``_build`` or ``_output`` in its code (docstrings aside)."""
     offenders = []
     for path in sorted(PACKAGE.rglob("*.py")):
-        if path == PACKAGE / "core" / "project.py":
+        if path == PACKAGE / "core" / "layout.py":
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         docstrings = {

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from cufstudy.core.errors import DataError
+from cufstudy.core.layout import BUILD_DIR, OUTPUT_DIR
 from cufstudy.core.problems import Problem, Reason
 
 __all__ = [
@@ -34,7 +35,7 @@ __all__ = [
     "special_kind",
 ]
 
-SKIPPED_DIRS = frozenset({"_build", "_output", "node_modules", "__pycache__"})
+SKIPPED_DIRS = frozenset({BUILD_DIR, OUTPUT_DIR, "node_modules", "__pycache__"})
 """Folders of a project that are not its sources (with hidden folders and virtual environments)."""
 
 

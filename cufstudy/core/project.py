@@ -48,6 +48,7 @@ from pydantic import BaseModel, ConfigDict
 
 from cufstudy.core.errors import DataError, PlanError, Problem
 from cufstudy.core.french import ILLUSTRATIVE_CODING, ILLUSTRATIVE_VALUES
+from cufstudy.core.layout import BUILD_DIR, OUTPUT_DIR
 from cufstudy.core.yamlio import FieldPath, YamlDoc, path_str, read_yaml
 
 __all__ = [
@@ -81,8 +82,6 @@ __all__ = [
 CONFIG_FILES = ("_quarto.yml", "_quarto.yaml")
 #: The key of ``_quarto.yml`` holding the library's settings.
 SETTINGS_KEY = "cufstudy"
-BUILD_DIR = "_build"
-OUTPUT_DIR = "_output"
 # paths relative to the project root, POSIX-style (they also appear in the run plan's output templates)
 NOTEBOOKS = f"{BUILD_DIR}/notebooks"
 FACTS = f"{BUILD_DIR}/facts.json"
