@@ -38,11 +38,11 @@ local function is_cell_with_heading(block)
   if id:match("^fig%-") or id:match("^tbl%-") or id:match("^sec%-") then
     return false  -- a cross-reference target keeps its label
   end
-  -- only a notebook cell's output (Quarto's `cell`, `cell-output-display`...) or a bare Div: a Div an author
+  -- only a notebook cell's output (Quarto's `cell`, `cell-output-display`, `quarto-embed-nb-cell`) or a bare Div: a Div an author
   -- styled (a callout, columns, `.note`) is a box of its own and keeps its content
   local cell = #block.classes == 0 and id == ""
   for _, class in ipairs(block.classes) do
-    if class:match("^cell") then
+    if class:match("cell") then  -- cell, cell-output-display, quarto-embed-nb-cell
       cell = true
     end
   end
