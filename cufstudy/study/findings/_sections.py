@@ -396,9 +396,9 @@ def organisation(
         if not target.empty:
             k = int(target.iloc[0])
             lead = [str(a) for a in target.index if target[a] == k]
-            leaders = join(f"« {in_sentence(label(Attachment(a)))} »" for a in lead)
+            named = join(f"« {in_sentence(label(Attachment(a)))} »" for a in lead)
             each = " chacun" if len(lead) > 1 else ""  # « rattachement » is masculine
-            text += f", le plus souvent {leaders} ({count(k, what)}{each})"
+            text += f", le plus souvent {named} ({count(k, what)}{each})"
         out.append(Finding(sec, "organisation.recommande", sentence(text), pop.base(m), weight=len(changed) / m))
     followed = frame.dropna(subset=["attachment_recommended", "attachment_after"])
     followed = followed[followed["attachment_recommended"] != followed["attachment_before"]]
