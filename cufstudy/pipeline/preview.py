@@ -304,7 +304,13 @@ class PreviewSession:
         for batch in watch(
             *paths, recursive=recursive, stop_event=self._stop, step=30, debounce=400, raise_interrupt=False
         ):
-            self._changes.put({Path(p) for _, p in batch})
+            # a file written and removed within one batch is an editor's or a tool's temporary file (sed -i, an
+            # atomic save): not a change; a file only removed (a case deleted) is one
+            kinds: dict[str, set[str]] = {}
+            for change, p in batch:
+                kinds.setdefault(p, set()).add(str(getattr(change, "name", change)))
+            temporary = {p for p, seen in kinds.items() if {"added", "deleted"} <= seen and not Path(p).exists()}
+            self._changes.put({Path(p) for p in kinds if p not in temporary})
 
     def step(self, timeout: float = 0.5) -> Rebuild | None:
         """Wait up to ``timeout`` s for saved files; rebuild what they need (several saves at once: once)."""
