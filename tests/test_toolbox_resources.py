@@ -20,7 +20,7 @@ from cufstudy.core.errors import DataError, RenderError
 from cufstudy.core.problems import Reason
 from cufstudy.sdg import catalogue, competences, forum, training
 from cufstudy.sdg.framework import load_framework
-from cufstudy.sdg.grid import import_grid
+from cufstudy.sdg.grid import import_grid, write_template
 from cufstudy.sdg.grid_files import BLANK_GRID, GridFiles, filled_grid_name, grid_listing, write_filled
 from cufstudy.sdg.partnerships import load_partnership, partnership_file
 
@@ -285,6 +285,11 @@ def test_a_filled_grid_prints_its_long_texts_wrapped_in_rows_tall_enough(tmp_pat
     co_funders = next(r for r in range(2, 6) if "Oudin-Santini" in str(projects[f"G{r}"].value))
     assert projects[f"G{co_funders}"].alignment.wrap_text and (projects.row_dimensions[co_funders].height or 0) >= 24
     assert projects.row_dimensions[10].height is None  # an empty row to fill stays as the blank grid has it
+    # printed, each table sheet shows the header and the filled rows, not the pages of empty rows to fill
+    links = sum(len(project.links) for project in pilot.projects)
+    assert ws.print_area == f"'Cibles'!$A$1:$G${links + 1}"
+    assert projects.print_area == f"'Projets'!$A$1:$G${len(pilot.projects) + 1}"
+    assert openpyxl.load_workbook(write_template(tmp_path / "vierge.xlsx", FW))["Cibles"].print_area in (None, "")
 
 
 def test_the_grids_are_staged_checked_and_published(data: Path, tmp_path: Path) -> None:

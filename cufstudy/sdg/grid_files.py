@@ -31,6 +31,7 @@ from typing import Any, Final
 
 from openpyxl import load_workbook
 from openpyxl.styles import Alignment
+from openpyxl.utils import get_column_letter
 
 from cufstudy.core.atomic import atomic_path, atomic_write_bytes
 from cufstudy.core.errors import DataError, RenderError
@@ -197,6 +198,8 @@ def write_filled(path: str | Path, partnership: Partnership, framework: Framewor
                 ws.cell(r, c, value)
                 shown.append((column, "" if value is None else str(value)))
             _fit_row(ws, r, shown)
+        if rows:  # printed, a filled grid shows its rows, not the pages of empty ones prepared for more
+            ws.print_area = f"A1:{get_column_letter(len(TABLES[sheet]))}{len(rows) + 1}"
     wb.properties.title = f"Grille de contribution aux ODD : {partnership.display_title}"
     with atomic_path(target) as tmp_path:
         wb.save(tmp_path)
