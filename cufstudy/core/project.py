@@ -417,7 +417,10 @@ class _SettingsReader:
         return walk()
 
     def contact(self, section: Mapping[str, Any]) -> Contact | None:
-        expected = f"expected a mapping of {', '.join(CONTACT_FIELDS)} (organisation required), and verified: true once they are checked"
+        expected = (
+            f"expected a mapping of {', '.join(CONTACT_FIELDS)} (organisation required), "
+            "and verified: true once they are checked"
+        )
         walk = self.fields(section, "contact", (*CONTACT_FIELDS, "verified"), "contact field", expected)
         if walk is None:
             return None
