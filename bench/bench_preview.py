@@ -109,9 +109,12 @@ def get(port: int, path: str) -> bytes:
 
 def bench_profile(profile: str, work: Path, repeat: int) -> dict[str, Any]:
     root = make_project(work / profile)
+    # Ctrl-C as in a terminal, even when this script runs in the background (``cmd &``, nohup), where the shell
+    # starts it with SIGINT ignored and the preview would inherit that: the Ctrl-C column would say "NOT clean"
     proc = subprocess.Popen(
         [CLI, "preview", profile, "--project", str(root), "--port", "0"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8",
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     assert proc.stdout is not None
     started = time.perf_counter()
