@@ -13,7 +13,7 @@ and element, chart, sheet and cell) and the snippet:
   ``<code>`` or ``<pre>``; and the texts of the Vega-Lite specs the page draws (titles, labels, tooltips,
   data labels);
 - SVG: the ``<text>`` elements of a chart;
-- XLSX: the string cells of every sheet.
+- XLSX: the string cells of the visible sheets that the workbook writes itself (not the cells a user fills).
 
 What is not French prose is left out: URLs, e-mail addresses and DOIs, code, the bibliography (entries are
 cited as published), and text marked as English (``lang="en"`` in HTML, ``w:lang`` ``en-*`` in DOCX). English
@@ -300,21 +300,33 @@ def html_faults(path: Path) -> list[TypoFault]:
 # XLSX
 
 
-def xlsx_faults(path: Path) -> list[TypoFault]:
-    """The faults of the string cells of every sheet of a workbook."""
+def xlsx_faults(path: Path, filled: bool = False) -> list[TypoFault]:
+    """The faults of the string cells of the visible sheets of a workbook.
+
+    Parameters
+    ----------
+    filled
+        Also the cells a user fills (the unlocked cells of a protected sheet: the data, written back as it
+        was typed so that the workbook reads back the same) and the hidden sheets (the drop-down lists,
+        whose values a cell must equal). By default only the workbook's own texts: instructions, headers,
+        labels.
+    """
     from openpyxl import load_workbook
 
     faults: list[TypoFault] = []
-    workbook = load_workbook(path, read_only=True)
-    try:
-        for sheet in workbook.worksheets:
-            for row in sheet.iter_rows():
-                for cell in row:
-                    value = getattr(cell, "value", None)
-                    if isinstance(value, str) and not value.startswith("="):
-                        faults += text_faults(value, path.name, f"sheet {sheet.title!r} cell {cell.coordinate}")
-    finally:
-        workbook.close()
+    workbook = load_workbook(path)
+    for sheet in workbook.worksheets:
+        if not filled and sheet.sheet_state != "visible":
+            continue
+        protected = bool(sheet.protection.sheet)
+        for row in sheet.iter_rows():
+            for cell in row:
+                value = cell.value
+                if not isinstance(value, str) or value.startswith("="):
+                    continue
+                if not filled and protected and not cell.protection.locked:
+                    continue
+                faults += text_faults(value, path.name, f"sheet {sheet.title!r} cell {cell.coordinate}")
     return faults
 
 

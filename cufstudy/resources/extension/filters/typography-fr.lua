@@ -2,7 +2,7 @@
 typography-fr.lua: French typography for every output format (Quarto and the embedded engine).
 
 * a no-break space (U+00A0) before ":" and inside guillemets « »;
-* a narrow no-break space (U+202F) before ";", "!" and "?";
+* a narrow no-break space (U+202F) before ";", "!" and "?", and between a number and "%" ("1 %");
 * "quoted" text (pandoc's Quoted elements) becomes « quoted »; nested 'quotes' become “quotes”.
 
 An ordinary space before the sign is replaced; a missing one is added when the sign ends a word
@@ -105,6 +105,11 @@ local function fix_inlines(inlines)
       end
       if result[i] == el and prev and prev.t == "Str" and last_char(prev.text) == "«" then
         result[i] = pandoc.Str(NBSP)
+      end
+      -- "1 %" -> a narrow no-break space between a number and the percent sign
+      if result[i] == el and prev and prev.t == "Str" and prev.text:match("%d$")
+          and nxt and nxt.t == "Str" and first_char(nxt.text) == "%" then
+        result[i] = pandoc.Str(NNBSP)
       end
     end
   end
