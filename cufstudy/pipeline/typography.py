@@ -190,7 +190,7 @@ def spec_texts(spec: Any, path: str = "") -> Iterator[tuple[str, str]]:
 def _spec_faults(spec: Any, file: str, where: str) -> list[TypoFault]:
     title = spec.get("title") if isinstance(spec, dict) else None
     name = title.get("text") if isinstance(title, dict) else title
-    label = f"{where} chart {name!r}" if isinstance(name, str) else f"{where} chart"
+    label = f"{where} chart \"{name}\"" if isinstance(name, str) else f"{where} chart"
     faults: list[TypoFault] = []
     for inner, text in spec_texts(spec):
         faults += text_faults(text, file, f"{label} {inner}")

@@ -203,7 +203,7 @@ def _table_captions(page: str) -> str:
     for m in _TABLE_OR_HEADING.finditer(page):
         if m.group("heading") is not None:
             text = html.unescape(re.sub(r"<[^>]+>", "", _NUMBER_SPAN.sub("", m.group("heading"))))
-            heading = " ".join(text.split())
+            heading = re.sub(r"[ \t\r\n]+", " ", text).strip(" ")  # no-break spaces kept
             continue
         if m.group("caption") is not None or not heading:
             continue
