@@ -116,6 +116,6 @@ def test_the_contact_block_comes_from_the_configuration(tmp_path: Path) -> None:
     messages = [str(p) for p in found.problems]
     assert any(":6: cufstudy.contact.email: expected an e-mail address" in m for m in messages), messages
     assert any(":7: cufstudy.contact.website: expected a web address" in m for m in messages), messages
-    assert any(":8: cufstudy.contact.telephone: unknown contact field (did you mean 'phone'?)" in m for m in messages)
+    assert any(":8: cufstudy.contact.telephone: unknown contact field 'telephone' (did you mean 'phone'?)" in m for m in messages)
     assert any(":4: cufstudy.contact: missing 'organisation'" in m for m in messages), messages
     assert found.settings.contact is None

@@ -129,7 +129,7 @@ def test_bad_notices_are_located(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     )
     assert [str(p) for p in Project.find(root).problems] == [
         "_quarto.yml:3: cufstudy.notices.pages: unknown notice 'pages' (did you mean 'page'?); expected some of: "
-        "page, source, chart, partnership",
+        "page, source, chart, partnership (a French sentence each)",
         "_quarto.yml:4: cufstudy.notices.chart: expected a French sentence, got ''",
         "_quarto.yml:5: cufstudy.notices.partnership: 201 characters; a notice must fit one line (200 at most)",
     ]

@@ -14,6 +14,7 @@ skipped with that reason. ``../shared/tools/quarto-rig/build DIR`` builds a Quar
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -29,6 +30,8 @@ import docx
 import pytest
 from pypdf import PdfReader
 
+from cufstudy.core.french import format_date
+from cufstudy.core.yamlio import read_yaml
 from cufstudy.pipeline.build import build
 from cufstudy.pipeline.leaks import extract_text, normalise
 from cufstudy.pipeline.notices import project_notices
@@ -348,3 +351,13 @@ def test_one_numbering_across_formats_and_engines(renders: Renders) -> None:
         for other in others:
             assert captions(other) == captions(first), f"{other}: not the numbers of {first}"
             assert references(other) == references(first), f"{other}: not the cross-references of {first}"
+
+
+def test_covers_print_the_same_french_date(renders: Renders) -> None:
+    """The cover's edition line (« Version 1.0 · 1er décembre 2026 ») is the embedded engine's under Quarto."""
+    day = dt.date.fromisoformat(str(read_yaml(renders.root / "_quarto.yml").data["date"]))
+    edition = f"Version 1.0 · {format_date(day)}"
+    for profile in PROFILES:
+        for engine in (renders.embedded, renders.quarto):
+            cover = " ".join(_pdf_pages(engine / f"{profile}.pdf")[0].replace("\u00a0", " ").split())
+            assert edition in cover, f"{engine.name}/{profile}.pdf page 1 lacks {edition!r}: {cover[-300:]!r}"

@@ -36,10 +36,9 @@ Layout
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
@@ -49,6 +48,7 @@ from pydantic import BaseModel, ConfigDict
 from cufstudy.core.errors import DataError, PlanError, Problem
 from cufstudy.core.french import ILLUSTRATIVE_CODING, ILLUSTRATIVE_VALUES
 from cufstudy.core.layout import BUILD_DIR, OUTPUT_DIR
+from cufstudy.core.problems import did_you_mean, nearest
 from cufstudy.core.yamlio import FieldPath, YamlDoc, path_str, read_yaml
 
 __all__ = [
@@ -377,23 +377,41 @@ class _SettingsReader:
                 values[key] = value
         return PageRule(**values)
 
-    def contact(self, section: Mapping[str, Any]) -> Contact | None:
-        raw = section.get("contact")
+    def fields(
+        self, section: Mapping[str, Any], name: str, known: Iterable[str], label: str, expected: str
+    ) -> Iterator[tuple[str, Any, FieldPath]] | None:
+        """The known ``(key, value, path)`` of the mapping ``section[name]``, each unknown key a problem.
+
+        None when the setting is absent; an empty walk (after the problem ``expected``) when it is no mapping.
+        """
+        raw = section.get(name)
         if raw is None:
             return None
-        base: FieldPath = (SETTINGS_KEY, "contact")
-        expected = f"expected a mapping of {', '.join(CONTACT_FIELDS)} (organisation required)"
+        base: FieldPath = (SETTINGS_KEY, name)
         if not isinstance(raw, dict):
             self.problem(base, expected)
+            return iter(())
+        names = tuple(known)
+
+        def walk() -> Iterator[tuple[str, Any, FieldPath]]:
+            for key, value in raw.items():
+                path: FieldPath = (*base, key)
+                if key in names:
+                    yield key, value, path
+                else:
+                    hint = did_you_mean(key, names)
+                    self.problem(path, f"unknown {label} {str(key)!r}{hint}; {expected}")
+
+        return walk()
+
+    def contact(self, section: Mapping[str, Any]) -> Contact | None:
+        expected = f"expected a mapping of {', '.join(CONTACT_FIELDS)} (organisation required)"
+        walk = self.fields(section, "contact", CONTACT_FIELDS, "contact field", expected)
+        if walk is None:
             return None
         values: dict[str, str] = {}
-        for key, value in raw.items():
-            path: FieldPath = (*base, key)
-            if key not in CONTACT_FIELDS:
-                near = difflib.get_close_matches(str(key), CONTACT_FIELDS, n=1, cutoff=0.6)
-                hint = f" (did you mean {near[0]!r}?)" if near else ""
-                self.problem(path, f"unknown contact field{hint}; {expected}")
-            elif not isinstance(value, str) or not value.strip():
+        for key, value, path in walk:
+            if not isinstance(value, str) or not value.strip():
                 self.problem(path, f"expected a non-empty text, got {value!r}")
             elif key == "email" and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value.strip()):
                 self.problem(path, f"expected an e-mail address (name@domain.fr), got {value!r}")
@@ -401,56 +419,34 @@ class _SettingsReader:
                 self.problem(path, f"expected a web address (https://... or www....), got {value!r}")
             else:
                 values[key] = value.strip()
-        if "organisation" not in raw:
-            self.problem(base, f"missing 'organisation'; {expected}")
-            return None
+        raw = section["contact"]
+        if isinstance(raw, dict) and "organisation" not in raw:
+            self.problem((SETTINGS_KEY, "contact"), f"missing 'organisation'; {expected}")
         if "organisation" not in values:
             return None
         return Contact(**values)
 
     def notices(self, section: Mapping[str, Any]) -> Notices:
-        raw = section.get("notices")
-        if raw is None:
-            return Notices()
-        base: FieldPath = (SETTINGS_KEY, "notices")
         known = tuple(Notices.model_fields)
-        if not isinstance(raw, dict):
-            self.problem(base, f"expected a mapping of notices ({', '.join(known)}: a French sentence each)")
-            return Notices()
+        expected = f"expected some of: {', '.join(known)} (a French sentence each)"
         values: dict[str, str] = {}
-        for key, value in raw.items():
-            path: FieldPath = (*base, key)
-            if key not in known:
-                near = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
-                hint = f" (did you mean {near[0]!r}?)" if near else ""
-                self.problem(path, f"unknown notice {key!r}{hint}; expected some of: {', '.join(known)}")
-            elif not isinstance(value, str) or not value.strip():
+        for _key, value, path in self.fields(section, "notices", known, "notice", expected) or ():
+            if not isinstance(value, str) or not value.strip():
                 self.problem(path, f"expected a French sentence, got {value!r}")
             elif len(value.strip()) > NOTICE_MAX:
                 self.problem(
                     path, f"{len(value.strip())} characters; a notice must fit one line ({NOTICE_MAX} at most)"
                 )
             else:
-                values[key] = " ".join(value.split())
+                values[_key] = " ".join(value.split())
         return Notices(**values)
 
     def preflight(self, section: Mapping[str, Any]) -> PreflightSettings:
-        raw = section.get("preflight")
-        if raw is None:
-            return PreflightSettings()
-        base: FieldPath = (SETTINGS_KEY, "preflight")
-        if not isinstance(raw, dict):
-            self.problem(base, f"expected a mapping of {', '.join(_PREFLIGHT_KEYS)}")
-            return PreflightSettings()
+        expected = f"expected a mapping of {', '.join(_PREFLIGHT_KEYS)}"
         values: dict[str, Any] = {}
-        for key, value in raw.items():
-            path: FieldPath = (*base, key)
-            name = _PREFLIGHT_KEYS.get(str(key))
-            if name is None:
-                near = difflib.get_close_matches(str(key), _PREFLIGHT_KEYS, n=1, cutoff=0.6)
-                hint = f"did you mean {near[0]!r}? " if near else ""
-                self.problem(path, f"unknown preflight setting ({hint}known: {', '.join(_PREFLIGHT_KEYS)})")
-            elif name == "heading_lines":
+        for key, value, path in self.fields(section, "preflight", _PREFLIGHT_KEYS, "preflight setting", expected) or ():
+            name = _PREFLIGHT_KEYS[key]
+            if name == "heading_lines":
                 if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                     self.problem(path, f"expected a whole number of lines (0 or more), got {value!r}")
                 else:
@@ -465,8 +461,8 @@ class _SettingsReader:
         for key in section:
             if key in _KNOWN:
                 continue
-            near = difflib.get_close_matches(str(key), _KNOWN, n=1, cutoff=0.6)
-            hint = f"did you mean {near[0]!r}? " if near else ""
+            near = nearest(key, _KNOWN)
+            hint = f"did you mean {near!r}? " if near else ""
             file, line = self.where((SETTINGS_KEY, key))
             place = file if line is None else f"{file}:{line}"
             self.warnings.append(

@@ -30,12 +30,18 @@ local LEAD_CHARS = 240
 
 -- a notebook output holding a heading (Quarto wraps it in cell Divs, Typst in a block): its blocks join the
 -- flow of the page, so that the heading and its lead stick to the table of the next output
+-- a figure or table a cross-reference points to (`#fig-...`, `#tbl-...`; `sec` adds the `#sec-...` sections)
+local function is_target(block, sec)
+  local id = block.identifier
+  return id:match("^fig%-") or id:match("^tbl%-") or (sec and id:match("^sec%-")) and true or false
+end
+
 local function is_cell_with_heading(block)
   if block.t ~= "Div" then
     return false
   end
   local id = block.identifier
-  if id:match("^fig%-") or id:match("^tbl%-") or id:match("^sec%-") then
+  if is_target(block, true) then
     return false  -- a cross-reference target keeps its label
   end
   -- only a notebook cell's output (Quarto's `cell`, `cell-output-display`, `quarto-embed-nb-cell`) or a bare Div: a Div an author
@@ -90,8 +96,7 @@ local function is_box(block)
   if block.t ~= "Div" then
     return false
   end
-  local id = block.identifier
-  if id:match("^fig%-") or id:match("^tbl%-") then
+  if is_target(block, false) then
     return true
   end
   for _, class in ipairs(block.classes) do

@@ -174,9 +174,35 @@ local function docx_properties(meta)
   return meta
 end
 
+local MONTHS = {
+  "janvier", "février", "mars", "avril", "mai", "juin",
+  "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+}
+
+-- an ISO date (`date: 2026-12-01`, as Quarto passes it on) written in French (« 1er décembre 2026 »), as
+-- the embedded engine writes it (cufstudy.core.french.format_date); the ISO form stays for the properties
+local function french_date(meta)
+  if meta.date == nil then
+    return false
+  end
+  local iso = pandoc.utils.stringify(meta.date)
+  local y, m, d = iso:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)$")
+  if y == nil or MONTHS[tonumber(m)] == nil then
+    return false
+  end
+  local day = tonumber(d) == 1 and "1er" or tostring(tonumber(d))
+  meta.date = pandoc.Inlines(day .. " " .. MONTHS[tonumber(m)] .. " " .. y)
+  if meta["cufstudy-date-iso"] == nil then
+    meta["cufstudy-date-iso"] = iso
+  end
+  return true
+end
+
 function Pandoc(doc)
+  local dated = french_date(doc.meta)
   if FORMAT ~= "docx" and not FORMAT:match("html") then
-    return nil -- Typst prints the cover and colophon from the metadata itself
+    -- Typst prints the cover and colophon from the metadata itself
+    return dated and doc or nil
   end
   local block = colophon(doc.meta)
   if block ~= nil then
