@@ -126,7 +126,7 @@ def test_template_layout(template: Path) -> None:
     assert [listes.cell(r, 11).value for r in range(2, 5)] == ["France", "Partenaire", "Les deux"]
     # French instructions, with French typography
     text = "\n".join(str(c.value) for c in wb["Instructions"]["A"] if c.value)
-    assert "4 – Structurante\u00a0: la cible est l'objectif principal du projet" in text
+    assert "4 – Structurante\u00a0: la cible est l’objectif principal du projet" in text
     assert "« cufstudy sdg import »" not in text and "«\u00a0cufstudy sdg import\u00a0»" in text
 
 
@@ -558,7 +558,7 @@ def test_no_doubled_or_contradictory_labels(template: Path) -> None:
         assert plain.count("(facultatif)") + plain.count("(obligatoire)") <= 1, text
         assert not ("obligatoire" in plain and "facultatif" in plain), text
     population = [_plain(str(c.value)) for c in wb["Partenariat"]["C"] if "habitants" in str(c.value)]
-    assert population == ["Population en nombre d'habitants (facultatif)"]
+    assert population == ["Population en nombre d’habitants (facultatif)"]
 
 
 def test_no_project_message_when_every_project_row_has_a_bad_cell(filled_book: bytes, tmp_path: Path) -> None:
