@@ -220,14 +220,17 @@ def typeset_fr(text: str) -> str:
 
 
 def quote_fr(text: str) -> str:
-    """``text`` between French quotation marks, with their no-break spaces: ``« text »``.
+    """``text`` between French quotation marks, with their no-break spaces: ``« text »``; guillemets inside
+    ``text`` become “ ” (:func:`nest_quotes`).
 
     Examples
     --------
     >>> quote_fr("Faim zéro") == "«\u00a0Faim zéro\u00a0»"
     True
+    >>> quote_fr("dispositifs « 1 % » eau").replace(NBSP, "~")  # a quotation inside: “ ”
+    '«~dispositifs “1 %” eau~»'
     """
-    return f"«{NBSP}{text}{NBSP}»"
+    return nest_quotes(f"«{NBSP}{text}{NBSP}»")
 
 
 def straight_quotes_to_french(text: str) -> str:

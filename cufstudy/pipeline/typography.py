@@ -1,10 +1,10 @@
 """The French typography check of every output: what a reader sees, in every format, file by file.
 
 The deliverables print French with French typography (:mod:`cufstudy.core.french`, the prose filter
-``typography-fr.lua``): the apostrophe ’, a no-break space before ``: ; ! ?`` and ``»`` and after ``«``, a
-narrow no-break space between a number and ``%``. This module reads the text a reader sees in each output and
-reports every place where one is missing, with the file, where in it (page, XML part and paragraph, HTML line
-and element, chart, sheet and cell) and the snippet:
+``typography-fr.lua``): the apostrophe ’, “ ” for a quotation inside « », a no-break space before
+``: ; ! ?`` and ``»`` and after ``«``, a narrow no-break space between a number and ``%``. This module reads
+the text a reader sees in each output and reports every place where one is missing, with the file, where in
+it (page, XML part and paragraph, HTML line and element, chart, sheet and cell) and the snippet:
 
 - PDF: the text of each page (pypdf);
 - DOCX: the paragraphs of ``word/document.xml``, its headers, footers and notes (the runs of a paragraph
@@ -29,17 +29,30 @@ Examples
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, Final
 from xml.etree import ElementTree
 
-__all__ = ["TypoFault", "file_faults", "output_faults", "spec_texts", "text_faults"]
+__all__ = [
+    "TypoFault",
+    "docx_faults",
+    "file_faults",
+    "html_faults",
+    "output_faults",
+    "pdf_faults",
+    "pdf_text_faults",
+    "spec_texts",
+    "svg_faults",
+    "text_faults",
+    "xlsx_faults",
+]
 
 NBSP: Final = "\u00a0"
 NNBSP: Final = "\u202f"
@@ -97,6 +110,11 @@ def text_faults(text: str, file: str, where: str, english: bool = False) -> list
     """
     masked = _NOT_PROSE.sub(lambda m: "\x00" * len(m.group(0)), text)
     faults: list[TypoFault] = []
+    depth = 0
+    for m in re.finditer("[«»]", masked):  # a quotation inside a quotation is set between “ ”
+        depth = depth + 1 if m.group(0) == "«" else max(depth - 1, 0)
+        if depth == 2 and m.group(0) == "«" and not english:
+            faults.append(TypoFault(file, where, "« » inside « »", _snippet(text, m.start(), m.end())))
     for rule, pattern in _RULES:
         if english and rule in _FRENCH_ONLY:
             continue
@@ -109,15 +127,19 @@ def text_faults(text: str, file: str, where: str, english: bool = False) -> list
 # PDF
 
 
+def pdf_text_faults(pages: Sequence[str], file: str) -> list[TypoFault]:
+    """The faults of the extracted text of each page of a PDF (the publish check reuses its extraction)."""
+    faults: list[TypoFault] = []
+    for number, page in enumerate(pages, start=1):
+        faults += text_faults(_PDF_GAP.sub(r"\1", page), file, f"page {number}")
+    return faults
+
+
 def pdf_faults(path: Path) -> list[TypoFault]:
     """The faults of the text of each page of a PDF."""
     from pypdf import PdfReader
 
-    faults: list[TypoFault] = []
-    for number, page in enumerate(PdfReader(path).pages, start=1):
-        text = _PDF_GAP.sub(r"\1", page.extract_text() or "")
-        faults += text_faults(text, path.name, f"page {number}")
-    return faults
+    return pdf_text_faults([page.extract_text() or "" for page in PdfReader(path).pages], path.name)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -139,12 +161,23 @@ def _style(props: ElementTree.Element | None, tag: str) -> str:
     return (style.get(f"{_W}val") or "") if style is not None else ""
 
 
+_RAW_PARAGRAPH: Final = re.compile(r"<w:p[ >].*?</w:p>", re.S)
+_RAW_TEXT: Final = re.compile(r"<w:t(?:\s[^>]*)?>([^<]*)</w:t>")
+
+
 def docx_faults(path: Path) -> list[TypoFault]:
     """The faults of every paragraph of a DOCX's body, headers, footers and notes."""
     faults: list[TypoFault] = []
     with zipfile.ZipFile(path) as zf:
         for part in sorted(n for n in zf.namelist() if _DOCX_PARTS.fullmatch(n)):
-            root = ElementTree.fromstring(zf.read(part))
+            raw = zf.read(part)
+            try:
+                root = ElementTree.fromstring(raw)
+            except ElementTree.ParseError:  # not well-formed XML (no namespace...): its paragraphs' text
+                for number, para in enumerate(_RAW_PARAGRAPH.findall(raw.decode("utf-8", "replace")), start=1):
+                    text = html.unescape("".join(_RAW_TEXT.findall(para)))
+                    faults += text_faults(text, path.name, f"{part} paragraph {number}")
+                continue
             for number, para in enumerate(root.iter(f"{_W}p"), start=1):
                 ppr = para.find(f"{_W}pPr")
                 if _style(ppr, "pStyle") in _CODE_STYLES:
@@ -190,7 +223,7 @@ def spec_texts(spec: Any, path: str = "") -> Iterator[tuple[str, str]]:
 def _spec_faults(spec: Any, file: str, where: str) -> list[TypoFault]:
     title = spec.get("title") if isinstance(spec, dict) else None
     name = title.get("text") if isinstance(title, dict) else title
-    label = f"{where} chart \"{name}\"" if isinstance(name, str) else f"{where} chart"
+    label = f'{where} chart "{name}"' if isinstance(name, str) else f"{where} chart"
     faults: list[TypoFault] = []
     for inner, text in spec_texts(spec):
         faults += text_faults(text, file, f"{label} {inner}")
@@ -202,8 +235,6 @@ _SVG_TEXT: Final = re.compile(r"<text\b[^>]*>(.*?)</text>", re.S)
 
 def svg_faults(svg: str, file: str, where: str = "svg") -> list[TypoFault]:
     """The faults of the ``<text>`` elements of an SVG chart."""
-    import html
-
     faults: list[TypoFault] = []
     for m in _SVG_TEXT.finditer(svg):
         text = html.unescape(re.sub(r"<[^>]+>", "", m.group(1)))
