@@ -36,9 +36,10 @@ from cufstudy.core.french import ILLUSTRATIVE_NOTICE
 from cufstudy.core.project import Project, project_of
 from cufstudy.model.cases import validate_cases
 from cufstudy.model.confidential import ConfidentialValue
+from cufstudy.pipeline.designer import PACK_DELIVERABLE, stage_pack
 from cufstudy.pipeline.lock import child_environment, project_lock
 from cufstudy.pipeline.manifest import RunReport
-from cufstudy.pipeline.notices import data_provenance, project_notices
+from cufstudy.pipeline.notices import data_provenance, notice_for, project_notices
 from cufstudy.pipeline.plan import load_plan
 from cufstudy.pipeline.progress import progress_display
 from cufstudy.pipeline.publish import (
@@ -67,10 +68,13 @@ class BuildResult:
     illustrative: bool
     grids: tuple[Path, ...] = ()
     """The Excel grids published with the toolbox by this build (:mod:`cufstudy.sdg.grid_files`)."""
+    designer: tuple[Path, ...] = ()
+    """The brochure's designer pack published by this build (:mod:`cufstudy.pipeline.designer`)."""
 
     def summary(self) -> str:
         lines = [self.runs.summary(), self.render.summary()]
         lines += [f"  {path} (grid of the toolbox)" for path in self.grids]
+        lines += [f"  {path} (designer pack of the brochure)" for path in self.designer]
         if self.illustrative:
             lines.append("note: the data is illustrative; every page of every deliverable says so")
         lines.append(f"build finished in {self.seconds:.1f} s")
@@ -161,8 +165,22 @@ def build(
         grids = GridFiles(project.data_dir, project.paths.build / "grids")
 
         delivered: list[Path] = []
+        notices = project_notices(project, plan)  # each deliverable's, from its data's provenance markers
+        packs: list[Path] = []
 
         def verify(deliverable: Deliverable, files: Sequence[Path]) -> Companions | None:
+            if deliverable.name == PACK_DELIVERABLE:  # the designer pack, checked, in the brochure's own set
+                pack = stage_pack(
+                    deliverable,
+                    files,
+                    project.root,
+                    project.paths.build / "designer",
+                    notice=notice_for(notices, deliverable.name),
+                    secrets=secrets,
+                    pairings=pairings,
+                )
+                packs[:] = [deliverable.output_dir / pack.name] if pack is not None else []
+                return Companions((pack,)) if pack is not None else None
             grids.check(deliverable.name, deliverable.output_dir)
             if deliverable.name != GRID_DELIVERABLE or not grids.staged:
                 return None
@@ -177,7 +195,7 @@ def build(
                 engine=engine,
                 formats=formats,
                 preview=preview,
-                notice=project_notices(project, plan),  # each deliverable's, from its data's provenance markers
+                notice=notices,
                 verify=verify,
                 reuse=not force,
                 # another set of confidential values changes what the leak check must find: render again
@@ -193,7 +211,9 @@ def build(
         finally:
             grids.discard()  # staged grids of a failed build are never published
     rendered = replace(rendered, warnings=tuple(w for w in rendered.warnings if not _own_step(w)))
-    return BuildResult(runs, rendered, time.perf_counter() - started, cases.illustrative, tuple(published))
+    return BuildResult(
+        runs, rendered, time.perf_counter() - started, cases.illustrative, tuple(published), designer=tuple(packs)
+    )
 
 
 def data_notice(data_dir: Path) -> str | None:

@@ -18,6 +18,11 @@ style (Quarto and the embedded engine run it alike; it does nothing for other fo
 * Table columns are sized by Typst to their content and wrapped to the text width ("auto"), which reads
   better than the relative widths pandoc takes from the dashes of a pipe table (a notebook's
   `DataFrame.to_markdown()` gives a narrow column to the longest text).
+* DOCX: a table whose columns have no width, or equal widths (what pandoc takes from the `|---|---|` rule of
+  a notebook's pipe table), gets widths in proportion to their content (the longest cell, at least its longest word, capped so that a long
+  text column does not crush the others); and the brochure (`cufstudy-variant: brochure`), a document CUF's
+  designer lays out again, keeps none of the forced page breaks (`{{< pagebreak >}}`) its PDF needs to
+  fill four pages: its sections follow each other; a chart as wide as the text is placed at 80 % of it.
 ]]
 
 local function variant(meta)
@@ -178,7 +183,97 @@ local function stick_chapter_tails(blocks)
   return out
 end
 
+-- DOCX: the relative width of each column of a table, from the length of its cells' text
+local MIN_SHARE, MAX_CHARS, WORD_MARGIN = 10, 60, 3  -- WORD_MARGIN: the cell's padding, in characters
+
+local function cell_texts(tbl)
+  local rows = pandoc.List()
+  for _, row in ipairs(tbl.head.rows) do rows:insert(row) end
+  for _, body in ipairs(tbl.bodies) do
+    for _, row in ipairs(body.head) do rows:insert(row) end
+    for _, row in ipairs(body.body) do rows:insert(row) end
+  end
+  return rows
+end
+
+local function content_widths(tbl)
+  local weights = {}
+  for i = 1, #tbl.colspecs do weights[i] = MIN_SHARE end
+  for _, row in ipairs(cell_texts(tbl)) do
+    for i, cell in ipairs(row.cells) do
+      if i <= #weights then
+        local text = pandoc.utils.stringify(cell.contents)
+        local longest_word = 0
+        for word in text:gmatch("%S+") do longest_word = math.max(longest_word, utf8.len(word) or #word) end
+        local chars = math.min(utf8.len(text) or #text, MAX_CHARS)
+        weights[i] = math.max(weights[i], chars, longest_word + WORD_MARGIN)
+      end
+    end
+  end
+  local total = 0
+  for _, w in ipairs(weights) do total = total + w end
+  return weights, total
+end
+
+-- widths none, or all equal (what pandoc derives from a pipe table's `|---|---|` rule): not the author's
+local function unsized(colspecs)
+  local first = nil
+  for _, spec in ipairs(colspecs) do
+    local w = spec[2]
+    if type(w) == "number" then
+      if first == nil then first = w end
+      if math.abs(w - first) > 1e-6 then return false end
+    end
+  end
+  return true
+end
+
+local function docx_table(tbl)
+  if not unsized(tbl.colspecs) then
+    return nil -- widths given by the author (a grid table, `tbl-colwidths`): kept
+  end
+  local weights, total = content_widths(tbl)
+  if total <= 0 then return nil end
+  for i, spec in ipairs(tbl.colspecs) do
+    tbl.colspecs[i] = { spec[1], weights[i] / total }
+  end
+  return tbl
+end
+
+-- the brochure's DOCX: a chart as wide as the text is placed at this share of it (the map, the typology
+-- scheme), so that the text around it keeps its page; the designer places the pack's SVG files anyway
+local BROCHURE_FULL_WIDTH = "80%"
+
+local function is_page_break(block)
+  return block.t == "RawBlock" and block.format == "openxml" and block.text:match('w:type="page"') ~= nil
+end
+
 return {
+  {
+    Pandoc = function(doc)
+      if not FORMAT:match("docx") or variant(doc.meta) ~= "brochure" then
+        return nil
+      end
+      doc.blocks = doc.blocks:walk({
+        RawBlock = function(block)
+          if is_page_break(block) then return {} end
+        end,
+        Image = function(img)
+          if img.attributes.width == "100%" then
+            img.attributes.width = BROCHURE_FULL_WIDTH
+            return img
+          end
+        end,
+      })
+      return doc
+    end,
+    Table = function(tbl)
+      if FORMAT:match("docx") then
+        return docx_table(tbl)
+      end
+      return nil
+    end,
+  },
   {
     Blocks = function(blocks)
       if FORMAT ~= "typst" then
