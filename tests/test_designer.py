@@ -96,10 +96,20 @@ def _pack(tmp_path: Path, name: str, epoch: int = 1_764_547_200) -> Path:
         with zipfile.ZipFile(document, "w") as zf:
             zf.writestr("word/document.xml", "<w:document>Synthèse</w:document>")
     items = [
-        PackItem(1, "fig-a", "De l'ambition", ("Collectivité", "Part"), (("Ville d'Aix-en-Provence", 0.5),), "<svg/>", b"%PDF"),
+        PackItem(
+            1,
+            "fig-a",
+            "De l'ambition",
+            ("Collectivité", "Part"),
+            (("Ville d'Aix-en-Provence", 0.5),),
+            "<svg/>",
+            b"%PDF",
+        ),
         PackItem(2, "tbl-b", "Les types", ("Type", "Cas"), (("Coopération solidaire", "4"),)),
     ]
-    return write_pack(tmp_path / name, items, document, ROOT, title="Stratégies", notice="Données illustratives", epoch=epoch)
+    return write_pack(
+        tmp_path / name, items, document, ROOT, title="Stratégies", notice="Données illustratives", epoch=epoch
+    )
 
 
 def test_the_pack_is_byte_reproducible_sorted_and_dated_from_the_build(tmp_path: Path) -> None:
@@ -224,7 +234,7 @@ def test_the_csv_headers_are_french_and_read_back_with_accents(members: dict[str
             assert len(rows) >= 2, name
             found[re.sub(r"^\d\d-", "", Path(name).stem)] = rows
     assert found["fig-plaquette-carte"][0] == ["N°", "Collectivité", "Niveau"]
-    assert any("Ville d’Aix-en-Provence" == row[1] for row in found["fig-plaquette-carte"])
+    assert any(row[1] == "Ville d’Aix-en-Provence" for row in found["fig-plaquette-carte"])
     assert found["fig-typologie-schema"][0] == ["Type de stratégie", "Cas"]
     assert found["tbl-types-court"][0][0] == "Type"
     assert any("Coopération" in row[0] for row in found["tbl-types-court"])
@@ -289,9 +299,7 @@ SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
 
 @pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed: the page count needs it")
-def test_the_pack_docx_opens_in_libreoffice_at_four_or_five_pages(
-    members: dict[str, bytes], tmp_path: Path
-) -> None:
+def test_the_pack_docx_opens_in_libreoffice_at_four_or_five_pages(members: dict[str, bytes], tmp_path: Path) -> None:
     assert SOFFICE is not None
     source = tmp_path / "plaquette.docx"
     source.write_bytes(members["plaquette.docx"])
@@ -303,4 +311,3 @@ def test_the_pack_docx_opens_in_libreoffice_at_four_or_five_pages(
     )  # fmt: skip
     pages = len(PdfReader(tmp_path / "plaquette.pdf").pages)
     assert 4 <= pages <= 5, pages
-

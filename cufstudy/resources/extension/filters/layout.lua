@@ -22,7 +22,7 @@ style (Quarto and the embedded engine run it alike; it does nothing for other fo
   a notebook's pipe table), gets widths in proportion to their content (the longest cell, at least its longest word, capped so that a long
   text column does not crush the others); and the brochure (`cufstudy-variant: brochure`), a document CUF's
   designer lays out again, keeps none of the forced page breaks (`{{< pagebreak >}}`) its PDF needs to
-  fill four pages: its sections follow each other; a chart as wide as the text is placed at 80 % of it.
+  fill four pages: its sections follow each other; its charts are placed a little smaller (80 % of the text width at most).
 ]]
 
 local function variant(meta)
@@ -183,8 +183,11 @@ local function stick_chapter_tails(blocks)
   return out
 end
 
--- DOCX: the relative width of each column of a table, from the length of its cells' text
-local MIN_SHARE, MAX_CHARS, WORD_MARGIN = 10, 60, 3  -- WORD_MARGIN: the cell's padding, in characters
+-- DOCX: the relative width of each column of a table, from the length of its cells' text. A column is given
+-- its share of the longest cell (capped, so that a long text does not crush the others), and never less than
+-- its longest word needs (a word is not broken: "Missions" must fit its header cell)
+local MAX_CHARS = 60
+local LINE_CHARS = 72 -- about the characters of body text across the text width (10.5 pt Arial, 16.6 cm)
 
 local function cell_texts(tbl)
   local rows = pandoc.List()
@@ -197,22 +200,45 @@ local function cell_texts(tbl)
 end
 
 local function content_widths(tbl)
-  local weights = {}
-  for i = 1, #tbl.colspecs do weights[i] = MIN_SHARE end
+  local n = #tbl.colspecs
+  local chars, floors = {}, {}
+  for i = 1, n do chars[i], floors[i] = 1, 0 end
   for _, row in ipairs(cell_texts(tbl)) do
     for i, cell in ipairs(row.cells) do
-      if i <= #weights then
+      if i <= n then
         local text = pandoc.utils.stringify(cell.contents)
-        local longest_word = 0
-        for word in text:gmatch("%S+") do longest_word = math.max(longest_word, utf8.len(word) or #word) end
-        local chars = math.min(utf8.len(text) or #text, MAX_CHARS)
-        weights[i] = math.max(weights[i], chars, longest_word + WORD_MARGIN)
+        for word in text:gmatch("%S+") do
+          -- the word, bold in a header, and the cell's margins
+          floors[i] = math.max(floors[i], ((utf8.len(word) or #word) * 1.15 + 2) / LINE_CHARS)
+        end
+        chars[i] = math.max(chars[i], math.min(utf8.len(text) or #text, MAX_CHARS))
       end
     end
   end
-  local total = 0
-  for _, w in ipairs(weights) do total = total + w end
-  return weights, total
+  -- shares in proportion to the content; a column under its floor is held at it, the others share the rest
+  local fixed = {}
+  for _ = 1, n do
+    local free, room = 0, 1
+    for i = 1, n do
+      if fixed[i] then room = room - floors[i] else free = free + chars[i] end
+    end
+    local changed = false
+    for i = 1, n do
+      if not fixed[i] and room > 0 and chars[i] / free * room < floors[i] then
+        fixed[i], changed = true, true
+      end
+    end
+    if not changed then break end
+  end
+  local free, room = 0, 1
+  for i = 1, n do
+    if fixed[i] then room = room - floors[i] else free = free + chars[i] end
+  end
+  local shares = {}
+  for i = 1, n do
+    shares[i] = fixed[i] and floors[i] or (free > 0 and chars[i] / free * math.max(room, 0) or 0)
+  end
+  return shares
 end
 
 -- widths none, or all equal (what pandoc derives from a pipe table's `|---|---|` rule): not the author's
@@ -232,17 +258,20 @@ local function docx_table(tbl)
   if not unsized(tbl.colspecs) then
     return nil -- widths given by the author (a grid table, `tbl-colwidths`): kept
   end
-  local weights, total = content_widths(tbl)
+  local shares = content_widths(tbl)
+  local total = 0
+  for _, share in ipairs(shares) do total = total + share end
   if total <= 0 then return nil end
   for i, spec in ipairs(tbl.colspecs) do
-    tbl.colspecs[i] = { spec[1], weights[i] / total }
+    tbl.colspecs[i] = { spec[1], shares[i] / total }
   end
   return tbl
 end
 
 -- the brochure's DOCX: a chart as wide as the text is placed at this share of it (the map, the typology
--- scheme), so that the text around it keeps its page; the designer places the pack's SVG files anyway
-local BROCHURE_FULL_WIDTH = "80%"
+-- scheme), the others at this scale of their natural size, so that the text around them keeps its page
+-- (4 to 5 pages in Word or LibreOffice); the designer places the pack's SVG files anyway
+local BROCHURE_FULL_WIDTH, BROCHURE_SCALE = "80%", 0.85
 
 local function is_page_break(block)
   return block.t == "RawBlock" and block.format == "openxml" and block.text:match('w:type="page"') ~= nil
@@ -259,8 +288,14 @@ return {
           if is_page_break(block) then return {} end
         end,
         Image = function(img)
-          if img.attributes.width == "100%" then
+          local width = img.attributes.width
+          if width == "100%" then
             img.attributes.width = BROCHURE_FULL_WIDTH
+            return img
+          end
+          local inches = width and tonumber(width:match("^([%d.]+)in$"))
+          if inches then
+            img.attributes.width = string.format("%.2fin", inches * BROCHURE_SCALE)
             return img
           end
         end,
