@@ -311,3 +311,12 @@ def test_the_pack_docx_opens_in_libreoffice_at_four_or_five_pages(members: dict[
     )  # fmt: skip
     pages = len(PdfReader(tmp_path / "plaquette.pdf").pages)
     assert 4 <= pages <= 5, pages
+
+
+def test_a_missing_pack_beside_an_unchanged_brochure_is_written_again(brochure: Path, members: dict[str, bytes]) -> None:
+    pack = brochure / PACK_NAME
+    before = pack.read_bytes()
+    pack.unlink()
+    result = build(brochure.parent, ["brochure"], engine="pandoc", workers=2, progress=False)
+    assert "brochure" in result.render.reused  # not rendered again
+    assert result.designer == (pack,) and pack.read_bytes() == before
