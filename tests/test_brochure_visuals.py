@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from cufstudy.core.french import typeset_text
 from cufstudy.core.project import Contact, Project
 from cufstudy.notebook import charts, setup
 from cufstudy.notebook.charts.brochure import spread_markers
@@ -44,7 +45,7 @@ def test_the_numbered_map_keys_every_mission_and_keeps_its_markers_apart() -> No
     fig = charts.numbered_map(frame, DATA, base=study.dcol.base_text)
     spec = fig.to_dict()
     text = _spec(fig)
-    for name in frame["nom"]:
+    for name in map(typeset_text, frame["nom"]):  # drawn in French typography: "Ville d’Angers"
         assert json.dumps(name, ensure_ascii=False)[1:-1] in text
         assert re.search(rf"\d+ {re.escape(name)}", fig.alt_text)
     assert "Aude" not in text  # the SDG pilot is not a strategy mission
@@ -62,7 +63,7 @@ def test_the_decision_tree_draws_the_decision_aids_answers_and_follows_the_grid(
     fig = charts.decision_tree(study.decision_aid, names, study.dcol.base_text)
     for t in study.typology.ids:
         assert names[t] in fig.alt_text
-        assert study.decision_aid.answer(t).text(scores=True) in fig.alt_text
+        assert typeset_text(study.decision_aid.answer(t).text(scores=True)) in fig.alt_text
     # edit the grid: the cabinet no longer suits inherited twinnings; the tree changes with it
     data = tmp_path / "data"
     shutil.copytree(DATA, data)
@@ -90,7 +91,7 @@ def test_key_figures_are_tiles_with_their_labels() -> None:
     )
     text = _spec(fig)
     assert "65,8\u202f%" in text and "stratégie" in text
-    assert fig.alt_text.startswith("Chiffres clés : 18 missions") and fig.title == "Les missions DCOL en chiffres"
+    assert fig.alt_text.startswith("Chiffres clés\u00a0: 18 missions") and fig.title == "Les missions DCOL en chiffres"
     with pytest.raises(ValueError):
         charts.key_figures([], "")
 

@@ -48,6 +48,7 @@ from cufstudy.sdg.grid import (
     TABLES,
     Column,
     import_grid,
+    stamp_workbook,
     write_template,
 )
 from cufstudy.sdg.partnerships import Partnership, load_partnership, partnership_file, partnership_ids
@@ -150,7 +151,10 @@ def _fit_row(ws: Any, r: int, shown: Iterable[tuple[Column, str]]) -> None:
     )
 
 
-def write_filled(path: str | Path, partnership: Partnership, framework: Framework, *, overwrite: bool = False) -> Path:
+def write_filled(
+    path: str | Path, partnership: Partnership, framework: Framework, *, overwrite: bool = False,
+    epoch: int | None = None,
+) -> Path:
     """Write a partnership into the Excel grid: the blank grid's sheets, lists and help, filled in.
 
     Parameters
@@ -163,6 +167,9 @@ def write_filled(path: str | Path, partnership: Partnership, framework: Framewor
         The SDG framework that feeds the drop-down lists.
     overwrite
         Replace an existing file.
+    epoch
+        The instant its document properties and zip entries are stamped with
+        (:func:`cufstudy.sdg.grid.stamp_workbook`; default ``SOURCE_DATE_EPOCH``, else a fixed instant).
 
     Raises
     ------
@@ -203,6 +210,7 @@ def write_filled(path: str | Path, partnership: Partnership, framework: Framewor
     wb.properties.title = f"Grille de contribution aux ODD : {partnership.display_title}"
     with atomic_path(target) as tmp_path:
         wb.save(tmp_path)
+        stamp_workbook(Path(tmp_path), epoch)
     return target
 
 
@@ -219,11 +227,15 @@ class GridFiles:
         The data folder (holds ``sdg/``, ``partnerships/`` and ``toolbox/competences.yaml``).
     work
         A folder for the staged files (created; the grids are written in a fresh folder inside it).
+    epoch
+        The instant the grids are stamped with (the toolbox's date, as its PDF and DOCX): the same inputs give
+        the same bytes.
     """
 
-    def __init__(self, data: Path, work: Path) -> None:
+    def __init__(self, data: Path, work: Path, epoch: int | None = None) -> None:
         self.data = data
         self.work = work
+        self.epoch = epoch
         self.staged: list[Path] = []
         self._folder: Path | None = None
         self._output: Path | None = None
@@ -243,9 +255,10 @@ class GridFiles:
         partnerships = [load_checked_partnership(self.data, pid, framework) for pid in partnership_ids(self.data)]
         self.work.mkdir(parents=True, exist_ok=True)
         self._folder = Path(tempfile.mkdtemp(prefix=f"grids-{os.getpid()}-", dir=self.work))
-        files = [write_template(self._folder / BLANK_GRID, framework)]
+        files = [write_template(self._folder / BLANK_GRID, framework, epoch=self.epoch)]
         for partnership in partnerships:
-            path = write_filled(self._folder / filled_grid_name(partnership.id), partnership, framework)
+            target = self._folder / filled_grid_name(partnership.id)
+            path = write_filled(target, partnership, framework, epoch=self.epoch)
             back = import_grid(path, framework)
             if back.model_dump() != partnership.model_dump():
                 raise RenderError(
@@ -283,7 +296,7 @@ class GridFiles:
         keep = {p.name for p in self.staged}
         return sorted(p for p in output.glob(f"{_PREFIX}*.xlsx") if p.name not in keep)
 
-    def check(self, deliverable: str, output: Path) -> None:
+    def check(self, deliverable: str, output: Path, epoch: int | None = None) -> None:
         """The build's check of a deliverable before publication: stage the grids when it is the toolbox.
 
         Parameters
@@ -292,8 +305,12 @@ class GridFiles:
             The deliverable's name (its profile).
         output
             Where the deliverable is published: the grids go beside it.
+        epoch
+            The deliverable's instant (its configured date), the grids' too; default: the one given at creation.
         """
         if deliverable == GRID_DELIVERABLE:
+            if epoch is not None:
+                self.epoch = epoch
             self.stage()
             self._output = output
 
