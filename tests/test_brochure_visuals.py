@@ -120,3 +120,35 @@ def test_the_contact_block_comes_from_the_configuration(tmp_path: Path) -> None:
     assert any(":8: cufstudy.contact.telephone: unknown contact field 'telephone' (did you mean 'phone'?)" in m for m in messages)
     assert any(":4: cufstudy.contact: missing 'organisation'" in m for m in messages), messages
     assert found.settings.contact is None
+
+
+def test_contact_details_not_verified_are_named_by_a_warning_until_marked_verified(tmp_path: Path) -> None:
+    """A publisher's proof check: the printed contact details are flagged on every build until someone
+    confirms them (``verified: true``); the flag is never printed, and a flag that is not a boolean is refused."""
+    shipped = Project.find(ROOT)
+    assert shipped.settings.contact is not None and not shipped.settings.contact.verified
+    (warning,) = [w for w in shipped.warnings if "cufstudy.contact" in w]
+    assert re.search(r"_quarto\.yml:\d+: cufstudy\.contact: address, phone, website not verified: ", warning)
+    assert "before printing, then add 'verified: true'" in warning
+    root = tmp_path / "Étude d'Aix-en-Provence"
+    root.mkdir()
+    config = root / "_quarto.yml"
+    block = (
+        "cufstudy:\n  contact:\n"
+        '    organisation: "Ville d\'Aix-en-Provence"\n'
+        '    address: "Place de l\'Hôtel de Ville, 13100 Aix-en-Provence"\n'
+        '    email: "zebulon.quatrefages-meteyer@aix.fr"\n'
+    )
+    config.write_text(block, encoding="utf-8")
+    (warning,) = Project.find(root).warnings
+    assert "_quarto.yml:2: cufstudy.contact: address, email not verified" in warning
+    config.write_text(block + "    verified: true\n", encoding="utf-8")
+    checked = Project.find(root)
+    assert checked.warnings == () and checked.problems == ()
+    assert checked.settings.contact is not None and checked.settings.contact.verified
+    assert "True" not in checked.settings.contact.lines() and len(checked.settings.contact.lines()) == 3
+    config.write_text(block + "    verified: oui\n", encoding="utf-8")
+    (problem,) = Project.find(root).problems
+    assert "cufstudy.contact.verified: expected true or false" in str(problem) and ":6:" in str(problem)
+    config.write_text('cufstudy:\n  contact:\n    organisation: "Cités Unies France"\n', encoding="utf-8")
+    assert Project.find(root).warnings == ()  # nothing to check: no detail beyond the name

@@ -377,7 +377,8 @@ def test_mime_bundle_and_display(frame: pd.DataFrame, monkeypatch: pytest.Monkey
     assert set(data) == {charts.VEGALITE_MIME, "image/png", "image/svg+xml", "text/plain"}
     png = base64.b64decode(data["image/png"])
     assert png.startswith(PNG)
-    assert metadata["image/png"]["width"] * 2 == int.from_bytes(png[16:20], "big")
+    # 4 pixels a CSS pixel: 384 dpi at the natural size, print grade in a DOCX
+    assert metadata["image/png"]["width"] * 4 == int.from_bytes(png[16:20], "big")
     assert data["text/plain"] == fig.alt_text == metadata["cufstudy"]["alt"]
     assert data[charts.VEGALITE_MIME]["usermeta"]["embedOptions"]["formatLocale"]["decimal"] == ","
     assert data["image/svg+xml"].startswith("<svg ")

@@ -170,6 +170,18 @@ def test_docx_headings(default_build: Path) -> None:
         assert any(normalise(section) in normalise(h) for h in headings), section
 
 
+def test_every_docx_fills_its_table_of_contents_and_asks_word_to_update_fields(default_build: Path) -> None:
+    for path in sorted((default_build / "_output").glob("*.docx")):
+        with zipfile.ZipFile(path) as zf:
+            settings = zf.read("word/settings.xml").decode("utf-8")
+            document = zf.read("word/document.xml").decode("utf-8")
+        assert '<w:updateFields w:val="true"' in settings, path.name
+        if "TOC \\" in document or "> TOC " in document:  # a table of contents: its entries are there
+            assert '<w:pStyle w:val="TOC1"' in document, path.name
+    with zipfile.ZipFile(default_build / "_output" / "guide.docx") as zf:
+        assert '<w:pStyle w:val="TOC1"' in zf.read("word/document.xml").decode("utf-8")  # the guide's Sommaire
+
+
 def test_html_loads_nothing_from_another_host(default_build: Path) -> None:
     for path in (default_build / "_output").glob("*.html"):
         html = path.read_text(encoding="utf-8")

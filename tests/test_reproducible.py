@@ -52,8 +52,9 @@ def two_builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path,
             os.environ["SOURCE_DATE_EPOCH"] = env
 
 
-#: the formats the renderers write, and the toolbox's Excel grids (openpyxl, stamped by sdg.grid.stamp_workbook)
-RENDERED = (".pdf", ".docx", ".html", ".xlsx")
+#: the formats the renderers write, the toolbox's Excel grids (openpyxl, stamped by sdg.grid.stamp_workbook) and
+#: the brochure's designer pack
+RENDERED = (".pdf", ".docx", ".html", ".xlsx", ".zip")
 
 
 def _digests(out: Path) -> dict[str, str]:
@@ -83,7 +84,8 @@ def _texts(path: Path) -> Iterator[tuple[str, str]]:
 def test_the_same_inputs_give_the_same_bytes_in_two_folders(two_builds: tuple[Path, Path]) -> None:
     first, second = two_builds
     a, b = _digests(first / "_output"), _digests(second / "_output")
-    assert {"study.pdf", "study.docx", "study.html", "brochure.docx", "toolbox.pdf", "grille-odd-vierge.xlsx"} <= set(a)
+    expected = {"study.pdf", "study.docx", "study.html", "brochure.docx", "toolbox.pdf", "grille-odd-vierge.xlsx"}
+    assert expected | {"brochure-designer.zip"} <= set(a)
     assert a.keys() == b.keys()
     differ = [name for name in a if a[name] != b[name]]
     assert not differ, f"differ between the two folders: {differ}"

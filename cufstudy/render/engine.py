@@ -356,7 +356,8 @@ class EmbeddedEngine:
                 options = self._options(deliverable, source, fmt, expanded.front_matter, problems)
                 jobs.append(_Job(source, fmt, expanded, options, deliverable.output_name(source, fmt)))
         self.timings["expand"] = self.timings.get("expand", 0.0) + time.perf_counter() - started
-        problems.raise_if_any(f"{deliverable.name}: the sources are outside the supported subset")
+        # one summary for every kind: a construct outside the subset, an unknown fact or embed, a bad encoding
+        problems.raise_if_any(f"{deliverable.name}: the sources cannot be rendered")
         return jobs
 
     def render(
