@@ -97,6 +97,8 @@ def _typeset_data(value: Any) -> Any:
     if isinstance(value, str):
         return typeset_text(value)
     if isinstance(value, list):
+        if all(isinstance(v, int | float) for v in value):  # coordinates of a map: nothing to typeset
+            return list(value)
         return [_typeset_data(v) for v in value]
     if isinstance(value, dict):
         return {k: _typeset_data(v) for k, v in value.items()}
