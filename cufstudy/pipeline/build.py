@@ -35,6 +35,7 @@ from cufstudy.core.errors import RenderError
 from cufstudy.core.files import check_project_files
 from cufstudy.core.french import ILLUSTRATIVE_NOTICE
 from cufstudy.core.project import Project, project_of
+from cufstudy.core.reproducible import source_date
 from cufstudy.model.cases import validate_cases
 from cufstudy.model.confidential import ConfidentialValue
 from cufstudy.pipeline.designer import PACK_DELIVERABLE, PACK_NAME, stage_pack
@@ -182,7 +183,9 @@ def build(
                 )
                 packs[:] = [deliverable.output_dir / pack.name] if pack is not None else []
                 return Companions((pack,)) if pack is not None else None
-            grids.check(deliverable.name, deliverable.output_dir)
+            fmt = deliverable.formats[0] if deliverable.formats else "html"
+            when = source_date(deliverable.project_options(fmt).get("date"))  # the grids dated as the toolbox
+            grids.check(deliverable.name, deliverable.output_dir, epoch=when.epoch)
             if deliverable.name != GRID_DELIVERABLE or not grids.staged:
                 return None
             # published in the toolbox's own set: a kill leaves the toolbox and its grids all old or all new

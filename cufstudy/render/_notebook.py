@@ -32,7 +32,7 @@ from typing import Any
 from cufstudy.core.errors import DataError
 from cufstudy.core.french import escape_md
 from cufstudy.core.yamlio import parse_yaml
-from cufstudy.notebook.charts.vega import script_json
+from cufstudy.notebook.charts.vega import script_json, typeset_spec
 from cufstudy.notebook.facts import FACT_MIME
 
 __all__ = ["Assets", "Embedded", "NotebookCache", "NotebookCell", "cell_options", "embed_cell"]
@@ -279,6 +279,8 @@ def embed_cell(
             spec = data[vegalite]
             if isinstance(spec, str):
                 spec = json.loads(spec)
+            if isinstance(spec, dict):
+                spec = typeset_spec(spec)  # a chart not made with the toolkit gets its French typography too
             if _url_data(spec):
                 report(f"the chart of cell {label!r} loads its data from a URL; embed the data in the spec")
                 continue
