@@ -7,7 +7,7 @@ new, and a failed check publishes neither. The pack holds, in reading order of t
 
 * ``graphiques/NN-<label>.svg`` and ``.pdf``: each chart the brochure embeds, as vector files drawn from its
   Vega-Lite specification by the project's exporter (:mod:`cufstudy.notebook.charts.vega`: vl-convert, the
-  ``fr-FR`` locale, the shipped font; text stays text);
+  ``fr-FR`` locale, the shipped font; text stays text), the PDF made from the SVG by Typst (:func:`svg_to_pdf`);
 * ``donnees/NN-<label>.csv``: the data behind each chart (its tooltip's fields, under the tooltip's French
   titles) and each table (its French headers), in ``;``-separated UTF-8 with a byte-order mark and the
   decimal comma: what French Excel opens as is (without the BOM it reads the accents as Windows-1252, and it
@@ -40,7 +40,7 @@ from cufstudy.core.french import apostrophes
 from cufstudy.core.reproducible import source_date
 from cufstudy.notebook.charts.brochure import ACCENT, PALE
 from cufstudy.notebook.charts.theme import INK, MUTED, STATUS_COLOURS, TIER_COLOURS
-from cufstudy.notebook.charts.vega import FONT_SUFFIXES, spec_to_pdf, spec_to_svg
+from cufstudy.notebook.charts.vega import FONT_SUFFIXES, spec_to_svg
 from cufstudy.pipeline.checks import Requirements, check_files, raise_for
 from cufstudy.pipeline.leaks import PairingLike
 from cufstudy.render._notebook import NotebookCache
@@ -58,6 +58,7 @@ __all__ = [
     "markdown_table_rows",
     "pack_items",
     "stage_pack",
+    "svg_to_pdf",
     "write_pack",
 ]
 
@@ -204,6 +205,24 @@ def _text(value: Any) -> str:
     return "".join(value) if isinstance(value, list) else str(value)
 
 
+def svg_to_pdf(svg: str, root: Path, epoch: int = _ZIP_FLOOR) -> bytes:
+    """A chart's SVG as a vector PDF, its text kept as text in the shipped font (Typst, the project's PDF engine).
+
+    Not vl-convert's own PDF: it orders the embedded fonts differently from one process to the next, so the
+    same chart would give other bytes in another build. Typst's output depends only on its inputs.
+    """
+    import tempfile
+
+    import typst
+
+    with tempfile.TemporaryDirectory(prefix="cufstudy-chart-") as folder:
+        Path(folder, "chart.svg").write_text(svg, encoding="utf-8")
+        main = Path(folder, "chart.typ")
+        main.write_text('#set page(width: auto, height: auto, margin: 0pt)\n#image("chart.svg")\n', encoding="utf-8")
+        fonts = [str(d) for d in font_dirs(root)]
+        return bytes(typst.compile(str(main), font_paths=fonts, timestamp=epoch))
+
+
 def pack_items(deliverable: Deliverable, root: Path) -> list[PackItem]:
     """The charts and tables the deliverable's documents embed, in reading order, with their data.
 
@@ -235,7 +254,8 @@ def pack_items(deliverable: Deliverable, root: Path) -> list[PackItem]:
                     spec = json.loads(spec) if isinstance(spec, str) else dict(spec)
                     columns, rows = chart_table(spec)
                     try:
-                        svg, pdf = spec_to_svg(spec), spec_to_pdf(spec)
+                        svg = spec_to_svg(spec)
+                        pdf = svg_to_pdf(svg, root)
                     except Exception as exc:  # vl-convert raises ValueError/RuntimeError with a message
                         raise RenderError(f"designer pack: cannot draw the chart {label!r}: {exc}") from exc
                     title = str(meta.get("title") or caption) if isinstance(meta, Mapping) else caption

@@ -37,7 +37,6 @@ __all__ = [
     "font_dir",
     "register_fonts",
     "script_json",
-    "spec_to_pdf",
     "spec_to_png",
     "spec_to_svg",
     "typeset_spec",
@@ -230,11 +229,6 @@ def spec_to_png(spec: dict[str, Any], scale: float = 2.0) -> bytes:
         Pixel density: 2 gives a sharp image at twice the chart's natural size.
     """
     return bytes(_vl_convert().vegalite_to_png(spec, scale=scale, **_convert_options(spec)))
-
-
-def spec_to_pdf(spec: dict[str, Any]) -> bytes:
-    """Render a Vega-Lite spec to a vector PDF offline (vl-convert, ``fr-FR`` locale, the shipped font embedded)."""
-    return bytes(_vl_convert().vegalite_to_pdf(spec, **_convert_options(spec)))
 
 
 def spec_to_svg(spec: dict[str, Any]) -> str:
