@@ -47,7 +47,6 @@ BAD: Final = object()
 """What a conversion returns for a value it cannot convert (the caller reports the problem)."""
 
 
-
 def number_text(value: float) -> str:
     """A number typed where text was expected, as the person typed it (``12`` not ``12.0``)."""
     return str(int(value)) if float(value).is_integer() else str(value)
