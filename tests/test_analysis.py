@@ -290,6 +290,33 @@ def test_markdown_table_is_french_and_escaped() -> None:
     assert escape_md("{{< fact x >}}") == "\\{\\{\\< fact x \\>\\}\\}"
 
 
+def test_a_wide_table_sizes_its_columns_by_their_content() -> None:
+    """Pandoc sizes a wide pipe table's columns by its rule's dashes: a column of long explanations gets most of
+    the width, a column of short codes little, and no column is narrower than its longest word (tables are not
+    hyphenated: the header « Recommandations » ran over the column beside it)."""
+    import pypandoc
+
+    frame = pd.DataFrame(
+        {
+            "Texte": ["CGCT", "Loi d'orientation des mobilités (24 décembre 2019)"],
+            "Ce qu'il prévoit": ["Fondement de l'action extérieure des collectivités territoriales. " * 4] * 2,
+            "Recommandations": [41, 15],
+        }
+    )
+    md = markdown_table(frame)
+    rule = md.splitlines()[1]
+    text, summary, count = (len(part.strip(":")) for part in rule.strip("|").split("|"))
+    assert rule.startswith("|:-") and rule.endswith("-:|")
+    assert summary == 60 and count == len("Recommandations") + 1 and len("d'orientation") < text < summary
+    doc = json.loads(pypandoc.convert_text(md, "json", format="markdown"))
+    widths = [spec[1]["c"] for spec in doc["blocks"][0]["c"][2]]
+    assert widths[1] > 0.5 and widths[2] > widths[0] / 2, widths
+    # a narrow table keeps its content's own widths (pandoc's default)
+    assert markdown_table(pd.DataFrame({"Nom": ["Ville d'Aix-en-Provence"], "Part": [12.5]})).splitlines()[1] == (
+        "|:---|---:|"
+    )
+
+
 # --- what the thin notebooks call ----------------------------------------------------------------------
 
 

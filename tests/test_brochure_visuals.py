@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from cufstudy.core.french import typeset_text
 from cufstudy.core.project import Contact, Project
 from cufstudy.notebook import charts, setup
 from cufstudy.notebook.charts.brochure import spread_markers
@@ -44,7 +45,7 @@ def test_the_numbered_map_keys_every_mission_and_keeps_its_markers_apart() -> No
     fig = charts.numbered_map(frame, DATA, base=study.dcol.base_text)
     spec = fig.to_dict()
     text = _spec(fig)
-    for name in frame["nom"]:
+    for name in map(typeset_text, frame["nom"]):  # drawn in French typography: "Ville d’Angers"
         assert json.dumps(name, ensure_ascii=False)[1:-1] in text
         assert re.search(rf"\d+ {re.escape(name)}", fig.alt_text)
     assert "Aude" not in text  # the SDG pilot is not a strategy mission
@@ -62,7 +63,7 @@ def test_the_decision_tree_draws_the_decision_aids_answers_and_follows_the_grid(
     fig = charts.decision_tree(study.decision_aid, names, study.dcol.base_text)
     for t in study.typology.ids:
         assert names[t] in fig.alt_text
-        assert study.decision_aid.answer(t).text(scores=True) in fig.alt_text
+        assert typeset_text(study.decision_aid.answer(t).text(scores=True)) in fig.alt_text
     # edit the grid: the cabinet no longer suits inherited twinnings; the tree changes with it
     data = tmp_path / "data"
     shutil.copytree(DATA, data)
@@ -90,7 +91,7 @@ def test_key_figures_are_tiles_with_their_labels() -> None:
     )
     text = _spec(fig)
     assert "65,8\u202f%" in text and "stratégie" in text
-    assert fig.alt_text.startswith("Chiffres clés : 18 missions") and fig.title == "Les missions DCOL en chiffres"
+    assert fig.alt_text.startswith("Chiffres clés\u00a0: 18 missions") and fig.title == "Les missions DCOL en chiffres"
     with pytest.raises(ValueError):
         charts.key_figures([], "")
 
@@ -119,3 +120,35 @@ def test_the_contact_block_comes_from_the_configuration(tmp_path: Path) -> None:
     assert any(":8: cufstudy.contact.telephone: unknown contact field 'telephone' (did you mean 'phone'?)" in m for m in messages)
     assert any(":4: cufstudy.contact: missing 'organisation'" in m for m in messages), messages
     assert found.settings.contact is None
+
+
+def test_contact_details_not_verified_are_named_by_a_warning_until_marked_verified(tmp_path: Path) -> None:
+    """A publisher's proof check: the printed contact details are flagged on every build until someone
+    confirms them (``verified: true``); the flag is never printed, and a flag that is not a boolean is refused."""
+    shipped = Project.find(ROOT)
+    assert shipped.settings.contact is not None and not shipped.settings.contact.verified
+    (warning,) = [w for w in shipped.warnings if "cufstudy.contact" in w]
+    assert re.search(r"_quarto\.yml:\d+: cufstudy\.contact: address, phone, website not verified: ", warning)
+    assert "before printing, then add 'verified: true'" in warning
+    root = tmp_path / "Étude d'Aix-en-Provence"
+    root.mkdir()
+    config = root / "_quarto.yml"
+    block = (
+        "cufstudy:\n  contact:\n"
+        '    organisation: "Ville d\'Aix-en-Provence"\n'
+        '    address: "Place de l\'Hôtel de Ville, 13100 Aix-en-Provence"\n'
+        '    email: "zebulon.quatrefages-meteyer@aix.fr"\n'
+    )
+    config.write_text(block, encoding="utf-8")
+    (warning,) = Project.find(root).warnings
+    assert "_quarto.yml:2: cufstudy.contact: address, email not verified" in warning
+    config.write_text(block + "    verified: true\n", encoding="utf-8")
+    checked = Project.find(root)
+    assert checked.warnings == () and checked.problems == ()
+    assert checked.settings.contact is not None and checked.settings.contact.verified
+    assert "True" not in checked.settings.contact.lines() and len(checked.settings.contact.lines()) == 3
+    config.write_text(block + "    verified: oui\n", encoding="utf-8")
+    (problem,) = Project.find(root).problems
+    assert "cufstudy.contact.verified: expected true or false" in str(problem) and ":6:" in str(problem)
+    config.write_text('cufstudy:\n  contact:\n    organisation: "Cités Unies France"\n', encoding="utf-8")
+    assert Project.find(root).warnings == ()  # nothing to check: no detail beyond the name

@@ -216,7 +216,7 @@ def test_cases_map_has_one_point_per_seat(frame: pd.DataFrame) -> None:
     assert len(points) == 1
     assert len(points[0]) == frame["longitude_composite"].notna().sum() == 19
     assert set(points[0][0]) == {"lon", "lat", "nom", "niveau", "population"}
-    assert {p["nom"] for p in points[0]} >= {"Ville d'Angers", "Communauté d'agglomération Cap Nord Martinique"}
+    assert {p["nom"] for p in points[0]} >= {"Ville d’Angers", "Communauté d’agglomération Cap Nord Martinique"}
     assert spec["projection"] == {"type": "conicConformal", "parallels": [44, 49], "rotate": [-3, 0]}
     regions = [d for d in _datasets(spec) if d and d[0].get("type") == "Feature" and len(d) == 18]
     assert regions, "the 18 régions"
@@ -254,8 +254,8 @@ def test_the_chart_notice_is_the_project_s(frame: pd.DataFrame, tmp_path: Path, 
     monkeypatch.chdir(tmp_path)
     assert charts.ILLUSTRATIVE_NOTE == "Codage d'essai de la Ville d'Aix-en-Provence"
     fig = charts.ambition_by_tier(frame)
-    assert fig.alt_text.endswith("Codage d'essai de la Ville d'Aix-en-Provence.")
-    assert "Codage d'essai" in json.dumps(charts.to_spec(fig)["title"], ensure_ascii=False)
+    assert fig.alt_text.endswith("Codage d’essai de la Ville d’Aix-en-Provence.")
+    assert "Codage d’essai" in json.dumps(charts.to_spec(fig)["title"], ensure_ascii=False)
 
 
 def test_charts_without_data_say_so_instead() -> None:
@@ -377,7 +377,8 @@ def test_mime_bundle_and_display(frame: pd.DataFrame, monkeypatch: pytest.Monkey
     assert set(data) == {charts.VEGALITE_MIME, "image/png", "image/svg+xml", "text/plain"}
     png = base64.b64decode(data["image/png"])
     assert png.startswith(PNG)
-    assert metadata["image/png"]["width"] * 2 == int.from_bytes(png[16:20], "big")
+    # 4 pixels a CSS pixel: 384 dpi at the natural size, print grade in a DOCX
+    assert metadata["image/png"]["width"] * 4 == int.from_bytes(png[16:20], "big")
     assert data["text/plain"] == fig.alt_text == metadata["cufstudy"]["alt"]
     assert data[charts.VEGALITE_MIME]["usermeta"]["embedOptions"]["formatLocale"]["decimal"] == ","
     assert data["image/svg+xml"].startswith("<svg ")
@@ -406,7 +407,7 @@ def test_the_typology_charts_count_the_cases_and_keep_the_classes_apart(base: Ca
     assert len(set(scale["range"])) == len(scale["range"])  # one colour per class, however many classes
     assert not set(scale["range"]) & set(charts.TIER_COLOURS.values())  # a class is not a tier group
     titles = [spec["encoding"][axis]["title"] for axis in ("x", "y")]
-    assert all(re.fullmatch(r"Axe [12] \(\d+,\d\u202f% de l'inertie\)", t) for t in titles), titles
+    assert all(re.fullmatch(r"Axe [12] \(\d+,\d\u202f% de l’inertie\)", t) for t in titles), titles
     assert charts.ILLUSTRATIVE_NOTE in fig.alt_text
 
 

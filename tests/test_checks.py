@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 
 from cufstudy.cli import app
 from cufstudy.core.errors import LayoutError, LeakError, RenderError
+from cufstudy.core.french import typeset_text
 from cufstudy.pipeline.checks import Requirements, check_files
 from cufstudy.pipeline.lock import child_environment, project_lock
 from cufstudy.pipeline.notices import DataProvenance
@@ -33,7 +34,8 @@ INTERVIEWEE = "Personne fictive"  # the confidential values of tests/data/good_c
 NOTES = "Notes confidentielles"
 STAGING = "_build/quarto/reports/guide"
 #: the notice of the test project's data: its one case (tests/data/good_case.yaml) is illustrative
-ILLUSTRATIVE_NOTICE = DataProvenance(cases=1, illustrative_cases=1).notice()
+#: as a renderer prints it, in French typography (the planted files pass the typography check)
+ILLUSTRATIVE_NOTICE = typeset_text(DataProvenance(cases=1, illustrative_cases=1).notice())
 
 QUARTO_YML = """\
 project:

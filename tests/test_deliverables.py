@@ -12,6 +12,7 @@ import shutil
 import socket
 import zipfile
 from collections.abc import Iterator, Sequence
+from html.parser import HTMLParser
 from pathlib import Path
 
 import docx
@@ -167,6 +168,18 @@ def test_docx_headings(default_build: Path) -> None:
         "Annexe : règles, grilles et liste des cas",
     ):
         assert any(normalise(section) in normalise(h) for h in headings), section
+
+
+def test_every_docx_fills_its_table_of_contents_and_asks_word_to_update_fields(default_build: Path) -> None:
+    for path in sorted((default_build / "_output").glob("*.docx")):
+        with zipfile.ZipFile(path) as zf:
+            settings = zf.read("word/settings.xml").decode("utf-8")
+            document = zf.read("word/document.xml").decode("utf-8")
+        assert '<w:updateFields w:val="true"' in settings, path.name
+        if "TOC \\" in document or "> TOC " in document:  # a table of contents: its entries are there
+            assert '<w:pStyle w:val="TOC1"' in document, path.name
+    with zipfile.ZipFile(default_build / "_output" / "guide.docx") as zf:
+        assert '<w:pStyle w:val="TOC1"' in zf.read("word/document.xml").decode("utf-8")  # the guide's Sommaire
 
 
 def test_html_loads_nothing_from_another_host(default_build: Path) -> None:
@@ -634,3 +647,68 @@ def test_html_has_one_main_landmark_and_headings_clear_the_notice_band(default_b
         assert page.count("<main") == 1, name
         assert page.index('class="cufstudy-notice"') < page.index("<main"), name
         assert re.search(r"scroll-margin-top:\s*[1-9]", page), name
+
+
+# -- French typography and the HTML structure of what a reader gets (issue 17) --------------------------------
+
+
+def test_every_output_of_the_default_build_has_french_typography(default_build: Path) -> None:
+    from cufstudy.pipeline.typography import output_faults, svg_faults
+
+    out = default_build / "_output"
+    files = sorted(p for p in out.iterdir() if p.suffix in (".pdf", ".docx", ".html", ".xlsx"))
+    assert {p.suffix for p in files} == {".pdf", ".docx", ".html", ".xlsx"}
+    faults = output_faults(files)
+    # the charts as SVG (the static copy every notebook output carries, as the PDF draws them)
+    charts = 0
+    for notebook in sorted((default_build / "_build" / "notebooks").glob("*.ipynb")):
+        for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+            for output in cell.get("outputs", []):
+                svg = output.get("data", {}).get("image/svg+xml")
+                if svg:
+                    charts += 1
+                    faults += svg_faults("".join(svg) if isinstance(svg, list) else svg, notebook.name)
+    assert charts >= 10
+    assert not faults, f"{len(faults)} typographic faults:\n" + "\n".join(map(str, faults[:40]))
+
+
+class _Structure(HTMLParser):
+    """The headings, landmarks and table captions of a page, as a browser parses them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.tables = 0
+        self.captioned = 0
+        self._table_open = False
+        self.styles: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        if tag == "table":
+            self.tables += 1
+            self._table_open = True
+        elif self._table_open:
+            self.captioned += tag == "caption"  # the caption must be the table's first child
+            self._table_open = False
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style:
+            self.styles.append(data)
+
+
+@pytest.mark.parametrize("page", ["study.html", "guide.html", "toolbox.html"])
+def test_an_html_page_has_one_h1_a_main_landmark_and_a_caption_on_every_table(default_build: Path, page: str) -> None:
+    parser = _Structure()
+    parser.feed((default_build / "_output" / page).read_text(encoding="utf-8"))
+    assert parser.tags.count("h1") == 1 and parser.tags.count("main") == 1
+    assert parser.tags.count("h2") >= 3  # the chapters, under the title
+    assert parser.tables >= 3 and parser.captioned == parser.tables
+    css = re.sub(r"\s+", " ", " ".join(parser.styles))
+    rule = re.search(r"([^{}]*)\{[^}]*scroll-margin-top: ?(\d+(?:\.\d+)?)rem", css)
+    assert rule and "h2[id]" in rule.group(1) and float(rule.group(2)) >= 3  # below the sticky notice band

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from cufstudy.cli import app
 from cufstudy.core.errors import DataError
 from cufstudy.fieldwork.guides import build_guide, select_cases, write_guides
-from cufstudy.fieldwork.progress import progress, progress_table
+from cufstudy.fieldwork.progress import RECOMMENDATIONS, progress, progress_table
 from cufstudy.fieldwork.questions import load_questions
 from cufstudy.fieldwork.selection import candidates_table, coverage, criteria_table, load_selection
 from cufstudy.model.cases import load_cases
@@ -147,7 +147,8 @@ def test_progress_counts_planned_held_imported(tmp_path: Path) -> None:
     table = progress_table(p)
     assert list(table.iloc[-2])[:5] == ["Collectivités de comparaison", 4, 0, 0, 0]
     assert table.columns[3] == "Exemples (codage illustratif)" and table.iloc[-1, 3] == 18
-    assert table["Recommandations"].isna().tolist() == [False] * 4 + [True, False]
+    assert table[RECOMMENDATIONS].isna().tolist() == [False] * 4 + [True, False]
+    assert RECOMMENDATIONS.replace("\u00ad", "") == "Recommandations"  # the soft hyphen is invisible unbroken
 
 
 def test_guides_for_unknown_cases_and_existing_files(tmp_path: Path) -> None:

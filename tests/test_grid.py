@@ -126,7 +126,7 @@ def test_template_layout(template: Path) -> None:
     assert [listes.cell(r, 11).value for r in range(2, 5)] == ["France", "Partenaire", "Les deux"]
     # French instructions, with French typography
     text = "\n".join(str(c.value) for c in wb["Instructions"]["A"] if c.value)
-    assert "4 – Structurante\u00a0: la cible est l'objectif principal du projet" in text
+    assert "4 – Structurante\u00a0: la cible est l’objectif principal du projet" in text
     assert "« cufstudy sdg import »" not in text and "«\u00a0cufstudy sdg import\u00a0»" in text
 
 
@@ -558,7 +558,7 @@ def test_no_doubled_or_contradictory_labels(template: Path) -> None:
         assert plain.count("(facultatif)") + plain.count("(obligatoire)") <= 1, text
         assert not ("obligatoire" in plain and "facultatif" in plain), text
     population = [_plain(str(c.value)) for c in wb["Partenariat"]["C"] if "habitants" in str(c.value)]
-    assert population == ["Population en nombre d'habitants (facultatif)"]
+    assert population == ["Population en nombre d’habitants (facultatif)"]
 
 
 def test_no_project_message_when_every_project_row_has_a_bad_cell(filled_book: bytes, tmp_path: Path) -> None:
@@ -631,3 +631,29 @@ def test_printed_through_libreoffice(template: Path, tmp_path: Path) -> None:
         assert xs and min(xs) >= 20 and max(xs) <= 822, (min(xs), max(xs))  # text inside the page's margins
     text = " ".join(page.extract_text() or "" for page in reader.pages)
     assert "Page 1 sur" in text and "Grille de contribution aux ODD — Cibles" in text
+
+
+def test_the_grids_are_byte_identical_for_the_same_inputs_and_dated_without_the_clock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+    import zipfile
+
+    from cufstudy.core.reproducible import DEFAULT_EPOCH
+    from cufstudy.sdg.grid_files import write_filled
+
+    framework, pilot = FW, PILOT
+    epoch = int(dt.datetime(2026, 12, 1, tzinfo=dt.UTC).timestamp())
+    first = write_template(tmp_path / "a.xlsx", framework, epoch=epoch)
+    filled_a = write_filled(tmp_path / "fa.xlsx", pilot, framework, epoch=epoch)
+    time.sleep(2.1)  # a zip entry holds its time to the even second
+    assert write_template(tmp_path / "b.xlsx", framework, epoch=epoch).read_bytes() == first.read_bytes()
+    assert write_filled(tmp_path / "fb.xlsx", pilot, framework, epoch=epoch).read_bytes() == filled_a.read_bytes()
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    undated = write_template(tmp_path / "c.xlsx", framework)  # no date: a fixed instant, never the clock
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(epoch))
+    assert write_template(tmp_path / "d.xlsx", framework).read_bytes() == first.read_bytes()
+    with zipfile.ZipFile(undated) as zf:
+        assert {i.date_time for i in zf.infolist()} == {dt.datetime.fromtimestamp(DEFAULT_EPOCH, dt.UTC).timetuple()[:6]}
+        assert "1980-01-01T00:00:00Z" in zf.read("docProps/core.xml").decode("utf-8")
+    assert import_grid(filled_a, framework).model_dump() == pilot.model_dump()  # still reads back the same

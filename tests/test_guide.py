@@ -120,6 +120,11 @@ def test_the_guide_has_its_four_templates_as_appendices() -> None:
 def test_the_one_percent_mechanisms_are_cited_by_law() -> None:
     text = guide_text()
     assert "« 1 % » eau, énergie, déchets (loi Oudin-Santini)" not in text
+    # nor any other wording that credits the 2005 law with more than water (the typology's actions print too)
+    actions = [a for t in load_typology(DATA).types for a in t.typical_actions]
+    for line in [*text.splitlines(), *actions]:
+        if "Oudin" in line:
+            assert not re.search(r"énergie|déchets|mobilité", line.split("Oudin")[0][-80:]), line
     assert re.search(r"loi Oudin-Santini de 2005\s+ne concerne que l'eau et l'assainissement", text)
     legal = guidance.load_legal(DATA)
     by_domain = {m.id: legal.text(m.law) for m in legal.mechanisms}
@@ -285,7 +290,7 @@ def test_the_tables_follow_the_data(data: Path) -> None:
     assert "Loi dite d'Oudin-Santini (9 février 2005)" in set(after["Texte"])
     assert not any(text.startswith("Loi Oudin-Santini") for text in after["Texte"])
     mechanisms = guidance.mechanisms_table(guidance.load_legal(data))
-    assert [b.split("créé par : ")[1] for b in mechanisms["Base légale"]] == [
+    assert [b.split("instauré par : ")[1] for b in mechanisms["Base légale"]] == [
         "Loi dite d'Oudin-Santini, 2005",
         "Loi sur l'énergie, 2006",
         "Loi sur le développement, 2014",

@@ -5,6 +5,7 @@ needs re-run, nothing written to ``_output/``, a clean stop that frees the port.
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import re
 import signal
@@ -152,6 +153,42 @@ def test_a_tab_opened_before_a_rebuild_reloads_at_once(running: PreviewSession) 
         assert tab.wait("reload") == ["2"]
     finally:
         tab.close()
+
+
+def test_a_tab_left_open_from_an_earlier_preview_reloads_at_once(running: PreviewSession) -> None:
+    """The preview stopped and started again counts its pages from 1: a tab still open on page 7 of the
+    earlier run reconnects (the browser's EventSource does it by itself) and must reload, not wait for page 8."""
+    tab = Events(running.server.port, version=7)
+    try:
+        assert tab.wait("reload") == ["1"]
+    finally:
+        tab.close()
+
+
+def test_an_editors_temporary_file_is_not_reported_as_a_change(tmp_path: Path) -> None:
+    """``sed -i`` (and editors that save atomically) write a temporary file beside the source and rename it
+    over it: the terminal names the source, not the temporary file."""
+    root = make_render_project(tmp_path / "projet d'Aix-en-Provence")
+    log = io.StringIO()
+    session = PreviewSession(root, "study", port=0, log=log)
+    session.start()
+    loop = threading.Thread(target=session.serve_forever, daemon=True)
+    loop.start()
+    tab = Events(session.server.port, version=1)
+    try:
+        qmd = root / "reports" / "study.qmd"
+        temporary = qmd.with_name("sedZ4ébK")
+        temporary.write_text(qmd.read_text(encoding="utf-8") + "\nRelu par Zébulon Quatrefages-Météyer.\n",
+                             encoding="utf-8")  # fmt: skip
+        temporary.replace(qmd)
+        assert tab.wait("reload") == ["2"]
+        assert "Relu par Zébulon Quatrefages-Météyer." in _get(session.url)
+    finally:
+        tab.close()
+        session.stop()
+        loop.join(timeout=10)
+    changed = [line for line in log.getvalue().splitlines() if line.startswith("changed:")]
+    assert changed == ["changed: reports/study.qmd"], log.getvalue()
 
 
 def test_stop_frees_the_port_and_ends_the_streams(tmp_path: Path) -> None:

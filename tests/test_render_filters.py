@@ -46,6 +46,13 @@ def test_quotes_become_guillemets() -> None:
     assert _typo("Il dit \"bonjour\" et 'salut'.") == f"Il dit «{NBSP}bonjour{NBSP}» et “salut”."
 
 
+def test_guillemets_inside_guillemets_become_english_quotes_and_a_percent_gets_its_space() -> None:
+    assert _typo("la modalité « dispositifs « 1 % » eau » : 6 cas") == (
+        f"la modalité «{NBSP}dispositifs “1{NNBSP}%” eau{NBSP}»{NBSP}: 6 cas"
+    )
+    assert _typo("« a » et « b »") == f"«{NBSP}a{NBSP}» et «{NBSP}b{NBSP}»"  # side by side: not nested
+
+
 @pytest.mark.parametrize(
     "text",
     ["Il est 10:30.", "Voir https://example.org/?a=1 ici.", "Le ratio 1:2 tient."],

@@ -52,8 +52,9 @@ def two_builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path,
             os.environ["SOURCE_DATE_EPOCH"] = env
 
 
-#: the formats the renderers write (the toolbox's Excel grids, written by openpyxl, are not covered yet)
-RENDERED = (".pdf", ".docx", ".html")
+#: the formats the renderers write, the toolbox's Excel grids (openpyxl, stamped by sdg.grid.stamp_workbook) and
+#: the brochure's designer pack
+RENDERED = (".pdf", ".docx", ".html", ".xlsx", ".zip")
 
 
 def _digests(out: Path) -> dict[str, str]:
@@ -83,7 +84,8 @@ def _texts(path: Path) -> Iterator[tuple[str, str]]:
 def test_the_same_inputs_give_the_same_bytes_in_two_folders(two_builds: tuple[Path, Path]) -> None:
     first, second = two_builds
     a, b = _digests(first / "_output"), _digests(second / "_output")
-    assert {"study.pdf", "study.docx", "study.html", "brochure.docx", "toolbox.pdf"} <= set(a)
+    expected = {"study.pdf", "study.docx", "study.html", "brochure.docx", "toolbox.pdf", "grille-odd-vierge.xlsx"}
+    assert expected | {"brochure-designer.zip"} <= set(a)
     assert a.keys() == b.keys()
     differ = [name for name in a if a[name] != b[name]]
     assert not differ, f"differ between the two folders: {differ}"
@@ -112,6 +114,11 @@ def test_the_files_are_dated_from_the_configuration_not_the_clock(two_builds: tu
     assert (2026, 12, 1) in times
     assert ">1.0<" in custom and "Cités Unies France (CUF)" in custom  # version, commissioner
     assert "bibliography" not in custom and "cufstudy-root" not in custom
+    with zipfile.ZipFile(out / "grille-odd-vierge.xlsx") as zf:  # the grids: the toolbox's date, not the clock
+        core = zf.read("docProps/core.xml").decode("utf-8")
+        assert {info.date_time[:3] for info in zf.infolist()} == {(2026, 12, 1)}
+    assert '<dcterms:created xsi:type="dcterms:W3CDTF">2026-12-01T00:00:00Z' in core
+    assert '<dcterms:modified xsi:type="dcterms:W3CDTF">2026-12-01T00:00:00Z' in core
     info = PdfReader(out / "study.pdf").metadata
     assert info is not None and str(info.get("/CreationDate", "")).startswith("D:20261201")
     assert info.title and "stratégies" in info.title and info.author == "Cités Unies France"

@@ -20,7 +20,7 @@ from cufstudy.core.errors import DataError, RenderError
 from cufstudy.core.problems import Reason
 from cufstudy.sdg import catalogue, competences, forum, training
 from cufstudy.sdg.framework import load_framework
-from cufstudy.sdg.grid import import_grid
+from cufstudy.sdg.grid import import_grid, write_template
 from cufstudy.sdg.grid_files import BLANK_GRID, GridFiles, filled_grid_name, grid_listing, write_filled
 from cufstudy.sdg.partnerships import load_partnership, partnership_file
 
@@ -257,6 +257,39 @@ def test_a_filled_grid_imports_back_as_its_partnership(tmp_path: Path) -> None:
     assert wb["Partenariat"]["B4"].value == "illustratif"
     with pytest.raises(DataError, match="the file exists"):
         write_filled(path, pilot, FW)
+
+
+def test_a_filled_grid_prints_its_long_texts_wrapped_in_rows_tall_enough(tmp_path: Path) -> None:
+    """A filled grid is printed as it comes: a text wider than its column wraps, its row is as tall as the text
+    (at least one 10-point line per 1.2 x width characters), and the other cells of the row read from the top."""
+    pilot = load_partnership(partnership_file(DATA, PILOT), FW)
+    wb = openpyxl.load_workbook(write_filled(tmp_path / "grille d'Aix-en-Provence.xlsx", pilot, FW))
+    ws = wb["Cibles"]
+    checked = 0
+    for r in range(2, len([link for project in pilot.projects for link in project.links]) + 2):
+        target = str(ws.cell(r, 3).value)
+        shown = {"D": FW.target(target).title_fr, "G": str(ws.cell(r, 7).value or "")}  # formula: the UN title
+        long = {col: text for col, text in shown.items() if len(text) > ws.column_dimensions[col].width}
+        height = ws.row_dimensions[r].height
+        if not long:
+            assert height is None, f"Cibles row {r} keeps its one-line height"
+            continue
+        checked += 1
+        for col, text in long.items():
+            assert ws[f"{col}{r}"].alignment.wrap_text, f"Cibles!{col}{r} wraps"
+            lines = -(-len(text) // int(1.2 * ws.column_dimensions[col].width))
+            assert height is not None and height >= 12 * lines, f"Cibles row {r}: {height} pt for {lines} lines"
+        assert ws[f"A{r}"].alignment.vertical == "top" and not ws[f"A{r}"].alignment.wrap_text
+    assert checked >= 10  # most UN target titles are longer than their column
+    projects = wb["Projets"]
+    co_funders = next(r for r in range(2, 6) if "Oudin-Santini" in str(projects[f"G{r}"].value))
+    assert projects[f"G{co_funders}"].alignment.wrap_text and (projects.row_dimensions[co_funders].height or 0) >= 24
+    assert projects.row_dimensions[10].height is None  # an empty row to fill stays as the blank grid has it
+    # printed, each table sheet shows the header and the filled rows, not the pages of empty rows to fill
+    links = sum(len(project.links) for project in pilot.projects)
+    assert ws.print_area == f"'Cibles'!$A$1:$G${links + 1}"
+    assert projects.print_area == f"'Projets'!$A$1:$G${len(pilot.projects) + 1}"
+    assert openpyxl.load_workbook(write_template(tmp_path / "vierge.xlsx", FW))["Cibles"].print_area in (None, "")
 
 
 def test_the_grids_are_staged_checked_and_published(data: Path, tmp_path: Path) -> None:

@@ -67,6 +67,7 @@ __all__ = [
     "round_fr",
     "straight_quotes_to_french",
     "typeset_fr",
+    "typeset_text",
 ]
 
 NBSP: Final = "\u00a0"
@@ -196,12 +197,14 @@ def format_date(day: dt.date) -> str:
 # typography
 
 _SPACE_BEFORE: Final = re.compile(r" ([:;!?»])")
+_PERCENT: Final = re.compile(r"(?<=\d) %")
 _STRAIGHT_QUOTED: Final = re.compile(r'"([^"]*)"')
 _APOSTROPHE: Final = re.compile(r"(?<=\w)'(?=\w)")
 
 
 def typeset_fr(text: str) -> str:
-    """French typography for free text: no-break spaces before ``: ; ! ? »`` and after ``«``.
+    """French typography for free text: no-break spaces before ``: ; ! ? »`` and after ``«``, and the narrow
+    one between a number and ``%`` (``1 %``).
 
     Only existing spaces are replaced, so codes and URLs stay as they are (``https://x.org/a?b:c``).
 
@@ -213,18 +216,21 @@ def typeset_fr(text: str) -> str:
     True
     """
     text = _SPACE_BEFORE.sub(lambda m: (NBSP if m.group(1) in ":»" else NNBSP) + m.group(1), text)
-    return text.replace("« ", f"«{NBSP}")
+    return _PERCENT.sub(f"{NNBSP}%", text.replace("« ", f"«{NBSP}"))
 
 
 def quote_fr(text: str) -> str:
-    """``text`` between French quotation marks, with their no-break spaces: ``« text »``.
+    """``text`` between French quotation marks, with their no-break spaces: ``« text »``; guillemets inside
+    ``text`` become “ ” (:func:`nest_quotes`).
 
     Examples
     --------
     >>> quote_fr("Faim zéro") == "«\u00a0Faim zéro\u00a0»"
     True
+    >>> quote_fr("dispositifs « 1 % » eau").replace(NBSP, "~")  # a quotation inside: “ ”
+    '«~dispositifs “1 %” eau~»'
     """
-    return f"«{NBSP}{text}{NBSP}»"
+    return nest_quotes(f"«{NBSP}{text}{NBSP}»")
 
 
 def straight_quotes_to_french(text: str) -> str:
@@ -243,6 +249,61 @@ def apostrophes(text: str) -> str:
     "Ville d’Aix-en-Provence, 'cité'"
     """
     return _APOSTROPHE.sub("\u2019", text)
+
+
+_TIGHT_OPEN: Final = re.compile(f"«(?=[^\\s{NBSP}{NNBSP}])")
+_TIGHT_CLOSE: Final = re.compile(f"(?<=[^\\s{NBSP}{NNBSP}])»")
+_GUILLEMET: Final = re.compile(f"«[ {NBSP}{NNBSP}]?|[ {NBSP}{NNBSP}]?»")
+
+
+def nest_quotes(text: str) -> str:
+    """Guillemets inside guillemets become English double quotes: ``« a « b » c »`` gives ``« a “b” c »``.
+
+    French sets a quotation inside a quotation between “ ” (Imprimerie nationale), as pandoc's filter does
+    for the prose. An unmatched » is left as it is.
+
+    Examples
+    --------
+    >>> print(nest_quotes("« le label « Ville amie » reste »"))
+    « le label “Ville amie” reste »
+    """
+    if text.count("«") < 2:
+        return text
+    out: list[str] = []
+    depth = 0
+    last = 0
+    for m in _GUILLEMET.finditer(text):
+        out.append(text[last : m.start()])
+        last = m.end()
+        token = m.group(0)
+        if "«" in token:
+            depth += 1
+            out.append(token if depth == 1 else "“")
+        else:
+            out.append(token if depth <= 1 else "”")
+            depth = max(depth - 1, 0)
+    out.append(text[last:])
+    return "".join(out)
+
+
+def typeset_text(text: str) -> str:
+    """All the French typography of text that does not go through pandoc (a chart's texts, a cell, a header).
+
+    The typographic apostrophe (:func:`apostrophes`), « » for straight double quotes
+    (:func:`straight_quotes_to_french`), the no-break space inside « » also where none was typed, “ ” for
+    guillemets inside guillemets (:func:`nest_quotes`) and the no-break spaces (:func:`typeset_fr`).
+    Idempotent; text without these signs is returned as it is.
+
+    Examples
+    --------
+    >>> print(typeset_text("Direction de l'attractivité : «Faim zéro» ?").replace(NBSP, "~").replace(NNBSP, "^"))
+    Direction de l’attractivité~: «~Faim zéro~»^?
+    """
+    if not any(c in text for c in "'\":;!?«»%"):
+        return text
+    text = typeset_fr(straight_quotes_to_french(apostrophes(text)))
+    text = _TIGHT_OPEN.sub(f"«{NBSP}", _TIGHT_CLOSE.sub(f"{NBSP}»", text))
+    return nest_quotes(text)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -228,7 +228,10 @@ class PageRule(BaseModel):
 class Contact(BaseModel):
     """Who to contact about the study: the brochure's contact block (``cufstudy: contact:``).
 
-    Every field is printed as written; ``organisation`` is required, the others are optional.
+    Every field is printed as written; ``organisation`` is required, the others are optional. ``verified``
+    is not printed: it says that someone checked the details against the organisation's current ones. Until
+    then every build warns, naming the details to check (a phone number or an address printed on a brochure
+    is what goes stale first, and a wrong one is reprinted at a cost).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
@@ -239,13 +242,22 @@ class Contact(BaseModel):
     phone: str | None = None
     email: str | None = None
     website: str | None = None
+    verified: bool = False
 
     def lines(self) -> list[str]:
         """The block's lines, in print order (organisation, service, address, phone, email, website)."""
         return [v for v in (self.organisation, self.service, self.address, self.phone, self.email, self.website) if v]
 
+    def unverified(self) -> list[str]:
+        """The details given but not marked verified (``address``, ``phone``, ``email``, ``website``)."""
+        if self.verified:
+            return []
+        return [name for name in _CHECKED_DETAILS if getattr(self, name)]
 
-CONTACT_FIELDS = tuple(Contact.model_fields)
+
+#: the printed fields of ``cufstudy: contact:`` (``verified`` is the flag beside them)
+CONTACT_FIELDS = tuple(name for name in Contact.model_fields if name != "verified")
+_CHECKED_DETAILS = ("address", "phone", "email", "website")
 
 
 #: the longest notice: the page notice is one line of every page's header
@@ -405,13 +417,23 @@ class _SettingsReader:
         return walk()
 
     def contact(self, section: Mapping[str, Any]) -> Contact | None:
-        expected = f"expected a mapping of {', '.join(CONTACT_FIELDS)} (organisation required)"
-        walk = self.fields(section, "contact", CONTACT_FIELDS, "contact field", expected)
+        expected = (
+            f"expected a mapping of {', '.join(CONTACT_FIELDS)} (organisation required), "
+            "and verified: true once they are checked"
+        )
+        walk = self.fields(section, "contact", (*CONTACT_FIELDS, "verified"), "contact field", expected)
         if walk is None:
             return None
+        base: FieldPath = (SETTINGS_KEY, "contact")
         values: dict[str, str] = {}
+        verified = False
         for key, value, path in walk:
-            if not isinstance(value, str) or not value.strip():
+            if key == "verified":
+                if isinstance(value, bool):
+                    verified = value
+                else:
+                    self.problem(path, f"expected true or false (the details were checked), got {value!r}")
+            elif not isinstance(value, str) or not value.strip():
                 self.problem(path, f"expected a non-empty text, got {value!r}")
             elif key == "email" and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value.strip()):
                 self.problem(path, f"expected an e-mail address (name@domain.fr), got {value!r}")
@@ -424,7 +446,16 @@ class _SettingsReader:
             self.problem((SETTINGS_KEY, "contact"), f"missing 'organisation'; {expected}")
         if "organisation" not in values:
             return None
-        return Contact(**values)
+        contact = Contact(**values, verified=verified)
+        if unchecked := contact.unverified():
+            file, line = self.where(base)
+            place = file if line is None else f"{file}:{line}"
+            self.warnings.append(
+                f"{place}: {SETTINGS_KEY}.contact: {', '.join(unchecked)} not verified: the brochure prints them as "
+                "written; check them against the organisation's current details before printing, then add "
+                "'verified: true'"
+            )
+        return contact
 
     def notices(self, section: Mapping[str, Any]) -> Notices:
         known = tuple(Notices.model_fields)

@@ -26,13 +26,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Mapping
+import zipfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
 
 from cufstudy.core.errors import CufstudyError
 
-__all__ = ["DEFAULT_EPOCH", "SOURCE_DATE_EPOCH", "SourceDate", "source_date"]
+__all__ = ["DEFAULT_EPOCH", "SOURCE_DATE_EPOCH", "SourceDate", "source_date", "stamp_zip"]
 
 SOURCE_DATE_EPOCH: Final = "SOURCE_DATE_EPOCH"
 """The environment variable of reproducible builds (seconds since 1970-01-01 UTC)."""
@@ -111,3 +113,26 @@ def source_date(configured: object, environ: Mapping[str, str] | None = None) ->
     if forced is not None:
         return SourceDate(dt.datetime.fromtimestamp(forced, dt.UTC).date(), forced)
     return SourceDate(None, DEFAULT_EPOCH)
+
+
+def stamp_zip(path: Path, epoch: int, rewrite: Callable[[str, bytes], bytes] | None = None) -> None:
+    """Rewrite the zip at ``path`` (an XLSX, a DOCX) in place, every entry stamped with ``epoch``, in order.
+
+    A zip entry holds its modification time (to the even second, from 1980 on): the writers of Office files
+    put the clock there. ``rewrite(name, data)`` may change an entry's bytes (its document properties).
+    The file is replaced atomically.
+    """
+    stamp = dt.datetime.fromtimestamp(max(epoch, DEFAULT_EPOCH), dt.UTC).timetuple()[:6]
+    with zipfile.ZipFile(path) as zin:
+        items = [(info, zin.read(info.filename)) for info in zin.infolist()]
+    tmp = path.with_name(path.name + ".stamp.tmp")
+    try:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+            for info, data in items:
+                entry = zipfile.ZipInfo(info.filename, date_time=stamp)
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                entry.external_attr = info.external_attr
+                zout.writestr(entry, rewrite(info.filename, data) if rewrite else data)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)

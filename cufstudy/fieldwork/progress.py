@@ -28,6 +28,7 @@ __all__ = [
     "EXAMPLE",
     "HELD",
     "PLANNED",
+    "RECOMMENDATIONS",
     "Progress",
     "ProgressRow",
     "interview_status",
@@ -37,6 +38,9 @@ __all__ = [
 ]
 
 HELD = "mené"
+RECOMMENDATIONS = "Recom\u00admandations"
+"""The header of the recommendations column: a soft hyphen lets it break in its narrow column of the study's
+table (tables are not hyphenated; the whole word ran over the column beside it)."""
 EXAMPLE = "exemple"
 PLANNED = "prévu"
 
@@ -134,10 +138,10 @@ def progress_table(p: Progress) -> pd.DataFrame:
                 "Entretiens menés": r.held,
                 **({"Exemples (codage illustratif)": r.examples} if examples else {}),
                 "Fiches importées": r.imported,
-                "Recommandations": r.recommendations if r is not p.comparison else None,
+                RECOMMENDATIONS: r.recommendations if r is not p.comparison else None,
                 "Suivi connu": r.known if r is not p.comparison else None,
             }
             for r in rows
         ]
     )
-    return frame.astype({"Recommandations": "Int64", "Suivi connu": "Int64"})
+    return frame.astype({RECOMMENDATIONS: "Int64", "Suivi connu": "Int64"})

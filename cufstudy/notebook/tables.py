@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pandas as pd
 
@@ -68,6 +68,32 @@ class Table:
         return self.markdown
 
 
+_PANDOC_COLUMNS: Final = 72
+"""Pandoc's line width: a pipe table with a longer line fills the text width, its columns as wide as the
+dashes of its rule line say (relative to each other: the HTML and DOCX widths; the PDF sizes its columns to
+their content, see the extension's layout filter); a shorter table keeps its content's widths."""
+_WIDEST: Final = 60  # characters: a column of long texts gets at most this weight against the others
+
+
+def _widths(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[int]:
+    """Relative widths of a wide table's columns: each column's mean text length (at most :data:`_WIDEST`),
+    but never less than its longest word, header included (table cells are not hyphenated: a word wider than
+    its column runs over the next one). A column of short codes beside one of long explanations stays narrow."""
+    widths = []
+    for c, header in enumerate(headers):
+        texts = [row[c] for row in rows] or [""]
+        words = [len(w) for text in (header, *texts) for w in text.replace("\u00ad", " ").split(" ")] or [3]
+        mean = sum(len(t) for t in texts) / len(texts)
+        widths.append(max(3, max(words) + 1, min(_WIDEST, round(mean))))
+    return widths
+
+
+def _rule(side: str, dashes: int) -> str:
+    """The rule of a column (``:---``, ``---:``, ``:---:``) with ``dashes`` dashes."""
+    line = "-" * dashes
+    return {"left": ":" + line, "right": line + ":", "center": ":" + line + ":"}[side]
+
+
 def markdown_table(
     frame: pd.DataFrame,
     *,
@@ -96,14 +122,17 @@ def markdown_table(
     units = units or {}
     align = align or {}
     headers = [escape_md(str(c)) for c in data.columns]
-    rules = []
-    for col in data.columns:
-        side = align.get(str(col)) or ("right" if pd.api.types.is_numeric_dtype(data[col]) else "left")
-        rules.append({"left": ":---", "right": "---:", "center": ":---:"}[side])
+    sides = [
+        align.get(str(col)) or ("right" if pd.api.types.is_numeric_dtype(data[col]) else "left") for col in data.columns
+    ]
     rows = [
         [_cell(v, decimals.get(str(col)), units.get(str(col))) for col, v in zip(data.columns, row, strict=True)]
         for row in data.itertuples(index=False, name=None)
     ]
+    dashes = [3] * len(headers)
+    if any(len("| " + " | ".join(line) + " |") > _PANDOC_COLUMNS for line in (headers, *rows)):
+        dashes = _widths(headers, rows)  # a wide table: pandoc sizes its columns by these dashes
+    rules = [_rule(side, n) for side, n in zip(sides, dashes, strict=True)]
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(rules) + "|"]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(lines) + "\n"

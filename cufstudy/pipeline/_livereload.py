@@ -9,7 +9,8 @@ deliverables load nothing from another host, nor does the preview), listens to i
     The last page built, with the script before ``</body>``; while the last build failed, the page built
     before it, with the error shown over it (or an error page if nothing was ever built).
 ``GET /__cufstudy/events?v=N``
-    The event stream: ``reload`` when a page newer than version ``N`` (the one the tab shows) is ready,
+    The event stream: ``reload`` when a page other than version ``N`` (the one the tab shows) is ready (a
+    newer one, or any page for a tab left open from an earlier run of the preview),
     ``problem`` (the error message, as JSON) when a build fails; a comment every 15 s keeps it open.
 ``GET /__cufstudy/status``
     The state as JSON (version, ok, error, seconds and processor seconds of the last build): for scripts and tests.
@@ -265,7 +266,8 @@ class _Handler(BaseHTTPRequestHandler):
                     self.wfile.write(b": keep-alive\n\n")
                 elif state.error is not None:
                     self.wfile.write(f"event: problem\ndata: {json.dumps({'error': state.error})}\n\n".encode())
-                elif state.version > version:
+                elif state.version and state.version != version:
+                    # newer, or a tab of an earlier run of the preview (its own count): reload it at once
                     self.wfile.write(f"event: reload\ndata: {state.version}\n\n".encode())
                     version = state.version
                 self.wfile.flush()

@@ -26,19 +26,22 @@ import functools
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from cufstudy.core.atomic import atomic_write_bytes
 from cufstudy.core.errors import RenderError
 from cufstudy.core.files import check_project_files
 from cufstudy.core.french import ILLUSTRATIVE_NOTICE
 from cufstudy.core.project import Project, project_of
+from cufstudy.core.reproducible import source_date
 from cufstudy.model.cases import validate_cases
 from cufstudy.model.confidential import ConfidentialValue
+from cufstudy.pipeline.designer import PACK_DELIVERABLE, PACK_NAME, stage_pack
 from cufstudy.pipeline.lock import child_environment, project_lock
 from cufstudy.pipeline.manifest import RunReport
-from cufstudy.pipeline.notices import data_provenance, project_notices
+from cufstudy.pipeline.notices import data_provenance, notice_for, project_notices
 from cufstudy.pipeline.plan import load_plan
 from cufstudy.pipeline.progress import progress_display
 from cufstudy.pipeline.publish import (
@@ -50,7 +53,7 @@ from cufstudy.pipeline.publish import (
     render_deliverables,
 )
 from cufstudy.pipeline.runs import execute_plan
-from cufstudy.render.config import Deliverable
+from cufstudy.render.config import Deliverable, deliverables
 from cufstudy.render.extension import ExtensionInstall, install_extension
 from cufstudy.study.pseudonyms import Pairing, pairings_of
 
@@ -67,10 +70,13 @@ class BuildResult:
     illustrative: bool
     grids: tuple[Path, ...] = ()
     """The Excel grids published with the toolbox by this build (:mod:`cufstudy.sdg.grid_files`)."""
+    designer: tuple[Path, ...] = ()
+    """The brochure's designer pack published by this build (:mod:`cufstudy.pipeline.designer`)."""
 
     def summary(self) -> str:
         lines = [self.runs.summary(), self.render.summary()]
         lines += [f"  {path} (grid of the toolbox)" for path in self.grids]
+        lines += [f"  {path} (designer pack of the brochure)" for path in self.designer]
         if self.illustrative:
             lines.append("note: the data is illustrative; every page of every deliverable says so")
         lines.append(f"build finished in {self.seconds:.1f} s")
@@ -161,9 +167,25 @@ def build(
         grids = GridFiles(project.data_dir, project.paths.build / "grids")
 
         delivered: list[Path] = []
+        notices = project_notices(project, plan)  # each deliverable's, from its data's provenance markers
+        packs: list[Path] = []
 
         def verify(deliverable: Deliverable, files: Sequence[Path]) -> Companions | None:
-            grids.check(deliverable.name, deliverable.output_dir)
+            if deliverable.name == PACK_DELIVERABLE:  # the designer pack, checked, in the brochure's own set
+                pack = stage_pack(
+                    deliverable,
+                    files,
+                    project.root,
+                    project.paths.build / "designer",
+                    notice=notice_for(notices, deliverable.name),
+                    secrets=secrets,
+                    pairings=pairings,
+                )
+                packs[:] = [deliverable.output_dir / pack.name] if pack is not None else []
+                return Companions((pack,)) if pack is not None else None
+            fmt = deliverable.formats[0] if deliverable.formats else "html"
+            when = source_date(deliverable.project_options(fmt).get("date"))  # the grids dated as the toolbox
+            grids.check(deliverable.name, deliverable.output_dir, epoch=when.epoch)
             if deliverable.name != GRID_DELIVERABLE or not grids.staged:
                 return None
             # published in the toolbox's own set: a kill leaves the toolbox and its grids all old or all new
@@ -177,7 +199,7 @@ def build(
                 engine=engine,
                 formats=formats,
                 preview=preview,
-                notice=project_notices(project, plan),  # each deliverable's, from its data's provenance markers
+                notice=notices,
                 verify=verify,
                 reuse=not force,
                 # another set of confidential values changes what the leak check must find: render again
@@ -190,10 +212,39 @@ def build(
             )
             # published with the toolbox; else the toolbox was kept as it was: a grid missing beside it is written
             published = delivered or grids.deliver((o.deliverable, o.path) for o in rendered.outputs)
+            if not packs:  # the brochure kept as it was, its pack missing beside it: written again from its DOCX
+                packs[:] = _repair_pack(project, rendered, notice_for(notices, PACK_DELIVERABLE), secrets, pairings)
         finally:
             grids.discard()  # staged grids of a failed build are never published
     rendered = replace(rendered, warnings=tuple(w for w in rendered.warnings if not _own_step(w)))
-    return BuildResult(runs, rendered, time.perf_counter() - started, cases.illustrative, tuple(published))
+    return BuildResult(
+        runs, rendered, time.perf_counter() - started, cases.illustrative, tuple(published), designer=tuple(packs)
+    )
+
+
+def _repair_pack(
+    project: Project,
+    rendered: BuildReport,
+    notice: str | None,
+    secrets: Callable[[], Sequence[ConfidentialValue]],
+    pairings: Callable[[], Sequence[Pairing]],
+) -> list[Path]:
+    """The designer pack of a brochure this build reused, when it is missing: staged, checked, moved in."""
+    docx = next(
+        (o.path for o in rendered.outputs if o.deliverable == PACK_DELIVERABLE and o.format == "docx"), None
+    )
+    if docx is None or PACK_DELIVERABLE not in rendered.reused or (docx.parent / PACK_NAME).is_file():
+        return []
+    (deliverable,) = deliverables(project, [PACK_DELIVERABLE])
+    staged = stage_pack(
+        deliverable, [docx], project.root, project.paths.build / "designer", notice=notice,
+        secrets=secrets, pairings=pairings,
+    )  # fmt: skip
+    if staged is None:
+        return []
+    atomic_write_bytes(docx.parent / PACK_NAME, staged.read_bytes())
+    staged.unlink(missing_ok=True)
+    return [docx.parent / PACK_NAME]
 
 
 def data_notice(data_dir: Path) -> str | None:

@@ -176,11 +176,39 @@ def _notebook_text(raw: str) -> str:
     return "\n".join(parts)
 
 
+def _zip_texts(data: bytes) -> list[str]:
+    """The text of every member of a zip (a designer pack): each read by its own extension."""
+    texts: list[str] = []
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for name in sorted(zf.namelist()):
+            if not name.endswith("/"):
+                texts += _member_pages(name, zf.read(name))
+    return texts
+
+
+def _member_pages(name: str, data: bytes) -> list[str]:
+    suffix = Path(name).suffix.lower()
+    if suffix == ".pdf":
+        return pdf_page_texts(data)
+    if suffix in (".docx", ".xlsx"):
+        return [_docx_text(data)]
+    if suffix == ".zip":
+        return _zip_texts(data)
+    if suffix in (".otf", ".ttf", ".png", ".jpg", ".jpeg"):
+        return []  # fonts and pictures hold no text of the study
+    text = data.decode("utf-8-sig", errors="replace")
+    if suffix == ".ipynb":
+        return [_notebook_text(text)]
+    return [_html_text(text) if suffix in (".html", ".htm", ".svg") else text]
+
+
 def extract_pages(path: Path) -> list[str]:
     """The text a reader (or a tool) can get out of an output file, by its extension: one item per page of a
-    PDF, one item for any other file."""
+    PDF, one item for any other file, the texts of every member of a zip (a designer pack)."""
     suffix = path.suffix.lower()
     data = path.read_bytes()
+    if suffix == ".zip":
+        return _zip_texts(data)
     if suffix == ".pdf":
         return pdf_page_texts(data)
     if suffix == ".docx":
@@ -374,12 +402,14 @@ def find_pairings(
 
 def _segments(path: Path, texts: Mapping[Path, Sequence[str]] | None) -> Iterator[str]:
     """The folded texts of a file searched apart (a window never spans two of them): for an HTML page its
-    text and its markup (attributes such as alt texts), for other files their text (the pages of a PDF
-    joined: a table may run from one page onto the next)."""
+    text and its markup (attributes such as alt texts), for a zip each member's, for other files their text
+    (the pages of a PDF joined: a table may run from one page onto the next)."""
     if path.suffix.lower() in (".html", ".htm"):
         raw = _BUNDLE.sub(_drop_bundle, path.read_text(encoding="utf-8", errors="replace"))
         body = _SCRIPT_STYLE.sub(lambda m: " " + m.group(0) + " ", raw)
         parts = [html.unescape(_TAG.sub(" ", body)), html.unescape(raw)]
+    elif path.suffix.lower() == ".zip":  # each member apart: the end of one file is not beside the next
+        parts = extract_pages(path)
     else:
         pages = texts[path] if texts is not None and path in texts else extract_pages(path)
         parts = ["\n".join(pages)]

@@ -48,10 +48,10 @@ from typing import IO, Final, Literal
 
 from cufstudy.core.atomic import atomic_write_bytes
 from cufstudy.core.errors import ArgumentError, CufstudyError
-from cufstudy.core.french import ILLUSTRATIVE_NOTICE
 from cufstudy.core.project import BUILD_DIR, CONFIG_FILES, OUTPUT_DIR, Project, project_of
 from cufstudy.pipeline._livereload import LiveServer
 from cufstudy.pipeline.lock import project_lock
+from cufstudy.pipeline.notices import notice_for, project_notices
 from cufstudy.pipeline.plan import Plan, load_plan
 from cufstudy.pipeline.progress import PlainLog
 from cufstudy.pipeline.runs import execute_plan
@@ -259,7 +259,9 @@ class PreviewSession:
 
         cases_dir = self.project.data_dir / "cases"
         if cases_dir.is_dir():
-            self._notice = ILLUSTRATIVE_NOTICE if validate_cases(self.project.data_dir).illustrative else None
+            validate_cases(self.project.data_dir)  # a bad case file is reported before any run
+        # the notice the published deliverable carries, from the data's provenance (not a generic one)
+        self._notice = notice_for(project_notices(self.project, self._plan), self.deliverable.name)
         if not self.run_notebooks or self._plan is None:
             return 0
         with project_lock(self.project, wait=True, notify=self.log.note):
@@ -302,7 +304,13 @@ class PreviewSession:
         for batch in watch(
             *paths, recursive=recursive, stop_event=self._stop, step=30, debounce=400, raise_interrupt=False
         ):
-            self._changes.put({Path(p) for _, p in batch})
+            # a file written and removed within one batch is an editor's or a tool's temporary file (sed -i, an
+            # atomic save): not a change; a file only removed (a case deleted) is one
+            kinds: dict[str, set[str]] = {}
+            for change, p in batch:
+                kinds.setdefault(p, set()).add(str(getattr(change, "name", change)))
+            temporary = {p for p, seen in kinds.items() if {"added", "deleted"} <= seen and not Path(p).exists()}
+            self._changes.put({Path(p) for p in kinds if p not in temporary})
 
     def step(self, timeout: float = 0.5) -> Rebuild | None:
         """Wait up to ``timeout`` s for saved files; rebuild what they need (several saves at once: once)."""

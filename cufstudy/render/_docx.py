@@ -39,7 +39,7 @@ _SETTINGS_OPEN = re.compile(r"(<w:settings\b[^>]*>)")
 
 def _plain(paragraph: str) -> str:
     parts = [html.unescape(m.group(1)) if m.group(1) is not None else " " for m in _TEXT.finditer(paragraph)]
-    return re.sub(r"\s+", " ", "".join(parts)).strip()
+    return re.sub(r"[ \t\r\n]+", " ", "".join(parts)).strip(" ")  # no-break spaces kept
 
 
 def toc_entries(document: str, depth: int = 3) -> list[tuple[int, str, str | None]]:

@@ -32,7 +32,7 @@ from typing import Any
 from cufstudy.core.errors import DataError
 from cufstudy.core.french import escape_md
 from cufstudy.core.yamlio import parse_yaml
-from cufstudy.notebook.charts.vega import script_json
+from cufstudy.notebook.charts.vega import script_json, typeset_spec
 from cufstudy.notebook.facts import FACT_MIME
 
 __all__ = ["Assets", "Embedded", "NotebookCache", "NotebookCell", "cell_options", "embed_cell"]
@@ -170,6 +170,9 @@ def _url_data(spec: Any, parent: str = "") -> bool:
     return False
 
 
+_STATIC_PNG_SCALE = 4  # the pixels a CSS pixel of the PNG vegalite_to_static writes
+
+
 def _static_from_vegalite(spec: Mapping[str, Any], fmt: str) -> tuple[bytes, str]:
     from cufstudy.render._vega import vegalite_to_static
 
@@ -276,6 +279,8 @@ def embed_cell(
             spec = data[vegalite]
             if isinstance(spec, str):
                 spec = json.loads(spec)
+            if isinstance(spec, dict):
+                spec = typeset_spec(spec)  # a chart not made with the toolkit gets its French typography too
             if _url_data(spec):
                 report(f"the chart of cell {label!r} loads its data from a URL; embed the data in the spec")
                 continue
@@ -300,7 +305,9 @@ def embed_cell(
                     continue
                 key = "image/png" if ext == "png" else "image/svg+xml"
                 static = {key: base64.b64encode(raw).decode() if ext == "png" else raw.decode("utf-8")}
-                image = _image(static, {}, fmt, assets, alt)
+                natural = _png_width_px(raw) if ext == "png" else None
+                sizes = {key: {"width": natural / _STATIC_PNG_SCALE}} if natural else {}  # placed at natural size
+                image = _image(static, sizes, fmt, assets, alt)
             if image is not None:
                 body += [image[0], ""]
             continue

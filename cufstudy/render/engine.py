@@ -160,6 +160,59 @@ def _main_landmark(page: str) -> str:
     return f"{page[:start]}<main id=\"cufstudy-main\">\n{page[start:end]}</main>\n{page[end:]}"
 
 
+_HEADING_TAG = re.compile(r"<(/?)h([1-6])\b")
+_TITLE_BLOCK_END = re.compile(r"</header>|<nav\b|<main\b")
+_TOC_NAV = re.compile(r'<nav id="TOC"[^>]*>.*?</nav>', re.S)
+
+
+def _one_h1(page: str) -> str:
+    """One ``<h1>`` per page, the document's title: every heading of the body goes one level down.
+
+    Pandoc writes a level-1 heading (a chapter) as ``<h1>``, beside the title's ``<h1 class="title">``; the
+    chapters become ``<h2>``, their sections ``<h3>``... (``page.css`` keeps their look). The headings'
+    numbers and ids do not change, so the table of contents and the cross-references still reach them.
+    """
+    title = page.find('<h1 class="title"')
+    if title < 0:
+        return page
+    end = _TITLE_BLOCK_END.search(page, title)
+    start = end.start() if end else page.index("</h1>", title) + len("</h1>")
+
+    def shift(m: re.Match[str]) -> str:
+        return f"<{m.group(1)}h{min(int(m.group(2)) + 1, 6)}"
+
+    toc = _TOC_NAV.search(page, start)  # the table of contents keeps its <h2> title
+    if toc is None:
+        return page[:start] + _HEADING_TAG.sub(shift, page[start:])
+    shifted = _HEADING_TAG.sub(shift, page[start : toc.start()]) + toc.group(0)
+    return page[:start] + shifted + _HEADING_TAG.sub(shift, page[toc.end() :])
+
+
+_TABLE_OR_HEADING = re.compile(
+    r"<h([1-6])\b[^>]*>(?P<heading>.*?)</h\1>|<table\b[^>]*>(?P<caption>\s*<caption\b)?", re.S
+)
+_NUMBER_SPAN = re.compile(r'<span class="header-section-number">.*?</span>', re.S)
+
+
+def _table_captions(page: str) -> str:
+    """Every table gets a ``<caption>``: a table without one is named, for screen readers only, by the heading
+    of its section (no visible text, no table number: the numbering of every format stays the same)."""
+    out: list[str] = []
+    last = 0
+    heading = ""
+    for m in _TABLE_OR_HEADING.finditer(page):
+        if m.group("heading") is not None:
+            text = html.unescape(re.sub(r"<[^>]+>", "", _NUMBER_SPAN.sub("", m.group("heading"))))
+            heading = re.sub(r"[ \t\r\n]+", " ", text).strip(" ")  # no-break spaces kept
+            continue
+        if m.group("caption") is not None or not heading:
+            continue
+        caption = html.escape(heading, quote=False)
+        out += [page[last : m.end()], f'<caption class="cufstudy-sr-only">{caption}</caption>']
+        last = m.end()
+    return "".join(out) + page[last:]
+
+
 def external_urls(page: str) -> list[str]:
     """URLs on other hosts that an HTML page would load (script, link, img, iframe, media)."""
     return [m.group(2) for m in _EXTERNAL.finditer(page)]
@@ -303,7 +356,8 @@ class EmbeddedEngine:
                 options = self._options(deliverable, source, fmt, expanded.front_matter, problems)
                 jobs.append(_Job(source, fmt, expanded, options, deliverable.output_name(source, fmt)))
         self.timings["expand"] = self.timings.get("expand", 0.0) + time.perf_counter() - started
-        problems.raise_if_any(f"{deliverable.name}: the sources are outside the supported subset")
+        # one summary for every kind: a construct outside the subset, an unknown fact or embed, a bad encoding
+        problems.raise_if_any(f"{deliverable.name}: the sources cannot be rendered")
         return jobs
 
     def render(
@@ -493,7 +547,7 @@ class EmbeddedEngine:
         target = staging / job.name
         notebooks = job.expanded.notebooks
         if job.fmt == "html":
-            page = _main_landmark(Path(f"{base}.html").read_text(encoding="utf-8"))
+            page = _main_landmark(_table_captions(_one_h1(Path(f"{base}.html").read_text(encoding="utf-8"))))
             if job.expanded.charts:
                 started = time.perf_counter()
                 page = inject_bundle(page, BuildPaths(self.root).cache)

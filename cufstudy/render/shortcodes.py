@@ -48,6 +48,7 @@ __all__ = [
     "Expanded",
     "Origin",
     "document_inputs",
+    "embedded_cells",
     "embedded_notebooks",
     "expand",
     "near_matches",
@@ -148,6 +149,8 @@ class _Context:
     chart_ids: Any = field(default_factory=lambda: itertools.count(1))
     stack: list[Path] = field(default_factory=list)
     embedded: list[Path] = field(default_factory=list)
+    cells: list[tuple[Path, str]] = field(default_factory=list)
+    """Every ``(notebook, label)`` embedded, in the document's order."""
     cited: list[str] = field(default_factory=list)
     """The keys of the facts cited, in order of first use."""
     scan: bool = False
@@ -345,6 +348,8 @@ def _embed(ctx: _Context, args: list[str], origin: Origin) -> None:
         return
     if path not in ctx.embedded:
         ctx.embedded.append(path)
+    if (path, label) not in ctx.cells:
+        ctx.cells.append((path, label))
     if ctx.scan:
         return
     if not path.is_file():
@@ -578,3 +583,12 @@ def embedded_notebooks(main: Path, root: Path) -> tuple[Path, ...]:
     what a renderer that is not this one (Quarto) embeds. A notebook may be missing (not run yet).
     """
     return tuple(_scan(main, root).embedded)
+
+
+def embedded_cells(main: Path, root: Path) -> tuple[tuple[Path, str], ...]:
+    """Every ``(notebook, label)`` a document embeds, itself or through its includes, in reading order.
+
+    The reading of :func:`embedded_notebooks` (the notebooks are not read): what the brochure's designer
+    pack exports, chart by chart and table by table (:mod:`cufstudy.pipeline.designer`).
+    """
+    return tuple(_scan(main, root).cells)

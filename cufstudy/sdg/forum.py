@@ -139,13 +139,16 @@ def forum_summary(
         f"{count_en(len({k.target for k in contributing}), 'SDG target')} of {count_en(len(goals), 'goal')}. "
         f"{count_en(structural, 'contribution').capitalize()} {'is' if structural == 1 else 'are'} structural. "
         f"The partnership follows {count_en(len(partnership.indicators), 'indicator')}, "
-        f"{'of which ' + count_en(un, 'UN global indicator') if un else 'none of them a UN global indicator'}"
+        f"{'including ' + count_en(un, 'UN global indicator') if un else 'none of them a UN global indicator'}"
     )
     if measured:
         mean = sum(p.clipped for p in measured) / len(measured)
+        measured_so_far = count_en(len(measured), "indicator")
         figures += (
-            f". The {count_en(len(measured), 'indicator')} with a current value average {mean:.0f} out of 100 "
-            "on the way to 2030."
+            f". The {measured_so_far.removeprefix('one ')} measured so far "
+            f"{'scores' if len(measured) == 1 else 'score'} {mean:.0f} out of 100"
+            f"{'' if len(measured) == 1 else ' on average'} "
+            "(0 at the baseline, 100 at the 2030 target)."
         )
     else:
         figures += "."

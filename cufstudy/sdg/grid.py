@@ -53,8 +53,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from cufstudy.core.atomic import atomic_path, atomic_write_text
 from cufstudy.core.errors import DataError
-from cufstudy.core.french import fold, typeset_fr
+from cufstudy.core.french import fold, typeset_fr, typeset_text
 from cufstudy.core.problems import FieldIssue, FieldPath, Problem, Reason, did_you_mean_fr, shorten
+from cufstudy.core.reproducible import source_date, stamp_zip
 from cufstudy.core.workbook import BAD as _BAD
 from cufstudy.core.workbook import number_text as _number_text
 from cufstudy.core.workbook import open_workbook as _open
@@ -81,6 +82,7 @@ __all__ = [
     "LIST_SHEET",
     "SHEETS",
     "import_grid",
+    "stamp_workbook",
     "to_yaml",
     "write_template",
 ]
@@ -226,6 +228,11 @@ def _fr(text: str) -> str:
     return typeset_fr(text)
 
 
+def _cell_text(text: str) -> str:
+    """A text the grid shows (instructions, headers, help, prompts): all the French typography (’, « »)."""
+    return typeset_text(text)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # writing the template
 
@@ -237,7 +244,7 @@ def _lists(framework: Framework) -> list[tuple[str, str, list[tuple[Any, ...]]]]
         ("liste_odd", "ODD|Objectif", [(g.number, g.title_fr) for g in framework.goals]),
         ("liste_cibles", "Cible|Intitulé", [(t.code, t.title_fr) for t in framework.targets]),
         ("liste_niveaux", "Niveau|Libellé|Définition",
-         [(int(level), LEVEL_LABELS_FR[level], _fr(text)) for level, text in LEVEL_HELP_FR.items()]),
+         [(int(level), LEVEL_LABELS_FR[level], _cell_text(text)) for level, text in LEVEL_HELP_FR.items()]),
         ("liste_territoires", "Territoire", [(label,) for label in SIDES]),
         ("liste_sources", "Source|Libellé|Référence",
          [(label, sources[code].label_fr, sources[code].url or "") for label, code in SOURCES.items()]),
@@ -285,9 +292,9 @@ def _validation(options: str, message: str) -> DataValidation:
     dv.showErrorMessage = True
     dv.errorStyle = "warning" if options in _OPEN_LISTS else "stop"
     dv.errorTitle = "Valeur hors liste"
-    dv.error = _fr(f"Choisissez une valeur dans la liste. {message}")[:255]
+    dv.error = _cell_text(f"Choisissez une valeur dans la liste. {message}")[:255]
     dv.promptTitle = "Aide"
-    dv.prompt = _fr(message)[:255]
+    dv.prompt = _cell_text(message)[:255]
     dv.showInputMessage = True
     return dv
 
@@ -301,11 +308,11 @@ def with_status(help_text: str, required: bool) -> str:
 
 
 def _header(cell: Any, text: str, required: bool, help_text: str) -> None:
-    cell.value = text
+    cell.value = _cell_text(text)  # read back by its fold: the typography does not matter there
     cell.font = _HEAD_FONT
     cell.fill = _HEAD_FILL if required else _HEAD_FILL_OPTIONAL
     cell.alignment = Alignment(wrap_text=True, vertical="center")
-    cell.comment = Comment(_fr(with_status(help_text, required)), "cufstudy")
+    cell.comment = Comment(_cell_text(with_status(help_text, required)), "cufstudy")
 
 
 _TITLE: Final = "Grille de contribution aux ODD"
@@ -358,9 +365,9 @@ def _write_form(wb: Workbook) -> None:
         ws.column_dimensions[get_column_letter(c)].width = width
     ws.row_dimensions[1].height = 20
     for r, column in enumerate(FORM, start=2):
-        label = ws.cell(r, 1, _fr(column.header))
+        label = ws.cell(r, 1, _cell_text(column.header))
         label.font, label.alignment = Font(name=_FONT, size=10, bold=column.required), _WRAP
-        help_text = _fr(with_status(column.help, column.required))
+        help_text = _cell_text(with_status(column.help, column.required))
         aid = ws.cell(r, 3, help_text)
         aid.alignment, aid.font = _WRAP, Font(name=_FONT, size=9, italic=True, color="555B66")
         value = ws.cell(r, 2)
@@ -458,10 +465,30 @@ def _instructions() -> list[tuple[str, str]]:
         ("head", "Import"),
         ("text", "cufstudy sdg import grille.xlsx --to data/partnerships/<identifiant>.yaml"),
     ]  # fmt: skip
-    return [(style, _fr(text)) for style, text in rows]
+    return [(style, _cell_text(text)) for style, text in rows]
 
 
-def write_template(path: str | Path, framework: Framework, *, overwrite: bool = False) -> Path:
+_CORE_DATES = re.compile(r"(<dcterms:(created|modified)\b[^>]*>)[^<]*(</dcterms:\2>)")
+
+
+def stamp_workbook(path: Path, epoch: int | None = None) -> None:
+    """Make a workbook openpyxl saved reproducible: its ``docProps/core.xml`` created and modified dates and
+    its zip entries stamped with ``epoch`` (default: ``SOURCE_DATE_EPOCH``, else a fixed instant; never the
+    clock), so the same inputs give the same bytes."""
+    when = source_date(None).epoch if epoch is None else epoch
+    instant = dt.datetime.fromtimestamp(when, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def rewrite(name: str, data: bytes) -> bytes:
+        if name != "docProps/core.xml":
+            return data
+        return _CORE_DATES.sub(lambda m: f"{m.group(1)}{instant}{m.group(3)}", data.decode("utf-8")).encode("utf-8")
+
+    stamp_zip(path, when, rewrite)
+
+
+def write_template(
+    path: str | Path, framework: Framework, *, overwrite: bool = False, epoch: int | None = None
+) -> Path:
     """Write the empty grid a French authority and its partner fill in.
 
     Parameters
@@ -472,6 +499,8 @@ def write_template(path: str | Path, framework: Framework, *, overwrite: bool = 
         The SDG framework: its goals, 169 targets and UN indicators feed the drop-down lists.
     overwrite
         Replace an existing file.
+    epoch
+        The instant its document properties and zip entries are stamped with (:func:`stamp_workbook`).
 
     Returns
     -------
@@ -506,6 +535,7 @@ def write_template(path: str | Path, framework: Framework, *, overwrite: bool = 
     wb.properties.creator = "cufstudy"
     with atomic_path(target) as tmp:
         wb.save(tmp)
+        stamp_workbook(Path(tmp), epoch)
     return target
 
 

@@ -30,9 +30,12 @@ from pathlib import Path
 from typing import Any, Final
 
 from openpyxl import load_workbook
+from openpyxl.styles import Alignment
+from openpyxl.utils import get_column_letter
 
 from cufstudy.core.atomic import atomic_path, atomic_write_bytes
 from cufstudy.core.errors import DataError, RenderError
+from cufstudy.core.worksheet import wrapped_height
 from cufstudy.sdg.competences import load_checked_partnership
 from cufstudy.sdg.framework import Framework, load_framework
 from cufstudy.sdg.grid import (
@@ -45,6 +48,7 @@ from cufstudy.sdg.grid import (
     TABLES,
     Column,
     import_grid,
+    stamp_workbook,
     write_template,
 )
 from cufstudy.sdg.partnerships import Partnership, load_partnership, partnership_file, partnership_ids
@@ -64,6 +68,9 @@ GRID_DELIVERABLE: Final = "toolbox"
 BLANK_GRID: Final = "grille-odd-vierge.xlsx"
 """The blank grid, in the output folder."""
 _PREFIX: Final = "grille-odd-"
+_TEXT_SIZE: Final = 10  # the grid's text (cufstudy.sdg.grid)
+_WRAPPED: Final = Alignment(wrap_text=True, vertical="top")
+_TOP: Final = Alignment(vertical="top")
 
 
 def filled_grid_name(partnership_id: str) -> str:
@@ -119,7 +126,35 @@ def _rows(partnership: Partnership) -> dict[str, list[dict[str, Any]]]:
 _SHEET_KEYS: Final = {PROJECTS: "projects", LINKS: "links", INDICATORS: "indicators", ROADMAP: "roadmap"}
 
 
-def write_filled(path: str | Path, partnership: Partnership, framework: Framework, *, overwrite: bool = False) -> Path:
+def _computed(column: Column, row: Mapping[str, Any], framework: Framework) -> str:
+    """What a formula column shows once the spreadsheet computes it (the UN title of the row's code)."""
+    code = row.get("target") if column.formula and "table_cibles" in column.formula else row.get("code")
+    return framework.get(code).title_fr if isinstance(code, str) and code in framework else ""
+
+
+def _fit_row(ws: Any, r: int, shown: Iterable[tuple[Column, str]]) -> None:
+    """Wrap the row's long texts in their columns and make the row as tall as the tallest of them.
+
+    The blank grid's rows are one line tall (a spreadsheet grows a row as one types, never for a file it opens);
+    a filled grid is printed as it comes, so a text wider than its column would be cut at the cell's edge or,
+    wrapped in a one-line row, overlap the next one.
+    """
+    shown = list(shown)
+    long = [len(text) > column.width for column, text in shown]  # wider than its column: wrapped
+    if not any(long):
+        return  # one line: as the template laid it out
+    for c, wrap in enumerate(long, start=1):
+        cell = ws.cell(r, c)  # every cell of a taller row reads from the top, next to the wrapped ones
+        cell.alignment = _WRAPPED if wrap else _TOP
+    ws.row_dimensions[r].height = max(
+        wrapped_height(text, column.width, size=_TEXT_SIZE) for column, text in shown if len(text) > column.width
+    )
+
+
+def write_filled(
+    path: str | Path, partnership: Partnership, framework: Framework, *, overwrite: bool = False,
+    epoch: int | None = None,
+) -> Path:
     """Write a partnership into the Excel grid: the blank grid's sheets, lists and help, filled in.
 
     Parameters
@@ -132,6 +167,9 @@ def write_filled(path: str | Path, partnership: Partnership, framework: Framewor
         The SDG framework that feeds the drop-down lists.
     overwrite
         Replace an existing file.
+    epoch
+        The instant its document properties and zip entries are stamped with
+        (:func:`cufstudy.sdg.grid.stamp_workbook`; default ``SOURCE_DATE_EPOCH``, else a fixed instant).
 
     Raises
     ------
@@ -156,15 +194,23 @@ def write_filled(path: str | Path, partnership: Partnership, framework: Framewor
     for sheet, rows in _rows(partnership).items():
         ws = wb[sheet]
         for r, row in enumerate(rows, start=2):
+            shown: list[tuple[Column, str]] = []  # the text each cell of the row shows, to size the row
             for c, column in enumerate(TABLES[sheet], start=1):
                 if column.key is None:
                     if column.formula and ws.cell(r, c).value is None:  # beyond the rows the template prepared
                         ws.cell(r, c, column.formula.format(row=r))
+                    shown.append((column, _computed(column, row, framework)))
                     continue
-                ws.cell(r, c, _cell(column, _value(row, column.key)))
+                value = _cell(column, _value(row, column.key))
+                ws.cell(r, c, value)
+                shown.append((column, "" if value is None else str(value)))
+            _fit_row(ws, r, shown)
+        if rows:  # printed, a filled grid shows its rows, not the pages of empty ones prepared for more
+            ws.print_area = f"A1:{get_column_letter(len(TABLES[sheet]))}{len(rows) + 1}"
     wb.properties.title = f"Grille de contribution aux ODD : {partnership.display_title}"
     with atomic_path(target) as tmp_path:
         wb.save(tmp_path)
+        stamp_workbook(Path(tmp_path), epoch)
     return target
 
 
@@ -181,11 +227,15 @@ class GridFiles:
         The data folder (holds ``sdg/``, ``partnerships/`` and ``toolbox/competences.yaml``).
     work
         A folder for the staged files (created; the grids are written in a fresh folder inside it).
+    epoch
+        The instant the grids are stamped with (the toolbox's date, as its PDF and DOCX): the same inputs give
+        the same bytes.
     """
 
-    def __init__(self, data: Path, work: Path) -> None:
+    def __init__(self, data: Path, work: Path, epoch: int | None = None) -> None:
         self.data = data
         self.work = work
+        self.epoch = epoch
         self.staged: list[Path] = []
         self._folder: Path | None = None
         self._output: Path | None = None
@@ -205,9 +255,10 @@ class GridFiles:
         partnerships = [load_checked_partnership(self.data, pid, framework) for pid in partnership_ids(self.data)]
         self.work.mkdir(parents=True, exist_ok=True)
         self._folder = Path(tempfile.mkdtemp(prefix=f"grids-{os.getpid()}-", dir=self.work))
-        files = [write_template(self._folder / BLANK_GRID, framework)]
+        files = [write_template(self._folder / BLANK_GRID, framework, epoch=self.epoch)]
         for partnership in partnerships:
-            path = write_filled(self._folder / filled_grid_name(partnership.id), partnership, framework)
+            target = self._folder / filled_grid_name(partnership.id)
+            path = write_filled(target, partnership, framework, epoch=self.epoch)
             back = import_grid(path, framework)
             if back.model_dump() != partnership.model_dump():
                 raise RenderError(
@@ -245,7 +296,7 @@ class GridFiles:
         keep = {p.name for p in self.staged}
         return sorted(p for p in output.glob(f"{_PREFIX}*.xlsx") if p.name not in keep)
 
-    def check(self, deliverable: str, output: Path) -> None:
+    def check(self, deliverable: str, output: Path, epoch: int | None = None) -> None:
         """The build's check of a deliverable before publication: stage the grids when it is the toolbox.
 
         Parameters
@@ -254,8 +305,12 @@ class GridFiles:
             The deliverable's name (its profile).
         output
             Where the deliverable is published: the grids go beside it.
+        epoch
+            The deliverable's instant (its configured date), the grids' too; default: the one given at creation.
         """
         if deliverable == GRID_DELIVERABLE:
+            if epoch is not None:
+                self.epoch = epoch
             self.stage()
             self._output = output
 

@@ -398,7 +398,7 @@ def mechanisms_table(legal: LegalFramework) -> pd.DataFrame:
                 "Domaine": m.domain,
                 "Qui peut l'utiliser": m.who,
                 "Plafond": m.base,
-                "Base légale": f"{m.article} ; créé par : {law.short}{year}",
+                "Base légale": f"{m.article} ; instauré par : {law.short}{year}",
                 "Source": source_cell(dict.fromkeys([law.source, m.source])),
             }
         )

@@ -61,7 +61,13 @@ def key_figures(
     rows = []
     for i, f in enumerate(figures):
         rows.append(
-            {"col": i % columns, "row": i // columns, "value": f.value, "label": wrap(f.label, 22, max_lines=3)}
+            {
+                "col": i % columns,
+                "row": i // columns,
+                "value": f.value,
+                "label": wrap(f.label, 22, max_lines=3),
+                "full": f.label,
+            }
         )
     data = pd.DataFrame(rows)
     n_rows = int(data["row"].max()) + 1
@@ -76,8 +82,10 @@ def key_figures(
     x = alt.X("x:Q", axis=None, scale=alt.Scale(domain=[0, WIDTH]))
     y = alt.Y("y:Q", axis=None, scale=alt.Scale(domain=[0, n_rows * tile_h], reverse=True))
     base_chart = alt.Chart(data)
+    # the tooltip is the chart's data (a reader's hover, the designer pack's CSV): the figure and its label
+    tooltip = [alt.Tooltip("value:N", title="Chiffre"), alt.Tooltip("full:N", title="Libellé")]
     tiles = base_chart.mark_rect(fill=PALE, stroke=ACCENT, strokeWidth=0.8, cornerRadius=4).encode(
-        x=x, x2="x2:Q", y=y, y2="y2:Q"
+        x=x, x2="x2:Q", y=y, y2="y2:Q", tooltip=tooltip
     )
     values = base_chart.mark_text(fontSize=24, fontWeight="bold", color=ACCENT).encode(
         x=alt.X("cx:Q", axis=None, scale=alt.Scale(domain=[0, WIDTH])),
@@ -101,7 +109,7 @@ def decision_tree(aid: DecisionAid, names: Mapping[str, str], base: str) -> Figu
     types = list(aid.types)
     if not types:
         raise ValueError("decision_tree needs at least one strategy type")
-    answers = []
+    answers, plain = [], []
     for t in types:
         answer = aid.answer(t)
         models = []
@@ -116,6 +124,7 @@ def decision_tree(aid: DecisionAid, names: Mapping[str, str], base: str) -> Figu
         else:
             models = [wrap(m, 40, max_lines=3) for m in models]
         answers.append("\n".join(models) if models else wrap(answer.text(), 40, max_lines=3))
+        plain.append(f"{SEMICOLON} ".join(m.replace("\n", " ").removeprefix("• ") for m in models) or answer.text())
     line_h = 11
     heights = [max(52, 16 + line_h * (a.count("\n") + 1)) for a in answers]
     gap = 18
@@ -123,13 +132,14 @@ def decision_tree(aid: DecisionAid, names: Mapping[str, str], base: str) -> Figu
     nodes, edges = [], []
     root_y = height / 2
     nodes.append({"x": 0, "x2": 80, "y": root_y - 24, "y2": root_y + 24, "text": "Quel type de\nstratégie ?",
-                  "kind": "question"})  # fmt: skip
+                  "kind": "question", "type": "", "models": ""})  # fmt: skip
     top = 0.0
-    for t, answer_text, h in zip(types, answers, heights, strict=True):
+    for t, answer_text, models_text, h in zip(types, answers, plain, heights, strict=True):
         cy = top + h / 2
+        pair = {"type": names.get(t, t), "models": models_text}  # the tooltip of both boxes of a branch
         nodes.append({"x": 100, "x2": 228, "y": cy - 22, "y2": cy + 22, "text": wrap(names.get(t, t), 24, 3),
-                      "kind": "type"})  # fmt: skip
-        nodes.append({"x": 248, "x2": WIDTH, "y": top, "y2": top + h, "text": answer_text, "kind": "answer"})
+                      "kind": "type", **pair})  # fmt: skip
+        nodes.append({"x": 248, "x2": WIDTH, "y": top, "y2": top + h, "text": answer_text, "kind": "answer", **pair})
         edges.append({"x": 80, "y": root_y, "x2": 100, "y2": cy})
         edges.append({"x": 228, "y": cy, "x2": 248, "y2": cy})
         top += h + gap
@@ -143,6 +153,8 @@ def decision_tree(aid: DecisionAid, names: Mapping[str, str], base: str) -> Figu
     boxes = alt.Chart(frame).mark_rect(stroke=ACCENT, strokeWidth=0.8, cornerRadius=4).encode(
         x=alt.X("x:Q", axis=None, scale=xs), x2="x2:Q", y=alt.Y("y:Q", axis=None, scale=ys), y2="y2:Q",
         fill=alt.Fill("kind:N", scale=colours, legend=None),
+        tooltip=[alt.Tooltip("type:N", title="Type de stratégie"),
+                 alt.Tooltip("models:N", title="Modèles les mieux adaptés (score)")],
     )  # fmt: skip
     text_colour = alt.condition(alt.datum.kind == "question", alt.value("#FFFFFF"), alt.value(INK))
     texts = alt.Chart(frame).mark_text(fontSize=8.5, lineBreak="\n", lineHeight=line_h, baseline="top").encode(
@@ -270,10 +282,15 @@ def numbered_map(
         .encode(longitude="lon:Q", latitude="lat:Q", longitude2="mlon:Q", latitude2="mlat:Q")
     )
     seats = alt.Chart(moved).mark_circle(size=6, color="#555555", opacity=1).encode(longitude="lon:Q", latitude="lat:Q")
+    tooltip = [
+        alt.Tooltip("n:Q", title="N°"),
+        alt.Tooltip("nom:N", title="Collectivité"),
+        alt.Tooltip("niveau:N", title="Niveau"),
+    ]
     markers = (
         alt.Chart(points)
         .mark_circle(size=marker_px**2 * 0.8, opacity=1, stroke="white", strokeWidth=0.8)
-        .encode(longitude="mlon:Q", latitude="mlat:Q", color=colour, tooltip=["n:Q", "nom:N", "niveau:N"])
+        .encode(longitude="mlon:Q", latitude="mlat:Q", color=colour, tooltip=tooltip)
     )
     numbers = (
         alt.Chart(points)

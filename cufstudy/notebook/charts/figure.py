@@ -21,10 +21,17 @@ from typing import Any
 import altair as alt
 
 from cufstudy.core.atomic import atomic_write_bytes, atomic_write_text
-from cufstudy.core.french import COLON
+from cufstudy.core.french import COLON, typeset_text
 from cufstudy.core.project import project_notices
 from cufstudy.notebook.charts.theme import THEME_NAME
-from cufstudy.notebook.charts.vega import EMBED_OPTIONS, VEGALITE_MIME, script_json, spec_to_png, spec_to_svg
+from cufstudy.notebook.charts.vega import (
+    EMBED_OPTIONS,
+    VEGALITE_MIME,
+    script_json,
+    spec_to_png,
+    spec_to_svg,
+    typeset_spec,
+)
 
 __all__ = [
     "Figure",
@@ -65,6 +72,7 @@ class FigureSpec:
     def with_base(self, base: str) -> FigureSpec:
         """This chart stating its base: ``Base : n = 18 missions DCOL`` as the first subtitle line, at the
         start of the alt text, and in the notebook output's metadata (``cufstudy.base``)."""
+        base = typeset_text(base)
         line = f"Base{COLON} {base}"
         title = getattr(self.chart, "title", None)
         subtitle: list[str] = []
@@ -73,7 +81,7 @@ class FigureSpec:
         elif isinstance(title, alt.TitleParams) and isinstance(title.subtitle, str):
             subtitle = [title.subtitle]
         chart = self.chart.properties(title=alt.TitleParams(self.title, subtitle=[line, *subtitle]))
-        alt_text = f"{line}. {self.alt_text}"
+        alt_text = typeset_text(f"{line}. {self.alt_text}")
         chart = chart.properties(description=alt_text)
         return FigureSpec(chart=chart, alt_text=alt_text, title=self.title, base=base)
 
@@ -99,6 +107,9 @@ def finish(
 ) -> FigureSpec:
     """Title a chart, describe it, and flag illustrative data: the last step of every chart of the toolkit.
 
+    The title, subtitle lines and alt text are typeset (:func:`~cufstudy.core.french.typeset_text`), as every
+    text of the spec is when it is exported (:func:`to_spec`).
+
     Parameters
     ----------
     chart
@@ -118,9 +129,10 @@ def finish(
     """
     if notice is None:
         notice = project_notices().chart
-    lines = [*subtitle, *([notice] if illustrative else [])]
+    lines = [typeset_text(line) for line in [*subtitle, *([notice] if illustrative else [])]]
     if illustrative:
         alt_text = f"{alt_text} {notice}."
+    title, alt_text = typeset_text(title), typeset_text(alt_text)
     params = alt.TitleParams(title, subtitle=lines) if lines else alt.TitleParams(title)
     chart = chart.properties(title=params, description=alt_text, usermeta={"embedOptions": EMBED_OPTIONS})
     return FigureSpec(chart=chart, alt_text=alt_text, title=title)
@@ -141,11 +153,13 @@ def to_spec(fig: Figure) -> dict[str, Any]:
     Returns
     -------
     dict
-        The spec; ``spec["usermeta"]["embedOptions"]`` holds ``formatLocale`` and ``timeFormatLocale``
-        for Vega-Embed, and ``spec["config"]["locale"]`` the same locale for any Vega renderer.
+        The spec, its texts and data labels in French typography
+        (:func:`~cufstudy.notebook.charts.vega.typeset_spec`); ``spec["usermeta"]["embedOptions"]`` holds
+        ``formatLocale`` and ``timeFormatLocale`` for Vega-Embed, and ``spec["config"]["locale"]`` the same
+        locale for any Vega renderer.
     """
     with alt.theme.enable(THEME_NAME):
-        spec: dict[str, Any] = _chart_of(fig).to_dict()
+        spec: dict[str, Any] = typeset_spec(_chart_of(fig).to_dict())
     meta = spec.setdefault("usermeta", {})
     meta["embedOptions"] = {**EMBED_OPTIONS, **meta.get("embedOptions", {})}
     return spec
@@ -259,7 +273,12 @@ def _spec_title(spec: dict[str, Any]) -> str:
     return " ".join(text) if isinstance(text, list) else str(text)
 
 
-def mime_bundle(fig: Figure, scale: float = 2.0) -> tuple[dict[str, Any], dict[str, Any]]:
+PRINT_SCALE: float = 4.0
+"""Pixel density of a chart's PNG in a notebook output: 4 pixels a CSS pixel is 384 dpi at the chart's
+natural size, print grade (at least 300 dpi) in the DOCX deliverables, which place that PNG."""
+
+
+def mime_bundle(fig: Figure, scale: float = PRINT_SCALE) -> tuple[dict[str, Any], dict[str, Any]]:
     """The notebook output of a chart: ``data`` and ``metadata`` of a Jupyter ``display_data``.
 
     Parameters
@@ -267,7 +286,7 @@ def mime_bundle(fig: Figure, scale: float = 2.0) -> tuple[dict[str, Any], dict[s
     fig
         A :class:`FigureSpec` or any Altair chart.
     scale
-        Pixel density of the PNG; its metadata give the natural size.
+        Pixel density of the PNG (:data:`PRINT_SCALE`); its metadata give the natural size.
 
     Returns
     -------

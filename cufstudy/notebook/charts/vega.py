@@ -9,6 +9,9 @@ in an HTML page is written with :func:`script_json`.
 - :data:`NUMBER_LOCALE`, :data:`TIME_LOCALE`: d3's ``fr-FR`` locales (what ``vl_convert.get_format_locale``
   gives) but with the narrow no-break space for thousands that :func:`cufstudy.core.french.format_fr` prints
   in the prose (d3 ships U+00A0);
+- :func:`typeset_spec`: the French typography of every text a reader sees in a chart (titles, subtitles,
+  axis and legend titles, tooltips, mark texts, the labels drawn from the data), applied to every spec the
+  toolkit exports and every stored spec the renderer converts;
 - :func:`font_dir`, :func:`register_fonts`: the sans font cufstudy ships (Inter; a project's ``templates/fonts/`` wins),
   registered with vl-convert once per process and folder before the first conversion (the theme names it
   first, :data:`~cufstudy.notebook.charts.theme.FONT_FAMILY`).
@@ -24,7 +27,7 @@ import re
 from pathlib import Path
 from typing import Any, Final
 
-from cufstudy.core.french import MONTHS, NBSP, NNBSP
+from cufstudy.core.french import MONTHS, NBSP, NNBSP, typeset_text
 
 __all__ = [
     "EMBED_OPTIONS",
@@ -34,8 +37,10 @@ __all__ = [
     "font_dir",
     "register_fonts",
     "script_json",
+    "spec_to_pdf",
     "spec_to_png",
     "spec_to_svg",
+    "typeset_spec",
 ]
 
 # d3-format / d3-time-format locales: vl_convert.get_format_locale("fr-FR") and
@@ -64,6 +69,79 @@ VEGALITE_MIME: Final[str] = "application/vnd.vegalite.v6+json"
 """MIME type of the Vega-Lite output, as Altair's own mimebundle renderer emits it. (Altair's constant
 ``VEGALITE_MIME_TYPE`` reads ``application/vnd.vegalite.v6.json``, which nbformat refuses for a JSON object:
 only ``application/...+json`` types may hold one.)"""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# typography
+
+# keys whose strings are identifiers or settings, never drawn: left as they are
+_NOT_TEXT: Final = frozenset(
+    {"$schema", "field", "type", "as", "name", "format", "formatType", "timeUnit", "url", "scheme", "aggregate",
+     "op", "groupby", "fields", "key", "lookup", "param", "bind", "config", "usermeta", "projection"}
+)  # fmt: skip
+# keys whose strings are Vega expressions: only their string literals are typeset, so a test such as
+# ``datum.ligne === 'Direction de l'attractivité'`` still matches the typeset data value
+_EXPRESSION: Final = frozenset({"expr", "labelExpr", "test", "calculate", "filter", "signal", "update"})
+_LITERAL: Final = re.compile(r"'((?:[^'\\]|\\.)*)'|\"((?:[^\"\\]|\\.)*)\"")
+
+
+def _typeset_literal(m: re.Match[str]) -> str:
+    if m.group(1) is not None:
+        text = typeset_text(m.group(1).replace("\\'", "'"))
+        return "'" + text.replace("'", "\\'") + "'"
+    return '"' + typeset_text(m.group(2).replace('\\"', '"')).replace('"', '\\"') + '"'
+
+
+def _typeset_data(value: Any) -> Any:
+    """Every string of inline data (the values of its records, whatever their column is named)."""
+    if isinstance(value, str):
+        return typeset_text(value)
+    if isinstance(value, list):
+        return [_typeset_data(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _typeset_data(v) for k, v in value.items()}
+    return value
+
+
+def _typeset(value: Any, key: str | None) -> Any:
+    if isinstance(value, str):
+        if key in _EXPRESSION:
+            return _LITERAL.sub(_typeset_literal, value)
+        return typeset_text(value)
+    if isinstance(value, list):
+        return [_typeset(v, key) for v in value]
+    if isinstance(value, dict):
+        return {
+            k: v if k in _NOT_TEXT else _typeset_data(v) if k in ("datasets", "values") else
+            _typeset(v, k)
+            for k, v in value.items()
+        }
+    return value
+
+
+def typeset_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a Vega-Lite spec with French typography in every text a reader sees.
+
+    Titles and subtitles, axis, legend and header titles, tooltip titles, the ``description`` (the alt text),
+    mark texts and the string values of the data (the labels Vega draws from them: ``Direction de
+    l’attractivité``), with the scale domains and sort orders that name those values and the string literals
+    of its expressions, all through :func:`cufstudy.core.french.typeset_text` (’, « » with no-break spaces,
+    inner “ ”, no-break spaces before ``: ; ! ?``), so they stay equal. Field names, types, formats, fonts,
+    the configuration and the ``usermeta`` are not touched. Idempotent.
+
+    Examples
+    --------
+    >>> spec = {"title": {"text": "De l'ambition", "subtitle": ["Base : 18 cas"]},
+    ...         "datasets": {"d1": [{"ligne": "Direction de l'attractivité", "n": 2}]},
+    ...         "transform": [{"filter": "datum.ligne === 'Direction de l\\\\'attractivité'"}]}
+    >>> out = typeset_spec(spec)
+    >>> out["title"]["text"], out["datasets"]["d1"][0]["ligne"]
+    ('De l’ambition', 'Direction de l’attractivité')
+    >>> out["transform"][0]["filter"]
+    "datum.ligne === 'Direction de l’attractivité'"
+    """
+    result: dict[str, Any] = _typeset(spec, None)
+    return result
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -150,6 +228,11 @@ def spec_to_png(spec: dict[str, Any], scale: float = 2.0) -> bytes:
         Pixel density: 2 gives a sharp image at twice the chart's natural size.
     """
     return bytes(_vl_convert().vegalite_to_png(spec, scale=scale, **_convert_options(spec)))
+
+
+def spec_to_pdf(spec: dict[str, Any]) -> bytes:
+    """Render a Vega-Lite spec to a vector PDF offline (vl-convert, ``fr-FR`` locale, the shipped font embedded)."""
+    return bytes(_vl_convert().vegalite_to_pdf(spec, **_convert_options(spec)))
 
 
 def spec_to_svg(spec: dict[str, Any]) -> str:

@@ -250,7 +250,7 @@ def conclusions_markdown(found: Findings, top: int = 8) -> str:
     more = len(conclusions(found)) - len(chosen)
     if more > 0:
         lines.append("")
-        lines.append(escape_md(sentence(f"{count(more, 'écart')} de moins d'ampleur figurent dans les sections")))
+        lines.append(escape_md(sentence(f"{count(more, 'écart')} de moindre ampleur figurent dans les sections")))
     return "\n".join(lines) + "\n"
 
 

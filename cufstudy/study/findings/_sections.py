@@ -396,7 +396,9 @@ def organisation(
         if not target.empty:
             k = int(target.iloc[0])
             lead = [str(a) for a in target.index if target[a] == k]
-            text += f", le plus souvent « {join(in_sentence(label(Attachment(a))) for a in lead)} » ({count(k, what)})"
+            named = join(f"« {in_sentence(label(Attachment(a)))} »" for a in lead)
+            each = " chacun" if len(lead) > 1 else ""  # « rattachement » is masculine
+            text += f", le plus souvent {named} ({count(k, what)}{each})"
         out.append(Finding(sec, "organisation.recommande", sentence(text), pop.base(m), weight=len(changed) / m))
     followed = frame.dropna(subset=["attachment_recommended", "attachment_after"])
     followed = followed[followed["attachment_recommended"] != followed["attachment_before"]]
@@ -529,8 +531,8 @@ def tiers(
                     sec,
                     f"niveaux.{g.value}.autres",
                     sentence(
-                        f"{subject} présentent aussi {count(rest, 'écart')} d'au moins {rules.gap_points} "
-                        "moins marqués, que donne leur profil"
+                        f"{subject} présentent aussi {count(rest, 'écart')} d'au moins {rules.gap_points}, "
+                        "moins marqués : leur profil par niveau les donne"
                     ),
                     f"{pop.base(n_in)} ; autres niveaux : {pop.base(n_out)}",
                 )
@@ -626,7 +628,8 @@ def tiers(
                     sec,
                     "niveaux.suivi",
                     sentence(
-                        f"les taux d'engagement des recommandations restent proches d'un niveau à l'autre, de "
+                        "les taux d'engagement des recommandations restent proches d'un niveau à l'autre parmi les "
+                        f"niveaux comparés, de "
                         f"{_pct(rated[lo].engaged or 0.0)} à {_pct(rated[hi].engaged or 0.0)} : moins de "
                         f"{rules.gap_points} d'écart"
                     ),

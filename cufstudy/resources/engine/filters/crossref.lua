@@ -87,11 +87,17 @@ local function prefix_caption(caption, id)
   return caption
 end
 
+-- French spaces in a title written as raw Typst (the typography filter does not see raw inlines)
+local function typeset_raw(text)
+  text = text:gsub(" :", NBSP .. ":"):gsub(" »", NBSP .. "»"):gsub(" ([;!?])", "\u{202F}%1")
+  return text
+end
+
 local function typst_ref(id, suppress)
   local k = kind_of(id)
   if k == "sec" and numbers[id] == nil then
     local title = pandoc.write(pandoc.Pandoc({ pandoc.Plain(titles[id] or {}) }), "typst"):gsub("%s+$", "")
-    return pandoc.RawInline("typst", "#link(<" .. id .. ">)[section « " .. title .. " »]")
+    return pandoc.RawInline("typst", "#link(<" .. id .. ">)[section «" .. NBSP .. typeset_raw(title) .. NBSP .. "»]")
   end
   if suppress then
     return pandoc.RawInline("typst", "#ref(<" .. id .. ">, supplement: none)")

@@ -18,6 +18,11 @@ style (Quarto and the embedded engine run it alike; it does nothing for other fo
 * Table columns are sized by Typst to their content and wrapped to the text width ("auto"), which reads
   better than the relative widths pandoc takes from the dashes of a pipe table (a notebook's
   `DataFrame.to_markdown()` gives a narrow column to the longest text).
+* DOCX: a table whose columns have no width, or equal widths (what pandoc takes from the `|---|---|` rule of
+  a notebook's pipe table), gets widths in proportion to their content (the longest cell, at least its longest word, capped so that a long
+  text column does not crush the others); and the brochure (`cufstudy-variant: brochure`), a document CUF's
+  designer lays out again, keeps none of the forced page breaks (`{{< pagebreak >}}`) its PDF needs to
+  fill four pages: its sections follow each other; its charts are placed a little smaller (80 % of the text width at most).
 ]]
 
 local function variant(meta)
@@ -178,7 +183,132 @@ local function stick_chapter_tails(blocks)
   return out
 end
 
+-- DOCX: the relative width of each column of a table, from the length of its cells' text. A column is given
+-- its share of the longest cell (capped, so that a long text does not crush the others), and never less than
+-- its longest word needs (a word is not broken: "Missions" must fit its header cell)
+local MAX_CHARS = 60
+local LINE_CHARS = 72 -- about the characters of body text across the text width (10.5 pt Arial, 16.6 cm)
+
+local function cell_texts(tbl)
+  local rows = pandoc.List()
+  for _, row in ipairs(tbl.head.rows) do rows:insert(row) end
+  for _, body in ipairs(tbl.bodies) do
+    for _, row in ipairs(body.head) do rows:insert(row) end
+    for _, row in ipairs(body.body) do rows:insert(row) end
+  end
+  return rows
+end
+
+local function content_widths(tbl)
+  local n = #tbl.colspecs
+  local chars, floors = {}, {}
+  for i = 1, n do chars[i], floors[i] = 1, 0 end
+  for _, row in ipairs(cell_texts(tbl)) do
+    for i, cell in ipairs(row.cells) do
+      if i <= n then
+        local text = pandoc.utils.stringify(cell.contents)
+        for word in text:gmatch("%S+") do
+          -- the word, bold in a header, and the cell's margins
+          floors[i] = math.max(floors[i], ((utf8.len(word) or #word) * 1.15 + 2) / LINE_CHARS)
+        end
+        chars[i] = math.max(chars[i], math.min(utf8.len(text) or #text, MAX_CHARS))
+      end
+    end
+  end
+  -- shares in proportion to the content; a column under its floor is held at it, the others share the rest
+  local fixed = {}
+  for _ = 1, n do
+    local free, room = 0, 1
+    for i = 1, n do
+      if fixed[i] then room = room - floors[i] else free = free + chars[i] end
+    end
+    local changed = false
+    for i = 1, n do
+      if not fixed[i] and room > 0 and chars[i] / free * room < floors[i] then
+        fixed[i], changed = true, true
+      end
+    end
+    if not changed then break end
+  end
+  local free, room = 0, 1
+  for i = 1, n do
+    if fixed[i] then room = room - floors[i] else free = free + chars[i] end
+  end
+  local shares = {}
+  for i = 1, n do
+    shares[i] = fixed[i] and floors[i] or (free > 0 and chars[i] / free * math.max(room, 0) or 0)
+  end
+  return shares
+end
+
+-- widths none, or all equal (what pandoc derives from a pipe table's `|---|---|` rule): not the author's
+local function unsized(colspecs)
+  local first = nil
+  for _, spec in ipairs(colspecs) do
+    local w = spec[2]
+    if type(w) == "number" then
+      if first == nil then first = w end
+      if math.abs(w - first) > 1e-6 then return false end
+    end
+  end
+  return true
+end
+
+local function docx_table(tbl)
+  if not unsized(tbl.colspecs) then
+    return nil -- widths given by the author (a grid table, `tbl-colwidths`): kept
+  end
+  local shares = content_widths(tbl)
+  local total = 0
+  for _, share in ipairs(shares) do total = total + share end
+  if total <= 0 then return nil end
+  for i, spec in ipairs(tbl.colspecs) do
+    tbl.colspecs[i] = { spec[1], shares[i] / total }
+  end
+  return tbl
+end
+
+-- the brochure's DOCX: a chart as wide as the text is placed at this share of it (the map, the typology
+-- scheme), the others at this scale of their natural size, so that the text around them keeps its page
+-- (4 to 5 pages in Word or LibreOffice); the designer places the pack's SVG files anyway
+local BROCHURE_FULL_WIDTH, BROCHURE_SCALE = "80%", 0.85
+
+local function is_page_break(block)
+  return block.t == "RawBlock" and block.format == "openxml" and block.text:match('w:type="page"') ~= nil
+end
+
 return {
+  {
+    Pandoc = function(doc)
+      if not FORMAT:match("docx") or variant(doc.meta) ~= "brochure" then
+        return nil
+      end
+      doc.blocks = doc.blocks:walk({
+        RawBlock = function(block)
+          if is_page_break(block) then return {} end
+        end,
+        Image = function(img)
+          local width = img.attributes.width
+          if width == "100%" then
+            img.attributes.width = BROCHURE_FULL_WIDTH
+            return img
+          end
+          local inches = width and tonumber(width:match("^([%d.]+)in$"))
+          if inches then
+            img.attributes.width = string.format("%.2fin", inches * BROCHURE_SCALE)
+            return img
+          end
+        end,
+      })
+      return doc
+    end,
+    Table = function(tbl)
+      if FORMAT:match("docx") then
+        return docx_table(tbl)
+      end
+      return nil
+    end,
+  },
   {
     Blocks = function(blocks)
       if FORMAT ~= "typst" then

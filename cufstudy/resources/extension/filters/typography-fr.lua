@@ -2,8 +2,9 @@
 typography-fr.lua: French typography for every output format (Quarto and the embedded engine).
 
 * a no-break space (U+00A0) before ":" and inside guillemets « »;
-* a narrow no-break space (U+202F) before ";", "!" and "?";
-* "quoted" text (pandoc's Quoted elements) becomes « quoted »; nested 'quotes' become “quotes”.
+* a narrow no-break space (U+202F) before ";", "!" and "?", and between a number and "%" ("1 %");
+* "quoted" text (pandoc's Quoted elements) becomes « quoted »; nested 'quotes' become “quotes”, and so do
+  guillemets typed inside guillemets (« la modalité « 1 % » » -> « la modalité “1 %” »);
 
 An ordinary space before the sign is replaced; a missing one is added when the sign ends a word
 ("Attention!" -> "Attention !"), never inside a token such as a URL ("https://x.org/?a=1"), a time
@@ -106,9 +107,42 @@ local function fix_inlines(inlines)
       if result[i] == el and prev and prev.t == "Str" and last_char(prev.text) == "«" then
         result[i] = pandoc.Str(NBSP)
       end
+      -- "1 %" -> a narrow no-break space between a number and the percent sign
+      if result[i] == el and prev and prev.t == "Str" and prev.text:match("%d$")
+          and nxt and nxt.t == "Str" and first_char(nxt.text) == "%" then
+        result[i] = pandoc.Str(NNBSP)
+      end
     end
   end
-  return result
+  -- pass 3: a quotation inside a quotation goes between “ ” (« la modalité « 1 % » » -> « la modalité “1 %” »)
+  local depth = 0
+  local nested = pandoc.List()
+  for _, el in ipairs(result) do
+    if el.t == "Str" and (el.text:find("«", 1, true) or el.text:find("»", 1, true)) then
+      local out = {}
+      for ch in el.text:gmatch("[%z\1-\127\194-\244][\128-\191]*") do
+        if ch == "«" then
+          depth = depth + 1
+          out[#out + 1] = depth > 1 and "“" or ch
+        elseif ch == "»" then
+          out[#out + 1] = depth > 1 and "”" or ch
+          depth = math.max(depth - 1, 0)
+        else
+          out[#out + 1] = ch
+        end
+      end
+      el = pandoc.Str((table.concat(out):gsub("“" .. NBSP, "“"):gsub(NBSP .. "”", "”")))
+    end
+    local prev = nested[#nested]
+    if el.t == "Str" and el.text == NBSP and prev and prev.t == "Str" and last_char(prev.text) == "“" then
+      -- the space after an inner opening quote goes
+    elseif el.t == "Str" and first_char(el.text) == "”" and prev and prev.t == "Str" and prev.text == NBSP then
+      nested[#nested] = el
+    else
+      nested:insert(el)
+    end
+  end
+  return nested
 end
 
 return {
