@@ -19,14 +19,15 @@ import warnings
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Final
-
-from openpyxl import Workbook, load_workbook
-from openpyxl.worksheet.worksheet import Worksheet
+from typing import TYPE_CHECKING, Any, Final
 
 from cufstudy.core.errors import CufstudyWarning, DataError
 from cufstudy.core.french import NBSP, NNBSP, fold
 from cufstudy.core.problems import Reason
+
+if TYPE_CHECKING:  # openpyxl is imported when a workbook is opened: the text helpers here do not need it
+    from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
 
 __all__ = [
     "BAD",
@@ -44,7 +45,6 @@ MAX_BYTES: Final = 20_000_000
 MAX_UNZIPPED: Final = 100_000_000
 BAD: Final = object()
 """What a conversion returns for a value it cannot convert (the caller reports the problem)."""
-
 
 
 def number_text(value: float) -> str:
@@ -142,6 +142,8 @@ def open_workbook(file: Path, display: str) -> Workbook:
             CufstudyWarning,
             stacklevel=2,
         )
+    from openpyxl import load_workbook
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about Excel extensions it drops

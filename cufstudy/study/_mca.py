@@ -1,5 +1,10 @@
 """Data-driven typology: multiple correspondence analysis (ACM) and Ward clustering (CAH), and the comparison
-with the experts' typology. Public names are re-exported by :mod:`cufstudy.study.typology`."""
+with the experts' typology. Public names are re-exported by :mod:`cufstudy.study.typology`.
+
+``prince``, ``scipy`` and ``scikit-learn`` are imported by the functions that compute with them, not by this
+module: :mod:`cufstudy.study.typology` (imported by every notebook reading the experts' typology) would
+otherwise make each such kernel pay for them (about 1.5 s on 2 cores, altair included, which prince imports)
+although only the data-driven typology uses them."""
 
 from __future__ import annotations
 
@@ -9,10 +14,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import prince
-from scipy.cluster.hierarchy import cut_tree, linkage
-from scipy.stats import hypergeom
-from sklearn.metrics import adjusted_rand_score
 
 from cufstudy.core.errors import AnalysisError, InsufficientDataError
 from cufstudy.core.french import NBSP, NNBSP
@@ -196,6 +197,8 @@ def _over_represented(table: pd.DataFrame, labels: pd.Series, passive: set[str])
     threshold (Lebart, Morineau & Piron; FactoMineR's ``catdes``), but with a few dozen cases read it
     as a ranking rather than a test.
     """
+    from scipy.stats import hypergeom
+
     n = len(table)
     rows = []
     for var in table.columns:
@@ -390,6 +393,9 @@ def mca_hca(
     >>> result = mca_hca(load_cases("data"))  # doctest: +SKIP
     >>> result.class_profile(1, top=3)  # doctest: +SKIP
     """
+    import prince
+    from scipy.cluster.hierarchy import cut_tree, linkage
+
     table, passive, excluded = _active_table(coded_table(data, variables), min_count)
     n = len(table)
     if n < MIN_CASES:
@@ -509,6 +515,8 @@ def compare(expert_labels: pd.Series | Sequence[Hashable], data_labels: pd.Serie
     Comparison
         Contingency table, adjusted Rand index, majority type per cluster and the disagreements.
     """
+    from sklearn.metrics import adjusted_rand_score
+
     expert = expert_labels.copy() if isinstance(expert_labels, pd.Series) else pd.Series(list(expert_labels))
     data = data_labels.copy() if isinstance(data_labels, pd.Series) else pd.Series(list(data_labels))
     if isinstance(expert_labels, pd.Series) and isinstance(data_labels, pd.Series):
