@@ -6,6 +6,7 @@ confidential field), to check that the prose follows the data and that nothing c
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
@@ -378,15 +379,26 @@ def test_a_build_loads_the_plan_and_takes_the_lock_once(
 MACHINE = "jean-pierre.dupont"  # a user-name-like folder the default build runs in (see default_build)
 
 
-def _texts_of(path: Path) -> list[str]:
+def _texts_of(path: Path | io.BytesIO, name: str = "") -> list[str]:
     """Every text a reader or a tool can get out of an output file: PDF text and metadata, every part of a
-    DOCX or an Excel grid (properties, sheets, shared strings)."""
-    if path.suffix == ".pdf":
+    DOCX or an Excel grid (properties, sheets, shared strings), every member of the designer pack."""
+    suffix = Path(name).suffix if isinstance(path, io.BytesIO) else path.suffix
+    if suffix == ".pdf":
         reader = PdfReader(path)
         return [page.extract_text() or "" for page in reader.pages] + [str(reader.metadata or {})]
-    if path.suffix in (".docx", ".xlsx"):
+    if suffix in (".docx", ".xlsx", ".zip"):
+        texts: list[str] = []
         with zipfile.ZipFile(path) as archive:
-            return [archive.read(n).decode("utf-8", "replace") for n in archive.namelist() if not n.endswith(".png")]
+            for n in archive.namelist():
+                if n.endswith((".png", ".otf", ".ttf")):
+                    continue
+                data = archive.read(n)
+                if n.endswith((".pdf", ".docx")):
+                    texts += _texts_of(io.BytesIO(data), n)
+                else:
+                    texts.append(data.decode("utf-8", "replace"))
+        return texts
+    assert isinstance(path, Path)
     return [path.read_text(encoding="utf-8", errors="replace")]
 
 
@@ -400,7 +412,7 @@ def test_no_output_names_the_build_machine(default_build: Path) -> None:
     words = [host] if len(host) >= 4 else []  # a two-letter host name ("vm") is every XML namespace's
     files = sorted(p for p in (default_build / "_output").rglob("*") if p.is_file() and p.suffix != ".png")
     files += sorted((default_build / "_build" / "notebooks").glob("*.ipynb"))
-    assert {p.suffix for p in files} == {".html", ".pdf", ".docx", ".xlsx", ".ipynb"}
+    assert {p.suffix for p in files} == {".html", ".pdf", ".docx", ".xlsx", ".zip", ".ipynb"}
     for path in files:
         for text in _texts_of(path):
             for canary in canaries:

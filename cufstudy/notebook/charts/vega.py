@@ -231,6 +231,24 @@ def spec_to_png(spec: dict[str, Any], scale: float = 2.0) -> bytes:
     return bytes(_vl_convert().vegalite_to_png(spec, scale=scale, **_convert_options(spec)))
 
 
+_CLIP_ID = re.compile(r'(id="|url\(#)clip(\d+)')
+
+
+def _stable_ids(svg: str) -> str:
+    """``svg`` with its clip-path ids numbered from 1 in order of appearance.
+
+    Vega numbers clip paths with a counter global to the process (``clip5`` in the fifth chart drawn), so
+    the same chart drawn after others would otherwise give other bytes.
+    """
+    numbers: dict[str, str] = {}
+
+    def renumber(match: re.Match[str]) -> str:
+        new = numbers.setdefault(match.group(2), str(len(numbers) + 1))
+        return f"{match.group(1)}clip{new}"
+
+    return _CLIP_ID.sub(renumber, svg)
+
+
 def spec_to_svg(spec: dict[str, Any]) -> str:
     """Render a Vega-Lite spec to SVG offline (vl-convert, ``fr-FR`` locale).
 
@@ -240,7 +258,7 @@ def spec_to_svg(spec: dict[str, Any]) -> str:
         The SVG document, its root marked ``role="img"`` with the spec's ``description`` (the alt text) as
         ``aria-label`` and ``<title>`` (vl-convert leaves the description out of the static SVG).
     """
-    svg = str(_vl_convert().vegalite_to_svg(spec, **_convert_options(spec)))
+    svg = _stable_ids(str(_vl_convert().vegalite_to_svg(spec, **_convert_options(spec))))
     description = spec.get("description")
     if isinstance(description, str) and description and svg.startswith("<svg "):
         head, sep, rest = svg.partition(">")
