@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,20 @@ import pytest
 import cufstudy.pipeline.cache
 
 ROOT = Path(__file__).resolve().parent.parent
+
+#: what a copy of the default project needs to build every deliverable
+PROJECT_FILES = ["_quarto.yml", "_quarto-study.yml", "_quarto-guide.yml", "_quarto-brochure.yml", "_quarto-toolbox.yml"]
+PROJECT_DIRS = ["data", "notebooks", "reports", "templates"]
+
+
+def copy_project(dest: Path) -> Path:
+    """A copy of the default project's configuration and sources at ``dest`` (created), for a test to build."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_FILES:
+        shutil.copy(ROOT / name, dest / name)
+    for name in PROJECT_DIRS:
+        shutil.copytree(ROOT / name, dest / name)
+    return dest
 DATA = ROOT / "data"
 TEST_DATA = Path(__file__).resolve().parent / "data"
 

@@ -29,27 +29,16 @@ from cufstudy.render import external_urls
 from cufstudy.sdg.grid_files import BLANK_GRID, grid_names
 from cufstudy.sdg.partnerships import partnership_ids
 
-from .conftest import ROOT, plain
+from .conftest import copy_project, plain
 
-COPY = ["_quarto.yml", "_quarto-study.yml", "_quarto-guide.yml", "_quarto-brochure.yml", "_quarto-toolbox.yml"]
-COPY_DIRS = ["data", "notebooks", "reports", "templates"]
 A4 = (595.28, 841.89)
 PUBLIC = ["guide", "brochure", "toolbox"]
 
 
-def _copy_project(dest: Path) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in COPY:
-        if (ROOT / name).is_file():
-            shutil.copy(ROOT / name, dest / name)
-    for name in COPY_DIRS:
-        shutil.copytree(ROOT / name, dest / name)
-    return dest
-
 
 @pytest.fixture(scope="module")
 def default_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    root = _copy_project(tmp_path_factory.mktemp(MACHINE) / "project")  # a folder named like a user
+    root = copy_project(tmp_path_factory.mktemp(MACHINE) / "project")  # a folder named like a user
     build(root, engine="pandoc", workers=2, progress=False)
     yield root
 
@@ -60,7 +49,7 @@ REMOVED = "ville-autun.yaml"
 
 @pytest.fixture(scope="module")
 def modified_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    root = _copy_project(tmp_path_factory.mktemp("modified") / "project")
+    root = copy_project(tmp_path_factory.mktemp("modified") / "project")
     (root / "data" / "cases" / REMOVED).unlink()
     path = root / "data" / "cases" / "ville-angers.yaml"
     text = path.read_text(encoding="utf-8")

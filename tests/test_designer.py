@@ -34,10 +34,8 @@ from cufstudy.pipeline.designer import (
 )
 from cufstudy.pipeline.leaks import find_pairings
 
-from .conftest import ROOT
+from .conftest import ROOT, copy_project
 
-COPY = ["_quarto.yml", "_quarto-study.yml", "_quarto-guide.yml", "_quarto-brochure.yml", "_quarto-toolbox.yml"]
-COPY_DIRS = ["data", "notebooks", "reports", "templates"]
 CHARTS = ["fig-plaquette-chiffres", "fig-plaquette-carte", "fig-typologie-schema", "fig-arbre-decision"]
 TABLES = ["tbl-types-court", "tbl-actions-court", "tbl-modeles-court", "tbl-aide-court"]
 EMU_PER_INCH = 914_400
@@ -173,20 +171,10 @@ def test_a_pairing_window_never_spans_two_members_of_the_pack(tmp_path: Path) ->
 # -- the pack of a real build ------------------------------------------------------------------------------
 
 
-def _copy_project(dest: Path) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in COPY:
-        if (ROOT / name).is_file():
-            shutil.copy(ROOT / name, dest / name)
-    for name in COPY_DIRS:
-        if (ROOT / name).is_dir():
-            shutil.copytree(ROOT / name, dest / name)
-    return dest
-
 
 @pytest.fixture(scope="module")
 def brochure(tmp_path_factory: pytest.TempPathFactory, pinned_library: None) -> Iterator[Path]:
-    root = _copy_project(tmp_path_factory.mktemp("designer") / "projet")
+    root = copy_project(tmp_path_factory.mktemp("designer") / "projet")
     build(root, ["brochure"], engine="pandoc", workers=2, progress=False)
     yield root / "_output"
 

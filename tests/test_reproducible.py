@@ -7,7 +7,6 @@ import datetime as dt
 import hashlib
 import os
 import re
-import shutil
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,31 +18,19 @@ from cufstudy.core.errors import CufstudyError
 from cufstudy.core.reproducible import DEFAULT_EPOCH, source_date
 from cufstudy.pipeline.build import build
 
-from .conftest import ROOT
+from .conftest import ROOT, copy_project
 
-COPY = ["_quarto.yml", "_quarto-study.yml", "_quarto-guide.yml", "_quarto-brochure.yml", "_quarto-toolbox.yml"]
-COPY_DIRS = ["data", "notebooks", "reports", "templates"]
 #: a folder name with an accent, a space and an apostrophe (an analyst's "Études d'Aix")
 AWKWARD = "Études d'Aix é"
 
-
-def _copy_project(dest: Path) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in COPY:
-        if (ROOT / name).is_file():
-            shutil.copy(ROOT / name, dest / name)
-    for name in COPY_DIRS:
-        if (ROOT / name).is_dir():
-            shutil.copytree(ROOT / name, dest / name)
-    return dest
 
 
 @pytest.fixture(scope="module")
 def two_builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
     env = os.environ.pop("SOURCE_DATE_EPOCH", None)
     try:
-        first = _copy_project(tmp_path_factory.mktemp("repro") / "a" / "projet")
-        second = _copy_project(tmp_path_factory.mktemp("repro") / AWKWARD / "autre dossier" / "projet")
+        first = copy_project(tmp_path_factory.mktemp("repro") / "a" / "projet")
+        second = copy_project(tmp_path_factory.mktemp("repro") / AWKWARD / "autre dossier" / "projet")
         for root in (first, second):
             build(root, engine="pandoc", workers=2, progress=False)
         yield first, second
