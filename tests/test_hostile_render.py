@@ -23,7 +23,7 @@ from pypdf import PdfReader
 from cufstudy.pipeline.build import build
 from cufstudy.pipeline.leaks import extract_text, normalise
 
-from .test_deliverables import _copy_project
+from .conftest import copy_project
 
 MARKER = "HOSTILE"
 OBSTACLE = (
@@ -52,7 +52,7 @@ def _yaml_string(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def hostile_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    root = _copy_project(tmp_path_factory.mktemp("hostile") / "project")
+    root = copy_project(tmp_path_factory.mktemp("hostile") / "project")
     cases = root / "data" / "cases"
     replaced = 0
     for path in sorted(cases.glob("*.yaml")):

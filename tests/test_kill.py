@@ -32,7 +32,7 @@ from cufstudy.pipeline.leaks import extract_text, normalise
 from cufstudy.pipeline.manifest import Manifest
 from cufstudy.render import pdf_page_count
 
-from .test_deliverables import _copy_project
+from .conftest import copy_project
 
 PROFILES = ["brochure", "guide"]
 # the builds below pin the hash of the cufstudy source, so that someone editing the library meanwhile
@@ -50,7 +50,7 @@ print("built", flush=True)
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory, pinned_library: None) -> Path:
-    root = _copy_project(tmp_path_factory.mktemp("kill") / "project")
+    root = copy_project(tmp_path_factory.mktemp("kill") / "project")
     build(root, PROFILES, engine="pandoc", workers=2, progress=False)
     return root
 
