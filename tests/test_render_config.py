@@ -177,3 +177,30 @@ def test_formats_any_case_and_those_a_profile_has(tmp_path: Path) -> None:
         deliverables(root, None, ["docx"])
     with pytest.raises(ArgumentError, match=r"^unknown format 'pdfx' \(did you mean 'pdf'\?\); formats: html, pdf, docx$"):
         deliverables(root, ["study"], ["pdfx"])
+
+
+def test_filters_at_a_quarto_entry_point_and_the_html_heading_shift(tmp_path: Path) -> None:
+    """``{path, at}`` filter entries (the cufstudy extension's typography at post-render) and
+    ``shift-heading-level-by: 1`` in HTML are accepted; another entry point, a missing extension filter or
+    another shift are located problems."""
+    head = "project:\n  render: [reports/study.qmd]\nformat:\n  typst: default\n  html:\n    shift-heading-level-by: "
+    good = (
+        "1\nfilters:\n  - cufstudy/cufstudy\n"
+        "  - path: _extensions/cufstudy/filters/typography-fr.lua\n    at: post-render\n"
+    )
+    root = _write(tmp_path / "good", {**PROJECT, "_quarto-study.yml": head + good})
+    (study,) = deliverables(root, ["study"])
+    entry = {"path": "_extensions/cufstudy/filters/typography-fr.lua", "at": "post-render"}
+    assert study.config.get("filters")[1] == entry
+    bad = (
+        "2\nfilters:\n"
+        "  - path: _extensions/cufstudy/filters/typography-fr.lua\n    at: after-all\n"
+        "  - path: _extensions/cufstudy/filters/missing.lua\n    at: post-render\n"
+    )
+    root = _write(tmp_path / "bad", {**PROJECT, "_quarto-study.yml": head + bad})
+    with pytest.raises(SourceError) as info:
+        deliverables(root, ["study"])
+    message = str(info.value)
+    assert "filters: a filter entry is {path: <file>.lua, at: <" in message and "after-all" in message
+    assert "_extensions/cufstudy/filters/missing.lua: the cufstudy extension has no such filter" in message
+    assert "2: an HTML page has one <h1>, its title, and its chapters as <h2>: use 1" in message

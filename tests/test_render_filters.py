@@ -132,3 +132,57 @@ def test_quarto_fact_shortcode_fails_on_missing_fact(tmp_path: Path) -> None:
     assert proc.returncode != 0
     assert "unknown fact 'total'" in proc.stderr
     assert "did you mean budget.total" in proc.stderr
+
+
+def test_quarto_fact_shortcode_reads_the_text_as_the_prose_so_the_typography_filter_sets_it(tmp_path: Path) -> None:
+    """The fact's text becomes words and spaces with ’ (pandoc's Markdown reader, as the embedded engine reads
+    it), its Markdown signs literal; the typography filter after it spaces its ; and % the French way."""
+    (tmp_path / "_build").mkdir()
+    text = "aucun n'a encore été mené ; les *fiches* [x] 12 %"
+    facts = {"facts": {"terrain.summary": {"key": "terrain.summary", "text": text}, "lead": {"text": "2019. un an"}}}
+    (tmp_path / "_build" / "facts.json").write_text(json.dumps(facts, ensure_ascii=False), encoding="utf-8")
+    harness = tmp_path / "harness.lua"
+    harness.write_text(HARNESS, encoding="utf-8")
+    env = {"PROJECT_DIR": str(tmp_path), "FACT_LUA": str(FACT_LUA), "PATH": "/usr/bin:/bin"}
+    proc = _pandoc(
+        "Terrain : FACT:terrain.summary et FACT:lead", f"--lua-filter={harness}", f"--lua-filter={TYPO}", env=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == (
+        f"Terrain{NBSP}: aucun n’a encore été mené{NNBSP}; les *fiches* [x] 12{NNBSP}% et 2019. un an"
+    )
+
+
+CITE_METHOD = """
+quarto = { doc = { cite_method = function() return os.getenv("CITE_METHOD") end } }
+return dofile(os.getenv("CITATIONS_LUA"))
+"""
+
+
+def test_citations_filter_resolves_them_before_the_typography_and_leaves_the_last_citeproc_nothing(
+    tmp_path: Path,
+) -> None:
+    """As Quarto orders them: citations.lua, typography-fr.lua, then citeproc last. The bibliography's titles
+    get the French spaces, the citations stay spans with their keys, nothing is printed twice."""
+    (tmp_path / "refs.bib").write_text(
+        "@book{dcol, title={Termes de référence : l'étude}, author={Dupont, Jean}, year={2020}}\n", encoding="utf-8"
+    )
+    setup = tmp_path / "quarto.lua"
+    setup.write_text(CITE_METHOD, encoding="utf-8")
+    markdown = "Voir [@dcol].\n\n::: {#refs}\n:::\n"
+    out = {}
+    for method in ("citeproc", "natbib"):
+        env = {"CITE_METHOD": method, "CITATIONS_LUA": str(template_path("filters/citations.lua")), "PATH": "/bin"}
+        args = [f"--lua-filter={setup}", f"--lua-filter={TYPO}", "--citeproc"]
+        proc = subprocess.run(
+            [pandoc_path(), "-f", "markdown", "-t", "html", "--wrap=none", "--bibliography=refs.bib", *args],
+            input=markdown, capture_output=True, text=True, check=False, env=env, cwd=tmp_path,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        out[method] = proc.stdout
+    html = out["citeproc"]
+    assert f"termes de référence{NBSP}: l’étude" in html.lower()  # typeset after citeproc
+    assert html.lower().count("termes de référence") == 1 and html.count("csl-entry") == 1
+    assert '<span class="citation" data-cites="dcol">(Dupont 2020)</span>' in html.replace("\u00a0", " ")
+    # another cite method (natbib, Typst's own): left to Quarto, the titles as citeproc writes them
+    assert "termes de référence : l’étude" in out["natbib"].lower()

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cufstudy.core.errors import ArgumentError, SourceError
+from cufstudy.core.errors import ArgumentError, RenderError, SourceError
 from cufstudy.core.problems import Problems, did_you_mean
 from cufstudy.core.project import (
     CONFIG_FILES,
@@ -43,6 +43,7 @@ from cufstudy.core.project import (
     read_settings,
 )
 from cufstudy.core.yamlio import FieldPath, YamlDoc, read_yaml
+from cufstudy.resources import template_path
 
 __all__ = [
     "COMMON_OPTIONS",
@@ -90,7 +91,10 @@ COMMON_OPTIONS = frozenset(
 )
 #: Options specific to one format.
 FORMAT_OPTIONS: dict[str, frozenset[str]] = {
-    "html": frozenset({"css", "embed-resources", "self-contained", "standalone", "html-math-method"}),
+    # shift-heading-level-by: 1 (one <h1>, the title): what the embedded engine does to every HTML page
+    "html": frozenset(
+        {"css", "embed-resources", "self-contained", "standalone", "html-math-method", "shift-heading-level-by"}
+    ),
     "typst": frozenset(
         {
             "papersize",
@@ -414,6 +418,13 @@ def check_options(
                 line,
                 f"{prefix}.{key}",
             )
+        elif key == "shift-heading-level-by" and value != 1:
+            problems.add(
+                file,
+                f"{value!r}: an HTML page has one <h1>, its title, and its chapters as <h2>: use 1",
+                line,
+                f"{prefix}.{key}",
+            )
         elif key == "citeproc" and value is not True:
             problems.add(
                 file, "citations are always processed with pandoc's citeproc: use true", line, f"{prefix}.{key}"
@@ -615,6 +626,11 @@ def _deliverable(config: QuartoConfig, problems: Problems, wanted: set[str] | No
 KNOWN_SHORTCODES = {"fact.lua": "fact"}
 #: Quarto extensions (``filters: [name]``) the embedded engine implements natively.
 KNOWN_EXTENSIONS = frozenset({"cufstudy", "cufstudy/cufstudy"})
+#: Quarto's entry points a ``filters:`` entry may name (``{path: x.lua, at: post-render}``).
+FILTER_ENTRY_POINTS = frozenset({"pre-ast", "post-ast", "pre-quarto", "post-quarto", "pre-render", "post-render"})
+#: The cufstudy extension in a project, and its filters (the embedded engine runs them in its own order).
+EXTENSION_DIR = "_extensions/cufstudy/"
+EXTENSION_FILTERS = f"{EXTENSION_DIR}filters/"
 #: The one ``metadata-files`` entry the embedded engine accepts: Quarto's copy of what it takes from the build.
 EXTENSION_METADATA = "_extensions/cufstudy/metadata.yml"
 #: and a profile's notice (``render.extension.profile_files``), which it prints from the data itself
@@ -638,17 +654,42 @@ def _check_metadata_files(config: QuartoConfig, problems: Problems) -> None:
             )
 
 
+def filter_path(item: object) -> str | None:
+    """The path (or extension name) of a ``filters:`` entry: the entry itself, or the ``path`` of an entry
+    placed at one of Quarto's entry points (``{path: x.lua, at: post-render}``); None if it is neither."""
+    if isinstance(item, str):
+        return item
+    if isinstance(item, dict) and isinstance(item.get("path"), str):
+        return str(item["path"])
+    return None
+
+
 def _check_extensions(config: QuartoConfig, key: str, problems: Problems) -> None:
     raw = config.get(key)
     if raw is None:
         return
     items = raw if isinstance(raw, list) else [raw]
-    for i, item in enumerate(items):
+    for i, entry in enumerate(items):
         f, ln = config.where(key, i)
-        if not isinstance(item, str):
-            problems.add(f, f"only paths to Lua files and extension names are supported, got {item!r}", ln, key)
+        item = filter_path(entry) if key == "filters" else entry if isinstance(entry, str) else None
+        if item is None:
+            problems.add(f, f"only paths to Lua files and extension names are supported, got {entry!r}", ln, key)
             continue
+        if isinstance(entry, dict):
+            unknown = sorted(set(entry) - {"path", "at", "type"})
+            at = entry.get("at")
+            if unknown or (at is not None and at not in FILTER_ENTRY_POINTS) or entry.get("type", "lua") != "lua":
+                points = ", ".join(sorted(FILTER_ENTRY_POINTS))
+                problems.add(f, f"a filter entry is {{path: <file>.lua, at: <{points}>}}, got {entry!r}", ln, key)
+                continue
         if key == "filters" and item in ("quarto", *KNOWN_EXTENSIONS):
+            continue
+        if key == "filters" and item.startswith(EXTENSION_FILTERS):
+            # a filter of the cufstudy extension, which the build writes: one the package ships
+            try:
+                template_path(item.removeprefix(EXTENSION_DIR))
+            except RenderError:
+                problems.add(f, f"{item}: the cufstudy extension has no such filter", ln, key)
             continue
         path = config.root / item
         if not item.endswith(".lua"):

@@ -45,7 +45,14 @@ from cufstudy.notebook.facts import Fact, FactStore, facts_path
 from cufstudy.render._notebook import Assets, NotebookCache
 from cufstudy.render._portable import local_prefixes, portable_docx
 from cufstudy.render._vega import BUNDLE_MARKER, inject_bundle
-from cufstudy.render.config import KNOWN_EXTENSIONS, Deliverable, check_options, merge_configs
+from cufstudy.render.config import (
+    EXTENSION_FILTERS,
+    KNOWN_EXTENSIONS,
+    Deliverable,
+    check_options,
+    filter_path,
+    merge_configs,
+)
 from cufstudy.render.extension import NOTICE_PLACEHOLDER, extension_dir, reference_docx_with_notice
 from cufstudy.render.shortcodes import Expanded, expand
 from cufstudy.resources import font_dirs, template_path
@@ -81,6 +88,7 @@ _ENGINE_KEYS = frozenset(
         "metadata-files",
         "html-math-method",
         "citeproc",
+        "shift-heading-level-by",  # this engine always writes one <h1> per HTML page (_one_h1)
     }
 )
 #: the Typst template partials a profile may name (cufstudy-cover.typ: the cover and colophon)
@@ -467,7 +475,9 @@ class EmbeddedEngine:
     def _project_filters(self, opts: Mapping[str, Any]) -> list[Path]:
         raw = opts.get("filters") or []
         skip = {"quarto", *KNOWN_EXTENSIONS}  # Quarto's own filters; extensions implemented natively
-        return [self.root / str(f) for f in (raw if isinstance(raw, list) else [raw]) if f not in skip]
+        paths = [filter_path(f) for f in (raw if isinstance(raw, list) else [raw])]
+        # the cufstudy extension's filters run in this engine's own order (its --citeproc, then the typography)
+        return [self.root / p for p in paths if p and p not in skip and not p.startswith(EXTENSION_FILTERS)]
 
     def _notice(self, job: _Job) -> str | None:
         value = self.notice if self.notice is not None else job.options.get("cufstudy-notice")

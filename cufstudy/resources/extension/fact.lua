@@ -11,6 +11,11 @@ _build/facts.json ({"facts": {key: {"key", "value", "label", "unit", "text", "so
 named by $CUFSTUDY_FACTS. A missing fact stops the render with the key and its near matches, so the
 deliverables can never print a stale or invented number. The embedded engine implements the same
 shortcode natively (cufstudy/render/shortcodes.py).
+
+The text is read as the embedded engine reads it: escaped as literal Markdown (cufstudy.core.french.escape_md)
+and parsed by pandoc's Markdown reader, so it becomes words and spaces with the typographic apostrophe
+(smart punctuation), which the French typography filter then spaces like the prose around it (a single Str
+holding the whole sentence would keep its straight apostrophes and the spaces before ; and :).
 ]]
 
 local facts_cache = nil
@@ -62,6 +67,31 @@ local function near(key)
   return found
 end
 
+-- the text as literal Markdown, as cufstudy.core.french.escape_md writes it: one line, the signs that have
+-- a meaning in pandoc Markdown escaped, and a leading list, rule or title marker too
+local function literal_markdown(text)
+  local flat = text:gsub("[ \t\r\n]+", " "):gsub("^ ", ""):gsub(" $", "")
+  local escaped = flat:gsub("([\\`*_{}%[%]<>#|~^$@&])", "\\%1")
+  if escaped:match("^[-+%%:]") then
+    return "\\" .. escaped
+  end
+  local head = escaped:match("^%(?%d+[.)]") or escaped:match("^%(?%a[.)]")
+    or escaped:match("^%(?[ivxlcdmIVXLCDM]+[.)]")
+  if head and (#head == #escaped or escaped:sub(#head + 1, #head + 1) == " ") then
+    return head:sub(1, -2):gsub("%(", "\\(") .. "\\" .. escaped:sub(#head)
+  end
+  return escaped
+end
+
+-- the inlines pandoc reads from the text (words, spaces, ’), or the text as it is if it is not one paragraph
+local function fact_inlines(text)
+  local ok, doc = pcall(pandoc.read, literal_markdown(text), "markdown")
+  if ok and #doc.blocks == 1 and (doc.blocks[1].t == "Para" or doc.blocks[1].t == "Plain") then
+    return doc.blocks[1].content
+  end
+  return pandoc.Inlines({ pandoc.Str(text) })
+end
+
 return {
   ["fact"] = function(args, kwargs, meta)
     if #args ~= 1 then
@@ -77,6 +107,6 @@ return {
       end
       error("unknown fact '" .. key .. "' in " .. facts_file .. hint)
     end
-    return pandoc.Str(tostring(fact.text))
+    return fact_inlines(tostring(fact.text))
   end,
 }
