@@ -16,7 +16,7 @@ typst = pytest.importorskip("typst")
 PAGE = r"""
 #set page(paper: "a4", margin: (x: 2.2cm, top: 2.6cm, bottom: 2.2cm),
   header: block(width: 100%, fill: rgb("#fff1cc"), inset: 4pt,
-    align(center, text(size: 7.5pt)[Données illustratives : codage d’exemple])),
+    align(center, text(size: 7.5pt)[Données illustratives~: codage d’exemple])),
   footer: context {
     set text(size: 7.5pt)
     line(length: 100%, stroke: 0.4pt)

@@ -252,6 +252,21 @@ def test_a_fault_names_its_file_place_rule_and_snippet() -> None:
     assert str(fault) == "study.pdf: page 12: straight apostrophe: \"Modalités d'action\""
 
 
+def test_the_publish_checks_report_each_typographic_fault_as_a_typography_violation(tmp_path: Path) -> None:
+    from cufstudy.pipeline.checks import RULES, Requirements, check_files
+
+    page = tmp_path / "guide.html"
+    page.write_text('<html lang="fr"><body><main><p>Le guide d\'Aix : 12 %</p></main></body></html>', encoding="utf-8")
+    docx = _docx(tmp_path / "guide.docx", {"word/header1.xml": "<w:p><w:r><w:t>Données d'exemple</w:t></w:r></w:p>"})
+    report = check_files([page, docx], Requirements("guide", a4=False, offline=False))
+    found = [(v.file.name, v.message) for v in report.violations if v.rule == "typography"]
+    assert "typography" in RULES and len(found) == 4, found
+    assert any(f == "guide.docx" and "word/header1.xml paragraph 1: straight apostrophe" in m for f, m in found)
+    assert any(f == "guide.html" and "space before %" in m for f, m in found)
+    off = check_files([page, docx], Requirements("guide", a4=False, offline=False, typography=False))
+    assert not [v for v in off.violations if v.rule == "typography"]
+
+
 def test_a_docx_part_that_is_not_well_formed_xml_is_still_read(tmp_path: Path) -> None:
     path = tmp_path / "planted.docx"
     with zipfile.ZipFile(path, "w") as zf:  # no namespace declared: ElementTree refuses the w: prefix

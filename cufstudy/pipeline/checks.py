@@ -28,6 +28,12 @@ published. The rules, by the name the messages give them:
     The layout of every PDF: no table row split across pages, continued tables repeat their header, no
     caption away from its table or figure, no heading at a page foot, no page under-filled, no text
     outside the text area (:mod:`cufstudy.pipeline.preflight`; thresholds in ``cufstudy: preflight:``).
+``typography``
+    What a reader sees keeps French typography: no straight apostrophe between letters, a no-break space
+    before ``: ; ! ? »``, after ``«`` and between a number and ``%``; in the text of each PDF page, the
+    paragraphs of the DOCX (body, headers, footers, notes), the visible text of the HTML page and the texts of
+    the charts it draws (:mod:`cufstudy.pipeline.typography`; URLs, code, the bibliography and text marked as
+    English are left out). Each fault names the page, XML part or HTML line, and the snippet.
 
 Text is compared after :func:`cufstudy.pipeline.leaks.normalise` (letters and digits only: case, accents,
 Unicode forms, spaces, hyphens, quotes and format characters folded), so typesetting neither hides a leak
@@ -59,6 +65,7 @@ from cufstudy.pipeline.leaks import (
     pdf_page_texts,
 )
 from cufstudy.pipeline.preflight import preflight
+from cufstudy.pipeline.typography import docx_faults, html_faults, pdf_text_faults
 from cufstudy.render.engine import external_urls
 from cufstudy.render.layout import pdf_page_count
 
@@ -78,8 +85,10 @@ __all__ = [
 #: A4 in PDF points, and the tolerance of the check.
 A4 = (595.2756, 841.8898)
 _A4_TOLERANCE = 1.0
-Rule = Literal["pages", "a4", "notice", "offline", "leak", "embedded", "pairing", "preflight"]
-RULES: tuple[Rule, ...] = ("pages", "a4", "notice", "offline", "leak", "embedded", "pairing", "preflight")
+Rule = Literal["pages", "a4", "notice", "offline", "leak", "embedded", "pairing", "preflight", "typography"]
+RULES: tuple[Rule, ...] = (
+    "pages", "a4", "notice", "offline", "leak", "embedded", "pairing", "preflight", "typography"
+)  # fmt: skip
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -104,6 +113,8 @@ class Requirements:
     """Whether the profile starts each level-1 section on a new page (the preflight allows a short page before)."""
     captions: tuple[str, str] = ("Tableau", "Figure")
     """The caption labels of tables and figures (``crossref: tbl-title``, ``fig-title``)."""
+    typography: bool = True
+    """Whether the French typography of what a reader sees is checked (:mod:`cufstudy.pipeline.typography`)."""
 
 
 @dataclass(frozen=True)
@@ -178,8 +189,12 @@ def _check_pdf(path: Path, req: Requirements, report: CheckReport, texts: dict[P
             figure_prefix=req.captions[1],
         ):
             add(Violation(path, "preflight", str(problem)))
-    page_texts = pdf_page_texts(data) if req.notice or req.secrets is not None or req.pairings is not None else []
+    wanted = req.notice or req.secrets is not None or req.pairings is not None or req.typography
+    page_texts = pdf_page_texts(data) if wanted else []
     texts[path] = page_texts
+    if req.typography:
+        for fault in pdf_text_faults(page_texts, path.name):
+            add(Violation(path, "typography", str(fault)))
     if req.notice:
         notice = normalise(req.notice)
         missing = [n for n, text in enumerate(page_texts, start=1) if not _contains(normalise(text), notice)]
@@ -212,6 +227,8 @@ def _check_html(path: Path, req: Requirements, report: CheckReport, texts: dict[
         texts[path] = extract_pages(path)
     if req.notice and not _contains(normalise("\n".join(texts[path])), normalise(req.notice)):
         report.violations.append(Violation(path, "notice", f"{path.name} does not show the illustrative-data notice"))
+    if req.typography:
+        report.violations += [Violation(path, "typography", str(f)) for f in html_faults(path)]
 
 
 def _check_docx(path: Path, req: Requirements, report: CheckReport) -> None:
@@ -219,6 +236,8 @@ def _check_docx(path: Path, req: Requirements, report: CheckReport) -> None:
         report.violations.append(
             Violation(path, "notice", f"{path.name}: no page header shows the illustrative-data notice")
         )
+    if req.typography:
+        report.violations += [Violation(path, "typography", str(f)) for f in docx_faults(path)]
 
 
 def check_files(files: Iterable[Path], req: Requirements, notebooks: Sequence[Path] = ()) -> CheckReport:
