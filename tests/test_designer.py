@@ -319,3 +319,60 @@ def test_a_missing_pack_beside_an_unchanged_brochure_is_written_again(brochure: 
         first, second = read(before), read(again)
         differ = sorted(n for n in first.keys() | second.keys() if first.get(n) != second.get(n))
         raise AssertionError(f"the pack written again differs in {differ}")
+
+
+def _rewrite(pack: Path, members: dict[str, bytes]) -> None:
+    with zipfile.ZipFile(pack, "w") as zf:
+        for name, data in sorted(members.items()):
+            zf.writestr(name, data)
+
+
+def test_cufstudy_check_rechecks_the_published_pack(
+    brochure: Path, members: dict[str, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``cufstudy check brochure`` (the published files): the pack passes as built; a member edited, dropped or
+    added, a member naming the build machine's folder, a pack missing: each is a ``designer`` failure."""
+    from typer.testing import CliRunner
+
+    from cufstudy.cli import app
+    from cufstudy.core.project import project_of
+    from cufstudy.pipeline.designer import verify_pack
+    from cufstudy.render.config import deliverables
+
+    for name in ("QUARTO_PROFILE", "QUARTO_PROJECT_OUTPUT_FILES", "QUARTO_USE_FILE_FOR_PROJECT_OUTPUT_FILES"):
+        monkeypatch.delenv(name, raising=False)
+    root = brochure.parent
+    result = CliRunner().invoke(app, ["check", "brochure", "--project", str(root)])
+    assert result.exit_code == 0, result.output
+    assert "every check passed" in result.output
+    (deliverable,) = deliverables(project_of(root), ["brochure"])
+    docx = brochure / "brochure.docx"
+    pack = tmp_path / PACK_NAME
+
+    def problems(changed: dict[str, bytes] | None) -> list[str]:
+        if changed is None:
+            pack.unlink(missing_ok=True)
+        else:
+            _rewrite(pack, changed)
+        found = verify_pack(deliverable, docx, pack, root, tmp_path / "work", notice=None)
+        assert all(v.rule == "designer" for v in found)
+        return [v.message for v in found]
+
+    readme = members["LISEZ-MOI.txt"].decode("utf-8")
+    edited = {**members, "LISEZ-MOI.txt": readme.replace("polices", "fontes").encode("utf-8")}
+    assert any("differs in: LISEZ-MOI.txt" in m for m in problems(edited))
+    csv_name = next(n for n in members if n.startswith("donnees/"))
+    assert any(f"lacks: {csv_name}" in m for m in problems({n: d for n, d in members.items() if n != csv_name}))
+    machine = {**members, "notes.txt": f"exporté de {root}/_build".encode()}
+    found = problems(machine)
+    assert any("notes.txt names a folder of the build machine" in m for m in found)
+    assert any("has members a build does not write: notes.txt" in m for m in found)
+    assert any(f"{PACK_NAME} is missing beside brochure.docx" in m for m in problems(None))
+    # the pack the build published is the one a check writes again, member for member (its README: the notice)
+    from cufstudy.pipeline.notices import notice_for, project_notices
+
+    shutil.copyfile(brochure / PACK_NAME, pack)
+    own = notice_for(project_notices(project_of(root)), "brochure")
+    assert verify_pack(deliverable, docx, pack, root, tmp_path / "work", notice=own) == []
+    other = verify_pack(deliverable, docx, pack, root, tmp_path / "work", notice=None)
+    assert [v.message.split(" (")[0] for v in other] == [f"{PACK_NAME} differs in: LISEZ-MOI.txt"]

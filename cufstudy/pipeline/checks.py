@@ -34,6 +34,10 @@ published. The rules, by the name the messages give them:
     paragraphs of the DOCX (body, headers, footers, notes), the visible text of the HTML page and the texts of
     the charts it draws (:mod:`cufstudy.pipeline.typography`; URLs, code, the bibliography and text marked as
     English are left out). Each fault names the page, XML part or HTML line, and the snippet.
+``designer``
+    The brochure's designer pack (``brochure-designer.zip``, :mod:`cufstudy.pipeline.designer`) is beside the
+    published brochure, holds the members a build writes from it (the same bytes: the pack is reproducible),
+    and names no folder of the build machine; its leak and pairing checks are those of the brochure.
 
 Text is compared after :func:`cufstudy.pipeline.leaks.normalise` (letters and digits only: case, accents,
 Unicode forms, spaces, hyphens, quotes and format characters folded), so typesetting neither hides a leak
@@ -85,9 +89,11 @@ __all__ = [
 #: A4 in PDF points, and the tolerance of the check.
 A4 = (595.2756, 841.8898)
 _A4_TOLERANCE = 1.0
-Rule = Literal["pages", "a4", "notice", "offline", "leak", "embedded", "pairing", "preflight", "typography"]
+Rule = Literal[
+    "pages", "a4", "notice", "offline", "leak", "embedded", "pairing", "preflight", "typography", "designer"
+]  # fmt: skip
 RULES: tuple[Rule, ...] = (
-    "pages", "a4", "notice", "offline", "leak", "embedded", "pairing", "preflight", "typography"
+    "pages", "a4", "notice", "offline", "leak", "embedded", "pairing", "preflight", "typography", "designer"
 )  # fmt: skip
 _TAG = re.compile(r"<[^>]+>")
 

@@ -41,9 +41,10 @@ from cufstudy.core.reproducible import source_date
 from cufstudy.notebook.charts.brochure import ACCENT, PALE
 from cufstudy.notebook.charts.theme import INK, MUTED, STATUS_COLOURS, TIER_COLOURS
 from cufstudy.notebook.charts.vega import FONT_SUFFIXES, spec_to_svg
-from cufstudy.pipeline.checks import Requirements, check_files, raise_for
+from cufstudy.pipeline.checks import Requirements, Violation, check_files, raise_for
 from cufstudy.pipeline.leaks import PairingLike
 from cufstudy.render._notebook import NotebookCache
+from cufstudy.render._portable import local_prefixes
 from cufstudy.render.config import Deliverable
 from cufstudy.render.shortcodes import embedded_cells
 from cufstudy.resources import font_dirs
@@ -59,6 +60,7 @@ __all__ = [
     "pack_items",
     "stage_pack",
     "svg_to_pdf",
+    "verify_pack",
     "write_pack",
 ]
 
@@ -417,3 +419,70 @@ def stage_pack(
         target.unlink(missing_ok=True)
     raise_for(report.violations, deliverable.name)
     return target
+
+
+def _members(pack: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(pack) as zf:
+        return {info.filename: zf.read(info) for info in zf.infolist()}
+
+
+def _texts(name: str, data: bytes) -> Iterator[tuple[str, bytes]]:
+    """A member's bytes, and for the DOCX each of its parts (a zip inside the zip)."""
+    yield name, data
+    if name.endswith(".docx"):
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for info in zf.infolist():
+                yield f"{name}/{info.filename}", zf.read(info)
+
+
+def verify_pack(
+    deliverable: Deliverable,
+    docx: Path,
+    pack: Path,
+    root: Path,
+    folder: Path,
+    *,
+    notice: str | None,
+    secrets: Callable[[], Sequence[Any]] | None = None,
+    pairings: Callable[[], Sequence[PairingLike]] | None = None,
+) -> list[Violation]:
+    """The problems of a published designer pack ``pack`` beside the published brochure DOCX ``docx``.
+
+    ``cufstudy check`` of the published brochure: the pack must be there; hold no confidential value and no
+    real authority beside its illustrative coding (the brochure's leak and pairing rules); name no folder of
+    the build machine (the project's absolute path, in any member or any part of its DOCX); and be the pack a
+    build writes from that DOCX, member for member (written again into ``folder``, compared, removed: the pack
+    is byte-reproducible, so a member that differs is stale or was edited).
+    """
+    name = deliverable.name
+    again = f"quarto render --profile {name} (or cufstudy build {name}) writes it again"
+    if not pack.is_file():
+        return [Violation(pack, "designer", f"{pack.name} is missing beside {docx.name}: {again}")]
+    try:
+        members = _members(pack)
+    except (zipfile.BadZipFile, OSError) as exc:
+        return [Violation(pack, "designer", f"{pack.name} is not a readable zip ({exc}): {again}")]
+    problems = check_files([pack], Requirements(name, secrets=secrets, pairings=pairings)).violations
+    machine = local_prefixes(root)
+    for member, data in members.items():
+        for part, text in _texts(member, data):
+            hit = next((p for p in machine if p.encode("utf-8") in text), None)
+            if hit is not None:
+                problems.append(Violation(pack, "designer", f"{pack.name}: {part} names a folder of the build machine"))
+                break
+    title = str(deliverable.config.get("title", default=None) or "")
+    epoch = source_date(deliverable.config.get("date", default=None)).epoch
+    fresh = write_pack(folder / PACK_NAME, pack_items(deliverable, root), docx, root, title=title, notice=notice,
+                       epoch=epoch)  # fmt: skip
+    try:
+        expected = _members(fresh)
+    finally:
+        fresh.unlink(missing_ok=True)
+    missing = sorted(expected.keys() - members.keys())
+    extra = sorted(members.keys() - expected.keys())
+    differ = sorted(n for n in expected.keys() & members.keys() if expected[n] != members[n])
+    for what, names in (("lacks", missing), ("has members a build does not write", extra), ("differs in", differ)):
+        if names:
+            shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+            problems.append(Violation(pack, "designer", f"{pack.name} {what}: {shown} ({again})"))
+    return problems

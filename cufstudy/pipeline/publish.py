@@ -729,35 +729,95 @@ def check_and_publish(
         strict = any(d.public for d in todo)
         rules = Requirements("(not a deliverable)", secrets=secrets if strict else None, typography=False)
         violations += check_files(ignored, rules).violations
-    # each line names the file once: ``<file>: <rule>: <problem>``
-    shown = [
-        Violation(Path(project.display(v.file)), v.rule, v.message.removeprefix(f"{v.file}: ")) for v in violations
-    ]
-    raise_all(shown, f"{len(shown)} check{'s' * (len(shown) != 1)} failed; nothing was published:")
-
-    published: list[OutputFile] = []
     by_name = {d.name: d for d in todo}
+    work = project.paths.render / f"check-{os.getpid()}"
+    published: list[OutputFile] = []
     copies: list[tuple[Path, Path]] = []
-    work = project.paths.render
-    for name, items in matched.items():
-        deliverable = by_name[name]
-        for path, source, fmt in items:
-            target = deliverable.output_dir / deliverable.output_name(source, fmt)
-            if path != target:
-                copy = work / f"check-{os.getpid()}" / target.name
-                copy.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, copy)  # Quarto's file stays where Quarto put it
-                copies.append((copy, target))
-                published.append(OutputFile(name, target.suffix.lstrip("."), target, path.stat().st_size))
     try:
+        brochure = _brochure_docx(by_name, matched)
+        if brochure is not None and brochure[1] == brochure[2]:
+            # the published brochure: its designer pack is beside it, as a build writes it, without leak or path
+            violations += _pack_check(brochure[0], brochure[2], work, notice, secrets, pairings)
+        # each line names the file once: ``<file>: <rule>: <problem>``
+        shown = [
+            Violation(Path(project.display(v.file)), v.rule, v.message.removeprefix(f"{v.file}: ")) for v in violations
+        ]
+        raise_all(shown, f"{len(shown)} check{'s' * (len(shown) != 1)} failed; nothing was published:")
+        for name, items in matched.items():
+            deliverable = by_name[name]
+            for path, source, fmt in items:
+                target = deliverable.output_dir / deliverable.output_name(source, fmt)
+                if path != target:
+                    copy = work / target.name
+                    copy.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(path, copy)  # Quarto's file stays where Quarto put it
+                    copies.append((copy, target))
+                    published.append(OutputFile(name, target.suffix.lstrip("."), target, path.stat().st_size))
+        if brochure is not None and brochure[1] != brochure[2]:
+            # a brochure Quarto rendered: its designer pack, written from its DOCX and checked, in the same set
+            pack = _pack(brochure[0], work / brochure[2].name, work, notice, secrets, pairings)
+            if pack is not None:
+                target = brochure[0].output_dir / pack.name
+                copies.append((pack, target))
+                published.append(OutputFile(brochure[0].name, "zip", target, pack.stat().st_size))
         publish_set(root, project.paths.output, copies)
     finally:
-        shutil.rmtree(work / f"check-{os.getpid()}", ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
     return CheckResult(
         checked=tuple(candidates),
         published=tuple(published),
         ignored=tuple(ignored),
     )
+
+
+def _brochure_docx(
+    by_name: Mapping[str, Deliverable], matched: Mapping[str, Sequence[tuple[Path, Path, str]]]
+) -> tuple[Deliverable, Path, Path] | None:
+    """The DOCX of the deliverable with a designer pack among the checked files: the deliverable, the file
+    checked and where it is published (the same path when the published file is checked)."""
+    from cufstudy.pipeline.designer import PACK_DELIVERABLE
+
+    deliverable = by_name.get(PACK_DELIVERABLE)
+    for path, source, fmt in matched.get(PACK_DELIVERABLE, ()):
+        if deliverable is not None and fmt == "docx":
+            return deliverable, path, deliverable.output_dir / deliverable.output_name(source, fmt)
+    return None
+
+
+def _pack(
+    deliverable: Deliverable,
+    docx: Path,
+    work: Path,
+    notice: str | Notices | None,
+    secrets: Secrets | None,
+    pairings: Pairings | None,
+) -> Path | None:
+    """The designer pack of a brochure rendered elsewhere, staged in ``work`` from its DOCX, checked."""
+    from cufstudy.pipeline.designer import stage_pack
+
+    public = deliverable.public
+    return stage_pack(
+        deliverable, [docx], deliverable.root, work, notice=notice_for(notice, deliverable.name),
+        secrets=secrets if public else None, pairings=pairings if public else None,
+    )  # fmt: skip
+
+
+def _pack_check(
+    deliverable: Deliverable,
+    docx: Path,
+    work: Path,
+    notice: str | Notices | None,
+    secrets: Secrets | None,
+    pairings: Pairings | None,
+) -> list[Violation]:
+    """The problems of the designer pack beside the published brochure DOCX ``docx``."""
+    from cufstudy.pipeline.designer import PACK_NAME, verify_pack
+
+    public = deliverable.public
+    return verify_pack(
+        deliverable, docx, docx.parent / PACK_NAME, deliverable.root, work, notice=notice_for(notice, deliverable.name),
+        secrets=secrets if public else None, pairings=pairings if public else None,
+    )  # fmt: skip
 
 
 def confidential_entries(project: Project) -> list[ConfidentialValue]:
