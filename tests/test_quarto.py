@@ -367,3 +367,61 @@ def test_covers_print_the_same_french_date(renders: Renders) -> None:
         for engine in (renders.embedded, renders.quarto):
             cover = " ".join(_pdf_pages(engine / f"{profile}.pdf")[0].replace("\u00a0", " ").split())
             assert edition in cover, f"{engine.name}/{profile}.pdf page 1 lacks {edition!r}: {cover[-300:]!r}"
+
+
+def test_every_quarto_output_has_french_typography(renders: Renders) -> None:
+    """The typography scan of the publish checks finds nothing in what Quarto rendered: the facts (a shortcode
+    Quarto resolves after the pre-quarto filters), the notebook outputs and the bibliography (citeproc, which
+    Quarto runs last) are typeset like the prose, as with the embedded engine."""
+    from cufstudy.pipeline.typography import output_faults
+
+    faults = {p: output_faults(sorted(renders.quarto.glob(f"{p}.*"))) for p in PROFILES}
+    print("\ntypography faults under Quarto: " + ", ".join(f"{p} {len(f)}" for p, f in faults.items()))
+    for profile in PROFILES:
+        assert {p.suffix for p in renders.quarto.glob(f"{profile}.*")} >= {f".{e}" for e in FORMATS[profile]}
+        found = faults[profile]
+        assert not found, f"{profile}: {len(found)} faults:\n" + "\n".join(map(str, found[:20]))
+
+
+def test_quarto_html_has_one_h1_with_numbered_chapters_and_cross_references(renders: Renders) -> None:
+    """One <h1>, the title; the chapters are <h2> numbered 1, 2, 3... (as in the PDF and DOCX, whose
+    headings test_same_section_headings compares), the side menu lists them, and a « Section N » reference
+    reaches the heading with that number."""
+    for profile in ("study", "guide", "toolbox"):
+        page = (renders.quarto / f"{profile}.html").read_text(encoding="utf-8")
+        assert re.findall(r"<h1\b[^>]*>", page) == ['<h1 class="title">'], profile
+        chapters = re.findall(r'<h2 data-number="(\d+)"', page)
+        assert chapters and chapters == [str(n) for n in range(1, len(chapters) + 1)], (profile, chapters)
+        assert re.search(r'<h3 data-number="1\.1"', page), profile
+        toc = page[page.index('<nav id="TOC"') :]
+        toc = toc[: toc.index("</nav>")]
+        assert 'header-section-number">1<' in toc and 'header-section-number">1.1<' in toc, profile
+        numbers = dict(re.findall(r'<h[2-6] data-number="([\d.]+)"[^>]*data-anchor-id="([^"]+)"', page))
+        by_id = {anchor: number for number, anchor in numbers.items()}
+        refs = re.findall(r'<a href="#(sec-[^"]+)" class="quarto-xref">[^<]*?([\d.]+)</a>', page)
+        assert refs or profile == "toolbox", profile
+        for anchor, number in refs:
+            assert by_id.get(anchor) == number, (profile, anchor, number)
+        assert "?@sec" not in page, profile
+
+
+def test_a_plain_quarto_render_of_the_brochure_publishes_its_designer_pack(renders: Renders) -> None:
+    """``quarto render --profile brochure`` alone: its post-render step (``cufstudy check``) writes the pack
+    from the brochure's DOCX and publishes it beside it, with the members of the embedded build's pack;
+    ``cufstudy check brochure`` on the published files re-checks it."""
+    from cufstudy.pipeline.designer import PACK_NAME
+
+    def members(path: Path) -> dict[str, bytes]:
+        with zipfile.ZipFile(path) as zf:
+            return {name: zf.read(name) for name in zf.namelist()}
+
+    quarto, embedded = members(renders.quarto / PACK_NAME), members(renders.embedded / PACK_NAME)
+    assert set(quarto) == set(embedded)
+    assert quarto["plaquette.docx"] == (renders.quarto / "brochure.docx").read_bytes()
+    assert any(n.startswith("graphiques/") and n.endswith(".svg") for n in quarto)
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "cufstudy"), "check", "brochure"],
+        cwd=renders.root, env=_environment(), capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "every check passed" in proc.stdout
