@@ -557,13 +557,14 @@ def check_command(
     ] = None,
     project: Annotated[Path, typer.Option("--project", help="The project folder (holds _quarto.yml).")] = Path(),
 ) -> None:
-    """Check rendered deliverables (page rules, A4, notice, offline HTML, leaks); publish them if all pass.
+    """Check rendered deliverables (page rules, A4, notice, offline HTML, leaks, typography); publish them if all pass.
 
-    As Quarto's post-render step, it checks the files of $QUARTO_PROJECT_OUTPUT_FILES ($QUARTO_PROFILE).
+    As Quarto's post-render step, it checks the files of $QUARTO_PROJECT_OUTPUT_FILES ($QUARTO_PROFILE), and
+    writes the brochure's designer pack from its DOCX (published with it).
 
     Only if every check passes are they copied to _output/<profile>.<ext>; a failure names file and rule, exit 1.
 
-    Run by hand, it checks the published _output/<profile>.* files.
+    Run by hand, it checks the published _output/<profile>.* files, and the designer pack beside the brochure.
     """
     from cufstudy.pipeline.publish import check_for_publication
 
