@@ -738,6 +738,7 @@ def check_and_publish(
         if brochure is not None and brochure[1] == brochure[2]:
             # the published brochure: its designer pack is beside it, as a build writes it, without leak or path
             violations += _pack_check(brochure[0], brochure[2], work, notice, secrets, pairings)
+            candidates.append(_pack_path(brochure[2]))
         # each line names the file once: ``<file>: <rule>: <problem>``
         shown = [
             Violation(Path(project.display(v.file)), v.rule, v.message.removeprefix(f"{v.file}: ")) for v in violations
@@ -802,6 +803,13 @@ def _pack(
     )  # fmt: skip
 
 
+def _pack_path(docx: Path) -> Path:
+    """Where the designer pack of the brochure DOCX ``docx`` is published: beside it."""
+    from cufstudy.pipeline.designer import PACK_NAME
+
+    return docx.parent / PACK_NAME
+
+
 def _pack_check(
     deliverable: Deliverable,
     docx: Path,
@@ -811,11 +819,11 @@ def _pack_check(
     pairings: Pairings | None,
 ) -> list[Violation]:
     """The problems of the designer pack beside the published brochure DOCX ``docx``."""
-    from cufstudy.pipeline.designer import PACK_NAME, verify_pack
+    from cufstudy.pipeline.designer import verify_pack
 
     public = deliverable.public
     return verify_pack(
-        deliverable, docx, docx.parent / PACK_NAME, deliverable.root, work, notice=notice_for(notice, deliverable.name),
+        deliverable, docx, _pack_path(docx), deliverable.root, work, notice=notice_for(notice, deliverable.name),
         secrets=secrets if public else None, pairings=pairings if public else None,
     )  # fmt: skip
 
