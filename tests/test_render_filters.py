@@ -186,3 +186,18 @@ def test_citations_filter_resolves_them_before_the_typography_and_leaves_the_las
     assert '<span class="citation" data-cites="dcol">(Dupont 2020)</span>' in html.replace("\u00a0", " ")
     # another cite method (natbib, Typst's own): left to Quarto, the titles as citeproc writes them
     assert "termes de référence : l’étude" in out["natbib"].lower()
+
+
+def test_quarto_prints_a_reference_to_an_unnumbered_section_with_its_title(tmp_path: Path) -> None:
+    """cufstudy.lua (Quarto only): ``@sec-annexe`` to an unnumbered heading, for which Quarto has no number,
+    prints « section « Annexe A » » linked to the heading, as the embedded engine does; a numbered one is
+    left to Quarto."""
+    markdown = "Voir @sec-annexe et @sec-methode.\n\n# Méthode {#sec-methode}\n\n# Annexe A {#sec-annexe .unnumbered}\n"
+    cufstudy = template_path("cufstudy.lua")
+    html = _pandoc(markdown, f"--lua-filter={cufstudy}", to="html")
+    assert html.returncode == 0, html.stderr
+    assert f'<a href="#sec-annexe">section «{NBSP}Annexe A{NBSP}»</a>' in html.stdout
+    assert "@sec-methode" in html.stdout  # a Cite, which Quarto's crossref resolves
+    typst = _pandoc(markdown, f"--lua-filter={cufstudy}", to="typst")
+    assert f"section «{NBSP}Annexe A{NBSP}»" in typst.stdout.replace("~", NBSP)
+    assert "#link(<sec-annexe>)" not in typst.stdout  # Quarto writes that heading without its label

@@ -16,6 +16,9 @@ cufstudy extension; the embedded engine does the same natively).
 * DOCX tables: a captioned table is left-aligned (Quarto would centre it, and Word its cells).
 * Typst: the wrapper Quarto puts around an embedded cell is dropped (a Typst block, in which the text of
   a Markdown output would not be justified like the rest of the page).
+* A cross-reference to an unnumbered section (the guide's annexes, `@sec-modele-convention`): Quarto has no
+  number to print and leaves « ?@sec-modele-convention » in every format; it prints « section « Annexe B –
+  … » », linked to the heading (in HTML and DOCX), as the embedded engine does.
 ]]
 
 local notebooks = {} -- path -> decoded notebook (or false when unreadable)
@@ -173,7 +176,33 @@ local function notice_band(meta)
   quarto.doc.include_text("before-body", '<div class="cufstudy-notice" role="note">' .. escaped .. "</div>")
 end
 
+local NBSP = "\u{00A0}"
+local unnumbered = {} -- identifier -> title of an unnumbered section with a sec- identifier
+
+local function collect_unnumbered(header)
+  if header.identifier:match("^sec%-") and header.classes:includes("unnumbered") then
+    unnumbered[header.identifier] = header.content:clone()
+  end
+  return nil
+end
+
+local function unnumbered_ref(cite)
+  local title = #cite.citations == 1 and unnumbered[cite.citations[1].id] or nil
+  if title == nil then
+    return nil
+  end
+  local inlines = pandoc.Inlines({ pandoc.Str("section"), pandoc.Space(), pandoc.Str("«" .. NBSP) })
+  inlines:extend(title:clone())
+  inlines:insert(pandoc.Str(NBSP .. "»"))
+  if FORMAT == "typst" then
+    return inlines -- Quarto writes an unnumbered heading as #heading(numbering: none)[...], without its label
+  end
+  return pandoc.Link(inlines, "#" .. cite.citations[1].id)
+end
+
 return {
+  { Header = collect_unnumbered },
+  { Cite = unnumbered_ref },
   {
     Meta = function(meta)
       notice_band(meta)
