@@ -544,7 +544,7 @@ def _bold_titles(page: _Page, headings: Sequence[_Heading]) -> list[_Line]:
     return found
 
 
-def _check_headings(ctx: _Context, pages: Sequence[_Page], headings: Sequence[_Heading], out: list[Problem]) -> None:
+def _check_bold_titles(ctx: _Context, pages: Sequence[_Page], headings: Sequence[_Heading], out: list[Problem]) -> None:
     for page in pages[:-1]:
         for line in _bold_titles(page, headings):
             bottom = line.bottom  # a title on two lines: its second bold line is not text following it
@@ -564,6 +564,10 @@ def _check_headings(ctx: _Context, pages: Sequence[_Page], headings: Sequence[_H
                         f"at least {ctx.settings.heading_lines} must)",
                     )
                 )
+
+
+def _check_headings(ctx: _Context, pages: Sequence[_Page], headings: Sequence[_Heading], out: list[Problem]) -> None:
+    _check_bold_titles(ctx, pages, headings, out)
     for heading in headings:
         if heading.page >= len(pages):
             continue  # on the last page: nothing can follow it on another page
