@@ -76,6 +76,7 @@ _LINE: Final = 72
 """About the characters of a table's text across the text width (the narrowest of the formats: DOCX): a
 column's longest word, in this share of the width, fits its column unbroken."""
 _CITATION: Final = re.compile(r"\[[^\]]*@[^\]]*\]")
+_SHORT: Final = 0.12  # a column whose longest cell takes at most this share of the width keeps it on one line
 _SCALE: Final = 100  # the dashes of a wide table's rule: its columns' shares of the text width, in per cent
 
 
@@ -86,8 +87,8 @@ def _widths(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[int]:
     many lines as the cells beside them (a column of long explanations gets most of the width, a column of
     short codes little), within two bounds, as shares of the text width (:data:`_LINE` characters): at least
     its longest word, header included (table cells are not hyphenated: a word wider than its column breaks
-    inside, « Missio/ns », or runs over the next one), and at most its longest cell on one line. A column
-    held at a bound keeps it; the others share the rest in proportion to their text."""
+    inside, « Missio/ns », or runs over the next one), and at most its longest cell on one line; a column
+    of short values (codes, numbers) keeps them on one line. A column held at a bound keeps it; the others share the rest in proportion to their text."""
     weights: list[float] = []
     floors: list[float] = []
     ceilings: list[float] = []
@@ -101,7 +102,8 @@ def _widths(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[int]:
     if sum(floors) >= 1:
         shares = [f / sum(floors) for f in floors]
     else:
-        held: dict[int, float] = {}
+        # a column of short values (a code, a number, « Hors DCOL ») keeps them on one line
+        held = {c: ceilings[c] for c in range(len(weights)) if ceilings[c] <= _SHORT}
         while True:
             room = 1 - sum(held.values())
             free = sum(w for c, w in enumerate(weights) if c not in held)

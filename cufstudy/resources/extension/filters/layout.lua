@@ -26,7 +26,8 @@ style (Quarto and the embedded engine run it alike; it does nothing for other fo
   a notebook's pipe table), gets widths in proportion to their content (the longest cell, at least its longest word, capped so that a long
   text column does not crush the others); and the brochure (`cufstudy-variant: brochure`), a document CUF's
   designer lays out again, keeps none of the forced page breaks (`{{< pagebreak >}}`) its PDF needs to
-  fill four pages: its sections follow each other; its charts are placed a little smaller (80 % of the text width at most).
+  fill four pages: its sections follow each other; its charts are placed smaller (55 % of the text width at
+  most), so that it reads on four pages.
 ]]
 
 local function variant(meta)
@@ -228,6 +229,7 @@ end
 -- characters of a table's text across the text width: 72 in DOCX (10.5 pt Arial), 105 in the PDF (8.5 pt).
 -- Returns the shares and whether the table is wide (its cells on one line would not fit the width).
 local DOCX_LINE, TYPST_LINE = 72, 105
+local SHORT_SHARE = 0.12 -- a column whose longest cell takes at most this share of the width on one line
 
 local function cell_texts(tbl)
   local rows = pandoc.List()
@@ -268,8 +270,12 @@ local function content_widths(tbl, line)
     for i = 1, n do shares[i] = floors[i] / floor_sum end
     return shares, true
   end
-  -- shares in proportion to the text; a column beyond a bound is held at it, the others share the rest
+  -- a column of short values (a code, a number, « Hors DCOL ») keeps them on one line; the others share the
+  -- rest in proportion to their text, a column beyond a bound held at it
   local held = {}
+  for i = 1, n do
+    if ceilings[i] <= SHORT_SHARE then held[i] = ceilings[i] end
+  end
   for _ = 1, n do
     local free, room = 0, 1
     for i = 1, n do
@@ -320,8 +326,9 @@ end
 
 -- the brochure's DOCX: a chart as wide as the text is placed at this share of it (the map, the typology
 -- scheme), the others at this scale of their natural size, so that the text around them keeps its page
--- (4 to 5 pages in Word or LibreOffice); the designer places the pack's SVG files anyway
-local BROCHURE_FULL_WIDTH, BROCHURE_SCALE = "80%", 0.85
+-- (4 full pages in LibreOffice, each section at the top of one; 80 % and 0.85 left the contact and colophon
+-- alone on a fifth page); the designer places the pack's SVG files anyway
+local BROCHURE_FULL_WIDTH, BROCHURE_SCALE = "55%", 0.65
 
 local function is_page_break(block)
   return block.t == "RawBlock" and block.format == "openxml" and block.text:match('w:type="page"') ~= nil
