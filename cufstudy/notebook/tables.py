@@ -88,7 +88,8 @@ def _widths(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[int]:
     short codes little), within two bounds, as shares of the text width (:data:`_LINE` characters): at least
     its longest word, header included (table cells are not hyphenated: a word wider than its column breaks
     inside, « Missio/ns », or runs over the next one), and at most its longest cell on one line; a column
-    of short values (codes, numbers) keeps them on one line. A column held at a bound keeps it; the others share the rest in proportion to their text."""
+    of short values (codes, numbers) keeps them on one line. A column held at a bound keeps it; the others
+    share the rest in proportion to their text."""
     weights: list[float] = []
     floors: list[float] = []
     ceilings: list[float] = []

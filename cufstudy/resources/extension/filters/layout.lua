@@ -241,6 +241,20 @@ local function cell_texts(tbl)
   return rows
 end
 
+-- a cell's text as printed: a citation (not yet resolved by citeproc) as « (Auteur, 2020) »
+local CITED = "(Référence, 2020)"
+
+local function cell_text(blocks)
+  local shown = pandoc.Blocks(blocks):walk({
+    Cite = function(cite)
+      local parts = {}
+      for _ = 1, #cite.citations do parts[#parts + 1] = CITED end
+      return pandoc.Str(table.concat(parts, " ; "))
+    end,
+  })
+  return pandoc.utils.stringify(shown)
+end
+
 local function content_widths(tbl, line)
   local n = #tbl.colspecs
   local total, count, floors, ceilings = {}, {}, {}, {}
@@ -248,7 +262,7 @@ local function content_widths(tbl, line)
   for r, row in ipairs(cell_texts(tbl)) do
     for i, cell in ipairs(row.cells) do
       if i <= n then
-        local text = pandoc.utils.stringify(cell.contents)
+        local text = cell_text(cell.contents)
         local length = utf8.len(text) or #text
         for word in text:gmatch("%S+") do
           -- the word, bold in a header, and the cell's margins
