@@ -202,10 +202,11 @@ def test_layout_breaks_pages_before_level_1_headings_outside_the_brochure(tmp_pa
     markdown = "# Objet\n\nTexte.\n\n::: {.note}\n# Dans un bloc\n:::\n\n# Bibliographie {.unnumbered}\n"
     typ = _pandoc(tmp_path, markdown, "typst", "filters/layout.lua", meta={"cufstudy-variant": "guide"})
     text = typ.read_text(encoding="utf-8")
-    assert text.count("#pagebreak(weak: true)") == 2  # the heading inside the div is left alone
-    assert text.index("#pagebreak(weak: true)") < text.index("Objet")
+    assert text.count("#cufstudy-chapter-break()") == 2  # the heading inside the div is left alone
+    assert text.index("#cufstudy-chapter-break()") < text.index("Objet")
     brochure = _pandoc(tmp_path, markdown, "typst", "filters/layout.lua", meta={"cufstudy-variant": "brochure"})
     assert "pagebreak" not in brochure.read_text(encoding="utf-8")
+    assert "chapter-break" not in brochure.read_text(encoding="utf-8")
 
 
 # -- Quarto's messages ----------------------------------------------------------------------------------------

@@ -122,6 +122,19 @@ def test_a_heading_at_a_page_foot_is_reported(tmp_path: Path) -> None:
     assert (1, "fill") not in found
 
 
+def test_a_bold_title_at_a_page_foot_is_reported_as_a_heading(tmp_path: Path) -> None:
+    """A portrait's name set as a bold paragraph is a heading to the reader, though the outline does not list it."""
+    title = "*Conseil régional Auvergne-Rhône-Alpes*\n\n_Codage illustratif : portrait d’exemple._\n"
+    body = "#lorem(300)\n#v(1fr)\n" + title + "#pagebreak()\n" + FULL
+    found = _found(_pdf(tmp_path, body))
+    assert (1, "heading") in found, found
+    # a run-in title (« Contexte. » then its text) is not one; neither is a title followed by its text
+    run_in = "#lorem(300)\n#v(1fr)\n*Contexte.* Département de 1 228 618 habitants.\n#pagebreak()\n" + FULL
+    assert (1, "heading") not in _found(_pdf(tmp_path, run_in, "run-in"))
+    kept = "#lorem(300)\n#v(1fr)\n" + title + "#lorem(30)\n#pagebreak()\n" + FULL
+    assert (1, "heading") not in _found(_pdf(tmp_path, kept, "kept"))
+
+
 def test_an_under_filled_page_is_reported_unless_it_ends_a_chapter(tmp_path: Path) -> None:
     body = FULL + "#pagebreak()\n#lorem(40)\n#pagebreak()\n" + FULL + "#pagebreak(weak: true)\n= Annexes\n" + FULL
     found = _found(_pdf(tmp_path, body))

@@ -180,7 +180,7 @@ def test_cross_checks_have_their_reasons(tmp_path: Path, good_case_text: str) ->
     assert [p.reason for p in info.value.problems] == [Reason.DUPLICATE]
 
     _data_copy(tmp_path, "organisation.yaml", "references.bib")
-    _replace_once(tmp_path / "organisation.yaml", "source: metz2021", "source: metz2012")
+    _replace_once(tmp_path / "organisation.yaml", "source: franceurbaine2021", "source: franceurbaine2012")
     with pytest.raises(DataError) as info:
         load_organisations(tmp_path)
     assert [p.reason for p in info.value.problems] == [Reason.UNKNOWN_REFERENCE]
@@ -253,7 +253,7 @@ def test_bib_keys_reads_entries_only(tmp_path: Path) -> None:
     )
     assert bib_keys(bib) == {"franceurbaine2021", "oecd2020"}
     assert bib_keys(tmp_path / "absent.bib") is None
-    assert {"franceurbaine2021", "metz2021"} <= (bib_keys(DATA / "references.bib") or set())
+    assert {"franceurbaine2021", "cuf2022"} <= (bib_keys(DATA / "references.bib") or set())
 
 
 # --- lookups: a CufstudyError that is still a KeyError -------------------------------------------------

@@ -358,7 +358,7 @@ def test_pdf_content_resolved(built: tuple[Path, Any]) -> None:
     root, _ = built
     text = "\n".join(p.extract_text() for p in PdfReader(root / "_output" / "study.pdf").pages)
     flat = re.sub(r"\s+", " ", text.replace(NNBSP, " ").replace(NBSP, " "))
-    assert "Figure 1" in flat and "Tableau 1" in flat and "Section 2" in flat
+    assert "Figure 1" in flat and "Tableau 1" in flat and "section 2" in flat and "Section 2" not in flat
     assert "1 234 567 €" in flat
     assert "Cités Unies France" in flat and "2024" in flat  # citation and bibliography
     assert "@" not in flat and "??" not in flat

@@ -52,6 +52,7 @@ __all__ = [
     "MONTHS",
     "NBSP",
     "NNBSP",
+    "PERCENT_DECIMALS",
     "SEMICOLON",
     "apostrophes",
     "cases_notice_part",
@@ -161,6 +162,12 @@ def round_fr(value: float, decimals: int = 0) -> float:
     return float(Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_EVEN))
 
 
+PERCENT_DECIMALS: Final = 0
+"""The digits of a percentage in the deliverables: whole percentages, on bases of a few dozen cases (``66 %``,
+not ``65,8 %``). One rule for every share a reader sees, so that one fact prints the same in a sentence, a
+key figure and a recorded fact (:func:`format_percent`, :func:`cufstudy.notebook.facts.record` with ``%``)."""
+
+
 def format_percent(share: float) -> str:
     """A share (0 to 1) as a whole percentage: ``0.4167`` gives ``42 %`` (narrow no-break space).
 
@@ -169,7 +176,7 @@ def format_percent(share: float) -> str:
     >>> format_percent(0.4167) == "42\u202f%"
     True
     """
-    return format_fr(int(round_fr(100 * share)), "%")
+    return format_fr(round_fr(100 * share, PERCENT_DECIMALS), "%", PERCENT_DECIMALS)
 
 
 # ---------------------------------------------------------------------------------------------------------

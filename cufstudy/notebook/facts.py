@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict
 
 from cufstudy.core.atomic import atomic_write_text
 from cufstudy.core.errors import FactError
-from cufstudy.core.french import format_fr
+from cufstudy.core.french import PERCENT_DECIMALS, format_fr
 from cufstudy.core.project import BuildPaths, project_root
 from cufstudy.notebook._root import notebook_root
 
@@ -144,6 +144,8 @@ def make_fact(
         value = value.item()
     if not isinstance(value, int | float | str | bool):
         raise FactError(f"fact {key!r}: expected a number, text or boolean, got {type(value).__name__}")
+    if unit == "%" and decimals is None:
+        decimals = PERCENT_DECIMALS  # a percentage prints as every share does (« 66 % », not « 65,8 % »)
     shown = format_fr(value, unit, decimals) if text is None else text
     return Fact(key=key, value=value, label=label, unit=unit, text=shown, source=source, base=base)
 
@@ -171,7 +173,11 @@ def record(
     label
         French label (« Collectivités accompagnées »).
     unit
-        French unit (``%``, ``habitants``, ``ETP``), optional.
+        French unit (``%``, ``habitants``, ``ETP``), optional. A percentage prints with
+        :data:`~cufstudy.core.french.PERCENT_DECIMALS` digits unless ``decimals`` says otherwise: the same
+        figure as the sentences and key figures giving that share (:func:`~cufstudy.core.french.format_percent`).
+    decimals
+        Digits after the decimal comma of a float (:func:`~cufstudy.core.french.format_fr`).
     base
         What the figure is computed on (``study.dcol.base_text``: ``n = 18 missions DCOL``), kept with the
         fact so every number of the prose can be traced to its population.

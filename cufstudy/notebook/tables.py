@@ -70,22 +70,51 @@ class Table:
 
 _PANDOC_COLUMNS: Final = 72
 """Pandoc's line width: a pipe table with a longer line fills the text width, its columns as wide as the
-dashes of its rule line say (relative to each other: the HTML and DOCX widths; the PDF sizes its columns to
-their content, see the extension's layout filter); a shorter table keeps its content's widths."""
-_WIDEST: Final = 60  # characters: a column of long texts gets at most this weight against the others
+dashes of its rule line say (relative to each other: the widths of every format, the PDF's too, see the
+extension's layout filter); a shorter table keeps its content's widths."""
+_LINE: Final = 72
+"""About the characters of a table's text across the text width (the narrowest of the formats: DOCX): a
+column's longest word, in this share of the width, fits its column unbroken."""
+_CITATION: Final = re.compile(r"\[[^\]]*@[^\]]*\]")
+_SHORT: Final = 0.12  # a column whose longest cell takes at most this share of the width keeps it on one line
+_SCALE: Final = 100  # the dashes of a wide table's rule: its columns' shares of the text width, in per cent
 
 
 def _widths(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[int]:
-    """Relative widths of a wide table's columns: each column's mean text length (at most :data:`_WIDEST`),
-    but never less than its longest word, header included (table cells are not hyphenated: a word wider than
-    its column runs over the next one). A column of short codes beside one of long explanations stays narrow."""
-    widths = []
+    """Relative widths of a wide table's columns (the dashes of its rule, summing to about :data:`_SCALE`).
+
+    Each column's share of the text width follows its mean text length, so that its cells wrap to about as
+    many lines as the cells beside them (a column of long explanations gets most of the width, a column of
+    short codes little), within two bounds, as shares of the text width (:data:`_LINE` characters): at least
+    its longest word, header included (table cells are not hyphenated: a word wider than its column breaks
+    inside, « Missio/ns », or runs over the next one), and at most its longest cell on one line; a column
+    of short values (codes, numbers) keeps them on one line. A column held at a bound keeps it; the others
+    share the rest in proportion to their text."""
+    weights: list[float] = []
+    floors: list[float] = []
+    ceilings: list[float] = []
     for c, header in enumerate(headers):
-        texts = [row[c] for row in rows] or [""]
+        # a citation prints as « (Auteur, 2021) », not as its key
+        texts = [_CITATION.sub("(Source, 2020)", row[c]) for row in rows] or [""]
         words = [len(w) for text in (header, *texts) for w in text.replace("\u00ad", " ").split(" ")] or [3]
-        mean = sum(len(t) for t in texts) / len(texts)
-        widths.append(max(3, max(words) + 1, min(_WIDEST, round(mean))))
-    return widths
+        weights.append(max(3.0, sum(len(t) for t in texts) / len(texts)))
+        floors.append((1.15 * max(words) + 2) / _LINE)  # a bold header word, and the cell's margins
+        ceilings.append(max(floors[-1], (max(len(t) for t in (header, *texts)) + 2) / _LINE))
+    if sum(floors) >= 1:
+        shares = [f / sum(floors) for f in floors]
+    else:
+        # a column of short values (a code, a number, « Hors DCOL ») keeps them on one line
+        held = {c: ceilings[c] for c in range(len(weights)) if ceilings[c] <= _SHORT}
+        while True:
+            room = 1 - sum(held.values())
+            free = sum(w for c, w in enumerate(weights) if c not in held)
+            shares = [held[c] if c in held else w / free * room for c, w in enumerate(weights)]
+            low = {c: floors[c] for c, share in enumerate(shares) if c not in held and share < floors[c]}
+            high = {c: ceilings[c] for c, share in enumerate(shares) if c not in held and share > ceilings[c]}
+            if (not low and not high) or len(held) + len(low or high) == len(weights):
+                break
+            held.update(low or high)  # the columns under their floor first: what they take, the others lose
+    return [max(3, round(share * _SCALE)) for share in shares]
 
 
 def _rule(side: str, dashes: int) -> str:

@@ -11,6 +11,8 @@ The rules, by the name the report gives them:
     figure (a figure caption, below its figure, opening a page).
 ``heading``
     No heading in the last lines of a page: at least ``heading-lines`` lines of its text follow it there.
+    A heading is a bookmarked one, or a title set as a paragraph of its own in bold (a portrait's name,
+    « Stratégie. » over its list): the reader takes it for a heading, the PDF's outline does not list it.
 ``fill``
     No page filled less than ``min-fill`` of its text area, unless it ends a chapter the profile starts on a
     new page, or ends the document; those end pages must still reach ``min-fill-end`` (no one-line page).
@@ -56,6 +58,7 @@ _MARGIN_ZONE = 0.2  # running elements live in the top or bottom fifth of the pa
 _OVERHANG = 0.8  # punctuation may hang this share of the font size into the margin (Typst's overhang)
 _HANGING = set("-‐‑–—,.;:!?’'\"»)]")
 _CAPTION = re.compile(r"^\w+\s*[\dA-Z][\w.\-]*\s*[:.]\s")  # « Tableau 3 : », « Figure 2.1 : »
+_BOLD = re.compile(r"bold|semibold|black|heavy", re.I)  # the font names of a bold face (Inter-SemiBold)
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,8 @@ class _Line:
     bottom: float
     text: str
     size: float
+    bold: bool = False
+    """Every letter of the line is set in a bold face."""
 
     @property
     def key(self) -> str:
@@ -171,6 +176,8 @@ def _lines(chars: Iterable[dict[str, Any]]) -> list[_Line]:
                 if not text.strip():
                     continue
                 sizes = Counter(round(float(c["size"]), 1) for c in part)
+                letters = [c for c in part if str(c["text"]).strip()]
+                bold = bool(letters) and all(_BOLD.search(str(c.get("fontname", ""))) for c in letters)
                 lines.append(
                     _Line(
                         min(float(c["x0"]) for c in part),
@@ -179,6 +186,7 @@ def _lines(chars: Iterable[dict[str, Any]]) -> list[_Line]:
                         max(float(c["bottom"]) for c in part),
                         text,
                         sizes.most_common(1)[0][0],
+                        bold,
                     )
                 )
     return lines
@@ -419,8 +427,8 @@ def _check_tables(ctx: _Context, pages: Sequence[_Page], out: list[Problem]) -> 
 def _carried_row(page: _Page, table: _Table | None) -> str:
     """The text of the first row of a continued table if it is the rest of a split row, else ``""``.
 
-    The rest of a split row has an empty first column (its label fitted on the page before) or a cell
-    that starts in the middle of a sentence (a lowercase letter). ``table`` is the part on ``page``, None
+    The rest of a split row has an empty first column (its label fitted on the page before) or a first
+    cell that starts in the middle of a sentence (a lowercase letter). ``table`` is the part on ``page``, None
     when the table has no header row (the first row is then the one after the top of the page).
     """
     if table is None:
@@ -442,7 +450,9 @@ def _carried_row(page: _Page, table: _Table | None) -> str:
     # the first column ends where the header's second cell starts
     boundary = next((ln.x0 for ln in header if ln.x0 > header[0].x1 + 2), None) if header else None
     first_column = [ln for ln in row if boundary is None or ln.x0 < boundary]
-    if not first_column or any(ln.text.strip()[:1].islower() for ln in first_line):
+    # the first column only: another may start in lower case of its own (« analyse de l'équipe »)
+    opening = [ln for ln in first_line if ln in first_column]
+    if not first_column or any(ln.text.strip()[:1].islower() for ln in opening):
         return " ".join(ln.text for ln in first_line)
     return ""
 
@@ -511,7 +521,53 @@ def _heading_line(page: _Page, heading: _Heading) -> _Line | None:
     return None
 
 
+def _bold_titles(page: _Page, headings: Sequence[_Heading]) -> list[_Line]:
+    """The lines of ``page`` set as a title in bold: a bold line of the body's size at the text's left edge,
+    a paragraph of its own (no text right after it on the line below, as a run-in title has), outside any
+    table and any bookmarked heading."""
+    body = sorted(page.body, key=lambda ln: ln.top)
+    if not body:
+        return []
+    size = Counter(ln.size for ln in body).most_common(1)[0][0]
+    left = min(ln.x0 for ln in body)
+    tables = _tables(page)
+    marked = {id(line) for h in headings if h.page == page.number and (line := _heading_line(page, h)) is not None}
+    found: list[_Line] = []
+    for ln in body:
+        if not ln.bold or id(ln) in marked or abs(ln.size - size) > 0.2 or abs(ln.x0 - left) > _EDGE + 0.5:
+            continue
+        if any(t.first.y - 3 * ln.size < ln.top < t.last.y and t.x0 - _EDGE <= ln.x0 for t in tables):
+            continue  # a table's (header) row
+        if _CAPTION.match(ln.text.strip()):
+            continue
+        found.append(ln)
+    return found
+
+
+def _check_bold_titles(ctx: _Context, pages: Sequence[_Page], headings: Sequence[_Heading], out: list[Problem]) -> None:
+    for page in pages[:-1]:
+        for line in _bold_titles(page, headings):
+            bottom = line.bottom  # a title on two lines: its second bold line is not text following it
+            for ln in sorted(page.body, key=lambda ln: ln.top):
+                if ln.top > bottom and ln.top - bottom < 0.6 * line.size and ln.bold:
+                    bottom = ln.bottom
+            follow = [ln for ln in page.body if ln.top > bottom + _EDGE]
+            shapes = [b for b in page.boxes if b[1] > bottom] + [r for r in page.rules if r.y > bottom]
+            if len(follow) < ctx.settings.heading_lines and not shapes:
+                out.append(
+                    _problem(
+                        ctx,
+                        page.number,
+                        "heading",
+                        f"the title « {line.text.strip()[:50]} » is in the last lines of page {page.number} "
+                        f"({len(follow)} line{'s' * (len(follow) != 1)} of its text follow it there, "
+                        f"at least {ctx.settings.heading_lines} must)",
+                    )
+                )
+
+
 def _check_headings(ctx: _Context, pages: Sequence[_Page], headings: Sequence[_Heading], out: list[Problem]) -> None:
+    _check_bold_titles(ctx, pages, headings, out)
     for heading in headings:
         if heading.page >= len(pages):
             continue  # on the last page: nothing can follow it on another page

@@ -4,9 +4,11 @@ Pandoc writes a sound Word document; :func:`finalize_docx` rewrites three of its
 
 * ``word/document.xml``: the ``descr`` of each picture's non-visual properties, which pandoc fills with the
   image's path on the build machine (``/home/…/_build/render/build-1234-x/assets/ab12.png``), keeps the file
-  name only (the assets are named by their content); the table of contents, an empty field that Word fills
-  only when asked, gets one entry per heading (level 1 to the field's depth), so that it reads in
-  LibreOffice and in a viewer too; Word renumbers its pages on opening (``w:dirty`` and ``updateFields``);
+  name only (the assets are named by their content); every table row is kept whole on one page
+  (``w:cantSplit``: a row split across a page break reads as two rows), its header rows repeat on each page
+  (``w:tblHeader``, as pandoc writes them); the table of contents, an empty field that Word fills only when
+  asked, gets one entry per heading (level 1 to the field's depth), so that it reads in LibreOffice and in a
+  viewer too; Word renumbers its pages on opening (``w:dirty`` and ``updateFields``);
 * ``word/settings.xml``: ``<w:updateFields w:val="true"/>`` (Word updates the table of contents and the
   cross-references when the file is opened), French as the theme language, the decimal comma and the
   semicolon as list separator;
@@ -35,6 +37,7 @@ _TOC_FIELD = re.compile(
     re.S,
 )
 _SETTINGS_OPEN = re.compile(r"(<w:settings\b[^>]*>)")
+_ROW = re.compile(r"(<w:tr(?:\s[^>]*)?>)(<w:trPr>.*?</w:trPr>)?", re.S)
 
 
 def _plain(paragraph: str) -> str:
@@ -85,7 +88,23 @@ def _settings(xml: str) -> str:
     return re.sub(r'<w:listSeparator w:val="[^"]*"', '<w:listSeparator w:val=";"', xml)
 
 
+def _rows(xml: str) -> str:
+    """Every table row unbreakable across pages (``w:cantSplit``), a table's header rows repeated on each page
+    (pandoc marks them ``w:tblHeader`` already); a row without properties gets them."""
+
+    def keep(match: re.Match[str]) -> str:
+        props = match.group(2)
+        if props is None:
+            return f"{match.group(1)}<w:trPr><w:cantSplit /></w:trPr>"
+        if "<w:cantSplit" in props:
+            return match.group(0)
+        return f"{match.group(1)}{props.replace('<w:trPr>', '<w:trPr><w:cantSplit />', 1)}"
+
+    return _ROW.sub(keep, xml)
+
+
 def _document(xml: str) -> str:
+    xml = _rows(xml)
     xml = _PIC_DESCR.sub(lambda m: m.group(1) + m.group(2).replace("\\", "/").rsplit("/", 1)[-1] + m.group(3), xml)
     return _fill_toc(xml)
 

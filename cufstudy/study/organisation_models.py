@@ -224,6 +224,11 @@ def load_organisations(data: str | Path = "data", strategy_types: Iterable[str] 
                     f"missing {sorted(wanted - got)}, unknown {sorted(got - wanted)}"
                 )
                 problems.append(doc.problem(("models", i, "fit", "strategy_types"), msg, Reason.INVALID_VALUE))
+    for i, rule in enumerate(orgs.population_rules):
+        if rule.source not in keys:
+            hint = did_you_mean(rule.source, keys)
+            msg = f"unknown source {rule.source!r}: expected a key of references.bib or {TEAM_ANALYSIS!r}{hint}"
+            problems.append(doc.problem(("population_rules", i, "source"), msg, Reason.UNKNOWN_REFERENCE))
     if orgs.scoring.source not in keys:
         hint = did_you_mean(orgs.scoring.source, keys)
         msg = f"unknown source {orgs.scoring.source!r}: expected a key of references.bib or {TEAM_ANALYSIS!r}{hint}"

@@ -2,7 +2,9 @@
 crossref.lua: Quarto cross-references for the embedded engine (Quarto resolves its own).
 
 @fig-x, @tbl-x and @sec-x (pandoc parses them as citations) become « Figure 1 », « Tableau 2 »,
-« Section 3.1 » linked to their target; [-@fig-x] prints the number only. Must run before --citeproc,
+« section 3.1 » linked to their target; [-@fig-x] prints the number only. The words are the project's
+`crossref:` `fig-prefix`, `tbl-prefix` and `sec-prefix` (as Quarto reads them); a section is « section 2 » in
+lower case by default, as French writes it in running text. Must run before --citeproc,
 which then sees only real citations. Figures are pandoc Figures with a fig- identifier, tables pandoc
 Tables with a tbl- identifier, sections headings with a sec- identifier.
 
@@ -16,7 +18,21 @@ filter only fails if one slips through.
 ]]
 
 local NBSP = "\u{00A0}"
-local PREFIX = { fig = "Figure", tbl = "Tableau", sec = "Section" }
+local PREFIX = { fig = "Figure", tbl = "Tableau", sec = "section" }
+
+-- the prefixes of the project's `crossref:` metadata, over the defaults
+local function read_prefixes(meta)
+  local crossref = meta.crossref
+  if type(crossref) ~= "table" then
+    return
+  end
+  for k in pairs(PREFIX) do
+    local value = crossref[k .. "-prefix"]
+    if value ~= nil then
+      PREFIX[k] = pandoc.utils.stringify(value)
+    end
+  end
+end
 
 local numbers = {}   -- id -> number text
 local titles = {}    -- sec id -> title inlines
@@ -102,6 +118,9 @@ local function typst_ref(id, suppress)
   if suppress then
     return pandoc.RawInline("typst", "#ref(<" .. id .. ">, supplement: none)")
   end
+  if k == "sec" then -- the word of the metadata, not the heading's supplement of the template
+    return pandoc.RawInline("typst", "#ref(<" .. id .. ">, supplement: [" .. PREFIX.sec .. "])")
+  end
   return pandoc.RawInline("typst", "#ref(<" .. id .. ">)")
 end
 
@@ -167,6 +186,7 @@ function Pandoc(doc)
   number_sections = PANDOC_WRITER_OPTIONS.number_sections
     or (doc.meta["number-sections"] == true)
     or (doc.meta["section-numbering"] ~= nil)
+  read_prefixes(doc.meta)
   collect(doc)
   doc = doc:walk({
     Figure = function(f)

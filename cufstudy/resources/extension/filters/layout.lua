@@ -10,19 +10,24 @@ style (Quarto and the embedded engine run it alike; it does nothing for other fo
   its own, never inside the heading's container. A heading inside a callout or a div stays as it is.
 * A heading's short lead paragraph (a question, one sentence introducing a table) is kept on the page of
   what follows it: it becomes a sticky block, so that the heading (sticky too in Typst) and its lead go to
-  the next page with the table instead of ending a page alone (the preflight's heading rule).
+  the next page with the table instead of ending a page alone (the preflight's heading rule). So does a
+  title set as a bold paragraph (a portrait's name, `**Stratégie.**` over its list): Typst sees no heading
+  there, the reader does.
 * A chapter never ends with a few lines alone on its last page: the text blocks before its last block
   (up to about six lines of text: TAIL_CHARS) stick to it, so that when the last block does not fit, they
   go to the next page with it (the preflight's fill rule for a page ending a chapter). Notebook outputs
   (Divs that are not a figure, a table or a callout) are looked into for their last blocks.
-* Table columns are sized by Typst to their content and wrapped to the text width ("auto"), which reads
-  better than the relative widths pandoc takes from the dashes of a pipe table (a notebook's
-  `DataFrame.to_markdown()` gives a narrow column to the longest text).
+* PDF: a table that fits the text width on one line per cell is sized by Typst to its content ("auto"); a
+  wide one gets each column a share that follows its text, each at least its longest word and at most its
+  longest cell (content_widths, calibrated on the PDF's table text), where Typst's auto columns share the
+  width equally between every long column (a column of long explanations as narrow as the column of short
+  titles beside it).
 * DOCX: a table whose columns have no width, or equal widths (what pandoc takes from the `|---|---|` rule of
   a notebook's pipe table), gets widths in proportion to their content (the longest cell, at least its longest word, capped so that a long
   text column does not crush the others); and the brochure (`cufstudy-variant: brochure`), a document CUF's
   designer lays out again, keeps none of the forced page breaks (`{{< pagebreak >}}`) its PDF needs to
-  fill four pages: its sections follow each other; its charts are placed a little smaller (80 % of the text width at most).
+  fill four pages: its sections follow each other; its charts are placed smaller (55 % of the text width at
+  most), so that it reads on four pages.
 ]]
 
 local function variant(meta)
@@ -68,6 +73,26 @@ local function is_cell_with_heading(block)
   return false
 end
 
+-- a paragraph that is a title set in bold (`**Ville de Pau**`, `**Stratégie.**`: a portrait's name, the run-in
+-- heading of a list), which Typst does not know as a heading: it sticks to the block after it as a heading does
+local function is_bold_title(block)
+  if block.t ~= "Para" and block.t ~= "Plain" then
+    return false
+  end
+  local strong = 0
+  for _, inline in ipairs(block.content) do
+    if inline.t == "Strong" then
+      strong = strong + 1
+    elseif inline.t ~= "Space" and inline.t ~= "SoftBreak" then
+      return false
+    end
+  end
+  return strong > 0 and #pandoc.utils.stringify(block) <= LEAD_CHARS / 2
+end
+
+local LISTS = { BulletList = true, OrderedList = true }
+local SHORT_LIST_CHARS = 700 -- about eight lines of text
+
 local function sticky_leads(blocks)
   local flat = pandoc.List()
   for _, block in ipairs(blocks) do
@@ -79,10 +104,24 @@ local function sticky_leads(blocks)
   end
   blocks = flat
   local out = pandoc.List()
+  local skip = false
   for i, block in ipairs(blocks) do
     local prev = blocks[i - 1]
-    if prev and prev.t == "Header" and (block.t == "Para" or block.t == "Plain")
-        and #pandoc.utils.stringify(block) <= LEAD_CHARS then
+    local next_block = blocks[i + 1]
+    local titled = prev and (prev.t == "Header" or is_bold_title(prev))
+    if skip then
+      skip = false
+    elseif is_bold_title(block) and next_block and LISTS[next_block.t]
+        and #pandoc.utils.stringify(next_block) <= SHORT_LIST_CHARS then
+      -- a bold title over a short list (« Recommandations et suivi. », three items): one block, never its
+      -- title and first item alone at the foot of a page
+      out:insert(pandoc.RawBlock("typst", "#block(breakable: false)["))
+      out:insert(block)
+      out:insert(next_block)
+      out:insert(pandoc.RawBlock("typst", "]"))
+      skip = true
+    elseif (titled and (block.t == "Para" or block.t == "Plain") and #pandoc.utils.stringify(block) <= LEAD_CHARS)
+        or (next_block and next_block.t ~= "Header" and is_bold_title(block)) then
       out:insert(pandoc.RawBlock("typst", "#block(sticky: true)["))
       out:insert(block)
       out:insert(pandoc.RawBlock("typst", "]"))
@@ -183,11 +222,14 @@ local function stick_chapter_tails(blocks)
   return out
 end
 
--- DOCX: the relative width of each column of a table, from the length of its cells' text. A column is given
--- its share of the longest cell (capped, so that a long text does not crush the others), and never less than
--- its longest word needs (a word is not broken: "Missions" must fit its header cell)
-local MAX_CHARS = 60
-local LINE_CHARS = 72 -- about the characters of body text across the text width (10.5 pt Arial, 16.6 cm)
+-- The relative width of each column of a table, from its cells' text (as cufstudy.notebook.tables sizes a
+-- notebook's wide table): a column's share follows its mean text length, so that its cells wrap to about as
+-- many lines as the cells beside them, never less than its longest word needs (a word is not broken:
+-- "Missions" fits its header cell) and never more than its longest cell on one line. `line` is about the
+-- characters of a table's text across the text width: 72 in DOCX (10.5 pt Arial), 105 in the PDF (8.5 pt).
+-- Returns the shares and whether the table is wide (its cells on one line would not fit the width).
+local DOCX_LINE, TYPST_LINE = 72, 105
+local SHORT_SHARE = 0.12 -- a column whose longest cell takes at most this share of the width on one line
 
 local function cell_texts(tbl)
   local rows = pandoc.List()
@@ -199,46 +241,74 @@ local function cell_texts(tbl)
   return rows
 end
 
-local function content_widths(tbl)
+-- a cell's text as printed: a citation (not yet resolved by citeproc) as « (Auteur, 2020) »
+local CITED = "(Référence, 2020)"
+
+local function cell_text(blocks)
+  local shown = pandoc.Blocks(blocks):walk({
+    Cite = function(cite)
+      local parts = {}
+      for _ = 1, #cite.citations do parts[#parts + 1] = CITED end
+      return pandoc.Str(table.concat(parts, " ; "))
+    end,
+  })
+  return pandoc.utils.stringify(shown)
+end
+
+local function content_widths(tbl, line)
   local n = #tbl.colspecs
-  local chars, floors = {}, {}
-  for i = 1, n do chars[i], floors[i] = 1, 0 end
-  for _, row in ipairs(cell_texts(tbl)) do
+  local total, count, floors, ceilings = {}, {}, {}, {}
+  for i = 1, n do total[i], count[i], floors[i], ceilings[i] = 0, 0, 0, 0 end
+  for r, row in ipairs(cell_texts(tbl)) do
     for i, cell in ipairs(row.cells) do
       if i <= n then
-        local text = pandoc.utils.stringify(cell.contents)
+        local text = cell_text(cell.contents)
+        local length = utf8.len(text) or #text
         for word in text:gmatch("%S+") do
           -- the word, bold in a header, and the cell's margins
-          floors[i] = math.max(floors[i], ((utf8.len(word) or #word) * 1.15 + 2) / LINE_CHARS)
+          floors[i] = math.max(floors[i], ((utf8.len(word) or #word) * 1.15 + 2) / line)
         end
-        chars[i] = math.max(chars[i], math.min(utf8.len(text) or #text, MAX_CHARS))
+        ceilings[i] = math.max(ceilings[i], (length + 2) / line)
+        if r > #tbl.head.rows then total[i], count[i] = total[i] + length, count[i] + 1 end
       end
     end
   end
-  -- shares in proportion to the content; a column under its floor is held at it, the others share the rest
-  local fixed = {}
+  local weights, floor_sum, wide = {}, 0, 0
+  for i = 1, n do
+    weights[i] = math.max(3, count[i] > 0 and total[i] / count[i] or 3)
+    ceilings[i] = math.max(ceilings[i], floors[i])
+    floor_sum, wide = floor_sum + floors[i], wide + ceilings[i]
+  end
+  local shares = {}
+  if floor_sum >= 1 then
+    for i = 1, n do shares[i] = floors[i] / floor_sum end
+    return shares, true
+  end
+  -- a column of short values (a code, a number, « Hors DCOL ») keeps them on one line; the others share the
+  -- rest in proportion to their text, a column beyond a bound held at it
+  local held = {}
+  for i = 1, n do
+    if ceilings[i] <= SHORT_SHARE then held[i] = ceilings[i] end
+  end
   for _ = 1, n do
     local free, room = 0, 1
     for i = 1, n do
-      if fixed[i] then room = room - floors[i] else free = free + chars[i] end
+      if held[i] then room = room - held[i] else free = free + weights[i] end
     end
-    local changed = false
+    for i = 1, n do shares[i] = held[i] or weights[i] / free * room end
+    local low, high = {}, {}
     for i = 1, n do
-      if not fixed[i] and room > 0 and chars[i] / free * room < floors[i] then
-        fixed[i], changed = true, true
-      end
+      if not held[i] and shares[i] < floors[i] then low[i] = floors[i] end
+      if not held[i] and shares[i] > ceilings[i] then high[i] = ceilings[i] end
     end
-    if not changed then break end
+    local chosen = next(low) and low or high
+    if not next(chosen) then break end
+    local left = 0
+    for i = 1, n do if not held[i] and not chosen[i] then left = left + 1 end end
+    if left == 0 then break end
+    for i, v in pairs(chosen) do held[i] = v end
   end
-  local free, room = 0, 1
-  for i = 1, n do
-    if fixed[i] then room = room - floors[i] else free = free + chars[i] end
-  end
-  local shares = {}
-  for i = 1, n do
-    shares[i] = fixed[i] and floors[i] or (free > 0 and chars[i] / free * math.max(room, 0) or 0)
-  end
-  return shares
+  return shares, wide > 1
 end
 
 -- widths none, or all equal (what pandoc derives from a pipe table's `|---|---|` rule): not the author's
@@ -258,7 +328,7 @@ local function docx_table(tbl)
   if not unsized(tbl.colspecs) then
     return nil -- widths given by the author (a grid table, `tbl-colwidths`): kept
   end
-  local shares = content_widths(tbl)
+  local shares = content_widths(tbl, DOCX_LINE)
   local total = 0
   for _, share in ipairs(shares) do total = total + share end
   if total <= 0 then return nil end
@@ -270,8 +340,9 @@ end
 
 -- the brochure's DOCX: a chart as wide as the text is placed at this share of it (the map, the typology
 -- scheme), the others at this scale of their natural size, so that the text around them keeps its page
--- (4 to 5 pages in Word or LibreOffice); the designer places the pack's SVG files anyway
-local BROCHURE_FULL_WIDTH, BROCHURE_SCALE = "80%", 0.85
+-- (4 full pages in LibreOffice, each section at the top of one; 80 % and 0.85 left the contact and colophon
+-- alone on a fifth page); the designer places the pack's SVG files anyway
+local BROCHURE_FULL_WIDTH, BROCHURE_SCALE = "55%", 0.65
 
 local function is_page_break(block)
   return block.t == "RawBlock" and block.format == "openxml" and block.text:match('w:type="page"') ~= nil
@@ -320,8 +391,11 @@ return {
       if FORMAT ~= "typst" then
         return nil
       end
+      -- a wide table: each column its share of the text (Typst's auto columns share the width equally
+      -- between every long column); a narrow one: each column its content's width ("auto")
+      local shares, wide = content_widths(tbl, TYPST_LINE)
       for i, spec in ipairs(tbl.colspecs) do
-        tbl.colspecs[i] = { spec[1], pandoc.ColWidthDefault }
+        tbl.colspecs[i] = { spec[1], wide and shares[i] or pandoc.ColWidthDefault }
       end
       return tbl
     end,
@@ -334,7 +408,7 @@ return {
       local blocks = pandoc.List()
       for _, block in ipairs(stick_chapter_tails(doc.blocks)) do
         if block.t == "Header" and block.level == 1 then
-          blocks:insert(pandoc.RawBlock("typst", "#pagebreak(weak: true)"))
+          blocks:insert(pandoc.RawBlock("typst", "#cufstudy-chapter-break()"))
         end
         blocks:insert(block)
       end
