@@ -209,6 +209,27 @@ def test_layout_breaks_pages_before_level_1_headings_outside_the_brochure(tmp_pa
     assert "chapter-break" not in brochure.read_text(encoding="utf-8")
 
 
+def test_layout_keeps_a_heading_and_its_lead_with_a_table_in_another_cell_output(tmp_path: Path) -> None:
+    """Quarto embeds each output of a notebook cell in a Div of its own: a heading and its lead in one, the
+    table in the next. Typst prints a Div as a block that may start empty at the foot of a page, so a sticky
+    lead was kept with that empty start and the table began on the next page (Quarto's guide, p. 18: « Les
+    référents dans les autres services » alone at the foot). The cell's outputs are unwrapped: the lead sticks
+    to the table itself."""
+    markdown = (
+        "::: {.cell}\n::: {.cell-output-display}\n## Les référents\n\n*Comment mobiliser les directions ?*\n:::\n\n"
+        "::: {.cell-output-display}\n| Option | Atouts |\n|---|---|\n| Un réseau | Peu coûteux |\n:::\n:::\n\n"
+        "::: {.note}\n| Encadré | Gardé |\n|---|---|\n| a | b |\n:::\n"
+    )
+    text = _pandoc(tmp_path, markdown, "typst", "filters/layout.lua", meta={"cufstudy-variant": "guide"}).read_text(
+        encoding="utf-8"
+    )
+    lead = text.index("Comment mobiliser")
+    table = text.index("Un réseau")
+    between = text[lead:table]
+    assert "#block[" not in between, between  # nothing but the table's own markup between the lead and the table
+    assert "#block(sticky: true)[" in text[:lead]
+    assert text.count("#block[") == 1  # the author's box (.note) keeps its block
+
 # -- Quarto's messages ----------------------------------------------------------------------------------------
 
 TYPST_FAILURE = """\

@@ -38,15 +38,17 @@ end
 -- the length of a lead paragraph that sticks to the next block: about two lines of text
 local LEAD_CHARS = 240
 
--- a notebook output holding a heading (Quarto wraps it in cell Divs, Typst in a block): its blocks join the
--- flow of the page, so that the heading and its lead stick to the table of the next output
+-- a notebook output holding a heading or a table (Quarto wraps each output in cell Divs, Typst prints a Div as
+-- a block): its blocks join the flow of the page, so that a heading and its lead stick to the table of the
+-- next output. A Div's block may start empty at the foot of a page, and a sticky lead kept with that empty
+-- start left the heading alone there (Quarto's guide, « Les référents dans les autres services »)
 -- a figure or table a cross-reference points to (`#fig-...`, `#tbl-...`; `sec` adds the `#sec-...` sections)
 local function is_target(block, sec)
   local id = block.identifier
   return id:match("^fig%-") or id:match("^tbl%-") or (sec and id:match("^sec%-")) and true or false
 end
 
-local function is_cell_with_heading(block)
+local function is_flowing_cell(block)
   if block.t ~= "Div" then
     return false
   end
@@ -66,7 +68,7 @@ local function is_cell_with_heading(block)
     return false
   end
   for _, inner in ipairs(block.content) do
-    if inner.t == "Header" then
+    if inner.t == "Header" or inner.t == "Table" then
       return true
     end
   end
@@ -96,7 +98,7 @@ local SHORT_LIST_CHARS = 700 -- about eight lines of text
 local function sticky_leads(blocks)
   local flat = pandoc.List()
   for _, block in ipairs(blocks) do
-    if is_cell_with_heading(block) then
+    if is_flowing_cell(block) then
       flat:extend(block.content)
     else
       flat:insert(block)
