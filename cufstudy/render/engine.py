@@ -29,7 +29,7 @@ import re
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +45,7 @@ from cufstudy.notebook.facts import Fact, FactStore, facts_path
 from cufstudy.render._notebook import Assets, NotebookCache
 from cufstudy.render._portable import local_prefixes, portable_docx
 from cufstudy.render._vega import BUNDLE_MARKER, inject_bundle
+from cufstudy.render.chart_images import chart_requests
 from cufstudy.render.config import KNOWN_EXTENSIONS, Deliverable, check_options, merge_configs
 from cufstudy.render.extension import NOTICE_PLACEHOLDER, extension_dir, reference_docx_with_notice
 from cufstudy.render.shortcodes import Expanded, expand
@@ -260,7 +261,7 @@ class EmbeddedEngine:
         self.templates = find_templates(self.root)
         self.pandoc = pandoc_path()
         self.notebooks = NotebookCache()
-        self.assets = Assets(self.workdir / "assets")
+        self.assets = Assets(self.workdir / "assets", BuildPaths(self.root).cache / "charts")
         self._facts: dict[str, Fact] | None = None
         self._facts_file = facts_path(self.root)
         for folder in self.templates.fonts:
@@ -341,6 +342,7 @@ class EmbeddedEngine:
         problems = Problems(SourceError)
         jobs: list[_Job] = []
         started = time.perf_counter()
+        self.draw_charts([deliverable])
         for source in deliverable.inputs:
             for fmt in deliverable.formats:
                 expanded = expand(
@@ -359,6 +361,15 @@ class EmbeddedEngine:
         # one summary for every kind: a construct outside the subset, an unknown fact or embed, a bad encoding
         problems.raise_if_any(f"{deliverable.name}: the sources cannot be rendered")
         return jobs
+
+    def draw_charts(self, todo: Sequence[Deliverable]) -> int:
+        """Draw the static images of every chart ``todo`` embeds for its formats (an SVG for a PDF, a PNG
+        for a DOCX), in parallel, those not cached yet (:mod:`cufstudy.render.chart_images`); returns how
+        many were drawn. Expanding the documents then finds every image drawn."""
+        started = time.perf_counter()
+        drawn = self.assets.charts.prepare(chart_requests(todo, self.root, self.notebooks))
+        self.timings["charts"] = self.timings.get("charts", 0.0) + time.perf_counter() - started
+        return drawn
 
     def render(
         self,
