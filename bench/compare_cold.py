@@ -195,8 +195,8 @@ def main() -> None:
         result["scenarios"] = {s: {k: summary(v) for k, v in samples[s].items()} for s in sides}
         result["notebooks_bytes"] = sizes
         result["prose_rendered"] = prose_rendered
-        if args.large:
-            result["large"] = _large(args, base, sides)
+        path = out / f"compare-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}.json"
+        path.write_text(json.dumps(result, indent=1), encoding="utf-8")  # saved after each stage
         if args.engines and "new" in last_copy:
             result["engines"] = {}
             for profile in args.engines.split(","):
@@ -209,8 +209,10 @@ def main() -> None:
                 data = json.loads(proc.stdout.strip().splitlines()[-1])
                 result["engines"][profile] = {k: summary(v) for k, v in data.items()}
                 log(f"engines {profile}: {result['engines'][profile]}")
+                path.write_text(json.dumps(result, indent=1), encoding="utf-8")
+        if args.large:
+            result["large"] = _large(args, base, sides)
     result["finished"] = dt.datetime.now(dt.UTC).isoformat()
-    path = out / f"compare-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}.json"
     path.write_text(json.dumps(result, indent=1), encoding="utf-8")
     print_table(result)
     print(f"\nraw figures: {path}")
