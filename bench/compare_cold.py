@@ -95,7 +95,8 @@ def edit_case(root: Path) -> str:
 
 def edit_prose(root: Path, n: int) -> None:
     guide = root / "reports" / "guide" / "guide.qmd"
-    guide.write_text(guide.read_text(encoding="utf-8") + f"\nUne phrase ajoutée pour la mesure {n}.\n")
+    # no digit: a number typed in the prose is refused (cite a fact instead)
+    guide.write_text(guide.read_text(encoding="utf-8") + "\nUne phrase ajoutée pour la mesure" + ", encore" * n + ".\n")
 
 
 def summary(samples: list[dict[str, Any]]) -> dict[str, Any]:
