@@ -271,11 +271,6 @@ def _spec_title(spec: dict[str, Any]) -> str:
     return " ".join(text) if isinstance(text, list) else str(text)
 
 
-PRINT_SCALE: float = 4.0
-"""Pixel density of a chart's PNG drawn for a deliverable (:mod:`cufstudy.render.chart_images`): 4 pixels a
-CSS pixel is 384 dpi at the chart's natural size, print grade (at least 300 dpi) in the DOCX deliverables."""
-
-
 def mime_bundle(fig: Figure) -> tuple[dict[str, Any], dict[str, Any]]:
     """The notebook output of a chart: ``data`` and ``metadata`` of a Jupyter ``display_data``.
 
