@@ -130,3 +130,28 @@ def test_the_render_stamp_changes_with_the_chart_renderer(monkeypatch: pytest.Mo
     before = _stamp.deliverable_digest(ROOT, guide, {})
     monkeypatch.setattr(_stamp, "chart_renderer", lambda: "vl-convert-python 99.0 other")
     assert _stamp.deliverable_digest(ROOT, guide, {}) != before
+
+
+def test_a_script_without_a_main_guard_draws_in_parallel_once(tmp_path: Path) -> None:
+    """The drawing processes never import the caller's script again (multiprocessing's spawn would: each
+    child would run the script's build)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from cufstudy.render.chart_images import ChartImages\n"
+        f"specs = json.loads({json.dumps(json.dumps([_spec(values=(i, 1, 2)) for i in (1, 2)]))})\n"
+        "log = Path(sys.argv[1])\n"
+        "log.write_text(log.read_text() + 'run\\n' if log.exists() else 'run\\n')\n"
+        "print(ChartImages(Path(sys.argv[2]), workers=2).prepare([(s, 'svg') for s in specs]))\n",
+        encoding="utf-8",
+    )
+    log = tmp_path / "runs.log"
+    proc = subprocess.run(
+        [sys.executable, str(script), str(log), str(tmp_path / "cache")],
+        capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    assert proc.stdout.strip() == "2" and log.read_text() == "run\n"

@@ -11,7 +11,7 @@ deliverables, or unchanged since the last build, is drawn once.
 The images are those of :func:`cufstudy.notebook.charts.vega.spec_to_svg` / :func:`spec_to_png`: the same
 locale, fonts and renumbered clip-path ids, so the same spec gives the same bytes in any process, in any order.
 vl-convert draws one chart at a time in a process (one JavaScript worker; its rasteriser holds the GIL: two
-threads draw no faster than one), so :meth:`ChartImages.prepare` draws in fresh processes (``spawn``).
+threads draw no faster than one), so :meth:`ChartImages.prepare` draws in fresh interpreters.
 
 :func:`fill_notebooks` writes the images into the executed notebooks a Quarto render embeds (Quarto reads the
 cells' outputs itself and cannot put a Vega-Lite spec in a PDF).
@@ -155,12 +155,60 @@ def _draw(spec: dict[str, Any], kinds: Sequence[Kind], scale: float, svg: bytes 
     return {k: v for k, v in out.items() if k in kinds or k == "svg"}
 
 
-def _start_worker(folders: Sequence[str]) -> None:
-    """A drawing process: the fonts the parent draws with."""
+def _draw_elsewhere(
+    tasks: Sequence[tuple[dict[str, Any], list[Kind], float, bytes | None]], workers: int
+) -> list[dict[Kind, bytes]]:
+    """Each task drawn by one of ``workers`` fresh interpreters (``python -m cufstudy.render.chart_images JOB``),
+    with this process's fonts. Not :mod:`multiprocessing`: its ``spawn`` children import the caller's main
+    script again (a script calling :func:`cufstudy.build` without ``if __name__ == "__main__"`` would run in
+    every child), and a ``fork`` would copy this process's threads' locks. A task that fails is left empty."""
+    import subprocess
+    import sys
+    import tempfile
+
+    folders = [str(f) for f in _font_folders()]
+    results: list[dict[Kind, bytes]] = [{} for _ in tasks]
+    with tempfile.TemporaryDirectory(prefix="cufstudy-charts-") as tmp:
+        procs = []
+        for n in range(workers):
+            mine = list(range(n, len(tasks), workers))
+            if not mine:
+                continue
+            job = Path(tmp) / f"job-{n}.json"
+            items = []
+            for i in mine:
+                spec, kinds, scale, svg = tasks[i]
+                text = svg.decode("utf-8") if svg is not None else None
+                items.append({"spec": spec, "kinds": kinds, "scale": scale, "svg": text, "out": f"{tmp}/{i}"})
+            job.write_text(json.dumps({"fonts": folders, "tasks": items}, ensure_ascii=False), encoding="utf-8")
+            cmd = [sys.executable, "-m", "cufstudy.render.chart_images", str(job)]
+            quiet = subprocess.DEVNULL  # a failed drawing is drawn again, and reported, by the parent
+            procs.append(subprocess.Popen(cmd, stdin=quiet, stdout=quiet, stderr=quiet))
+        for proc in procs:
+            proc.wait()
+        for i, (_, kinds, _, _) in enumerate(tasks):
+            for kind in ("svg", *kinds):
+                path = Path(tmp) / f"{i}.{kind}"
+                if path.is_file():
+                    results[i][kind] = path.read_bytes()
+    return results
+
+
+def _worker(job: Path) -> None:
+    """The drawing process of :func:`_draw_elsewhere`: draws the job's tasks into their files."""
     from cufstudy.notebook.charts.vega import register_fonts
 
-    for folder in folders:
+    data = json.loads(job.read_text(encoding="utf-8"))
+    for folder in data["fonts"]:
         register_fonts(Path(folder))
+    for task in data["tasks"]:
+        svg = task["svg"].encode("utf-8") if task["svg"] is not None else None
+        try:
+            drawn = _draw(task["spec"], task["kinds"], task["scale"], svg)
+        except Exception:  # the parent draws it again and reports vl-convert's error
+            continue
+        for kind, content in drawn.items():
+            Path(f"{task['out']}.{kind}").write_bytes(content)
 
 
 class ChartImages:
@@ -173,7 +221,7 @@ class ChartImages:
     workers
         Processes drawing at once in :meth:`prepare` (default: the processors, at most 4). vl-convert draws
         one chart at a time in a process (one JavaScript worker; the rasteriser holds the GIL), so the
-        parallel drawing uses processes, started fresh (``spawn``: no copy of this process's threads).
+        parallel drawing uses fresh interpreters (:func:`_draw_elsewhere`).
     """
 
     def __init__(self, folder: Path | None, workers: int | None = None) -> None:
@@ -254,18 +302,9 @@ class ChartImages:
                 with contextlib.suppress(Exception):
                     self._store(task[0], _draw(*task), scale)
             return self.drawn - before
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        folders = [str(f) for f in _font_folders()]
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(
-            min(self.workers, len(tasks)), mp_context=context, initializer=_start_worker, initargs=(folders,)
-        ) as pool:
-            futures = [(task[0], pool.submit(_draw, *task)) for task in tasks]
-            for spec, future in futures:
-                with contextlib.suppress(Exception):  # drawn again by get(), which reports the error
-                    self._store(spec, future.result(), scale)
+        for task, drawn in zip(tasks, _draw_elsewhere(tasks, min(self.workers, len(tasks))), strict=True):
+            if drawn:  # else get() draws it again where it is used, and reports vl-convert's error
+                self._store(task[0], drawn, scale)
         return self.drawn - before
 
 
@@ -411,3 +450,9 @@ def fill_for_quarto(root: Path, todo: Iterable[Any], folder: Path | None) -> lis
     for kinds, paths in sorted(by_kinds.items(), key=lambda item: -len(item[0])):
         changed += fill_notebooks(paths, kinds, images)
     return changed
+
+
+if __name__ == "__main__":  # a drawing process of _draw_elsewhere
+    import sys
+
+    _worker(Path(sys.argv[1]))
