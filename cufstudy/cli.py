@@ -18,6 +18,7 @@ brackets in help texts print as written, and boolean options show as flags.
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable
 from functools import wraps
@@ -209,6 +210,10 @@ def run_command(
     report = run(project, workers=workers, force=force, only=only, progress=not no_progress, wait=not no_wait)
     console.print(report.summary(), highlight=False)
     report.raise_for_failures()
+    if os.environ.get("QUARTO_PROJECT_OUTPUT_DIR"):  # Quarto's pre-render step: the charts' images for Quarto
+        from cufstudy.pipeline.build import fill_charts_for_quarto
+
+        fill_charts_for_quarto(project, os.environ.get("QUARTO_PROFILE"))
 
 
 sdg_app = typer.Typer(

@@ -57,7 +57,7 @@ from cufstudy.render.config import Deliverable, deliverables
 from cufstudy.render.extension import ExtensionInstall, install_extension
 from cufstudy.study.pseudonyms import Pairing, pairings_of
 
-__all__ = ["ILLUSTRATIVE_NOTICE", "BuildResult", "build", "data_notice", "prepare_quarto"]
+__all__ = ["ILLUSTRATIVE_NOTICE", "BuildResult", "build", "data_notice", "fill_charts_for_quarto", "prepare_quarto"]
 
 
 @dataclass(frozen=True)
@@ -281,3 +281,14 @@ def prepare_quarto(project: Project | Path = Path()) -> ExtensionInstall:
             "after Quarto had read the previous one, which it keeps until it stops: run quarto render again"
         )
     return installed
+
+
+def fill_charts_for_quarto(project: Project | Path = Path(), profile: str | None = None) -> list[Path]:
+    """For a plain ``quarto render`` (``cufstudy run`` as its pre-render step): the executed notebooks the
+    profile's deliverable embeds (every deliverable's without ``profile``) filled with the chart images Quarto
+    places (:func:`cufstudy.render.chart_images.fill_for_quarto`). Returns the notebooks written."""
+    from cufstudy.render.chart_images import fill_for_quarto
+
+    project = project_of(project)
+    todo = deliverables(project, [profile] if profile else None)
+    return fill_for_quarto(project.root, todo, project.paths.cache / "charts")

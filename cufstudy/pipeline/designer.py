@@ -37,14 +37,16 @@ from typing import Any, Final
 from cufstudy.core.atomic import atomic_write_bytes
 from cufstudy.core.errors import RenderError
 from cufstudy.core.french import apostrophes
+from cufstudy.core.project import BuildPaths
 from cufstudy.core.reproducible import source_date
 from cufstudy.notebook.charts.brochure import ACCENT, PALE
 from cufstudy.notebook.charts.theme import INK, MUTED, STATUS_COLOURS, TIER_COLOURS
-from cufstudy.notebook.charts.vega import FONT_SUFFIXES, spec_to_svg
+from cufstudy.notebook.charts.vega import FONT_SUFFIXES
 from cufstudy.pipeline.checks import Requirements, Violation, check_files, raise_for
 from cufstudy.pipeline.leaks import PairingLike
 from cufstudy.render._notebook import NotebookCache
 from cufstudy.render._portable import local_prefixes
+from cufstudy.render.chart_images import ChartImages
 from cufstudy.render.config import Deliverable
 from cufstudy.render.shortcodes import embedded_cells
 from cufstudy.resources import font_dirs
@@ -237,6 +239,7 @@ def pack_items(deliverable: Deliverable, root: Path) -> list[PackItem]:
         An embedded notebook cannot be read, or a chart cannot be drawn.
     """
     cache = NotebookCache()
+    images = ChartImages(BuildPaths(root).cache / "charts")  # the SVGs the brochure's PDF drew already
     items: list[PackItem] = []
     for source in deliverable.inputs:
         for notebook, label in embedded_cells(source, root):
@@ -256,7 +259,7 @@ def pack_items(deliverable: Deliverable, root: Path) -> list[PackItem]:
                     spec = json.loads(spec) if isinstance(spec, str) else dict(spec)
                     columns, rows = chart_table(spec)
                     try:
-                        svg = spec_to_svg(spec)
+                        svg = images.get(spec, "svg").data.decode("utf-8")
                         pdf = svg_to_pdf(svg, root)
                     except Exception as exc:  # vl-convert raises ValueError/RuntimeError with a message
                         raise RenderError(f"designer pack: cannot draw the chart {label!r}: {exc}") from exc

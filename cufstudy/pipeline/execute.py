@@ -19,6 +19,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
+from cufstudy.core.notebooks import notebook_json
 from cufstudy.pipeline.plan import Plan
 
 __all__ = ["KERNEL", "PARTIAL_SUFFIX", "clean_partials", "execute_notebook_run", "outcome"]
@@ -144,17 +145,18 @@ def execute_notebook_run(
 
 def _portable(executed: Path, cwd: str, final: Path) -> None:
     """Papermill records the absolute paths of the notebook and of its output (``metadata.papermill``), which
-    name the build machine's folders (``/home/<user>/...``): they are made relative to the project."""
+    name the build machine's folders (``/home/<user>/...``): they are made relative to the project. The
+    notebook is written back compactly (:func:`cufstudy.core.notebooks.notebook_json`: half the size of
+    nbformat's indented JSON)."""
     nb = json.loads(executed.read_bytes())
     meta = (nb.get("metadata") or {}).get("papermill")
-    if not isinstance(meta, dict):
-        return
-    root = Path(cwd)
-    for key, path in (("input_path", meta.get("input_path")), ("output_path", str(final))):
-        if isinstance(path, str) and Path(path).is_absolute():
-            where = Path(path)
-            meta[key] = where.relative_to(root).as_posix() if where.is_relative_to(root) else where.name
-    executed.write_text(json.dumps(nb, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    if isinstance(meta, dict):
+        root = Path(cwd)
+        for key, path in (("input_path", meta.get("input_path")), ("output_path", str(final))):
+            if isinstance(path, str) and Path(path).is_absolute():
+                where = Path(path)
+                meta[key] = where.relative_to(root).as_posix() if where.is_relative_to(root) else where.name
+    executed.write_text(notebook_json(nb), encoding="utf-8")
 
 
 def _fsync(path: Path) -> None:

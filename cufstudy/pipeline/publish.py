@@ -40,6 +40,7 @@ from cufstudy.pipeline.notices import Notices, notice_for
 from cufstudy.pipeline.progress import Progress
 from cufstudy.render._docx import finalize_docx
 from cufstudy.render._stamp import RenderStamp, deliverable_digest
+from cufstudy.render.chart_images import fill_for_quarto
 from cufstudy.render.config import OUTPUT_EXTENSIONS, Deliverable, deliverables
 from cufstudy.render.engine import EmbeddedEngine, RenderedFile
 from cufstudy.render.extension import install_extension
@@ -278,6 +279,8 @@ def render_deliverables(
         install_extension(root, notice)
     todo = deliverables(project, profiles, formats)
     recover(root, paths.output)  # a publication a kill interrupted: finished before anything is compared
+    if chosen == "quarto":  # Quarto reads the notebooks' outputs itself: their charts' images, drawn once
+        fill_for_quarto(root, todo, paths.cache / "charts")
     stamp = RenderStamp(root)
     options = {
         "engine": chosen,

@@ -109,10 +109,15 @@ class NotebookCache:
 
 
 class Assets:
-    """Files extracted from notebook outputs, named by content hash inside the build folder."""
+    """Files extracted from notebook outputs, named by content hash inside the build folder, and the chart
+    images drawn from the notebooks' specs (:class:`~cufstudy.render.chart_images.ChartImages`: cached by
+    spec in ``cache``, else in memory)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, cache: Path | None = None) -> None:
+        from cufstudy.render.chart_images import ChartImages
+
         self.folder = folder
+        self.charts = ChartImages(cache)
 
     def write(self, data: bytes, ext: str) -> Path:
         digest = hashlib.sha256(data).hexdigest()[:16]
@@ -170,13 +175,6 @@ def _url_data(spec: Any, parent: str = "") -> bool:
     return False
 
 
-_STATIC_PNG_SCALE = 4  # the pixels a CSS pixel of the PNG vegalite_to_static writes
-
-
-def _static_from_vegalite(spec: Mapping[str, Any], fmt: str) -> tuple[bytes, str]:
-    from cufstudy.render._vega import vegalite_to_static
-
-    return vegalite_to_static(dict(spec), "png" if fmt == "docx" else "svg")
 
 
 def _image(
@@ -298,15 +296,14 @@ def embed_cell(
                 continue
             image = _image(data, metadata, fmt, assets, alt)
             if image is None:
-                try:
-                    raw, ext = _static_from_vegalite(spec, fmt)
+                try:  # drawn after the runs, once per spec (cufstudy.render.chart_images)
+                    drawn = assets.charts.get(spec, "png" if fmt == "docx" else "svg")
                 except Exception as exc:  # vl-convert raises ValueError/RuntimeError with a message
                     report(f"cannot convert the chart of cell {label!r} to a static image: {exc}")
                     continue
-                key = "image/png" if ext == "png" else "image/svg+xml"
-                static = {key: base64.b64encode(raw).decode() if ext == "png" else raw.decode("utf-8")}
-                natural = _png_width_px(raw) if ext == "png" else None
-                sizes = {key: {"width": natural / _STATIC_PNG_SCALE}} if natural else {}  # placed at natural size
+                key = "image/png" if drawn.kind == "png" else "image/svg+xml"
+                static = {key: base64.b64encode(drawn.data).decode() if drawn.kind == "png" else drawn.data.decode()}
+                sizes = {key: {"width": drawn.width}} if drawn.width else {}  # placed at its natural size
                 image = _image(static, sizes, fmt, assets, alt)
             if image is not None:
                 body += [image[0], ""]

@@ -45,6 +45,7 @@ from cufstudy.core.atomic import atomic_write_text
 from cufstudy.core.digest import executed_digest, library_digest, templates_digest
 from cufstudy.core.files import SKIPPED_DIRS
 from cufstudy.core.project import BuildPaths
+from cufstudy.render.chart_images import chart_renderer
 from cufstudy.render.config import Deliverable
 from cufstudy.render.extension import extension_dir
 from cufstudy.render.shortcodes import document_inputs
@@ -116,6 +117,7 @@ def deliverable_digest(root: Path, deliverable: Deliverable, options: Mapping[st
     total = hashlib.sha256(json.dumps(dict(options), sort_keys=True, default=str).encode())
     total.update(library_digest().encode())
     total.update(templates_digest().encode())
+    total.update(chart_renderer().encode())  # the charts' images are drawn at render time
     total.update(json.dumps([deliverable.name, deliverable.formats], default=str).encode())
     total.update(json.dumps(deliverable.config.data, sort_keys=True, default=str).encode())
     files: set[Path] = set(_named_files(root, [deliverable.config.data]))

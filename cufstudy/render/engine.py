@@ -29,7 +29,7 @@ import re
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +45,7 @@ from cufstudy.notebook.facts import Fact, FactStore, facts_path
 from cufstudy.render._notebook import Assets, NotebookCache
 from cufstudy.render._portable import local_prefixes, portable_docx
 from cufstudy.render._vega import BUNDLE_MARKER, inject_bundle
+from cufstudy.render.chart_images import chart_requests
 from cufstudy.render.config import (
     EXTENSION_FILTERS,
     KNOWN_EXTENSIONS,
@@ -268,7 +269,7 @@ class EmbeddedEngine:
         self.templates = find_templates(self.root)
         self.pandoc = pandoc_path()
         self.notebooks = NotebookCache()
-        self.assets = Assets(self.workdir / "assets")
+        self.assets = Assets(self.workdir / "assets", BuildPaths(self.root).cache / "charts")
         self._facts: dict[str, Fact] | None = None
         self._facts_file = facts_path(self.root)
         for folder in self.templates.fonts:
@@ -348,6 +349,7 @@ class EmbeddedEngine:
         """Expand every document of ``deliverable`` for every format; raise all problems at once."""
         problems = Problems(SourceError)
         jobs: list[_Job] = []
+        self.draw_charts([deliverable])  # every chart image the expansion places, drawn at once
         started = time.perf_counter()
         for source in deliverable.inputs:
             for fmt in deliverable.formats:
@@ -367,6 +369,15 @@ class EmbeddedEngine:
         # one summary for every kind: a construct outside the subset, an unknown fact or embed, a bad encoding
         problems.raise_if_any(f"{deliverable.name}: the sources cannot be rendered")
         return jobs
+
+    def draw_charts(self, todo: Sequence[Deliverable]) -> int:
+        """Draw the static images of every chart ``todo`` embeds for its formats (an SVG for a PDF, a PNG
+        for a DOCX), in parallel, those not cached yet (:mod:`cufstudy.render.chart_images`); returns how
+        many were drawn. Expanding the documents then finds every image drawn."""
+        started = time.perf_counter()
+        drawn = self.assets.charts.prepare(chart_requests(todo, self.root, self.notebooks))
+        self.timings["charts"] = self.timings.get("charts", 0.0) + time.perf_counter() - started
+        return drawn
 
     def render(
         self,

@@ -9,10 +9,8 @@ its subtitle lines (the notice when the data is illustrative) and its alt text, 
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
-import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -273,40 +271,28 @@ def _spec_title(spec: dict[str, Any]) -> str:
     return " ".join(text) if isinstance(text, list) else str(text)
 
 
-PRINT_SCALE: float = 4.0
-"""Pixel density of a chart's PNG in a notebook output: 4 pixels a CSS pixel is 384 dpi at the chart's
-natural size, print grade (at least 300 dpi) in the DOCX deliverables, which place that PNG."""
-
-
-def mime_bundle(fig: Figure, scale: float = PRINT_SCALE) -> tuple[dict[str, Any], dict[str, Any]]:
+def mime_bundle(fig: Figure) -> tuple[dict[str, Any], dict[str, Any]]:
     """The notebook output of a chart: ``data`` and ``metadata`` of a Jupyter ``display_data``.
+
+    Only the specification is recorded: JupyterLab draws it, the HTML deliverables draw it in the page, and
+    the static images a PDF or a DOCX needs are drawn after the runs, outside the kernel, for the formats being
+    built only, and cached by the spec (:mod:`cufstudy.render.chart_images`).
 
     Parameters
     ----------
     fig
         A :class:`FigureSpec` or any Altair chart.
-    scale
-        Pixel density of the PNG (:data:`PRINT_SCALE`); its metadata give the natural size.
 
     Returns
     -------
     tuple of dict
-        ``data``: ``application/vnd.vegalite.v6+json`` (the spec), ``image/png`` (base64),
-        ``image/svg+xml`` and ``text/plain`` (the alt text). ``metadata``: the PNG's natural
-        ``width``/``height`` under ``image/png``, and ``{"title", "alt"}`` under ``cufstudy``.
+        ``data``: ``application/vnd.vegalite.v6+json`` (the spec) and ``text/plain`` (the alt text).
+        ``metadata``: ``{"title", "alt", "base"}`` under ``cufstudy``.
     """
     spec = to_spec(fig)
-    png = spec_to_png(spec, scale=scale)
-    width, height = struct.unpack(">II", png[16:24])
     alt_text = fig.alt_text if isinstance(fig, FigureSpec) else str(spec.get("description", ""))
-    data = {
-        VEGALITE_MIME: spec,
-        "image/png": base64.b64encode(png).decode("ascii"),
-        "image/svg+xml": spec_to_svg(spec),
-        "text/plain": alt_text,
-    }
+    data = {VEGALITE_MIME: spec, "text/plain": alt_text}
     metadata = {
-        "image/png": {"width": round(width / scale), "height": round(height / scale)},
         "cufstudy": {
             "title": fig.title if isinstance(fig, FigureSpec) else _spec_title(spec),
             "alt": alt_text,
@@ -317,7 +303,7 @@ def mime_bundle(fig: Figure, scale: float = PRINT_SCALE) -> tuple[dict[str, Any]
 
 
 def display(fig: Figure) -> None:
-    """Show a chart in a notebook as its :func:`mime_bundle` (interactive, with static PNG/SVG copies).
+    """Show a chart in a notebook as its :func:`mime_bundle` (the Vega-Lite spec, drawn by JupyterLab).
 
     Parameters
     ----------

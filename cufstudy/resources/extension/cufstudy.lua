@@ -9,8 +9,8 @@ cufstudy extension; the embedded engine does the same natively).
   extension's reference.docx, written there by `cufstudy run`.
 * Charts as PNG in DOCX and HTML. Quarto prefers a notebook cell's SVG output, which pandoc can only turn
   into the PNG that Word needs with rsvg-convert, and whose text a browser sets in its own fonts (without
-  Inter, wider labels are cut at the chart's edge). The cells of cufstudy charts also carry a PNG (the one
-  the embedded engine puts in its DOCX), drawn with Inter: each SVG image of an embedded cell is replaced
+  Inter, wider labels are cut at the chart's edge). The cells of cufstudy charts carry a PNG drawn with Inter
+  (the one the embedded engine puts in its DOCX; written into the executed notebooks before Quarto runs): each SVG image of an embedded cell is replaced
   with the cell's PNG, read from the executed notebook, at its natural size. An SVG without a PNG is kept.
   (The embedded engine's HTML charts are interactive Vega-Lite, which Quarto does not render.)
 * DOCX tables: a captioned table is left-aligned (Quarto would centre it, and Word its cells).

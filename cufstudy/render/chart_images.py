@@ -1,0 +1,458 @@
+"""Static images of the notebooks' charts: drawn outside the kernels, once, for the formats being built.
+
+A notebook records a chart as its Vega-Lite specification only (:func:`cufstudy.notebook.charts.mime_bundle`):
+JupyterLab draws it, the embedded engine's HTML draws it in the page. A PDF needs an SVG, a DOCX a PNG,
+Quarto an SVG (and the PNG its DOCX and HTML filter puts in place of it). :class:`ChartImages` draws them
+after the runs, for the formats being built only, in parallel, and keeps every image in
+``_build/cache/charts/`` under the hash of what it is drawn from (:func:`image_key`: the specification, the
+kind, the pixel density, the vl-convert version, the fonts and the exporter's code), so the same chart in two
+deliverables, or unchanged since the last build, is drawn once.
+
+The images are those of :func:`cufstudy.notebook.charts.vega.spec_to_svg` / :func:`spec_to_png`: the same
+locale, fonts and renumbered clip-path ids, so the same spec gives the same bytes in any process, in any order.
+vl-convert draws one chart at a time in a process (one JavaScript worker; its rasteriser holds the GIL: two
+threads draw no faster than one), so :meth:`ChartImages.prepare` draws in fresh interpreters.
+
+:func:`fill_notebooks` writes the images into the executed notebooks a Quarto render embeds (Quarto reads the
+cells' outputs itself and cannot put a Vega-Lite spec in a PDF).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import os
+import re
+import struct
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from cufstudy.core.atomic import atomic_write_bytes
+
+__all__ = [
+    "PNG_SCALE",
+    "ChartImage",
+    "ChartImages",
+    "Kind",
+    "chart_renderer",
+    "chart_requests",
+    "fill_for_quarto",
+    "fill_notebook",
+    "fill_notebooks",
+    "image_key",
+    "kinds_for",
+    "spec_of",
+    "vegalite_outputs",
+]
+
+Kind = Literal["svg", "png"]
+PNG_SCALE: float = 4.0
+"""Pixels a CSS pixel of a chart's PNG: 384 dpi at the chart's natural size, print grade in a DOCX."""
+_VEGALITE = re.compile(r"^application/vnd\.vegalite\.v(\d+)[+.]json$")
+_SVG_SIZE = re.compile(r'<svg\b[^>]*?\bwidth="([\d.]+)"[^>]*?\bheight="([\d.]+)"')
+
+
+@dataclass(frozen=True)
+class ChartImage:
+    """A chart drawn as ``kind``, and its natural size in CSS pixels."""
+
+    kind: Kind
+    data: bytes
+    width: float | None
+    height: float | None
+
+    @classmethod
+    def of(cls, kind: Kind, data: bytes, scale: float = PNG_SCALE) -> ChartImage:
+        if kind == "png":
+            if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR":
+                w, h = struct.unpack(">II", data[16:24])
+                return cls(kind, data, w / scale, h / scale)
+            return cls(kind, data, None, None)
+        m = _SVG_SIZE.search(data[:2000].decode("utf-8", errors="replace"))
+        return cls(kind, data, float(m.group(1)), float(m.group(2))) if m else cls(kind, data, None, None)
+
+
+def kinds_for(fmt: str, engine: str = "pandoc") -> tuple[Kind, ...]:
+    """The images a format needs of each chart: the embedded engine's PDF an SVG, its DOCX a PNG, its HTML
+    none (the page draws the spec); Quarto an SVG for every format, and the PNG its filter puts in place of
+    the SVG in a DOCX or an HTML page."""
+    if engine == "quarto":
+        return ("svg",) if fmt == "typst" else ("svg", "png")
+    needs: dict[str, tuple[Kind, ...]] = {"typst": ("svg",), "docx": ("png",)}
+    return needs.get(fmt, ())
+
+
+@cache
+def chart_renderer() -> str:
+    """What a chart image depends on besides its spec: the vl-convert version and the exporter's code.
+
+    Cheap (vl-convert is not imported): part of every image's key and of every deliverable's render stamp
+    (:func:`cufstudy.render._stamp.deliverable_digest`), so a new vl-convert draws and renders again.
+    """
+    from importlib import metadata
+
+    try:
+        version = metadata.version("vl-convert-python")
+    except metadata.PackageNotFoundError:  # pragma: no cover - a dependency
+        version = "absent"
+    code = hashlib.sha256()
+    from cufstudy.notebook.charts import vega
+
+    for module in (vega.__file__, __file__):
+        with contextlib.suppress(OSError, TypeError):
+            code.update(Path(str(module)).read_bytes())
+    return f"vl-convert-python {version} {code.hexdigest()[:16]}"
+
+
+def _font_folders() -> tuple[Path, ...]:
+    from cufstudy.notebook.charts.vega import _FONT_FOLDERS, font_dir
+
+    shipped = font_dir()
+    return tuple(dict.fromkeys([*([shipped] if shipped is not None else []), *_FONT_FOLDERS]))
+
+
+@cache
+def _font_files(folders: tuple[Path, ...]) -> str:
+    parts = []
+    for folder in folders:
+        if folder.is_dir():
+            parts += [f"{p.name}:{p.stat().st_size}" for p in sorted(folder.rglob("*")) if p.is_file()]
+    return "|".join(parts)
+
+
+def _fonts() -> str:
+    """The font files vl-convert draws with (the shipped font, the project's folders): names and sizes."""
+    return _font_files(_font_folders())
+
+
+def image_key(spec: Mapping[str, Any], kind: Kind, scale: float = PNG_SCALE) -> str:
+    """The cache key of ``spec`` drawn as ``kind``: a hash of the spec (canonical JSON), the kind, the pixel
+    density (PNG only), the renderer (:func:`chart_renderer`) and the fonts."""
+    text = json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    density = f"{scale:g}" if kind == "png" else ""
+    head = f"{kind}\0{density}\0{chart_renderer()}\0{_fonts()}\0"
+    return hashlib.sha256(head.encode("utf-8") + text.encode("utf-8")).hexdigest()
+
+
+def _draw(spec: dict[str, Any], kinds: Sequence[Kind], scale: float, svg: bytes | None = None) -> dict[Kind, bytes]:
+    """``spec`` drawn as each of ``kinds``. The PNG is the SVG rasterised (the same bytes as vl-convert's own
+    PNG, without drawing the chart a second time); ``svg`` is the SVG when it was drawn already."""
+    from cufstudy.notebook.charts.vega import _ensure_fonts, spec_to_svg
+
+    _ensure_fonts()
+    if svg is None:
+        svg = spec_to_svg(spec).encode("utf-8")
+    out: dict[Kind, bytes] = {"svg": svg}
+    if "png" in kinds:
+        import vl_convert
+
+        out["png"] = bytes(vl_convert.svg_to_png(svg.decode("utf-8"), scale=scale))
+    return {k: v for k, v in out.items() if k in kinds or k == "svg"}
+
+
+def _draw_elsewhere(
+    tasks: Sequence[tuple[dict[str, Any], list[Kind], float, bytes | None]], workers: int
+) -> list[dict[Kind, bytes]]:
+    """Each task drawn by one of ``workers`` fresh interpreters (``python -m cufstudy.render.chart_images JOB``),
+    with this process's fonts. Not :mod:`multiprocessing`: its ``spawn`` children import the caller's main
+    script again (a script calling :func:`cufstudy.build` without ``if __name__ == "__main__"`` would run in
+    every child), and a ``fork`` would copy this process's threads' locks. A task that fails is left empty."""
+    import subprocess
+    import sys
+    import tempfile
+
+    folders = [str(f) for f in _font_folders()]
+    results: list[dict[Kind, bytes]] = [{} for _ in tasks]
+    with tempfile.TemporaryDirectory(prefix="cufstudy-charts-") as tmp:
+        procs = []
+        for n in range(workers):
+            mine = list(range(n, len(tasks), workers))
+            if not mine:
+                continue
+            job = Path(tmp) / f"job-{n}.json"
+            items = []
+            for i in mine:
+                spec, kinds, scale, svg = tasks[i]
+                text = svg.decode("utf-8") if svg is not None else None
+                items.append({"spec": spec, "kinds": kinds, "scale": scale, "svg": text, "out": f"{tmp}/{i}"})
+            job.write_text(json.dumps({"fonts": folders, "tasks": items}, ensure_ascii=False), encoding="utf-8")
+            cmd = [sys.executable, "-m", "cufstudy.render.chart_images", str(job)]
+            quiet = subprocess.DEVNULL  # a failed drawing is drawn again, and reported, by the parent
+            procs.append(subprocess.Popen(cmd, stdin=quiet, stdout=quiet, stderr=quiet))
+        for proc in procs:
+            proc.wait()
+        for i, (_, kinds, _, _) in enumerate(tasks):
+            for kind in ("svg", *kinds):
+                path = Path(tmp) / f"{i}.{kind}"
+                if path.is_file():
+                    results[i][kind] = path.read_bytes()
+    return results
+
+
+def _worker(job: Path) -> None:
+    """The drawing process of :func:`_draw_elsewhere`: draws the job's tasks into their files."""
+    from cufstudy.notebook.charts.vega import register_fonts
+
+    data = json.loads(job.read_text(encoding="utf-8"))
+    for folder in data["fonts"]:
+        register_fonts(Path(folder))
+    for task in data["tasks"]:
+        svg = task["svg"].encode("utf-8") if task["svg"] is not None else None
+        try:
+            drawn = _draw(task["spec"], task["kinds"], task["scale"], svg)
+        except Exception:  # the parent draws it again and reports vl-convert's error
+            continue
+        for kind, content in drawn.items():
+            Path(f"{task['out']}.{kind}").write_bytes(content)
+
+
+class ChartImages:
+    """Chart images by spec: from memory, else ``folder`` (``_build/cache/charts/``), else drawn.
+
+    Parameters
+    ----------
+    folder
+        Where images are kept between builds; None: in memory only.
+    workers
+        Processes drawing at once in :meth:`prepare` (default: the processors, at most 4). vl-convert draws
+        one chart at a time in a process (one JavaScript worker; the rasteriser holds the GIL), so the
+        parallel drawing uses fresh interpreters (:func:`_draw_elsewhere`).
+    """
+
+    def __init__(self, folder: Path | None, workers: int | None = None) -> None:
+        self.folder = folder
+        self.workers = workers or max(1, min(4, os.cpu_count() or 1))
+        self._memory: dict[str, ChartImage] = {}
+        self.drawn = 0
+        """Images drawn by this object (not found in the cache)."""
+
+    def _path(self, key: str, kind: Kind) -> Path | None:
+        return self.folder / f"{key[:32]}.{kind}" if self.folder is not None else None
+
+    def cached(self, spec: Mapping[str, Any], kind: Kind, scale: float = PNG_SCALE) -> ChartImage | None:
+        """The image if it was drawn already (in this build or an earlier one), else None."""
+        key = image_key(spec, kind, scale)
+        if key in self._memory:
+            return self._memory[key]
+        path = self._path(key, kind)
+        if path is not None and path.is_file():
+            with contextlib.suppress(OSError):
+                image = ChartImage.of(kind, path.read_bytes(), scale)
+                self._memory[key] = image
+                return image
+        return None
+
+    def _store(self, spec: Mapping[str, Any], drawn: Mapping[Kind, bytes], scale: float) -> None:
+        for kind, data in drawn.items():
+            key = image_key(spec, kind, scale)
+            if key in self._memory:
+                continue
+            self._memory[key] = ChartImage.of(kind, data, scale)
+            self.drawn += 1
+            path = self._path(key, kind)
+            if path is not None:
+                with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
+                    atomic_write_bytes(path, data)
+
+    def get(self, spec: Mapping[str, Any], kind: Kind, scale: float = PNG_SCALE) -> ChartImage:
+        """The image of ``spec`` as ``kind``, drawn if it is not in the cache.
+
+        Raises
+        ------
+        ValueError, RuntimeError
+            vl-convert cannot draw the spec (its message).
+        """
+        found = self.cached(spec, kind, scale)
+        if found is not None:
+            return found
+        svg = self.cached(spec, "svg", scale) if kind == "png" else None
+        self._store(spec, _draw(dict(spec), [kind], scale, svg.data if svg else None), scale)
+        image = self.cached(spec, kind, scale)
+        assert image is not None  # stored just above
+        return image
+
+    def prepare(self, requests: Iterable[tuple[Mapping[str, Any], Kind]], scale: float = PNG_SCALE) -> int:
+        """Draw every requested image not yet cached, in parallel processes; returns how many were drawn.
+
+        A spec vl-convert cannot draw is left out here: :meth:`get` raises its error where it is embedded,
+        which names the cell.
+        """
+        groups: dict[str, tuple[Mapping[str, Any], set[Kind]]] = {}
+        for spec, kind in requests:
+            if self.cached(spec, kind, scale) is not None:
+                continue
+            text = json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            groups.setdefault(text, (spec, set()))[1].add(kind)
+        if not groups:
+            return 0
+        before = self.drawn
+        # the biggest first (the maps: one mark per point), so that no long drawing starts last
+        items = sorted(groups.items(), key=lambda item: -len(item[0]))
+        tasks: list[tuple[dict[str, Any], list[Kind], float, bytes | None]] = []
+        for _, (spec, wanted) in items:
+            svg = self.cached(spec, "svg", scale)
+            tasks.append((dict(spec), sorted(wanted), scale, svg.data if svg else None))
+        if len(tasks) < 2 or self.workers < 2:
+            for task in tasks:
+                with contextlib.suppress(Exception):
+                    self._store(task[0], _draw(*task), scale)
+            return self.drawn - before
+        for task, drawn in zip(tasks, _draw_elsewhere(tasks, min(self.workers, len(tasks))), strict=True):
+            if drawn:  # else get() draws it again where it is used, and reports vl-convert's error
+                self._store(task[0], drawn, scale)
+        return self.drawn - before
+
+
+def vegalite_outputs(notebook: Mapping[str, Any], labels: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """The outputs of ``notebook`` holding a Vega-Lite spec (of the cells labelled ``labels``, else all)."""
+    from cufstudy.render._notebook import cell_options
+
+    found: list[dict[str, Any]] = []
+    wanted = set(labels) if labels is not None else None
+    for cell in notebook.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        if wanted is not None:
+            source = cell.get("source", "")
+            opts = cell_options("".join(source) if isinstance(source, list) else str(source))
+            label = opts.get("label") or (cell.get("metadata") or {}).get("label")
+            if label not in wanted:
+                continue
+        for output in cell.get("outputs") or []:
+            data = output.get("data") or {}
+            if any(_VEGALITE.match(m) for m in data):
+                found.append(output)
+    return found
+
+
+def spec_of(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The Vega-Lite spec of an output's ``data``, as a renderer draws it (French typography applied)."""
+    from cufstudy.notebook.charts.vega import typeset_spec
+
+    mime = next((m for m in data if _VEGALITE.match(m)), None)
+    if mime is None:
+        return None
+    spec = data[mime]
+    if isinstance(spec, str):
+        try:
+            spec = json.loads(spec)
+        except ValueError:
+            return None
+    return typeset_spec(spec) if isinstance(spec, dict) else None
+
+
+def fill_notebook(path: Path, kinds: Sequence[Kind], images: ChartImages) -> bool:
+    """Write the ``kinds`` images of every chart of an executed notebook into its outputs (``image/svg+xml``,
+    ``image/png`` with its natural size in ``metadata``), for a renderer that reads the outputs itself
+    (Quarto). Returns whether the file changed; an output that has them already is left as it is."""
+    try:
+        nb = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return False
+    outputs = vegalite_outputs(nb)
+    wanted = {"svg": "image/svg+xml", "png": "image/png"}
+    missing = [(o, k) for o in outputs for k in kinds if wanted[k] not in (o.get("data") or {})]
+    if not missing:
+        return False
+    specs = [(spec_of(o["data"]), k) for o, k in missing]
+    images.prepare((s, k) for s, k in specs if s is not None)
+    changed = False
+    for (output, kind), (spec, _) in zip(missing, specs, strict=True):
+        if spec is None:
+            continue
+        try:
+            image = images.get(spec, kind)
+        except Exception:
+            continue
+        data = output.setdefault("data", {})
+        if kind == "png":
+            data["image/png"] = base64.b64encode(image.data).decode("ascii")
+            if image.width is not None and image.height is not None:
+                meta = output.setdefault("metadata", {})
+                meta["image/png"] = {"width": round(image.width), "height": round(image.height)}
+        else:
+            data["image/svg+xml"] = image.data.decode("utf-8")
+        changed = True
+    if changed:
+        from cufstudy.core.notebooks import write_executed
+
+        write_executed(path, nb)
+    return changed
+
+
+def fill_notebooks(paths: Iterable[Path], kinds: Sequence[Kind], images: ChartImages) -> list[Path]:
+    """:func:`fill_notebook` for each notebook, every chart of all of them drawn in one parallel batch."""
+    notebooks = [p for p in dict.fromkeys(paths) if p.is_file()]
+    wanted = {"svg": "image/svg+xml", "png": "image/png"}
+    requests: list[tuple[dict[str, Any], Kind]] = []
+    for path in notebooks:
+        with contextlib.suppress(OSError, ValueError):
+            for output in vegalite_outputs(json.loads(path.read_bytes())):
+                spec = spec_of(output["data"])
+                if spec is not None:
+                    requests += [(spec, k) for k in kinds if wanted[k] not in output["data"]]
+    images.prepare(requests)
+    return [p for p in notebooks if fill_notebook(p, kinds, images)]
+
+
+def chart_requests(
+    todo: Iterable[Any], root: Path, notebooks: Any = None, engine: str = "pandoc"
+) -> list[tuple[dict[str, Any], Kind]]:
+    """The images the deliverables ``todo`` need of the charts they embed, for their formats (:func:`kinds_for`):
+    ``(spec, kind)`` for every Vega-Lite output of an embedded cell that carries no image of its own.
+
+    ``notebooks`` is the renderer's :class:`~cufstudy.render._notebook.NotebookCache` (each notebook read once).
+    A notebook or cell that cannot be read is left to the renderer, which reports it where it is embedded.
+    """
+    from cufstudy.render._notebook import NotebookCache
+    from cufstudy.render.shortcodes import embedded_cells
+
+    cache = notebooks if notebooks is not None else NotebookCache()
+    requests: list[tuple[dict[str, Any], Kind]] = []
+    for deliverable in todo:
+        kinds = tuple(dict.fromkeys(k for fmt in deliverable.formats for k in kinds_for(fmt, engine)))
+        if not kinds:
+            continue
+        for source in deliverable.inputs:
+            for notebook, label in embedded_cells(source, root):
+                try:
+                    cell = cache.cells(notebook).get(label)
+                except ValueError:
+                    continue
+                for output in cell.outputs if cell is not None else ():
+                    data = output.get("data") or {}
+                    if any(m.startswith("image/") for m in data):
+                        continue
+                    spec = spec_of(data)
+                    if spec is not None:
+                        requests += [(spec, kind) for kind in kinds]
+    return requests
+
+
+def fill_for_quarto(root: Path, todo: Iterable[Any], folder: Path | None) -> list[Path]:
+    """Before ``quarto render``: the executed notebooks the deliverables ``todo`` embed, filled with the images
+    their formats need under Quarto (:func:`kinds_for`), drawn once and cached in ``folder``. Returns the
+    notebooks that changed. Idempotent: a filled notebook is not written again."""
+    from cufstudy.render.shortcodes import embedded_notebooks
+
+    images = ChartImages(folder)
+    changed: list[Path] = []
+    by_kinds: dict[tuple[Kind, ...], list[Path]] = {}
+    for deliverable in todo:
+        kinds = tuple(sorted({k for fmt in deliverable.formats for k in kinds_for(fmt, "quarto")}))
+        for source in deliverable.inputs:
+            by_kinds.setdefault(kinds, []).extend(embedded_notebooks(source, root))
+    for kinds, paths in sorted(by_kinds.items(), key=lambda item: -len(item[0])):
+        changed += fill_notebooks(paths, kinds, images)
+    return changed
+
+
+if __name__ == "__main__":  # a drawing process of _draw_elsewhere
+    import sys
+
+    _worker(Path(sys.argv[1]))
