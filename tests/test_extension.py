@@ -229,6 +229,10 @@ def test_layout_keeps_a_heading_and_its_lead_with_a_table_in_another_cell_output
     assert "#block[" not in between, between  # nothing but the table's own markup between the lead and the table
     assert "#block(sticky: true)[" in text[:lead]
     assert text.count("#block[") == 1  # the author's box (.note) keeps its block
+    # a part of one of Quarto's own nodes (a float: its table and caption) is read back by Quarto: kept whole
+    quarto_node = "## Titre\n\n::: {__quarto_custom_scaffold=\"true\"}\n| a | b |\n|---|---|\n| 1 | 2 |\n:::\n"
+    kept = _pandoc(tmp_path, quarto_node, "typst", "filters/layout.lua", meta={"cufstudy-variant": "guide"})
+    assert "#block[" in kept.read_text(encoding="utf-8")
 
 # -- Quarto's messages ----------------------------------------------------------------------------------------
 

@@ -38,9 +38,9 @@ end
 -- the length of a lead paragraph that sticks to the next block: about two lines of text
 local LEAD_CHARS = 240
 
--- a notebook output holding a heading or a table (Quarto wraps each output in cell Divs, Typst prints a Div as
--- a block): its blocks join the flow of the page, so that a heading and its lead stick to the table of the
--- next output. A Div's block may start empty at the foot of a page, and a sticky lead kept with that empty
+-- a notebook output holding a heading, or a table right after a heading or its lead (Quarto wraps each output
+-- in cell Divs, Typst prints a Div as a block): its blocks join the flow of the page, so that a heading and its
+-- lead stick to the table of the next output (a float's parts, a table elsewhere, keep their Div). A Div's block may start empty at the foot of a page, and a sticky lead kept with that empty
 -- start left the heading alone there (Quarto's guide, « Les référents dans les autres services »)
 -- a figure or table a cross-reference points to (`#fig-...`, `#tbl-...`; `sec` adds the `#sec-...` sections)
 local function is_target(block, sec)
@@ -48,7 +48,7 @@ local function is_target(block, sec)
   return id:match("^fig%-") or id:match("^tbl%-") or (sec and id:match("^sec%-")) and true or false
 end
 
-local function is_flowing_cell(block)
+local function is_flowing_cell(block, titled_before)
   if block.t ~= "Div" then
     return false
   end
@@ -67,8 +67,13 @@ local function is_flowing_cell(block)
   if not cell then
     return false
   end
+  for key, _ in pairs(block.attributes) do
+    if key:match("^__quarto") then
+      return false  -- a part of one of Quarto's own nodes (a float and its caption): Quarto reads it back
+    end
+  end
   for _, inner in ipairs(block.content) do
-    if inner.t == "Header" or inner.t == "Table" then
+    if inner.t == "Header" or (inner.t == "Table" and titled_before) then
       return true
     end
   end
@@ -98,7 +103,11 @@ local SHORT_LIST_CHARS = 700 -- about eight lines of text
 local function sticky_leads(blocks)
   local flat = pandoc.List()
   for _, block in ipairs(blocks) do
-    if is_flowing_cell(block) then
+    -- a table's output is unwrapped only after a heading or its lead, where it must stick to them
+    local last = flat[#flat]
+    local titled_before = last ~= nil and (last.t == "Header" or last.t == "Para" or last.t == "Plain"
+      or (last.t == "RawBlock" and last.text == "]"))  -- the end of a sticky lead, unwrapped from its own cell
+    if is_flowing_cell(block, titled_before) then
       flat:extend(block.content)
     else
       flat:insert(block)
