@@ -27,7 +27,7 @@ import struct
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol
 
 from cufstudy.core.errors import DataError
 from cufstudy.core.french import escape_md
@@ -108,16 +108,33 @@ class NotebookCache:
         return self._cells[path]
 
 
+class DrawnChart(Protocol):
+    """A chart drawn as a static image (:class:`cufstudy.render.chart_images.ChartImage`)."""
+
+    @property
+    def kind(self) -> Literal["png", "svg"]: ...
+    @property
+    def data(self) -> bytes: ...
+    @property
+    def width(self) -> float | None: ...
+
+
+class ChartDrawer(Protocol):
+    """What draws a chart's spec as a static image (:class:`cufstudy.render.chart_images.ChartImages`, which
+    uses this module: it is passed in, not imported, so the two modules do not import each other)."""
+
+    def get(self, spec: Mapping[str, Any], kind: Literal["png", "svg"]) -> DrawnChart: ...
+
+
 class Assets:
-    """Files extracted from notebook outputs, named by content hash inside the build folder, and the chart
-    images drawn from the notebooks' specs (:class:`~cufstudy.render.chart_images.ChartImages`: cached by
-    spec in ``cache``, else in memory)."""
+    """Files extracted from notebook outputs, named by content hash inside the build folder, and the drawer of
+    the chart images the formats need (``charts``: the build's cached
+    :class:`~cufstudy.render.chart_images.ChartImages`; without one, a chart that needs a static image is
+    reported as not convertible)."""
 
-    def __init__(self, folder: Path, cache: Path | None = None) -> None:
-        from cufstudy.render.chart_images import ChartImages
-
+    def __init__(self, folder: Path, charts: ChartDrawer | None = None) -> None:
         self.folder = folder
-        self.charts = ChartImages(cache)
+        self.charts = charts
 
     def write(self, data: bytes, ext: str) -> Path:
         digest = hashlib.sha256(data).hexdigest()[:16]
@@ -297,6 +314,8 @@ def embed_cell(
             image = _image(data, metadata, fmt, assets, alt)
             if image is None:
                 try:  # drawn after the runs, once per spec (cufstudy.render.chart_images)
+                    if assets.charts is None:
+                        raise RuntimeError("no chart renderer was given to this render")
                     drawn = assets.charts.get(spec, "png" if fmt == "docx" else "svg")
                 except Exception as exc:  # vl-convert raises ValueError/RuntimeError with a message
                     report(f"cannot convert the chart of cell {label!r} to a static image: {exc}")

@@ -45,7 +45,7 @@ from cufstudy.notebook.facts import Fact, FactStore, facts_path
 from cufstudy.render._notebook import Assets, NotebookCache
 from cufstudy.render._portable import local_prefixes, portable_docx
 from cufstudy.render._vega import BUNDLE_MARKER, inject_bundle
-from cufstudy.render.chart_images import chart_requests
+from cufstudy.render.chart_images import ChartImages, chart_requests
 from cufstudy.render.config import (
     EXTENSION_FILTERS,
     KNOWN_EXTENSIONS,
@@ -269,7 +269,8 @@ class EmbeddedEngine:
         self.templates = find_templates(self.root)
         self.pandoc = pandoc_path()
         self.notebooks = NotebookCache()
-        self.assets = Assets(self.workdir / "assets", BuildPaths(self.root).cache / "charts")
+        self.charts = ChartImages(BuildPaths(self.root).cache / "charts")
+        self.assets = Assets(self.workdir / "assets", self.charts)
         self._facts: dict[str, Fact] | None = None
         self._facts_file = facts_path(self.root)
         for folder in self.templates.fonts:
@@ -375,7 +376,7 @@ class EmbeddedEngine:
         for a DOCX), in parallel, those not cached yet (:mod:`cufstudy.render.chart_images`); returns how
         many were drawn. Expanding the documents then finds every image drawn."""
         started = time.perf_counter()
-        drawn = self.assets.charts.prepare(chart_requests(todo, self.root, self.notebooks))
+        drawn = self.charts.prepare(chart_requests(todo, self.root, self.notebooks))
         self.timings["charts"] = self.timings.get("charts", 0.0) + time.perf_counter() - started
         return drawn
 
