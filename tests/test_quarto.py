@@ -39,7 +39,7 @@ from cufstudy.render.engine import external_urls
 from cufstudy.render.extension import NOTICE_PLACEHOLDER
 from cufstudy.render.quarto import QUARTO_ENV, quarto_path, quarto_warnings
 
-from .conftest import ROOT, plain
+from .conftest import ROOT, copy_project, plain
 
 pytestmark = pytest.mark.quarto
 
@@ -50,8 +50,6 @@ FORMATS = {
     "brochure": ("pdf", "docx"),
     "toolbox": ("html", "pdf", "docx"),
 }
-COPY = ["_quarto.yml", "_quarto-study.yml", "_quarto-guide.yml", "_quarto-brochure.yml", "_quarto-toolbox.yml"]
-COPY_DIRS = ["data", "notebooks", "reports", "templates"]
 A4 = (595.28, 841.89)
 _CAPTION = re.compile(r"\b(Figure|Tableau|Table)\s+(\d+)\s*:")
 #: tiny images of Quarto's own DOCX callouts (its icons), not charts
@@ -81,11 +79,7 @@ def _environment() -> dict[str, str]:
 
 
 def _copy_project(dest: Path) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in COPY:
-        shutil.copy(ROOT / name, dest / name)
-    for name in COPY_DIRS:
-        shutil.copytree(ROOT / name, dest / name)
+    copy_project(dest)
     # the shipped contact details are unverified on purpose (every build warns until someone checks them with
     # CUF); the copy marks them checked, so that what these tests see is Quarto's warnings only
     config = dest / "_quarto.yml"
