@@ -544,6 +544,25 @@ def _bold_titles(page: _Page, headings: Sequence[_Heading]) -> list[_Line]:
     return found
 
 
+def _check_followed(
+    ctx: _Context, page: _Page, bottom: float, follow: Sequence[_Line], what: str, out: list[Problem]
+) -> None:
+    """The heading rule: ``what`` (a heading or a bold title ending at ``bottom``) needs at least
+    ``heading_lines`` lines of its text (``follow``), or a table or a figure, after it on ``page``."""
+    shapes = [b for b in page.boxes if b[1] > bottom] + [r for r in page.rules if r.y > bottom]
+    if len(follow) < ctx.settings.heading_lines and not shapes:
+        out.append(
+            _problem(
+                ctx,
+                page.number,
+                "heading",
+                f"{what} is in the last lines of page {page.number} "
+                f"({len(follow)} line{'s' * (len(follow) != 1)} of its text follow it there, "
+                f"at least {ctx.settings.heading_lines} must)",
+            )
+        )
+
+
 def _check_bold_titles(ctx: _Context, pages: Sequence[_Page], headings: Sequence[_Heading], out: list[Problem]) -> None:
     for page in pages[:-1]:
         for line in _bold_titles(page, headings):
@@ -552,18 +571,7 @@ def _check_bold_titles(ctx: _Context, pages: Sequence[_Page], headings: Sequence
                 if ln.top > bottom and ln.top - bottom < 0.6 * line.size and ln.bold:
                     bottom = ln.bottom
             follow = [ln for ln in page.body if ln.top > bottom + _EDGE]
-            shapes = [b for b in page.boxes if b[1] > bottom] + [r for r in page.rules if r.y > bottom]
-            if len(follow) < ctx.settings.heading_lines and not shapes:
-                out.append(
-                    _problem(
-                        ctx,
-                        page.number,
-                        "heading",
-                        f"the title « {line.text.strip()[:50]} » is in the last lines of page {page.number} "
-                        f"({len(follow)} line{'s' * (len(follow) != 1)} of its text follow it there, "
-                        f"at least {ctx.settings.heading_lines} must)",
-                    )
-                )
+            _check_followed(ctx, page, bottom, follow, f"the title « {line.text.strip()[:50]} »", out)
 
 
 def _check_headings(ctx: _Context, pages: Sequence[_Page], headings: Sequence[_Heading], out: list[Problem]) -> None:
@@ -581,18 +589,7 @@ def _check_headings(ctx: _Context, pages: Sequence[_Page], headings: Sequence[_H
             for ln in page.body
             if ln.top > bottom + _EDGE and ln.x1 > line.x0 - _EDGE and ln.x0 < max(line.x1, line.x0 + 50)
         ]
-        shapes = [b for b in page.boxes if b[1] > bottom] + [r for r in page.rules if r.y > bottom]
-        if len(follow) < ctx.settings.heading_lines and not shapes:
-            out.append(
-                _problem(
-                    ctx,
-                    page.number,
-                    "heading",
-                    f"the heading « {heading.title[:50]} » is in the last lines of page {page.number} "
-                    f"({len(follow)} line{'s' * (len(follow) != 1)} of its text follow it there, "
-                    f"at least {ctx.settings.heading_lines} must)",
-                )
-            )
+        _check_followed(ctx, page, bottom, follow, f"the heading « {heading.title[:50]} »", out)
 
 
 def _check_fill(ctx: _Context, pages: Sequence[_Page], headings: Sequence[_Heading], out: list[Problem]) -> None:
