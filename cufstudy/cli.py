@@ -19,6 +19,8 @@ brackets in help texts print as written, and boolean options show as flags.
 from __future__ import annotations
 
 import os
+import sys
+import time
 import warnings
 from collections.abc import Callable
 from functools import wraps
@@ -489,8 +491,10 @@ def build_command(
     previous deliverables in place. Public deliverables are checked for confidential values before they are
     published.
     """
+    from cufstudy.pipeline import uptodate
     from cufstudy.pipeline.build import build
 
+    started = time.time_ns()
     result = build(
         project,
         profiles or None,
@@ -502,7 +506,16 @@ def build_command(
         wait=not no_wait,
         progress=not no_progress,
     )
-    console.print(result.summary(), highlight=False)
+    *report, finished = result.summary().split("\n")
+    with console.capture() as shown:
+        console.print("\n".join(report), highlight=False)
+    print(shown.get(), end="", flush=True)
+    console.print(finished, highlight=False)
+    # nothing was done: the next `cufstudy build` like this one answers from file dates (pipeline.uptodate)
+    if result.root is not None and result.did_nothing and not force:
+        uptodate.record(sys.argv[1:], result.root, shown.get(), started)
+    elif result.root is not None:
+        uptodate.forget(result.root)
 
 
 @app.command(
@@ -578,7 +591,8 @@ def check_command(
 
 
 def main() -> None:
-    """Entry point of the ``cufstudy`` console script."""
+    """Entry point of the ``cufstudy`` console script (:func:`cufstudy.console.main` answers a build that
+    has nothing to do before this module is imported)."""
     app(prog_name="cufstudy")
 
 

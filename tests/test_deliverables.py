@@ -26,7 +26,7 @@ from cufstudy.pipeline.build import build
 from cufstudy.pipeline.leaks import extract_text, fold_words, normalise
 from cufstudy.pipeline.notices import project_notices
 from cufstudy.render import external_urls
-from cufstudy.sdg.grid_files import BLANK_GRID, grid_names
+from cufstudy.sdg.grid_delivery import BLANK_GRID, grid_names
 from cufstudy.sdg.partnerships import partnership_ids
 
 from .conftest import copy_project, plain

@@ -21,7 +21,8 @@ from cufstudy.core.problems import Reason
 from cufstudy.sdg import catalogue, competences, forum, training
 from cufstudy.sdg.framework import load_framework
 from cufstudy.sdg.grid import import_grid, write_template
-from cufstudy.sdg.grid_files import BLANK_GRID, GridFiles, filled_grid_name, grid_listing, write_filled
+from cufstudy.sdg.grid_delivery import BLANK_GRID, GridFiles, filled_grid_name, grid_listing
+from cufstudy.sdg.grid_files import write_filled
 from cufstudy.sdg.partnerships import load_partnership, partnership_file
 
 from .conftest import DATA
@@ -332,12 +333,10 @@ def test_a_refused_attribution_stops_the_grids_and_publishes_nothing(data: Path,
 def test_a_grid_that_would_not_read_back_is_a_render_error(
     data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import cufstudy.sdg.grid_files as grid_files
+    import cufstudy.sdg.grid as sheet
 
-    real = grid_files.import_grid
-    monkeypatch.setattr(
-        grid_files, "import_grid", lambda path, fw: real(path, fw).model_copy(update={"title": "autre"})
-    )
+    real = sheet.import_grid
+    monkeypatch.setattr(sheet, "import_grid", lambda path, fw: real(path, fw).model_copy(update={"title": "autre"}))
     with pytest.raises(RenderError, match="does not read back"):
         GridFiles(data, tmp_path / "work").stage()
 

@@ -69,9 +69,19 @@ class BuildResult:
     seconds: float
     illustrative: bool
     grids: tuple[Path, ...] = ()
-    """The Excel grids published with the toolbox by this build (:mod:`cufstudy.sdg.grid_files`)."""
+    """The Excel grids published with the toolbox by this build (:mod:`cufstudy.sdg.grid_delivery`)."""
     designer: tuple[Path, ...] = ()
     """The brochure's designer pack published by this build (:mod:`cufstudy.pipeline.designer`)."""
+    root: Path | None = None
+    """The project's folder."""
+
+    @property
+    def did_nothing(self) -> bool:
+        """Whether every run was up to date and every deliverable kept as published: nothing executed,
+        rendered or written."""
+        made = [o for o in self.render.outputs if o.deliverable not in self.render.reused]
+        wrote = made or self.render.previews or self.grids or self.designer
+        return not self.runs.executed and not self.runs.failed and not wrote
 
     def summary(self) -> str:
         lines = [self.runs.summary(), self.render.summary()]
@@ -162,7 +172,7 @@ def build(
 
         # the toolbox's Excel grids: checked and written with the toolbox, published in its set (imported
         # here: openpyxl and pandas would slow down the start of every build, before the notebooks run)
-        from cufstudy.sdg.grid_files import GRID_DELIVERABLE, GridFiles
+        from cufstudy.sdg.grid_delivery import GRID_DELIVERABLE, GridFiles
 
         grids = GridFiles(project.data_dir, project.paths.build / "grids")
 
@@ -218,8 +228,9 @@ def build(
             grids.discard()  # staged grids of a failed build are never published
     rendered = replace(rendered, warnings=tuple(w for w in rendered.warnings if not _own_step(w)))
     return BuildResult(
-        runs, rendered, time.perf_counter() - started, cases.illustrative, tuple(published), designer=tuple(packs)
-    )
+        runs, rendered, time.perf_counter() - started, cases.illustrative, tuple(published), designer=tuple(packs),
+        root=project.root,
+    )  # fmt: skip
 
 
 def _repair_pack(

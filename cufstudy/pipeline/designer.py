@@ -39,8 +39,7 @@ from cufstudy.core.errors import RenderError
 from cufstudy.core.french import apostrophes
 from cufstudy.core.project import BuildPaths
 from cufstudy.core.reproducible import source_date
-from cufstudy.notebook.charts.brochure import ACCENT, PALE
-from cufstudy.notebook.charts.theme import INK, MUTED, STATUS_COLOURS, TIER_COLOURS
+from cufstudy.notebook.charts.palette import ACCENT, INK, MUTED, PALE, STATUS_COLOURS, TIER_COLOURS
 from cufstudy.notebook.charts.vega import FONT_SUFFIXES
 from cufstudy.pipeline.checks import Requirements, Violation, check_files, raise_for
 from cufstudy.pipeline.leaks import PairingLike

@@ -37,7 +37,7 @@ import json
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -64,12 +64,35 @@ _TAG = re.compile(r"<[^>]+>")
 _BUNDLE = re.compile(r'<script type="module" data-cufstudy-bundle="([0-9a-f]{64})">(.*?)</script>', re.S)
 _SCRIPT_STYLE = re.compile(r"<(script|style)\b.*?</\1>", re.S | re.I)
 _NOT_ALNUM = re.compile(r"[\W_]+")  # \W: not a letter or digit of any script; combining marks included
-# modifier letters (category Lm) are letters to Unicode, but the apostrophes of a paste (U+02BC ʼ, U+02BB ʻ)
-# and the primes of a keyboard are among them: dropped as the other apostrophes are
-_DROPPED: dict[int, str | None] = dict.fromkeys(c for c in range(0x30000) if unicodedata.category(chr(c)) == "Lm")
 # letters that Unicode does not decompose, written without their mark by people and by some extractors
 _SPELLED = {"œ": "oe", "æ": "ae", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "ı": "i"}
-_DROPPED.update({ord(k): v for k, v in _SPELLED.items()})
+_SPELLED_ORD: dict[int, str] = {ord(k): v for k, v in _SPELLED.items()}
+_PLANES = 0x30000  # the planes Unicode assigns letters and marks in; characters beyond are kept as they are
+
+
+class _Fold(dict[int, "str | int | None"]):
+    """A :meth:`str.translate` table filled on first sight of each character (by ``rule``), instead of
+    classifying the 196,608 code points of the first three planes when the module is imported."""
+
+    def __init__(self, rule: Callable[[int], str | int | None]) -> None:
+        super().__init__()
+        self._rule = rule
+
+    def __missing__(self, code: int) -> str | int | None:
+        value = self._rule(code)
+        self[code] = value
+        return value
+
+
+def _dropped(code: int) -> str | int | None:
+    # modifier letters (category Lm) are letters to Unicode, but the apostrophes of a paste (U+02BC ʼ, U+02BB ʻ)
+    # and the primes of a keyboard are among them: dropped as the other apostrophes are
+    if code in _SPELLED_ORD:
+        return _SPELLED_ORD[code]
+    return None if code < _PLANES and unicodedata.category(chr(code)) == "Lm" else code
+
+
+_DROPPED = _Fold(_dropped)
 MIN_LENGTH = 4  # shorter values ("A", "oui") would match everywhere and are not secrets worth a check
 
 
@@ -93,11 +116,14 @@ def normalise(text: str) -> str:
 
 # the word fold: accents (combining marks) and format characters joined, modifier letters (apostrophes of
 # a paste) a word break like the other apostrophes, the undecomposed letters spelled out
-_WORD_TABLE: dict[int, str | None] = {
-    c: None for c in range(0x30000) if unicodedata.category(chr(c)) in ("Mn", "Me", "Cf")
-}
-_WORD_TABLE.update({c: " " for c, v in _DROPPED.items() if v is None})
-_WORD_TABLE.update({ord(k): v for k, v in _SPELLED.items()})
+def _word_fold(code: int) -> str | int | None:
+    if code in _SPELLED_ORD:
+        return _SPELLED_ORD[code]
+    category = unicodedata.category(chr(code)) if code < _PLANES else ""
+    return " " if category == "Lm" else None if category in ("Mn", "Me", "Cf") else code
+
+
+_WORD_TABLE = _Fold(_word_fold)
 _LINE_HYPHEN = re.compile(r"[-\u2010\u2011]\s*\n\s*")  # a word hyphenated across two lines of a PDF
 
 

@@ -19,7 +19,6 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
 
 import altair as alt
 import pandas as pd
@@ -30,14 +29,12 @@ from cufstudy.model.vocab import TierGroup, label
 from cufstudy.notebook.charts._parts import group_label, group_scale, groups_present, require, wrap
 from cufstudy.notebook.charts.figure import FigureSpec, finish
 from cufstudy.notebook.charts.maps import DATA_DIR, _geo_features, _read_json
+from cufstudy.notebook.charts.palette import ACCENT, PALE
 from cufstudy.notebook.charts.theme import INK, WIDTH
 from cufstudy.resources import data_path
 from cufstudy.study.organisation_models import DecisionAid
 
 __all__ = ["KeyFigure", "decision_tree", "key_figures", "numbered_map", "spread_markers"]
-
-ACCENT: Final = "#1F4E79"
-PALE: Final = "#EAF1F8"
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,19 @@ from typing import Any, Final, cast
 
 import altair as alt
 
+from cufstudy.notebook.charts.palette import (
+    AMBITION_RANGE,
+    BAR_COLOUR,
+    CLUSTER_COLOURS,
+    GRID,
+    INK,
+    LEVEL_COLOURS,
+    MUTED,
+    PHASE_COLOURS,
+    RULE,
+    STATUS_COLOURS,
+    TIER_COLOURS,
+)
 from cufstudy.notebook.charts.vega import FONT_SUFFIXES, NUMBER_LOCALE, TIME_LOCALE, font_dir
 
 __all__ = [
@@ -51,47 +64,6 @@ CHAR_PX: Final = 5.8
 """Mean width of a character of the 11 px axis labels (Inter), for the layout budget of long labels."""
 LINE_PX: Final = 11
 """Line height of multi-line axis labels, in pixels."""
-
-# Okabe & Ito (2008) colour-blind-safe palette: one colour per tier group, the same in every chart.
-TIER_COLOURS: Final[dict[str, str]] = {
-    "commune": "#0072B2",
-    "epci": "#E69F00",
-    "departement": "#009E73",
-    "region": "#CC79A7",
-    "statut_particulier": "#56B4E9",
-}
-# follow-up statuses, a diverging blue-red ramp (ColorBrewer RdBu, colour-blind safe) from done to dropped
-STATUS_COLOURS: Final[dict[str, str]] = {
-    "implemented": "#2166AC",
-    "partly": "#92C5DE",
-    "not_started": "#F4A582",
-    "abandoned": "#B2182B",
-    "unknown": "#D9D9D9",
-}
-# before / recommended / after a mission: grey to dark blue, in time order
-PHASE_COLOURS: Final[dict[str, str]] = {"before": "#BDBDBD", "recommended": "#6A9AC4", "after": "#1F4E79"}
-BAR_COLOUR: Final = TIER_COLOURS["commune"]
-"""Bars and marks of a single series (the theme's default mark colour)."""
-# Paul Tol's "muted" qualitative scheme (colour-blind safe, 9 colours, in his order): the classes of a data
-# typology, which must not borrow the tier groups' colours (a class is not a tier) and stay distinct beyond five
-CLUSTER_COLOURS: Final = [
-    "#CC6677",
-    "#332288",
-    "#DDCC77",
-    "#117733",
-    "#88CCEE",
-    "#882255",
-    "#44AA99",
-    "#999933",
-    "#AA4499",
-]
-AMBITION_RANGE: Final = ["#EFF3FF", "#08519C"]  # sequential ramp of the heatmaps (ColorBrewer Blues ends)
-LEVEL_COLOURS: Final = ["#EFF3FF", "#BDD7E7", "#6BAED6", "#3182BD", "#08519C"]
-"""SDG contribution levels 0 to 4 (ColorBrewer Blues, 5 classes): the ends are :data:`AMBITION_RANGE`'s."""
-INK: Final = "#222222"
-MUTED: Final = "#595959"
-RULE: Final = "#8C8C8C"
-GRID: Final = "#E6E6E6"
 
 
 # ---------------------------------------------------------------------------------------------------------
