@@ -37,6 +37,14 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 PROJECT_FILES = ("_quarto.yml",)
 PROJECT_DIRS = ("notebooks", "reports", "templates", "data")
+#: the ``cufstudy`` console script of whichever library is first on PYTHONPATH: an older commit has no
+#: ``cufstudy.console`` (this venv's script would fail to import it), so the script's main is found here
+CLI_CMD = [
+    sys.executable,
+    "-c",
+    "import sys\ntry:\n    from cufstudy.console import main\nexcept ImportError:\n    from cufstudy.cli import main\n"
+    "sys.argv[0] = 'cufstudy'\nmain()",
+]
 
 
 def copy_project(source: Path, dest: Path) -> Path:
@@ -126,13 +134,12 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("CUFSTUDY_LOCK_HELD", "PYTHONPATH")}
     if args.pythonpath:
         env["PYTHONPATH"] = args.pythonpath
-    cli = str(Path(sys.executable).parent / "cufstudy")
     result: dict[str, Any] = {"load_before": os.getloadavg(), "project": str(args.project)}
     with tempfile.TemporaryDirectory(prefix="cufstudy-profile-") as tmp:
         root = copy_project(args.project, Path(tmp) / "p")
         started = time.perf_counter()
         subprocess.run(
-            [cli, "run", "--force", "--workers", str(args.workers), "--no-progress"],
+            [*CLI_CMD, "run", "--force", "--workers", str(args.workers), "--no-progress"],
             cwd=root, env=env, check=True, capture_output=True,
         )  # fmt: skip
         result["runs_wall"] = time.perf_counter() - started

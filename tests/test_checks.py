@@ -279,3 +279,49 @@ def test_check_files_reports_every_rule_at_once(tmp_path: Path) -> None:
     page.write_text(html(notice=None, body='<img src="//cdn.example.org/a.png">'), encoding="utf-8")
     report = check_files([page], Requirements("guide", notice=ILLUSTRATIVE_NOTICE, secrets=lambda: []))
     assert [v.rule for v in report.violations] == ["offline", "notice"]
+
+
+def test_the_check_pool_reports_what_the_checks_in_one_process_report(tmp_path: Path) -> None:
+    from cufstudy.pipeline.check_pool import CheckPool
+
+    name = "Zébulon Quatre-Fages d’Aurélien"
+    paper = tmp_path / "guide.pdf"
+    paper.write_bytes(pdf(tmp_path, 3, text=f"Entretien avec {name}."))
+    page = tmp_path / "guide.html"
+    page.write_text(html(notice=None, body='<img src="//cdn.example.org/a.png">'), encoding="utf-8")
+    word = tmp_path / "guide.docx"
+    docx(word, notice=None)
+    embedded = tmp_path / "nb" / "panorama.ipynb"
+    notebook(embedded, f"{name.upper()} a dit")
+    files, notebooks = [paper, page, word], [embedded, tmp_path / "nb" / "absent.ipynb"]
+    req = Requirements("guide", notice=ILLUSTRATIVE_NOTICE, secrets=lambda: [name], preflight=None)
+    alone = check_files(files, req, notebooks)
+    with CheckPool(workers=2) as pool:
+        pooled = pool.report(pool.submit(files, req, notebooks))
+        assert pool.seconds > 0
+    assert pooled.pages == alone.pages == {paper: 3}
+    assert sorted(map(str, pooled.violations)) == sorted(map(str, alone.violations))
+    rules = {(v.file.name, v.rule) for v in pooled.violations}
+    assert {("guide.pdf", "leak"), ("panorama.ipynb", "leak"), ("guide.html", "offline")} <= rules
+    assert {("guide.docx", "notice"), ("absent.ipynb", "embedded")} <= rules
+    assert name not in "".join(map(str, pooled.violations))  # the value stays masked
+
+
+def test_a_check_that_cannot_read_its_file_is_an_error_naming_it(tmp_path: Path) -> None:
+    from cufstudy.pipeline.check_pool import CheckPool
+
+    broken = tmp_path / "guide.pdf"
+    broken.write_bytes(b"%PDF-1.7\nnot a PDF at all")
+    with CheckPool(workers=1) as pool, pytest.raises(RenderError, match=r"checks of guide\.pdf stopped"):
+        pool.report(pool.submit([broken], Requirements("guide", notice=ILLUSTRATIVE_NOTICE)))
+
+
+def test_one_file_is_checked_in_the_build_process(tmp_path: Path) -> None:
+    from cufstudy.pipeline.check_pool import CheckPool
+
+    page = tmp_path / "guide.html"
+    page.write_text(html(notice=None), encoding="utf-8")
+    with CheckPool(inline=True) as pool:
+        pending = pool.submit([page], Requirements("guide", notice=ILLUSTRATIVE_NOTICE))
+        assert pending.jobs[0].done()  # checked at submission, no child started
+        assert [v.rule for v in pool.report(pending).violations] == ["notice"]

@@ -151,3 +151,16 @@ def test_the_console_script_answers_without_loading_the_command_line(
     done = subprocess.run([sys.executable, "-c", probe], cwd=project, capture_output=True, text=True, check=True)
     assert done.stdout.startswith(REPORT)
     assert done.stdout.splitlines()[-1] == "False False False"
+
+
+def test_a_data_folder_outside_the_project_is_watched_too(project: Path) -> None:
+    data = project.parent / "données partagées"
+    (data / "cases").mkdir(parents=True)
+    case = data / "cases" / "l-haÿ-les-roses.yaml"
+    case.write_text("name: L’Haÿ-les-Roses\n", encoding="utf-8")
+    old = time.time_ns() - 10 * SETTLE_NS
+    os.utime(case, ns=(old, old))
+    assert record(ARGV, project, REPORT, time.time_ns(), extra=[data])
+    assert _answer()[0]
+    case.write_text("name: L’Haÿ-les-Roses (94)\n", encoding="utf-8")
+    assert _answer() == (False, "", "")

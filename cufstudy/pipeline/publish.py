@@ -33,6 +33,7 @@ from cufstudy.core.project import BuildPaths, Project, project_of
 from cufstudy.core.reproducible import source_date
 from cufstudy.model.confidential import ConfidentialValue
 from cufstudy.pipeline._swap import publish_set, recover
+from cufstudy.pipeline.check_pool import CheckPool, Pending
 from cufstudy.pipeline.checks import Requirements, Violation, check_files, raise_all, raise_for
 from cufstudy.pipeline.leaks import PairingLike, normalise
 from cufstudy.pipeline.lock import held_by_parent
@@ -333,10 +334,14 @@ def render_deliverables(
         raise (WriteError.from_os(exc, base) if WriteError.handles(exc) else exc) from exc
     timings: dict[str, float] = {}
     warnings: list[str] = []
+    stack = contextlib.ExitStack()
     try:
         staged: list[_Staged] = []
         companions: list[tuple[Path, Companions]] = []
         embedded = EmbeddedEngine(root, workdir) if chosen == "pandoc" else None
+        # each deliverable's files are checked in other processes while the next one renders (check_pool)
+        pool = stack.enter_context(CheckPool(inline=sum(len(_file_names(d)) for d in todo) <= 1))
+        waiting: list[_Waiting] = []
         for deliverable in todo:
             staging = workdir / "staging" / deliverable.name
             own = notice_for(notice, deliverable.name)
@@ -363,21 +368,34 @@ def render_deliverables(
                         finalize_docx(rendered.staged, epoch)
                 for file in files:
                     show.file(deliverable.name, file.name, "checking")
-                started_checks = time.perf_counter()
-                checked = _check(deliverable, files, embedded, preview, own, secrets, paths, pairings)
-                took = time.perf_counter() - started_checks
-                timings["checks"] = timings.get("checks", 0.0) + took
-                if verify is not None:
-                    extra = verify(deliverable, [item.file.staged for item in checked])
-                    if extra is not None:
-                        companions.append((deliverable.output_dir, extra))
-            except BaseException:
+                notebooks = list(dict.fromkeys(nb for file in files for nb in file.notebooks))
+                rules = requirements(deliverable, own, secrets, pairings)
+                pending = pool.submit([file.staged for file in files], rules, notebooks)
+            except BaseException as exc:
                 for name in names:
                     show.file(deliverable.name, name, "failed")
+                if isinstance(exc, Exception):  # an earlier deliverable's failed check is what stopped the build
+                    for earlier in waiting:
+                        _checked(earlier, pool, embedded, preview, paths)
                 raise
-            for item in checked:
-                show.file(deliverable.name, item.file.name, "checked", took)
+            waiting.append(_Waiting(deliverable, files, names, pending))
+        for item in waiting:
+            started_checks = time.perf_counter()
+            try:
+                checked = _checked(item, pool, embedded, preview, paths)
+                if verify is not None:
+                    extra = verify(item.deliverable, [one.file.staged for one in checked])
+                    if extra is not None:
+                        companions.append((item.deliverable.output_dir, extra))
+            except BaseException:
+                for name in item.names:
+                    show.file(item.deliverable.name, name, "failed")
+                raise
+            took = time.perf_counter() - started_checks
+            for one in checked:
+                show.file(item.deliverable.name, one.file.name, "checked", took)
             staged += checked
+        timings["checks"] = pool.seconds
         if embedded is not None:
             timings.update(embedded.timings)
             warnings += embedded.warnings
@@ -390,6 +408,7 @@ def render_deliverables(
             raise
         raise WriteError.from_os(exc, workdir) from exc
     finally:
+        stack.close()  # the checks still running are stopped
         if not os.environ.get("CUFSTUDY_KEEP_BUILD"):
             shutil.rmtree(workdir, ignore_errors=True)
     return BuildReport(
@@ -495,34 +514,37 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _check(
-    deliverable: Deliverable,
-    files: list[RenderedFile],
-    embedded: EmbeddedEngine | None,
-    preview: bool,
-    notice: str | None,
-    secrets: Secrets | None,
-    paths: BuildPaths,
-    pairings: Pairings | None = None,
+@dataclass(frozen=True)
+class _Waiting:
+    """A rendered deliverable whose files are being checked."""
+
+    deliverable: Deliverable
+    files: list[RenderedFile]
+    names: list[str]
+    pending: Pending
+
+
+def _checked(
+    item: _Waiting, pool: CheckPool, embedded: EmbeddedEngine | None, preview: bool, paths: BuildPaths
 ) -> list[_Staged]:
-    notebooks = list(dict.fromkeys(nb for file in files for nb in file.notebooks))
-    rules = requirements(deliverable, notice, secrets, pairings)
-    report = check_files([file.staged for file in files], rules, notebooks)
+    """The staged files of a deliverable once its checks are done; its error if one failed."""
+    report = pool.report(item.pending)
+    deliverable, files = item.deliverable, item.files
     out: list[_Staged] = []
     for file in files:
-        item = _Staged(file, deliverable.output_dir / file.name, pages=report.pages.get(file.staged))
+        one = _Staged(file, deliverable.output_dir / file.name, pages=report.pages.get(file.staged))
         if file.fmt == "typst" and preview:
-            item.previews = _previews(file, embedded)
-        out.append(item)
+            one.previews = _previews(file, embedded)
+        out.append(one)
     note = ""
     if any(v.rule == "pages" for v in report.violations):
-        rejected = [item for item in out if item.previews and _breaks_pages(item, report.violations)]
+        rejected = [one for one in out if one.previews and _breaks_pages(one, report.violations)]
         if not rejected:
             note = " (build with preview to see the pages)"
-        for item in rejected:
-            folder = paths.rejected / Path(item.file.name).stem
+        for one in rejected:
+            folder = paths.rejected / Path(one.file.name).stem
             shutil.rmtree(folder, ignore_errors=True)
-            for n, png in enumerate(item.previews, start=1):
+            for n, png in enumerate(one.previews, start=1):
                 atomic_write_bytes(folder / f"{n}.png", png)
             note = f"; the rejected pages are in {folder}"
     raise_for(_as_published(report.violations, out, paths.root), deliverable.name, layout_note=note)

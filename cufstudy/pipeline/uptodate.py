@@ -124,13 +124,15 @@ def _project_root(argv: Sequence[str], cwd: Path) -> Path | None:
     return None
 
 
-def _state(argv: Sequence[str], root: Path) -> dict[str, Any]:
-    library = _LIBRARY
-    folders = [root] if library.is_relative_to(root) else [root, library]
+def _state(argv: Sequence[str], root: Path, extra: Sequence[str] = ()) -> dict[str, Any]:
+    folders = [root, *(p for p in map(Path, extra) if not p.is_relative_to(root))]
+    if not any(_LIBRARY.is_relative_to(f) for f in folders):
+        folders.append(_LIBRARY)
     return {
         "version": _VERSION,
         "argv": [a for a in argv if a not in _DISPLAY_OPTIONS],
         "root": str(root),
+        "extra": list(extra),
         "python": [sys.executable, sys.version],
         "packages": _packages(),
         "env": _environment(),
@@ -183,7 +185,10 @@ def answer(
         report = recorded.pop("stdout")
     except (OSError, ValueError, KeyError, AttributeError):
         return False
-    if not isinstance(report, str) or not _unlocked(root) or recorded != _state(argv, root):
+    extra = recorded.get("extra")
+    if not isinstance(report, str) or not isinstance(extra, list) or not _unlocked(root):
+        return False
+    if recorded != _state(argv, root, [str(e) for e in extra]):
         return False
     err.write("nothing changed since the last build (no file, package or setting): nothing to do\n")
     err.flush()
@@ -194,8 +199,11 @@ def answer(
     return True
 
 
-def record(argv: Sequence[str], root: Path, report: str, started_ns: int) -> bool:
+def record(argv: Sequence[str], root: Path, report: str, started_ns: int, extra: Sequence[Path] = ()) -> bool:
     """Record that ``cufstudy build ARGV`` had nothing to do in the project ``root`` and printed ``report``.
+
+    ``extra``: folders the build reads outside the project (its data folder, when ``cufstudy: data:`` names
+    one elsewhere), watched as the project is.
 
     Nothing is recorded (False) when a file was modified less than :data:`SETTLE_NS` before the build started
     at ``started_ns`` (:func:`time.time_ns`), or when the record cannot be written; the next build then checks
@@ -203,7 +211,7 @@ def record(argv: Sequence[str], root: Path, report: str, started_ns: int) -> boo
     """
     root = root.resolve()
     target = root / "_build" / RECORD_NAME
-    with_report = {**_state(argv, root), "stdout": report}
+    with_report = {**_state(argv, root, [str(Path(e).resolve()) for e in extra]), "stdout": report}
     files = with_report["files"]
     if any(stat is None or stat[1] >= started_ns - SETTLE_NS for stat in files.values()):
         target.unlink(missing_ok=True)
