@@ -42,8 +42,9 @@ PROJECT_DIRS = ("notebooks", "reports", "templates", "data")
 CLI_CMD = [
     sys.executable,
     "-c",
-    "import sys\ntry:\n    from cufstudy.console import main\nexcept ImportError:\n    from cufstudy.cli import main\n"
-    "sys.argv[0] = 'cufstudy'\nmain()",
+    "import sys\nfrom pathlib import Path\nimport cufstudy\n"
+    "if (Path(cufstudy.__file__).parent / 'console.py').is_file():\n    from cufstudy.console import main\n"
+    "else:\n    from cufstudy.cli import main\nsys.argv[0] = 'cufstudy'\nmain()",
 ]
 
 
