@@ -222,17 +222,19 @@ def main() -> None:
 
 
 def _large(args: argparse.Namespace, base: Path, sides: dict[str, tuple[Path, dict[str, str]]]) -> dict[str, Any]:
-    data = base / f"g{args.large}"
-    subprocess.run(
-        [sys.executable, str(HERE / "generate.py"), "--n", str(args.large), "--seed", "1", "--out", str(data)],
-        check=True, capture_output=True,
-    )  # fmt: skip
     roots = {}
     res: dict[str, Any] = {"n": args.large, "cold": {}, "noop": {}}
     for side, (source, env) in sides.items():
+        # each side's own generator and library: the reference data a synthetic base carries is the side's
+        data = base / f"g{args.large}-{side}"
+        generator = source / "bench" / "generate.py"
+        subprocess.run(
+            [sys.executable, str(generator), "--n", str(args.large), "--seed", "1", "--out", str(data)],
+            check=True, capture_output=True, env=env,
+        )  # fmt: skip
         root = copy_project(source, base / f"{side}-large")
         shutil.rmtree(root / "data")
-        shutil.copytree(data, root / "data")
+        shutil.copytree(data / "data", root / "data")  # generate.py writes OUT/data
         roots[side] = root
         sample = build(root, env)
         sample.pop("stdout")
@@ -271,8 +273,9 @@ def print_table(result: dict[str, Any]) -> None:
             ratio = new[name]["median"] / old[name]["median"]
             print(f"| {name} | {_cell(old[name])} | {_cell(new[name])} | {ratio:.2f} |")
     sizes = result["notebooks_bytes"]
-    print(f"| executed notebooks MB | {max(sizes['old']) / 1e6:.2f} | {max(sizes['new']) / 1e6:.2f} | "
-          f"{max(sizes['new']) / max(sizes['old']):.2f} |")  # fmt: skip
+    if sizes["old"] and sizes["new"]:
+        print(f"| executed notebooks MB | {max(sizes['old']) / 1e6:.2f} | {max(sizes['new']) / 1e6:.2f} | "
+              f"{max(sizes['new']) / max(sizes['old']):.2f} |")  # fmt: skip
     print(f"\nprose edit re-rendered: old {result['prose_rendered']['old']}, new {result['prose_rendered']['new']}")
     if "large" in result:
         large = result["large"]

@@ -299,8 +299,11 @@ def test_the_check_pool_reports_what_the_checks_in_one_process_report(tmp_path: 
     with CheckPool(workers=2) as pool:
         pooled = pool.report(pool.submit(files, req, notebooks))
         assert pool.seconds > 0
+        again = pool.report(pool.submit(files, req, notebooks))  # the children serve job after job
+        assert len(pool._children) <= pool.workers
     assert pooled.pages == alone.pages == {paper: 3}
     assert sorted(map(str, pooled.violations)) == sorted(map(str, alone.violations))
+    assert list(map(str, again.violations)) == list(map(str, pooled.violations))
     rules = {(v.file.name, v.rule) for v in pooled.violations}
     assert {("guide.pdf", "leak"), ("panorama.ipynb", "leak"), ("guide.html", "offline")} <= rules
     assert {("guide.docx", "notice"), ("absent.ipynb", "embedded")} <= rules
