@@ -144,7 +144,14 @@ class CheckPool:
         return child
 
     def _run(self, payload: bytes, path: Path | None) -> CheckReport:
-        child = self._child()
+        try:
+            child = self._child()
+        except OSError:  # no interpreter can be started (this one's path not executable for this user): here
+            started = time.perf_counter()
+            report = _check(payload)
+            with self._lock:
+                self.seconds += time.perf_counter() - started
+            return report
         assert child.stdin is not None and child.stdout is not None
         try:
             _send(child.stdin, payload)
@@ -186,6 +193,17 @@ def _receive(stream: IO[bytes]) -> bytes | None:
     return data if len(data) == size else None
 
 
+def _check(job: bytes) -> CheckReport:
+    """Run one job (what :meth:`CheckPool.submit` pickled)."""
+    files, plain, secrets, pairings, notebooks = pickle.loads(job)
+    req = replace(
+        plain,
+        secrets=None if secrets is None else (lambda: secrets),
+        pairings=None if pairings is None else (lambda: pairings),
+    )
+    return check_files(files, req, notebooks)
+
+
 def _serve() -> None:
     """The child: check each job read on standard input until it closes, answering ``(status, value, seconds)``
     on standard output."""
@@ -194,15 +212,9 @@ def _serve() -> None:
     sys.stdout = sys.stderr  # whatever a library prints never mixes with the answers
     while (job := _receive(source)) is not None:
         started = time.perf_counter()
-        files, plain, secrets, pairings, notebooks = pickle.loads(job)
-        req = replace(
-            plain,
-            secrets=None if secrets is None else (lambda values=secrets: values),
-            pairings=None if pairings is None else (lambda values=pairings: values),
-        )
         result: tuple[str, Any]
         try:
-            result = ("ok", check_files(files, req, notebooks))
+            result = ("ok", _check(job))
         except CufstudyError as exc:
             try:  # raised again by the build as it is, if it survives the journey
                 pickle.loads(pickle.dumps(exc))

@@ -30,10 +30,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final, TextIO
 
+from cufstudy.core.layout import BUILD_DIR
+
 __all__ = ["RECORD_NAME", "SETTLE_NS", "answer", "record"]
 
 RECORD_NAME: Final = "uptodate.json"
-"""The record, in the project's ``_build/`` folder."""
+"""The record, in the project's build folder (:data:`cufstudy.core.layout.BUILD_DIR`)."""
 SETTLE_NS: Final = 2_000_000_000
 """How long before a recording build started a file must have been left alone to be trusted."""
 _VERSION: Final = 1
@@ -41,7 +43,7 @@ _LIBRARY = Path(__file__).resolve().parents[1]  # the cufstudy package: its code
 # folders that are never a build's input or output: caches, environments, version control
 _SKIPPED: Final = frozenset(
     {
-        "_build", ".git", ".hg", ".svn", ".venv", "venv", "__pycache__", ".ipynb_checkpoints", ".pytest_cache",
+        BUILD_DIR, ".git", ".hg", ".svn", ".venv", "venv", "__pycache__", ".ipynb_checkpoints", ".pytest_cache",
         ".mypy_cache", ".ruff_cache", "node_modules", ".quarto", ".tox", ".nox",
     }
 )  # fmt: skip
@@ -142,13 +144,13 @@ def _state(argv: Sequence[str], root: Path, extra: Sequence[str] = ()) -> dict[s
 
 
 def _unlocked(root: Path) -> bool:
-    """Whether no build holds the project lock now (``_build/.lock``, :mod:`cufstudy.pipeline.lock`)."""
+    """Whether no build holds the project lock now (:mod:`cufstudy.pipeline.lock`)."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not Unix: no fast answer
         return False
     try:
-        fd = os.open(root / "_build" / ".lock", os.O_RDWR)
+        fd = os.open(root / BUILD_DIR / ".lock", os.O_RDWR)
     except FileNotFoundError:
         return True
     except OSError:
@@ -181,7 +183,7 @@ def answer(
     if root is None:
         return False
     try:
-        recorded = json.loads((root / "_build" / RECORD_NAME).read_text(encoding="utf-8"))
+        recorded = json.loads((root / BUILD_DIR / RECORD_NAME).read_text(encoding="utf-8"))
         report = recorded.pop("stdout")
     except (OSError, ValueError, KeyError, AttributeError):
         return False
@@ -210,7 +212,7 @@ def record(argv: Sequence[str], root: Path, report: str, started_ns: int, extra:
     contents, as without a record.
     """
     root = root.resolve()
-    target = root / "_build" / RECORD_NAME
+    target = root / BUILD_DIR / RECORD_NAME
     with_report = {**_state(argv, root, [str(Path(e).resolve()) for e in extra]), "stdout": report}
     files = with_report["files"]
     if any(stat is None or stat[1] >= started_ns - SETTLE_NS for stat in files.values()):
@@ -229,4 +231,4 @@ def record(argv: Sequence[str], root: Path, report: str, started_ns: int, extra:
 def forget(root: Path) -> None:
     """Remove the record (a build that did something: the next one checks contents)."""
     with contextlib.suppress(OSError):
-        (root.resolve() / "_build" / RECORD_NAME).unlink(missing_ok=True)
+        (root.resolve() / BUILD_DIR / RECORD_NAME).unlink(missing_ok=True)
