@@ -90,6 +90,7 @@ def _main(
 console = Console(markup=False)
 err_console = Console(stderr=True, markup=False)
 
+_STARTED = time.perf_counter()
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -594,8 +595,12 @@ def check_command(
 
 
 def main() -> None:
-    """Entry point of the ``cufstudy`` console script (:func:`cufstudy.console.main` answers a build that
-    has nothing to do before this module is imported)."""
+    """Entry point of the ``cufstudy`` console script: a build with nothing to do is answered from file dates
+    (:func:`cufstudy.pipeline.uptodate.answer`), before the library loads."""
+    from cufstudy.pipeline.uptodate import answer
+
+    if answer(sys.argv[1:], started=_STARTED):
+        return
     app(prog_name="cufstudy")
 
 

@@ -292,9 +292,12 @@ def test_ctrl_c_stops_the_cli_cleanly(tmp_path: Path) -> None:
     exit code 0, "preview stopped", no traceback, no work folder left."""
     root = make_render_project(tmp_path / "projet")
     cli = str(Path(sys.executable).parent / "cufstudy")
+    # as from a terminal: a test run started in the background (a shell without job control) ignores SIGINT,
+    # and a child inherits that; the preview must then be started with Ctrl-C's default restored
     proc = subprocess.Popen(
         [cli, "preview", "study", "--project", str(root), "--port", "0"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8",
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     lines: list[str] = []
     try:
