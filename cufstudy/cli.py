@@ -513,13 +513,10 @@ def build_command(
     print(shown.get(), end="", flush=True)
     console.print(finished, highlight=False)
     # nothing was done: the next `cufstudy build` like this one answers from file dates (pipeline.uptodate)
-    if result.root is not None and result.did_nothing and not force:
-        from cufstudy.core.project import project_of
-
-        data = project_of(result.root).data_dir  # read by the build, maybe outside the project
-        uptodate.record(sys.argv[1:], result.root, shown.get(), started, extra=[data])
-    elif result.root is not None:
-        uptodate.forget(result.root)
+    if result.project is not None and result.did_nothing and not force:  # its data may be outside the project
+        uptodate.record(sys.argv[1:], result.project.root, shown.get(), started, extra=[result.project.data_dir])
+    elif result.project is not None:
+        uptodate.forget(result.project.root)
 
 
 @app.command(

@@ -72,8 +72,8 @@ class BuildResult:
     """The Excel grids published with the toolbox by this build (:mod:`cufstudy.sdg.grid_delivery`)."""
     designer: tuple[Path, ...] = ()
     """The brochure's designer pack published by this build (:mod:`cufstudy.pipeline.designer`)."""
-    root: Path | None = None
-    """The project's folder."""
+    project: Project | None = None
+    """The project built (its folder, its data folder)."""
 
     @property
     def did_nothing(self) -> bool:
@@ -229,7 +229,7 @@ def build(
     rendered = replace(rendered, warnings=tuple(w for w in rendered.warnings if not _own_step(w)))
     return BuildResult(
         runs, rendered, time.perf_counter() - started, cases.illustrative, tuple(published), designer=tuple(packs),
-        root=project.root,
+        project=project,
     )  # fmt: skip
 
 

@@ -25,7 +25,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -83,25 +83,20 @@ class CheckPool:
         """
         if self.inline:
             done: Future[CheckReport] = Future()
-            started = time.perf_counter()
             try:
-                done.set_result(check_files(files, req, notebooks))
+                done.set_result(self._here(lambda: check_files(files, req, notebooks)))
             except CufstudyError as exc:
                 done.set_exception(exc)
-            self.seconds += time.perf_counter() - started
             return Pending(req.deliverable, (done,))
         secrets = list(req.secrets()) if req.secrets is not None else None
         pairings = list(req.pairings()) if req.pairings is not None else None
         plain = replace(req, secrets=None, pairings=None)
-        files = list(files)
+        groups = [[path] for path in files] or ([[]] if notebooks else [])
         jobs = []
-        for i, path in enumerate(files):
-            embedded = list(notebooks) if i == len(files) - 1 else []
-            payload = pickle.dumps(([path], plain, secrets, pairings, embedded))
-            jobs.append(self._executor.submit(self._run, payload, path))
-        if not files and notebooks:
-            payload = pickle.dumps(([], plain, secrets, pairings, list(notebooks)))
-            jobs.append(self._executor.submit(self._run, payload, None))
+        for i, group in enumerate(groups):
+            embedded = list(notebooks) if i == len(groups) - 1 else []
+            payload = pickle.dumps((group, plain, secrets, pairings, embedded))
+            jobs.append(self._executor.submit(self._run, payload, group[0] if group else None))
         return Pending(req.deliverable, tuple(jobs))
 
     def report(self, pending: Pending) -> CheckReport:
@@ -125,6 +120,15 @@ class CheckPool:
             child.wait()
             self._children[child].close()
 
+    def _here(self, check: Callable[[], CheckReport]) -> CheckReport:
+        """Check in this process, the time counted as a child's."""
+        started = time.perf_counter()
+        try:
+            return check()
+        finally:
+            with self._lock:
+                self.seconds += time.perf_counter() - started
+
     def _child(self) -> subprocess.Popen[bytes]:
         """This worker thread's child, started on its first job and kept for the next ones (the checks are pure
         functions of their job: nothing of one job is left for the next)."""
@@ -147,11 +151,7 @@ class CheckPool:
         try:
             child = self._child()
         except OSError:  # no interpreter can be started (this one's path not executable for this user): here
-            started = time.perf_counter()
-            report = _check(payload)
-            with self._lock:
-                self.seconds += time.perf_counter() - started
-            return report
+            return self._here(lambda: _check(payload))
         assert child.stdin is not None and child.stdout is not None
         try:
             _send(child.stdin, payload)

@@ -39,6 +39,7 @@ from cufstudy.pipeline.leaks import PairingLike, normalise
 from cufstudy.pipeline.lock import held_by_parent
 from cufstudy.pipeline.notices import Notices, notice_for
 from cufstudy.pipeline.progress import Progress
+from cufstudy.pipeline.uptodate import tool_identity
 from cufstudy.render._docx import finalize_docx
 from cufstudy.render._stamp import RenderStamp, deliverable_digest
 from cufstudy.render.chart_images import fill_for_quarto
@@ -285,7 +286,7 @@ def render_deliverables(
     stamp = RenderStamp(root)
     options = {
         "engine": chosen,
-        "quarto": _tool_identity(quarto_path()) if chosen == "quarto" else None,
+        "quarto": tool_identity(quarto_path()) if chosen == "quarto" else None,
         "formats": sorted(formats or []),
         "preview": preview,
         "key": reuse_key,
@@ -334,13 +335,12 @@ def render_deliverables(
         raise (WriteError.from_os(exc, base) if WriteError.handles(exc) else exc) from exc
     timings: dict[str, float] = {}
     warnings: list[str] = []
-    stack = contextlib.ExitStack()
+    # each deliverable's files are checked in other processes while the next one renders (check_pool)
+    pool = CheckPool(inline=sum(len(_file_names(d)) for d in todo) <= 1)
     try:
         staged: list[_Staged] = []
         companions: list[tuple[Path, Companions]] = []
         embedded = EmbeddedEngine(root, workdir) if chosen == "pandoc" else None
-        # each deliverable's files are checked in other processes while the next one renders (check_pool)
-        pool = stack.enter_context(CheckPool(inline=sum(len(_file_names(d)) for d in todo) <= 1))
         waiting: list[_Waiting] = []
         for deliverable in todo:
             staging = workdir / "staging" / deliverable.name
@@ -378,7 +378,7 @@ def render_deliverables(
                     for earlier in waiting:
                         _checked(earlier, pool, embedded, preview, paths)
                 raise
-            waiting.append(_Waiting(deliverable, files, names, pending))
+            waiting.append(_Waiting(deliverable, files, pending))
         for item in waiting:
             started_checks = time.perf_counter()
             try:
@@ -388,7 +388,7 @@ def render_deliverables(
                     if extra is not None:
                         companions.append((item.deliverable.output_dir, extra))
             except BaseException:
-                for name in item.names:
+                for name in _file_names(item.deliverable):
                     show.file(item.deliverable.name, name, "failed")
                 raise
             took = time.perf_counter() - started_checks
@@ -408,7 +408,7 @@ def render_deliverables(
             raise
         raise WriteError.from_os(exc, workdir) from exc
     finally:
-        stack.close()  # the checks still running are stopped
+        pool.close()  # the checks still running are stopped
         if not os.environ.get("CUFSTUDY_KEEP_BUILD"):
             shutil.rmtree(workdir, ignore_errors=True)
     return BuildReport(
@@ -469,17 +469,6 @@ def requirements(
     )
 
 
-def _tool_identity(path: str | None) -> list[object] | None:
-    """A program's path, size and date: another version of Quarto renders the deliverables again."""
-    if path is None:
-        return None
-    try:
-        st = Path(path).resolve().stat()
-    except OSError:
-        return [path]
-    return [path, st.st_size, st.st_mtime_ns]
-
-
 def _remember(
     stamp: RenderStamp, digests: Mapping[str, str], names: list[str], outputs: list[OutputFile], previews: list[Path]
 ) -> None:
@@ -520,7 +509,6 @@ class _Waiting:
 
     deliverable: Deliverable
     files: list[RenderedFile]
-    names: list[str]
     pending: Pending
 
 

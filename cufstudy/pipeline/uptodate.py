@@ -32,7 +32,7 @@ from typing import Any, Final, TextIO
 
 from cufstudy.core.layout import BUILD_DIR
 
-__all__ = ["RECORD_NAME", "SETTLE_NS", "answer", "record"]
+__all__ = ["RECORD_NAME", "SETTLE_NS", "answer", "forget", "record", "tool_identity"]
 
 RECORD_NAME: Final = "uptodate.json"
 """The record, in the project's build folder (:data:`cufstudy.core.layout.BUILD_DIR`)."""
@@ -93,21 +93,23 @@ def _environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k in _ENV_NAMES or k.startswith(_ENV_PREFIXES)}
 
 
+def tool_identity(path: str | None) -> list[object] | None:
+    """A program's path, size and date (None for no program): another version of it renders again."""
+    if path is None:
+        return None
+    try:
+        st = Path(path).resolve().stat()
+    except OSError:
+        return [path]
+    return [path, st.st_size, st.st_mtime_ns]
+
+
 def _tools() -> dict[str, list[object] | None]:
-    """The programs a build may call that no package holds: Quarto (on ``PATH``, or ``$CUFSTUDY_QUARTO``), by
-    path, size and date (another Quarto renders again, as the render stamp says)."""
+    """The programs a build may call that no package holds: Quarto (on ``PATH``, or ``$CUFSTUDY_QUARTO``)."""
     import shutil
 
-    out: dict[str, list[object] | None] = {}
-    for name, path in (("quarto", shutil.which("quarto")), ("CUFSTUDY_QUARTO", os.environ.get("CUFSTUDY_QUARTO"))):
-        if path:
-            try:
-                st = Path(path).resolve().stat()
-            except OSError:
-                out[name] = [path]
-            else:
-                out[name] = [path, st.st_size, st.st_mtime_ns]
-    return out
+    found = (("quarto", shutil.which("quarto")), ("CUFSTUDY_QUARTO", os.environ.get("CUFSTUDY_QUARTO")))
+    return {name: tool_identity(path) for name, path in found if path}
 
 
 def _project_root(argv: Sequence[str], cwd: Path) -> Path | None:
