@@ -38,6 +38,7 @@ def execute_notebook_run(
     cwd: str,
     kernel_name: str = KERNEL,
     transport: str = "ipc",
+    kernels: str | None = None,
 ) -> dict[str, Any]:
     """Execute one notebook with Papermill: the work unit submitted to the executor.
 
@@ -62,6 +63,9 @@ def execute_notebook_run(
     transport
         ZeroMQ transport between client and kernel: ``ipc`` (Unix sockets: no TCP port to allocate,
         so parallel kernels never race for one) or ``tcp``.
+    kernels
+        The key of a :func:`~cufstudy.pipeline.kernels.warm_kernels` server of this process: the kernel is
+        forked from it. Unknown here (another process), or None: a cold kernel.
 
     Returns
     -------
@@ -79,6 +83,10 @@ def execute_notebook_run(
         from papermill.exceptions import PapermillExecutionError
         from traitlets.config import Config
 
+        from cufstudy.pipeline.kernels import WarmKernelManager, server
+
+        fork = server(kernels)
+        extra: dict[str, Any] = {"kernel_manager_class": WarmKernelManager(fork)} if fork is not None else {}
         config = Config()
         config.KernelManager.transport = transport
         if transport == "ipc":  # one socket folder per kernel (the default, ./kernel-ipc-N, collides)
@@ -104,6 +112,7 @@ def execute_notebook_run(
                 shutdown_kernel="immediate",  # every output is collected by then; saves ~0.2 s per run
                 resources={"metadata": {"path": cwd}},
                 config=config,
+                **extra,
             )
         except PapermillExecutionError as exc:
             result = {

@@ -45,6 +45,7 @@ from cufstudy.core.project import BuildPaths, Project, project_of
 from cufstudy.notebook.facts import Fact, FactStore, facts_from_notebook, merge_facts
 from cufstudy.pipeline.cache import cache_parts, why
 from cufstudy.pipeline.execute import KERNEL, clean_partials, execute_notebook_run, outcome
+from cufstudy.pipeline.kernels import warm_kernels
 from cufstudy.pipeline.lock import project_lock
 from cufstudy.pipeline.manifest import (
     Failure,
@@ -247,7 +248,14 @@ def _execute(
     )
     futures: dict[Future[dict[str, Any]], _Todo] = {}
     interrupted = False
+    warm = contextlib.ExitStack()
     try:
+        # warm kernels for this process's threads; another executor's workers start theirs cold
+        key = (
+            warm.enter_context(warm_kernels(root, sorted({root / t.run.notebook for t in todo}), KERNEL))
+            if executor is None
+            else None
+        )
         for item in todo:
             r = item.run
             futures[
@@ -259,6 +267,7 @@ def _execute(
                     dict(r.parameters),
                     str(root),
                     KERNEL,
+                    kernels=key,
                 )
             ] = item
         pending: set[Future[dict[str, Any]]] = set(futures)
@@ -284,6 +293,7 @@ def _execute(
     finally:
         if executor is None:
             pool.shutdown(wait=not interrupted, cancel_futures=True)
+        warm.close()
 
 
 def _record(item: _Todo, outcome: dict[str, Any]) -> tuple[RunResult, ManifestEntry]:
