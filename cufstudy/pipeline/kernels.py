@@ -79,7 +79,10 @@ def launch(req):
         return {"error": "the kernel server has threads: it cannot fork"}
     sys.stdout.flush()
     sys.stderr.flush()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError as exc:  # no more processes: the caller starts a cold kernel (or reports it)
+        return {"error": f"the kernel server cannot fork: {exc}"}
     if pid:
         return {"pid": pid}
     code = 1
