@@ -197,4 +197,4 @@ def test_the_lines_keep_pdfminer_boxes(tmp_path: Path) -> None:
     assert any(ln.text.endswith("-") for ln in lines)  # PDFium's mark of a line-end hyphen, read back as one
     title = next(ln for ln in lines if "Quatrefages" in ln.text)
     assert title.bold and title.text.strip() == "Zébulon Quatrefages-Météyer"
-    assert all(62 < ln.x0 and ln.x1 < 538 for ln in pages[0].lines if ln.size == 10.0)
+    assert all(ln.x0 > 62 and ln.x1 < 538 for ln in pages[0].lines if ln.size == 10.0)

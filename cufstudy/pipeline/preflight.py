@@ -25,10 +25,11 @@ check run after ``quarto render`` (``cufstudy check``) has only the PDF. The str
 what every Typst PDF carries: the bookmarks (one per heading, with its page and position), the running
 header and footer (the same on most pages: they bound the text area), the rules Typst draws between
 table rows (the header row's rule is the heavier one) and the caption labels (« Tableau 3 : »).
-pypdfium2 (PDFium, in C++) gives the positions of characters, rules and boxes, the bookmarks too: pdfplumber
-(pdfminer.six, pure Python), which the rules were first written on, took about 3 s of processor time a
-deliverable. The boxes are still pdfminer's (see :func:`_chars`), on which the thresholds were set. A PDF
-PDFium cannot read is a :class:`~cufstudy.core.errors.LayoutError` naming the file.
+pypdfium2 (PDFium, in C++) gives the positions of characters, rules and boxes, and the bookmarks. The rules
+were first written on pdfplumber (pdfminer.six, pure Python), whose parsing was most of the checks' processor
+time (about 18 s for the four deliverables of the default project, about 3.5 s with PDFium); the boxes are
+still pdfminer's (see :func:`_chars`), on which the thresholds were set. A PDF PDFium cannot read is a
+:class:`~cufstudy.core.errors.LayoutError` naming the file.
 
 :func:`preflight` returns every fault at once as :class:`~cufstudy.core.problems.Problem` records
 (file, ``page N: rule``, message), in page order.
