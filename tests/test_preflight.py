@@ -175,3 +175,26 @@ def test_every_fault_is_reported_at_once_by_the_checks(tmp_path: Path) -> None:
     assert any("text-area" in m for m in messages), messages
     assert all(m.startswith("doc.pdf: page ") for m in messages)
     assert not check_files([pdf], Requirements("étude")).violations  # no preflight asked: none run
+
+
+def test_an_unreadable_pdf_is_a_layout_error_naming_the_file() -> None:
+    from cufstudy.core.errors import LayoutError
+
+    with pytest.raises(LayoutError, match=r"guide\.pdf: the layout preflight cannot read this PDF"):
+        preflight(b"%PDF-1.7\nnot a PDF at all", name="guide.pdf")
+
+
+def test_the_lines_keep_pdfminer_boxes(tmp_path: Path) -> None:
+    """The characters' boxes are pdfminer's, on which the thresholds were set: one font size high from the
+    font's descent, spaces where the words are, a line-end hyphen kept as one."""
+    from cufstudy.pipeline.preflight import _read
+
+    body = "#set text(size: 10pt)\n#lorem(200)\n\n#block(width: 40%, text(hyphenate: true, lorem(120)))\n\n*Zébulon Quatrefages-Météyer*\n"
+    pages, _ = _read(_pdf(tmp_path, body).read_bytes(), "doc.pdf")
+    lines = pages[0].lines
+    assert {round(ln.bottom - ln.top, 1) for ln in lines if ln.size == 10.0} == {10.0}
+    assert any(ln.text.startswith("Lorem ipsum dolor sit amet") for ln in lines)
+    assert any(ln.text.endswith("-") for ln in lines)  # PDFium's mark of a line-end hyphen, read back as one
+    title = next(ln for ln in lines if "Quatrefages" in ln.text)
+    assert title.bold and title.text.strip() == "Zébulon Quatrefages-Météyer"
+    assert all(ln.x0 > 62 and ln.x1 < 538 for ln in pages[0].lines if ln.size == 10.0)

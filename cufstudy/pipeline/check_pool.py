@@ -1,12 +1,12 @@
 """The checks of each rendered file run beside the rendering, in fresh interpreters, as many at once as cores.
 
-The checks before publication (:func:`cufstudy.pipeline.checks.check_files`) are pure Python (PDF parsing by
-pdfplumber and pypdf, text searches): run in the build's process they hold its one interpreter lock and the
-build renders nothing meanwhile, although the renderers (Pandoc, Typst, Quarto) are other processes. Here each
-file of a deliverable is checked in a ``python -P -c ...`` child (one per worker, started on its first job and
-kept for the next ones) while the build goes on rendering the next deliverable; :meth:`CheckPool.report`
-gathers a deliverable's reports when the build needs them, in the order of its files, so the violations and
-the error raised are those of the same checks run in one process.
+The checks before publication (:func:`cufstudy.pipeline.checks.check_files`) are mostly Python (pypdf's text
+extraction, text searches, the layout rules over PDFium's characters): run in the build's process they hold its
+one interpreter lock and the build renders nothing meanwhile, although the renderers (Pandoc, Typst, Quarto)
+are other processes. Here each file of a deliverable is checked in a ``python -P -c ...`` child (one per
+worker, started on its first job and kept for the next ones) while the build goes on rendering the next
+deliverable; :meth:`CheckPool.report` gathers a deliverable's reports when the build needs them, in the order
+of its files, so the violations and the error raised are those of the same checks run in one process.
 
 Fresh interpreters, not :mod:`multiprocessing`: its ``spawn`` children import the caller's ``__main__`` again
 (a script calling :func:`cufstudy.build` unguarded would build again), and ``fork`` copies the locks other

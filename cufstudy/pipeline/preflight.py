@@ -25,7 +25,11 @@ check run after ``quarto render`` (``cufstudy check``) has only the PDF. The str
 what every Typst PDF carries: the bookmarks (one per heading, with its page and position), the running
 header and footer (the same on most pages: they bound the text area), the rules Typst draws between
 table rows (the header row's rule is the heavier one) and the caption labels (« Tableau 3 : »).
-pdfplumber gives the positions of characters and rules.
+pypdfium2 (PDFium, in C++) gives the positions of characters, rules and boxes, and the bookmarks. The rules
+were first written on pdfplumber (pdfminer.six, pure Python), whose parsing was most of the checks' processor
+time (about 18 s for the four deliverables of the default project, about 3.5 s with PDFium); the boxes are
+still pdfminer's (see :func:`_chars`), on which the thresholds were set. A PDF PDFium cannot read is a
+:class:`~cufstudy.core.errors.LayoutError` naming the file.
 
 :func:`preflight` returns every fault at once as :class:`~cufstudy.core.problems.Problem` records
 (file, ``page N: rule``, message), in page order.
@@ -33,7 +37,6 @@ pdfplumber gives the positions of characters and rules.
 
 from __future__ import annotations
 
-import io
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -59,6 +62,20 @@ _OVERHANG = 0.8  # punctuation may hang this share of the font size into the mar
 _HANGING = set("-‐‑–—,.;:!?’'\"»)]")
 _CAPTION = re.compile(r"^\w+\s*[\dA-Z][\w.\-]*\s*[:.]\s")  # « Tableau 3 : », « Figure 2.1 : »
 _BOLD = re.compile(r"bold|semibold|black|heavy", re.I)  # the font names of a bold face (Inter-SemiBold)
+
+
+@dataclass(frozen=True, slots=True)
+class _Char:
+    """One character of a page, as the line building needs it: pdfminer's box (from the page top)."""
+
+    text: str
+    fontname: str
+    size: float
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    upright: bool = True
 
 
 @dataclass(frozen=True)
@@ -150,40 +167,40 @@ def _fold(text: str) -> str:
     return re.sub(r"\s+", " ", "".join(c for c in text if not unicodedata.combining(c))).strip().casefold()
 
 
-def _lines(chars: Iterable[dict[str, Any]]) -> list[_Line]:
-    rows: list[list[dict[str, Any]]] = []
-    for char in sorted(chars, key=lambda c: (round(float(c["top"]), 1), float(c["x0"]))):
-        if not char.get("upright", True):
+def _lines(chars: Iterable[_Char]) -> list[_Line]:
+    rows: list[list[_Char]] = []
+    for char in sorted(chars, key=lambda c: (round(c.top, 1), c.x0)):
+        if not char.upright:
             continue
-        if rows and abs(float(rows[-1][0]["top"]) - float(char["top"])) < _LINE_TOLERANCE:
+        if rows and abs(rows[-1][0].top - char.top) < _LINE_TOLERANCE:
             rows[-1].append(char)
         else:
             rows.append([char])
     lines: list[_Line] = []
     for row in rows:
-        row.sort(key=lambda c: float(c["x0"]))
+        row.sort(key=lambda c: c.x0)
         # a line of a two-column page is two lines: split where the gap is wide
         start = 0
         for i in range(1, len(row) + 1):
-            if i == len(row) or float(row[i]["x0"]) - float(row[i - 1]["x1"]) > 3 * float(row[i - 1]["size"]):
+            if i == len(row) or row[i].x0 - row[i - 1].x1 > 3 * row[i - 1].size:
                 part = row[start:i]
                 start = i
                 text = ""
                 for j, c in enumerate(part):
-                    if j and float(c["x0"]) - float(part[j - 1]["x1"]) > 0.2 * float(c["size"]):
+                    if j and c.x0 - part[j - 1].x1 > 0.2 * c.size:
                         text += " "
-                    text += str(c["text"])
+                    text += c.text
                 if not text.strip():
                     continue
-                sizes = Counter(round(float(c["size"]), 1) for c in part)
-                letters = [c for c in part if str(c["text"]).strip()]
-                bold = bool(letters) and all(_BOLD.search(str(c.get("fontname", ""))) for c in letters)
+                sizes = Counter(round(c.size, 1) for c in part)
+                letters = [c for c in part if c.text.strip()]
+                bold = bool(letters) and all(_BOLD.search(c.fontname) for c in letters)
                 lines.append(
                     _Line(
-                        min(float(c["x0"]) for c in part),
-                        max(float(c["x1"]) for c in part),
-                        min(float(c["top"]) for c in part),
-                        max(float(c["bottom"]) for c in part),
+                        min(c.x0 for c in part),
+                        max(c.x1 for c in part),
+                        min(c.top for c in part),
+                        max(c.bottom for c in part),
                         text,
                         sizes.most_common(1)[0][0],
                         bold,
@@ -192,54 +209,235 @@ def _lines(chars: Iterable[dict[str, Any]]) -> list[_Line]:
     return lines
 
 
-def _read(data: bytes) -> tuple[list[_Page], list[_Heading]]:
+_Matrix = tuple[float, float, float, float, float, float]  # PDF's (a, b, c, d, e, f)
+_IDENTITY: _Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+
+def _then(first: _Matrix, second: _Matrix) -> _Matrix:
+    """The transformation ``first`` then ``second`` (an object's matrix, then its Form XObject's)."""
+    a, b, c, d, e, f = first
+    a2, b2, c2, d2, e2, f2 = second
+    return (
+        a * a2 + b * c2,
+        a * b2 + b * d2,
+        c * a2 + d * c2,
+        c * b2 + d * d2,
+        e * a2 + f * c2 + e2,
+        e * b2 + f * d2 + f2,
+    )
+
+
+def _apply(m: _Matrix, x: float, y: float) -> tuple[float, float]:
+    return m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]
+
+
+def _read(data: bytes, file: str) -> tuple[list[_Page], list[_Heading]]:
+    import pypdfium2 as pdfium
+
     try:
-        import pdfplumber
-    except ImportError as exc:  # pragma: no cover - pdfplumber is a dependency
-        raise LayoutError("the PDF preflight needs pdfplumber: pip install pdfplumber") from exc
-    pages: list[_Page] = []
-    headings: list[_Heading] = []
-    with pdfplumber.open(io.BytesIO(data)) as pdf:
-        for number, page in enumerate(pdf.pages, start=1):
-            rules = [
-                _Rule(float(ln["x0"]), float(ln["x1"]), float(ln["top"]), float(ln.get("linewidth") or 0))
-                for ln in page.lines
-                if abs(float(ln["top"]) - float(ln["bottom"])) < 0.5 and float(ln["x1"]) - float(ln["x0"]) > 10
-            ]
-            boxes = [
-                (float(o["x0"]), float(o["top"]), float(o["x1"]), float(o["bottom"]))
-                for o in (*page.images, *page.rects, *page.curves)
-            ]
-            pages.append(_Page(number, float(page.width), float(page.height), _lines(page.chars), rules, boxes, []))
-    headings = _outline(data, pages)
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        raise LayoutError(f"{file}: the layout preflight cannot read this PDF ({exc})") from exc
+    try:
+        pages: list[_Page] = []
+        for index in range(len(pdf)):
+            page = pdf[index]
+            try:
+                left, bottom, right, top = (float(v) for v in page.get_mediabox())
+                rules, boxes = _shapes(page.raw, left, top)
+                chars = _chars(page, top)
+                pages.append(_Page(index + 1, right - left, top - bottom, _lines(chars), rules, boxes, []))
+            finally:
+                page.close()  # its text page too
+        headings = _outline(pdf, pages)
+    except pdfium.PdfiumError as exc:
+        raise LayoutError(f"{file}: the layout preflight cannot read this PDF ({exc})") from exc
+    finally:
+        pdf.close()
     return pages, headings
 
 
-def _outline(data: bytes, pages: Sequence[_Page]) -> list[_Heading]:
-    from pypdf import PdfReader
-    from pypdf.generic import Destination
+def _chars(page: Any, top: float) -> list[_Char]:
+    """The characters of a page with pdfminer's boxes, which the thresholds were set on: from the glyph's
+    origin across its advance, and one font size high from the font's descent under the baseline (PDFium's
+    loose box spans the font's ascent to its descent instead, its tight box the glyph's ink).
 
-    reader = PdfReader(io.BytesIO(data))
+    PDFium keeps a font's widths (``/W``, ``/Widths``) as whole thousandths of the font size, so in a font
+    whose widths are fractions (Inter's, on 2,816 units to the em) each glyph falls short of pdfminer's by
+    the fractions dropped before it in its text object: a full justified line ends up to 0.07 em early (0.7
+    pt at 10 pt). The rules' tolerances are wider, except a gap at the column split (three font sizes) that
+    falls within that of the threshold.
+    """
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    textpage = page.get_textpage()
+    try:
+        raw = textpage.raw
+        box = pdfium_c.FS_RECTF()
+        x, y = ctypes.c_double(), ctypes.c_double()
+        styles: dict[int | None, _Style] = {}
+        chars: list[_Char] = []
+        for i in range(pdfium_c.FPDFText_CountChars(raw)):
+            if pdfium_c.FPDFText_IsGenerated(raw, i):
+                continue  # a space or a line end PDFium inferred: the lines find the word gaps themselves
+            obj = pdfium_c.FPDFText_GetTextObject(raw, i)
+            key = ctypes.cast(obj, ctypes.c_void_p).value
+            style = styles.get(key)
+            if style is None:
+                style = styles[key] = _style(raw, i, obj)
+            code = pdfium_c.FPDFText_GetUnicode(raw, i)
+            pdfium_c.FPDFText_GetCharOrigin(raw, i, x, y)
+            if code == 2:  # a hyphen ending a line, which PDFium marks: its box is the glyph's ink
+                code, x0, x1 = 0x2D, x.value, x.value + style.hyphen
+            else:
+                pdfium_c.FPDFText_GetLooseCharBox(raw, i, box)
+                x0, x1 = box.left, box.right
+            low = top - (y.value + style.descent * style.size)
+            chars.append(_Char(chr(code), style.font, style.size, x0, x1, low - style.size, low, style.upright))
+        return chars
+    finally:
+        textpage.close()
+
+
+@dataclass(frozen=True, slots=True)
+class _Style:
+    """What the characters of one text object share."""
+
+    font: str
+    size: float
+    """The font size on the page (the text object's, scaled by its matrix: a chart's labels are scaled)."""
+    descent: float
+    """The font's descent, a share of the font size (negative)."""
+    upright: bool
+    hyphen: float
+    """The advance of the font's hyphen at this size."""
+
+
+def _style(textpage: Any, index: int, obj: Any) -> _Style:
+    """The style of the text object of character ``index``."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    name = ctypes.create_string_buffer(256)
+    pdfium_c.FPDFText_GetFontInfo(textpage, index, name, len(name), None)
+    m = pdfium_c.FS_MATRIX()
+    if not pdfium_c.FPDFText_GetMatrix(textpage, index, m):
+        m.a, m.b, m.c, m.d = 1.0, 0.0, 0.0, 1.0
+    size = float(pdfium_c.FPDFText_GetFontSize(textpage, index)) * abs(m.d)
+    font = pdfium_c.FPDFTextObj_GetFont(obj) if obj else None
+    descent, hyphen = ctypes.c_float(0.0), ctypes.c_float(0.0)
+    if font:
+        pdfium_c.FPDFFont_GetDescent(font, ctypes.c_float(1000.0), descent)
+        pdfium_c.FPDFFont_GetGlyphWidth(font, 0x2D, ctypes.c_float(size), hyphen)
+    return _Style(
+        name.value.decode("utf-8", "replace"),
+        size,
+        -abs(descent.value) / 1000,
+        m.a * m.d > 0 and m.b * m.c <= 0,
+        hyphen.value,
+    )
+
+
+def _shapes(page: Any, left: float, top: float) -> tuple[list[_Rule], list[tuple[float, float, float, float]]]:
+    """The horizontal rules and the boxes (images, fills, curves) of a page, as pdfminer sorts paths: a
+    subpath of one segment is a line, any other a rectangle or a curve; the box of a curve joins the ends of its
+    segments (not their control points)."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    rules: list[_Rule] = []
+    boxes: list[tuple[float, float, float, float]] = []
+    m = pdfium_c.FS_MATRIX()
+    px, py = ctypes.c_float(), ctypes.c_float()
+
+    def box(points: Sequence[tuple[float, float]]) -> tuple[float, float, float, float]:
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        return (min(xs) - left, top - max(ys), max(xs) - left, top - min(ys))
+
+    def path(obj: Any, matrix: _Matrix) -> None:
+        width = ctypes.c_float()
+        stroke = float(width.value) if pdfium_c.FPDFPageObj_GetStrokeWidth(obj, width) else 0.0
+        subpaths: list[tuple[str, list[tuple[float, float]]]] = []
+        curve = 0
+        for j in range(pdfium_c.FPDFPath_CountSegments(obj)):
+            segment = pdfium_c.FPDFPath_GetPathSegment(obj, j)
+            kind = pdfium_c.FPDFPathSegment_GetType(segment)
+            pdfium_c.FPDFPathSegment_GetPoint(segment, px, py)
+            point = _apply(matrix, px.value, py.value)
+            if kind == pdfium_c.FPDF_SEGMENT_MOVETO or not subpaths:
+                subpaths.append(("m", [point]))
+                curve = 0
+            elif kind == pdfium_c.FPDF_SEGMENT_BEZIERTO:
+                curve += 1
+                if curve % 3 == 0:  # the end of the curve (the two before are its control points)
+                    subpaths[-1] = (subpaths[-1][0] + "c", [*subpaths[-1][1], point])
+            else:
+                subpaths[-1] = (subpaths[-1][0] + "l", [*subpaths[-1][1], point])
+            if pdfium_c.FPDFPathSegment_GetClose(segment):
+                shape, points = subpaths[-1]
+                subpaths[-1] = (shape + "h", [*points, points[0]])
+        for shape, points in subpaths:
+            if len(shape) > 3 and shape.endswith("lh") and points[-2] == points[0]:
+                shape, points = shape[:-2] + "h", points[:-1]  # a redundant segment back to the start
+            x0, t, x1, b = box(points)
+            if shape in ("ml", "mlh"):
+                if abs(t - b) < 0.5 and x1 - x0 > 10:
+                    rules.append(_Rule(x0, x1, t, stroke))
+            else:
+                boxes.append((x0, t, x1, b))
+
+    def walk(container: Any, count: Any, get: Any, matrix: _Matrix) -> None:
+        for i in range(count(container)):
+            obj = get(container, i)
+            kind = pdfium_c.FPDFPageObj_GetType(obj)
+            own = _then((m.a, m.b, m.c, m.d, m.e, m.f), matrix) if pdfium_c.FPDFPageObj_GetMatrix(obj, m) else matrix
+            if kind == pdfium_c.FPDF_PAGEOBJ_PATH:
+                path(obj, own)
+            elif kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
+                boxes.append(box([_apply(own, x, y) for x in (0.0, 1.0) for y in (0.0, 1.0)]))
+            elif kind == pdfium_c.FPDF_PAGEOBJ_FORM:
+                walk(obj, pdfium_c.FPDFFormObj_CountObjects, pdfium_c.FPDFFormObj_GetObject, own)
+
+    walk(page, pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject, _IDENTITY)
+    return rules, boxes
+
+
+def _outline(pdf: Any, pages: Sequence[_Page]) -> list[_Heading]:
+    """The bookmarks: one per heading, with its level (1 for a chapter), its page and position."""
     found: list[_Heading] = []
-
-    def walk(items: Sequence[Any], level: int) -> None:
-        for item in items:
-            if isinstance(item, list):
-                walk(item, level + 1)
-            elif isinstance(item, Destination):
-                try:
-                    index = reader.get_destination_page_number(item)
-                except Exception:  # a bookmark without a page: nothing to check
-                    continue
-                if index is None or not 0 <= index < len(pages):
-                    continue
-                top = item.get("/Top")
-                height = pages[index].height
-                y = height - float(top) if top is not None else 0.0
-                found.append(_Heading(index + 1, level, str(item.title or ""), y))
-
-    walk(reader.outline, 1)
+    for bookmark in pdf.get_toc():
+        dest = bookmark.get_dest()
+        index = dest.get_index() if dest is not None else None
+        if index is None or not 0 <= index < len(pages):
+            continue  # a bookmark without a page: nothing to check
+        top = _top(dest)
+        y = pages[index].height - top if top is not None else 0.0
+        found.append(_Heading(index + 1, int(bookmark.level) + 1, str(bookmark.get_title() or ""), y))
     return found
+
+
+def _top(dest: Any) -> float | None:
+    """The top of a bookmark's view (PDF coordinates, from the page bottom), if it sets one."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    mode, params = dest.get_view()
+    if mode == pdfium_c.PDFDEST_VIEW_XYZ:
+        has = [pdfium_c.FPDF_BOOL() for _ in range(3)]
+        at = [pdfium_c.FS_FLOAT() for _ in range(3)]
+        if pdfium_c.FPDFDest_GetLocationInPage(dest.raw, *(ctypes.byref(v) for v in (*has, *at))) and has[1].value:
+            return float(at[1].value)
+        return None
+    if mode in (pdfium_c.PDFDEST_VIEW_FITH, pdfium_c.PDFDEST_VIEW_FITBH) and params:
+        return float(params[0])
+    if mode == pdfium_c.PDFDEST_VIEW_FITR and len(params) == 4:
+        return float(params[3])
+    return None
 
 
 # -- the text area -------------------------------------------------------------------------------
@@ -691,7 +889,7 @@ def preflight(
     data = source if isinstance(source, bytes) else source.read_bytes()
     file = name or (source.name if isinstance(source, Path) else "document.pdf")
     ctx = _Context(file, settings or PreflightSettings(), chapter_breaks, table_prefix, figure_prefix)
-    pages, headings = _read(data)
+    pages, headings = _read(data, file)
     _bound(pages)
     out: list[Problem] = []
     _check_tables(ctx, pages, out)
