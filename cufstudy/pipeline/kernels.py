@@ -41,7 +41,7 @@ from typing import Any, ClassVar
 __all__ = ["KernelForkServer", "WarmKernelManager", "notebook_imports", "server", "warm_kernels"]
 
 #: Always in the zygote: what every kernel imports before it runs a cell.
-_KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "IPython.core.interactiveshell")
+_KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger", "IPython.core.interactiveshell")
 
 # The zygote. Its standard input and output carry one JSON request and one JSON reply per line; fds 0 and 1
 # are then pointed at /dev/null and stderr, so that nothing an import prints can reach the protocol.
