@@ -25,6 +25,7 @@ registers it for the duration of a batch); in a process that does not know the k
 from __future__ import annotations
 
 import ast
+import asyncio
 import contextlib
 import json
 import os
@@ -291,6 +292,17 @@ def _provisioner_class() -> type[Any]:
                     self.cwd = cwd
                     return self.connection_info
             return await super().launch_kernel(cmd, **kwargs)
+
+        async def kill(self, restart: bool = False) -> None:
+            """As the base's kill, then up to 50 ms for the kernel to be gone: its manager checks at once, then
+            every 0.1 s, and a killed kernel is gone within milliseconds."""
+            await super().kill(restart)
+            kernel = self.process
+            if isinstance(kernel, ForkedKernel):
+                for _ in range(25):
+                    if kernel.poll() is not None:
+                        break
+                    await asyncio.sleep(0.002)
 
     return ForkingProvisioner
 
