@@ -68,6 +68,17 @@ def test_code_and_urls_untouched() -> None:
     assert f"</a>{NNBSP}!" in out
 
 
+def test_signs_and_quotes_inside_emphasis_links_and_notes_are_set_too() -> None:
+    """The filter leaves a list of inlines without a sign or a quotation as it is: what is nested in one (an
+    emphasis, a link's text, a note) is still set, and a quotation is one even with no sign beside it."""
+    assert _typo("*Attention!* et **« Aude-Hauts »**") == f"Attention{NNBSP}! et «{NBSP}Aude-Hauts{NBSP}»"
+    assert _typo("Voir [l’étude: CUF](https://x.org) 'Saint-Étienne'") == (
+        f"Voir l’étude{NBSP}: CUF “Saint-Étienne”"
+    )
+    assert _typo("Texte[^1]\n\n[^1]: Note de l’Aude!", to="html").count(f"l’Aude{NNBSP}!") == 1
+    assert _typo("sans aucun signe, l’Hérault") == "sans aucun signe, l’Hérault"
+
+
 def test_idempotent() -> None:
     once = _typo("Bonjour : « oui » ! Vraiment ?")
     assert _typo(once) == once

@@ -13,6 +13,8 @@ inlines in the pandoc tree). Runs before Quarto's own filters; idempotent.
 ]]
 
 local NBSP = "\u{00A0}"
+-- a sign this filter acts on: ; : ! ? % and the first byte of « and » (and of the other Latin-1 signs)
+local SIGNS = "[;:!?%%\194]"
 local NNBSP = "\u{202F}"
 
 local function space_for(sign)
@@ -72,10 +74,20 @@ local function is_space(el)
 end
 
 local function fix_inlines(inlines)
+  -- most lists have no sign and no quotation (stringify prints a Quoted between “ ” or ‘ ’): left as they
+  -- are, without a walk in Lua
+  local plain = pandoc.utils.stringify(inlines)
+  if not (plain:find(SIGNS) or plain:find("“", 1, true) or plain:find("‘", 1, true)) then
+    return nil
+  end
   local result = pandoc.List()
+  local changed = false
+  local guillemets = false
   -- pass 1: quotes and Str contents
   for _, el in ipairs(inlines) do
     if el.t == "Quoted" then
+      changed = true
+      guillemets = true
       if el.quotetype == "DoubleQuote" then
         result:insert(pandoc.Str("«" .. NBSP))
         result:extend(el.content)
@@ -85,8 +97,16 @@ local function fix_inlines(inlines)
         result:extend(el.content)
         result:insert(pandoc.Str("”"))
       end
-    elseif el.t == "Str" then
-      result:insert(pandoc.Str(fix_str(el.text)))
+    elseif el.t == "Str" and el.text:find(SIGNS) then
+      local text = el.text
+      local fixed = fix_str(text)
+      if fixed ~= text then
+        changed = true
+        result:insert(pandoc.Str(fixed))
+      else
+        result:insert(el)
+      end
+      guillemets = guillemets or fixed:find("«", 1, true) ~= nil or fixed:find("»", 1, true) ~= nil
     else
       result:insert(el)
     end
@@ -102,17 +122,24 @@ local function fix_inlines(inlines)
         local c = first_char(nxt.text)
         if OPENERS[c] then
           result[i] = pandoc.Str(space_for(c))
+          changed = true
         end
       end
       if result[i] == el and prev and prev.t == "Str" and last_char(prev.text) == "«" then
         result[i] = pandoc.Str(NBSP)
+        changed = true
       end
       -- "1 %" -> a narrow no-break space between a number and the percent sign
       if result[i] == el and prev and prev.t == "Str" and prev.text:match("%d$")
           and nxt and nxt.t == "Str" and first_char(nxt.text) == "%" then
         result[i] = pandoc.Str(NNBSP)
+        changed = true
       end
     end
+  end
+  if not guillemets then
+    -- nothing for pass 3; nil keeps pandoc's own list when nothing changed (no copy back)
+    return changed and result or nil
   end
   -- pass 3: a quotation inside a quotation goes between “ ” (« la modalité « 1 % » » -> « la modalité “1 %” »)
   local depth = 0
