@@ -8,9 +8,10 @@ import re
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from cufstudy.core.french import typeset_text
+from cufstudy.core.french import format_number, typeset_text
 from cufstudy.core.project import Contact, Project
 from cufstudy.notebook import charts, setup
 from cufstudy.notebook.charts.brochure import spread_markers
@@ -152,3 +153,23 @@ def test_contact_details_not_verified_are_named_by_a_warning_until_marked_verifi
     assert "cufstudy.contact.verified: expected true or false" in str(problem) and ":6:" in str(problem)
     config.write_text('cufstudy:\n  contact:\n    organisation: "Cités Unies France"\n', encoding="utf-8")
     assert Project.find(root).warnings == ()  # nothing to check: no detail beyond the name
+
+
+def test_a_base_too_large_to_number_is_a_dot_at_each_seat_without_a_key() -> None:
+    """3,000 missions (a synthetic base of the bench): no numbers a key could not hold, no quadratic spreading."""
+    from cufstudy.notebook.charts._parts import group_label
+    from cufstudy.notebook.charts.brochure import NUMBERED_MAX
+
+    frame = setup(DATA).dcol.frame
+    big = pd.concat([frame] * (3000 // len(frame) + 1), ignore_index=True).head(3000)
+    big["nom"] = [f"{nom} n° {i}" for i, nom in enumerate(big["nom"])]
+    fig = charts.numbered_map(big, DATA, base="base synthétique")
+    spec = fig.to_dict()
+    assert "hconcat" not in json.dumps(spec)  # no key beside the map
+    points = max((v for v in spec["datasets"].values() if v and "lon" in v[0]), key=len)
+    assert len(points) == 3000 and "mlon" not in points[0] and "n" not in points[0]
+    assert f"{format_number(3000)} collectivités" in fig.alt_text
+    for group, n in big["group"].value_counts().items():  # the count of each tier, by its label
+        assert f"{group_label(str(group))} ({format_number(int(n))})" in fig.alt_text
+    small = charts.numbered_map(big.head(NUMBERED_MAX), DATA)
+    assert "hconcat" in json.dumps(small.to_dict())  # at the limit, still numbered with its key

@@ -10,7 +10,8 @@ files (SVG) with the data behind them, and they change when the data changes:
   model is limited to;
 - :func:`numbered_map`: the authorities of the case base as numbered markers, moved apart where seats are
   close (the Paris, Marseille and Pau areas) with a leader line to the true seat, and a key listing the
-  numbers with the names.
+  numbers with the names; above :data:`NUMBERED_MAX` authorities (the key's room), a dot at each seat,
+  coloured by tier.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 import altair as alt
 import pandas as pd
@@ -34,7 +36,7 @@ from cufstudy.notebook.charts.theme import INK, WIDTH
 from cufstudy.resources import data_path
 from cufstudy.study.organisation_models import DecisionAid
 
-__all__ = ["KeyFigure", "decision_tree", "key_figures", "numbered_map", "spread_markers"]
+__all__ = ["NUMBERED_MAX", "KeyFigure", "decision_tree", "key_figures", "numbered_map", "spread_markers"]
 
 
 @dataclass(frozen=True)
@@ -197,6 +199,11 @@ def _extent(data: Path) -> tuple[float, float, float, float]:
     return min(lons), max(lons), min(lats), max(lats)
 
 
+NUMBERED_MAX: Final = 30
+"""The most authorities :func:`numbered_map` numbers: its key (one 9-pt line each, beside a 280-px map) holds
+no more, and moving markers apart is quadratic in their number. A larger base is drawn as a dot at each seat."""
+
+
 def spread_markers(
     lon: Sequence[float], lat: Sequence[float], min_distance: float, iterations: int = 300
 ) -> list[tuple[float, float]]:
@@ -241,10 +248,13 @@ def numbered_map(
     Markers are numbered by tier group then name (the key follows that order, coloured by tier); markers
     closer than their size are moved apart, with a thin line to the true seat, so no number hides another.
     Only public facts are shown (name, tier, seat). ``data`` is the project's data folder: its
-    ``geo/`` boundaries win over those packaged with cufstudy.
+    ``geo/`` boundaries win over those packaged with cufstudy. Above :data:`NUMBERED_MAX` authorities, a dot
+    at each seat, coloured by tier, without numbers or key (:func:`_seats_map`).
     """
     require(frame, ["nom", "group", "longitude_composite", "latitude_composite"], "numbered_map")
     placed = frame.dropna(subset=["longitude_composite", "latitude_composite"]).copy()
+    if len(placed) > NUMBERED_MAX:
+        return _seats_map(placed, data, title, base)
     order = {g.value: i for i, g in enumerate(TierGroup)}
     placed["rank"] = placed["group"].map(order)
     placed = placed.sort_values(["rank", "nom"], kind="stable").reset_index(drop=True)
@@ -316,7 +326,43 @@ def numbered_map(
         "numérotées à leur siège (marqueurs écartés quand les sièges sont proches, reliés au siège par un trait) "
         f"et leur liste{COLON} " + f"{SEMICOLON} ".join(f"{r.n} {r.nom}" for r in points.itertuples()) + "."
     )
+    return finish(chart, title, alt_text, subtitle=_map_note(base))
+
+
+def _map_note(base: str) -> list[str]:
     note = [f"Contours{COLON} IGN Admin Express COG 2018 (Licence Ouverte){SEMICOLON} outre-mer en encarts"]
-    if base:
-        note.insert(0, f"Base{COLON} {base}")
-    return finish(chart, title, alt_text, subtitle=note)
+    return [f"Base{COLON} {base}", *note] if base else note
+
+
+def _seats_map(placed: pd.DataFrame, data: Path, title: str, base: str) -> FigureSpec:
+    """The authorities of a base too large to number: a dot at each seat, coloured by tier, the count by tier
+    in the legend's order (the names are in the base, not on a 4-page brochure)."""
+    placed = placed.assign(niveau=placed["group"].map(group_label))
+    points = placed[["nom", "niveau", "longitude_composite", "latitude_composite"]].rename(
+        columns={"longitude_composite": "lon", "latitude_composite": "lat"}
+    )
+    groups = groups_present(placed["group"])
+    colour = alt.Color("niveau:N", scale=group_scale(groups), title="Niveau", legend=alt.Legend(orient="bottom"))
+    regions = alt.Chart(alt.InlineData(values=_geo_features(data_path("geo/regions_composite.geojson", data), ["nom"])))
+    land = regions.mark_geoshape(fill="#EDEDED", stroke="white", strokeWidth=0.8)
+    insets = alt.Chart(alt.InlineData(values=_geo_features(data_path("geo/drom_inset_frames.geojson", data), ["nom"])))
+    boxes = insets.mark_geoshape(filled=False, stroke="#A6A6A6", strokeWidth=0.6)
+    tooltip = [alt.Tooltip("nom:N", title="Collectivité"), alt.Tooltip("niveau:N", title="Niveau")]
+    dots = (
+        alt.Chart(points)
+        .mark_circle(size=14, opacity=0.75, stroke="white", strokeWidth=0.3)
+        .encode(longitude="lon:Q", latitude="lat:Q", color=colour, tooltip=tooltip)
+    )
+    chart = (
+        alt.layer(land, boxes, dots)
+        .project(type="conicConformal", parallels=[44, 49], rotate=[-3, 0])
+        .properties(width=WIDTH, height=360)
+        .configure_view(stroke=None)
+    )
+    counts = points["niveau"].value_counts()
+    by_tier = [f"{g} ({format_number(int(counts[g]))})" for g in (group_label(x) for x in groups) if g in counts]
+    alt_text = (
+        f"Carte de France, les régions d'outre-mer en encarts, avec un point au siège de chacune des "
+        f"{format_number(len(points))} collectivités, coloré selon le niveau{COLON} " + join(by_tier) + "."
+    )
+    return finish(chart, title, alt_text, subtitle=_map_note(base))
