@@ -160,3 +160,16 @@ def test_no_zygote_to_start_means_cold_kernels(tmp_path: Path, monkeypatch: pyte
         assert key is None
         result, texts = _run(nb, "froid", key)
     assert result["status"] == "ok" and int(texts[0].split()[0]) == os.getpid()
+
+
+def test_an_import_that_starts_a_thread_means_cold_kernels(tmp_path: Path) -> None:
+    """A forked copy would hold the thread's locks without the thread: the zygote refuses to fork."""
+    (tmp_path / "fil_d_aude.py").write_text(
+        "import threading, time\nthreading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n",
+        encoding="utf-8",
+    )
+    nb = _notebook(tmp_path / "qui.ipynb", "import fil_d_aude\n" + _WHO)
+    with warm_kernels(tmp_path, [nb]) as key:
+        result, texts = _run(nb, "froid", key)
+    assert result["status"] == "ok"
+    assert int(texts[0].split()[0]) == os.getpid()  # launched by this process: a cold kernel

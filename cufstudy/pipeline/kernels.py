@@ -10,7 +10,10 @@ with the environment and working directory the kernel manager asked for.
 
 No state passes from one run to the next: every kernel is a fresh copy of the zygote, which never runs a
 notebook's code; what a kernel changes (variables, module attributes, options) dies with it. What the
-zygote did once is what every cold kernel would have done at the same imports.
+zygote did once is what every cold kernel would have done at the same imports. A fork copies only the
+thread that forks: an import that starts threads of its own (a JavaScript runtime, a thread pool; counted
+in ``/proc/self/task`` after numpy's BLAS threads, which survive a fork) makes every kernel of the batch
+start cold.
 
 The kernel manager sees no difference (:class:`WarmKernelManager` and its provisioner): the child is
 signalled by its process group as a kernel started by :class:`subprocess.Popen` is, and its exit status
@@ -65,19 +68,32 @@ def reap(*_):
             return
         statuses[pid] = os.waitstatus_to_exitcode(status)
 
+def tasks():
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:  # not Linux: no count of native threads
+        return 0
+
 failed = []
-for name in json.loads(sys.argv[1]):
+names = json.loads(sys.argv[1])
+base = int(sys.argv[2])  # the kernel's own modules and numpy first: numpy's BLAS threads survive a fork
+for i, name in enumerate(names):
+    if i == base:
+        threads = tasks()
     try:
         __import__(name)
     except KeyboardInterrupt:
         raise
     except BaseException:
         failed.append(name)
+# a module that started threads of its own (a JavaScript runtime, a thread pool) cannot be forked safely:
+# a forked copy would hold their locks without the threads; the kernels then start cold
+unsafe = threading.active_count() > 1 or (base < len(names) and tasks() > threads)
 signal.signal(signal.SIGCHLD, reap)  # after the imports: a child an import waits for is its own
 
 def launch(req):
-    if threading.active_count() > 1:
-        return {"error": "the kernel server has threads: it cannot fork"}
+    if unsafe:
+        return {"error": "an import started threads in the kernel server: it cannot fork"}
     sys.stdout.flush()
     sys.stderr.flush()
     try:
@@ -150,12 +166,13 @@ class KernelForkServer:
         self.cwd = Path(cwd)
         self.interpreter = list(interpreter) or [sys.executable]
         self.python = os.path.realpath(self.interpreter[0])
-        names = list(dict.fromkeys((*_KERNEL_MODULES, *modules)))
+        first = [*_KERNEL_MODULES, "numpy"]
+        names = list(dict.fromkeys((*first, *modules)))
         self._lock = threading.Lock()
         self._ready = False
         self.failed: list[str] = []
         self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
-            [*self.interpreter, "-c", _ZYGOTE, json.dumps(names)],
+            [*self.interpreter, "-c", _ZYGOTE, json.dumps(names), str(len(first))],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             cwd=self.cwd,
