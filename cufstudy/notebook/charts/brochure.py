@@ -278,10 +278,7 @@ def numbered_map(
     points["label"] = points["n"].astype(str)
     groups = groups_present(placed["group"])
     colour = alt.Color("niveau:N", scale=group_scale(groups), title="Niveau", legend=alt.Legend(orient="bottom"))
-    regions = alt.Chart(alt.InlineData(values=_geo_features(data_path("geo/regions_composite.geojson", data), ["nom"])))
-    land = regions.mark_geoshape(fill="#EDEDED", stroke="white", strokeWidth=0.8)
-    insets = alt.Chart(alt.InlineData(values=_geo_features(data_path("geo/drom_inset_frames.geojson", data), ["nom"])))
-    boxes = insets.mark_geoshape(filled=False, stroke="#A6A6A6", strokeWidth=0.6)
+    land, boxes = _france(data)
     moved = points[(points["lon"] - points["mlon"]).abs() + (points["lat"] - points["mlat"]).abs() > 1e-6]
     leaders = (
         alt.Chart(moved)
@@ -329,6 +326,16 @@ def numbered_map(
     return finish(chart, title, alt_text, subtitle=_map_note(base))
 
 
+def _france(data: Path) -> tuple[alt.Chart, alt.Chart]:
+    """The layers under the brochure's maps: the regions, and the frames of the overseas insets."""
+    regions = alt.Chart(alt.InlineData(values=_geo_features(data_path("geo/regions_composite.geojson", data), ["nom"])))
+    insets = alt.Chart(alt.InlineData(values=_geo_features(data_path("geo/drom_inset_frames.geojson", data), ["nom"])))
+    return (
+        regions.mark_geoshape(fill="#EDEDED", stroke="white", strokeWidth=0.8),
+        insets.mark_geoshape(filled=False, stroke="#A6A6A6", strokeWidth=0.6),
+    )
+
+
 def _map_note(base: str) -> list[str]:
     note = [f"Contours{COLON} IGN Admin Express COG 2018 (Licence Ouverte){SEMICOLON} outre-mer en encarts"]
     return [f"Base{COLON} {base}", *note] if base else note
@@ -343,10 +350,7 @@ def _seats_map(placed: pd.DataFrame, data: Path, title: str, base: str) -> Figur
     )
     groups = groups_present(placed["group"])
     colour = alt.Color("niveau:N", scale=group_scale(groups), title="Niveau", legend=alt.Legend(orient="bottom"))
-    regions = alt.Chart(alt.InlineData(values=_geo_features(data_path("geo/regions_composite.geojson", data), ["nom"])))
-    land = regions.mark_geoshape(fill="#EDEDED", stroke="white", strokeWidth=0.8)
-    insets = alt.Chart(alt.InlineData(values=_geo_features(data_path("geo/drom_inset_frames.geojson", data), ["nom"])))
-    boxes = insets.mark_geoshape(filled=False, stroke="#A6A6A6", strokeWidth=0.6)
+    land, boxes = _france(data)
     tooltip = [alt.Tooltip("nom:N", title="Collectivité"), alt.Tooltip("niveau:N", title="Niveau")]
     dots = (
         alt.Chart(points)
