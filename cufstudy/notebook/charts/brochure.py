@@ -360,7 +360,7 @@ def _seats_map(placed: pd.DataFrame, data: Path, title: str, base: str) -> Figur
     chart = (
         alt.layer(land, boxes, dots)
         .project(type="conicConformal", parallels=[44, 49], rotate=[-3, 0])
-        .properties(width=WIDTH, height=360)
+        .properties(width=WIDTH, height=280)  # the numbered map's height: the brochure keeps its 4 pages
         .configure_view(stroke=None)
     )
     counts = points["niveau"].value_counts()
