@@ -341,7 +341,7 @@ def render_deliverables(
         staged: list[_Staged] = []
         companions: list[tuple[Path, Companions]] = []
         embedded = EmbeddedEngine(root, workdir) if chosen == "pandoc" else None
-        if embedded is not None and len(todo) > 1:  # every deliverable's charts in one batch of drawing processes
+        if embedded is not None:  # every deliverable's charts in one batch of drawing processes
             embedded.draw_charts(todo)
         waiting: list[_Waiting] = []
         for deliverable in todo:

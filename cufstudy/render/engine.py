@@ -271,6 +271,7 @@ class EmbeddedEngine:
         self.notebooks = NotebookCache()
         self.charts = ChartImages(BuildPaths(self.root).cache / "charts")
         self.assets = Assets(self.workdir / "assets", self.charts)
+        self._charted: set[str] = set()  # the deliverables whose chart images draw_charts has drawn
         self._facts: dict[str, Fact] | None = None
         self._facts_file = facts_path(self.root)
         for folder in self.templates.fonts:
@@ -350,7 +351,7 @@ class EmbeddedEngine:
         """Expand every document of ``deliverable`` for every format; raise all problems at once."""
         problems = Problems(SourceError)
         jobs: list[_Job] = []
-        self.draw_charts([deliverable])  # every chart image the expansion places, drawn at once
+        self.draw_charts([deliverable])  # every chart image the expansion places, drawn at once (if not yet)
         started = time.perf_counter()
         for source in deliverable.inputs:
             for fmt in deliverable.formats:
@@ -375,6 +376,10 @@ class EmbeddedEngine:
         """Draw the static images of every chart ``todo`` embeds for its formats (an SVG for a PDF, a PNG
         for a DOCX), in parallel, those not cached yet (:mod:`cufstudy.render.chart_images`); returns how
         many were drawn. Expanding the documents then finds every image drawn."""
+        todo = [d for d in todo if d.name not in self._charted]
+        if not todo:
+            return 0
+        self._charted.update(d.name for d in todo)
         started = time.perf_counter()
         drawn = self.charts.prepare(chart_requests(todo, self.root, self.notebooks))
         self.timings["charts"] = self.timings.get("charts", 0.0) + time.perf_counter() - started
