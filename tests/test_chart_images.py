@@ -155,3 +155,87 @@ def test_a_script_without_a_main_guard_draws_in_parallel_once(tmp_path: Path) ->
         capture_output=True, text=True, timeout=300, check=True,
     )  # fmt: skip
     assert proc.stdout.strip() == "2" and log.read_text() == "run\n"
+
+
+def test_the_drawer_draws_in_the_background_what_it_is_queued(tmp_path: Path) -> None:
+    """One drawing process, fed request by request: the same bytes as drawn here, each image in the cache
+    folder where the renderer finds it; a spec vl-convert cannot draw is skipped, and the rest is drawn."""
+    from cufstudy.render.chart_images import ChartDrawer
+
+    specs = [_spec(title="Répartition l'été", values=(i, 2, 3)) for i in (1, 2)]
+    bad = {"mark": "nonsense", "data": {"values": []}}
+    drawer = ChartDrawer(ChartImages(tmp_path))
+    drawer.add([(specs[0], "svg"), (specs[0], "png")])
+    drawer.add(iter([(bad, "svg"), (specs[1], "svg")]))
+    drawer.close()
+    assert drawer.error is None and drawer.drawn == 3
+    later = ChartImages(tmp_path)  # the renderer's: everything is found, nothing is drawn again
+    assert later.prepare([(specs[0], "svg"), (specs[0], "png"), (specs[1], "svg")]) == 0
+    assert later.get(specs[1], "svg").data.decode() == spec_to_svg(specs[1])
+    assert later.get(specs[0], "png").data == spec_to_png(specs[0], scale=4)
+    assert later.cached(bad, "svg") is None  # left to the renderer, which reports vl-convert's error
+
+
+def test_a_drawer_stopped_at_once_leaves_no_process(tmp_path: Path) -> None:
+    from cufstudy.render.chart_images import ChartDrawer
+
+    drawer = ChartDrawer(ChartImages(tmp_path))
+    drawer.add([(_spec(values=(i, 1, 1)), "svg") for i in range(1, 40)])
+    drawer.close(wait=False)
+    assert not drawer._thread.is_alive() and drawer._proc is None
+    assert drawer.drawn < 39  # stopped before the end of its queue
+
+
+def test_the_charts_of_a_run_that_ends_are_drawn_for_the_deliverables_that_embed_them(tmp_path: Path) -> None:
+    """During a build's runs: only the cells the deliverables being built embed, in the kinds their formats
+    need; nothing for a run skipped as unchanged or failed; the display still sees every run."""
+    from cufstudy.core.project import project_of
+    from cufstudy.pipeline.build import _EarlyCharts
+    from cufstudy.pipeline.manifest import RunResult
+    from cufstudy.pipeline.plan import load_plan
+    from cufstudy.pipeline.progress import Progress
+
+    from .conftest import copy_project
+
+    project = project_of(copy_project(tmp_path / "projet d'été"))
+    runs = {r.notebook: r for r in load_plan(project).runs}
+    niveau, autre = _spec(title="Suivi par niveau"), _spec(title="Hors livrable")
+    executed = _notebook(niveau)
+    executed["cells"][0]["source"] = "#| label: fig-suivi-niveau\nshow()"
+    other = json.loads(json.dumps(_notebook(autre)))
+    other["cells"][0]["source"] = "#| label: fig-autre\nshow()"
+    executed["cells"].append(other["cells"][0])
+    write_executed(project.root / runs["notebooks/suivi.ipynb"].output, executed)
+    skipped = _notebook(_spec(title="Inchangé"))
+    skipped["cells"][0]["source"] = "#| label: fig-organisation\nshow()"
+    write_executed(project.root / runs["notebooks/organisation.ipynb"].output, skipped)
+
+    seen: list[str] = []
+
+    class Display(Progress):
+        def finished(self, result: RunResult) -> None:
+            seen.append(result.status)
+
+    early = _EarlyCharts(Display(), project, ["brochure"], ["pdf"], "pandoc")
+    early.finished(RunResult(runs["notebooks/suivi.ipynb"], "ok", "new", 1.0))
+    early.finished(RunResult(runs["notebooks/organisation.ipynb"], "skipped", "unchanged", 1.0))
+    early.close(wait=True)
+    assert seen == ["ok", "skipped"]
+    cache = ChartImages(project.paths.cache / "charts")
+    drawn = spec_of({VEGALITE_MIME: niveau})
+    assert drawn is not None and cache.cached(drawn, "svg") is not None  # the brochure's PDF embeds it
+    assert cache.cached(drawn, "png") is None  # no DOCX built
+    for spec in (autre, _spec(title="Inchangé")):  # not embedded; a run not executed by this build
+        typeset = spec_of({VEGALITE_MIME: spec})
+        assert typeset is not None and cache.cached(typeset, "svg") is None
+
+
+def test_the_drawer_makes_the_pages_vega_bundle_where_the_renderer_finds_it(tmp_path: Path) -> None:
+    from cufstudy.render._vega import vega_bundle
+    from cufstudy.render.chart_images import ChartDrawer
+
+    drawer = ChartDrawer(ChartImages(tmp_path / "charts"))
+    drawer.bundle(tmp_path)
+    drawer.close()
+    (made,) = tmp_path.glob("vega-bundle-*.js")
+    assert drawer.error is None and made.read_text(encoding="utf-8") == vega_bundle(None)

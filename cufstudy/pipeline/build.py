@@ -26,9 +26,10 @@ import functools
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from cufstudy.core.atomic import atomic_write_bytes
 from cufstudy.core.errors import RenderError
@@ -40,19 +41,21 @@ from cufstudy.model.cases import validate_cases
 from cufstudy.model.confidential import ConfidentialValue
 from cufstudy.pipeline.designer import PACK_DELIVERABLE, PACK_NAME, stage_pack
 from cufstudy.pipeline.lock import child_environment, project_lock
-from cufstudy.pipeline.manifest import RunReport
+from cufstudy.pipeline.manifest import RunReport, RunResult
 from cufstudy.pipeline.notices import data_provenance, notice_for, project_notices
-from cufstudy.pipeline.plan import load_plan
-from cufstudy.pipeline.progress import progress_display
+from cufstudy.pipeline.plan import Run, load_plan
+from cufstudy.pipeline.progress import FileState, Progress, progress_display
 from cufstudy.pipeline.publish import (
     BuildReport,
     Companions,
     Engine,
     check_arguments,
+    choose_engine,
     confidential_entries,
     render_deliverables,
 )
 from cufstudy.pipeline.runs import execute_plan
+from cufstudy.render.chart_images import ChartDrawer, ChartImages, Kind, chart_cells, notebook_requests
 from cufstudy.render.config import Deliverable, deliverables
 from cufstudy.render.extension import ExtensionInstall, install_extension
 from cufstudy.study.pseudonyms import Pairing, pairings_of
@@ -159,7 +162,14 @@ def build(
     display = progress_display(sys.stderr, progress)
     with display, project_lock(project, wait=wait, notify=display.note):
         cases = validate_cases(project.data_dir)
-        runs = execute_plan(plan, workers=workers, force=force, progress=progress, observer=display)
+        # the charts of each run that ends are drawn beside the runs still going: the rendering finds them
+        early = _EarlyCharts(display, project, profiles, formats, engine)
+        try:
+            runs = execute_plan(plan, workers=workers, force=force, progress=progress, observer=early)
+        except BaseException:
+            early.close(wait=False)
+            raise
+        early.close(wait=runs.ok)  # the last runs' charts are drawn; a failed batch renders nothing
         runs.raise_for_failures()
 
         @functools.cache
@@ -233,6 +243,70 @@ def build(
     )  # fmt: skip
 
 
+class _EarlyCharts(Progress):
+    """The build's display during the runs, which also queues the charts of each run that ends, to be drawn
+    beside the runs still going by one background process (:class:`~cufstudy.render.chart_images.ChartDrawer`,
+    into the cache of chart images). The rendering then finds them drawn; whatever the drawer did not reach or
+    could not draw, the rendering draws (and reports) as without it. Only the cells the deliverables being built
+    embed, in the kinds their formats need; a run skipped as unchanged drew its charts when it was executed."""
+
+    def __init__(
+        self,
+        display: Progress,
+        project: Project,
+        profiles: Sequence[str] | None,
+        formats: Sequence[str] | None,
+        engine: Engine,
+    ) -> None:
+        self._display = display
+        self._project = project
+        self._profiles, self._formats, self._engine = profiles, formats, engine
+        self._cells: dict[Path, dict[str, tuple[Kind, ...]]] | None = None
+        self._drawer: ChartDrawer | None = None
+        self._pages = False
+
+    def note(self, message: str) -> None:
+        self._display.note(message)
+
+    def queued(self, run: Run) -> None:
+        self._display.queued(run)
+
+    def running(self, run: Run) -> None:
+        self._display.running(run)
+
+    def finished(self, result: RunResult) -> None:
+        self._display.finished(result)
+        if result.status != "ok":
+            return
+        if self._cells is None:  # read at the first run that ends: a build with nothing to run reads nothing
+            todo = deliverables(self._project, self._profiles, self._formats)
+            chosen = choose_engine(self._engine)
+            self._cells = chart_cells(todo, self._project.root, chosen)
+            self._pages = chosen == "pandoc" and any("html" in d.formats for d in todo)
+        notebook = self._project.root / result.run.output
+        cells = self._cells.get(notebook)
+        if cells:
+            if self._drawer is None:
+                self._drawer = ChartDrawer(ChartImages(self._project.paths.cache / "charts"))
+                if self._pages:  # an HTML page with charts carries the script that draws them
+                    self._drawer.bundle(self._project.paths.cache)
+            self._drawer.add(_read_later(notebook, cells))
+
+    def file(
+        self, deliverable: str, name: str, state: FileState, seconds: float | None = None, detail: str = ""
+    ) -> None:
+        self._display.file(deliverable, name, state, seconds, detail)
+
+    def close(self, wait: bool) -> None:
+        if self._drawer is not None:
+            self._drawer.close(wait)
+
+
+def _read_later(notebook: Path, cells: dict[str, tuple[Kind, ...]]) -> Iterator[tuple[dict[str, Any], Kind]]:
+    """The chart requests of ``notebook``'s ``cells``, read when the drawing thread gets to them."""
+    yield from notebook_requests(notebook, cells)
+
+
 def _repair_pack(
     project: Project,
     rendered: BuildReport,
@@ -241,9 +315,7 @@ def _repair_pack(
     pairings: Callable[[], Sequence[Pairing]],
 ) -> list[Path]:
     """The designer pack of a brochure this build reused, when it is missing: staged, checked, moved in."""
-    docx = next(
-        (o.path for o in rendered.outputs if o.deliverable == PACK_DELIVERABLE and o.format == "docx"), None
-    )
+    docx = next((o.path for o in rendered.outputs if o.deliverable == PACK_DELIVERABLE and o.format == "docx"), None)
     if docx is None or PACK_DELIVERABLE not in rendered.reused or (docx.parent / PACK_NAME).is_file():
         return []
     (deliverable,) = deliverables(project, [PACK_DELIVERABLE])

@@ -324,13 +324,72 @@ def _provisioner_class() -> type[Any]:
     return ForkingProvisioner
 
 
+#: How long a kernel's output channel may take to bring the status of one ``kernel_info`` request before the
+#: request is sent again (a subscriber that connected after the kernel published misses its messages).
+_READY_WAIT = 0.5
+
+
+def _client_class() -> type[Any]:
+    from queue import Empty
+
+    from jupyter_client.asynchronous.client import AsyncKernelClient
+
+    class ReadyKernelClient(AsyncKernelClient):
+        """An AsyncKernelClient that knows its kernel is ready when the output channel brings the ``idle``
+        status of its ``kernel_info`` request, instead of waiting for that channel to be silent for 0.2 s
+        (jupyter_client's flush, an idle wait at every kernel start). Later messages of that request are
+        ignored by nbclient, which reads only the messages of the cell it executes."""
+
+        async def _ready(self, timeout: float | None = None) -> None:
+            deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+            while True:
+                request = self.kernel_info()
+                try:
+                    reply = await self.shell_channel.get_msg(timeout=1)
+                except Empty:
+                    reply = None
+                answered = reply is not None and reply["msg_type"] == "kernel_info_reply"
+                if answered and await self._idle_after(request, _READY_WAIT):
+                    assert reply is not None
+                    self._handle_kernel_info_reply(reply)
+                    return
+                if not await self._async_is_alive():
+                    raise RuntimeError("Kernel died before replying to kernel_info")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+
+        async def _idle_after(self, request: str, wait: float) -> bool:
+            """True when the output channel brings the ``idle`` status of ``request`` within ``wait`` seconds
+            (the messages before it are dropped, as jupyter_client's flush drops them)."""
+            end = time.monotonic() + wait
+            while (left := end - time.monotonic()) > 0:
+                try:
+                    msg = await self.iopub_channel.get_msg(timeout=left)
+                except Empty:
+                    return False
+                ours = (msg.get("parent_header") or {}).get("msg_id") == request
+                if ours and msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle":
+                    return True
+            return False
+
+        wait_for_ready = _ready
+
+    return ReadyKernelClient
+
+
 def _manager_class() -> type[Any]:
     from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
 
     class _WarmKernelManager(AsyncKernelManager):
-        """An AsyncKernelManager whose kernels come from :attr:`fork_server` when it can."""
+        """An AsyncKernelManager whose kernels come from :attr:`fork_server` when it can, with a client that
+        does not wait for the kernel's output channel to fall silent (:func:`_client_class`)."""
 
         fork_server: ClassVar[KernelForkServer | None] = None
+
+        @default("client_factory")
+        def _client_factory_default(self) -> type[Any]:
+            return _client_class()
 
         async def _async_pre_start_kernel(self, **kw: Any) -> Any:
             if self.provisioner is None and self.fork_server is not None:

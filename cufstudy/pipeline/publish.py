@@ -64,6 +64,7 @@ __all__ = [
     "check_and_publish",
     "check_arguments",
     "check_for_publication",
+    "choose_engine",
     "confidential_entries",
     "quarto_output_files",
     "recover_publication",
@@ -139,7 +140,7 @@ class BuildReport:
         return "\n".join(lines)
 
 
-def _choose_engine(engine: str) -> str:
+def choose_engine(engine: str) -> str:
     """The engine to use for ``engine`` (any case): ``auto`` is Quarto when on PATH, else the embedded one."""
     name = str(engine).strip().lower()
     if name == "auto":
@@ -177,7 +178,7 @@ def check_arguments(
         The project configuration is outside the supported subset (every problem, located).
     """
     found = deliverables(project_of(project), profiles, formats)
-    return found, _choose_engine(engine)
+    return found, choose_engine(engine)
 
 
 @dataclass
@@ -273,7 +274,7 @@ def render_deliverables(
     project = project_of(project)
     root = project.root
     paths = project.paths
-    chosen = _choose_engine(engine)
+    chosen = choose_engine(engine)
     # _extensions/cufstudy/, which the profiles name (a no-op when up to date), with each profile's notice
     if isinstance(notice, Notices):
         install_extension(root, notice.default, notice.by_deliverable)

@@ -24,8 +24,13 @@ import contextlib
 import hashlib
 import json
 import os
+import queue
 import re
 import struct
+import subprocess
+import sys
+import tempfile
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -36,9 +41,11 @@ from cufstudy.core.atomic import atomic_write_bytes
 
 __all__ = [
     "PNG_SCALE",
+    "ChartDrawer",
     "ChartImage",
     "ChartImages",
     "Kind",
+    "chart_cells",
     "chart_renderer",
     "chart_requests",
     "fill_for_quarto",
@@ -46,6 +53,7 @@ __all__ = [
     "fill_notebooks",
     "image_key",
     "kinds_for",
+    "notebook_requests",
     "spec_of",
     "vegalite_outputs",
 ]
@@ -53,6 +61,8 @@ __all__ = [
 Kind = Literal["svg", "png"]
 PNG_SCALE: float = 4.0
 """Pixels a CSS pixel of a chart's PNG: 384 dpi at the chart's natural size, print grade in a DOCX."""
+_Task = tuple[dict[str, Any], list[Kind], float, bytes | None]
+"""A drawing: the spec, the kinds wanted, the PNG scale, and its SVG when drawn already."""
 _VEGALITE = re.compile(r"^application/vnd\.vegalite\.v(\d+)[+.]json$")
 _SVG_SIZE = re.compile(r'<svg\b[^>]*?\bwidth="([\d.]+)"[^>]*?\bheight="([\d.]+)"')
 
@@ -155,17 +165,11 @@ def _draw(spec: dict[str, Any], kinds: Sequence[Kind], scale: float, svg: bytes 
     return {k: v for k, v in out.items() if k in kinds or k == "svg"}
 
 
-def _draw_elsewhere(
-    tasks: Sequence[tuple[dict[str, Any], list[Kind], float, bytes | None]], workers: int
-) -> list[dict[Kind, bytes]]:
+def _draw_elsewhere(tasks: Sequence[_Task], workers: int) -> list[dict[Kind, bytes]]:
     """Each task drawn by one of ``workers`` fresh interpreters (``python -m cufstudy.render.chart_images JOB``),
     with this process's fonts. Not :mod:`multiprocessing`: its ``spawn`` children import the caller's main
     script again (a script calling :func:`cufstudy.build` without ``if __name__ == "__main__"`` would run in
     every child), and a ``fork`` would copy this process's threads' locks. A task that fails is left empty."""
-    import subprocess
-    import sys
-    import tempfile
-
     folders = [str(f) for f in _font_folders()]
     results: list[dict[Kind, bytes]] = [{} for _ in tasks]
     with tempfile.TemporaryDirectory(prefix="cufstudy-charts-") as tmp:
@@ -194,6 +198,18 @@ def _draw_elsewhere(
     return results
 
 
+def _draw_task(task: Mapping[str, Any]) -> None:
+    """Draw one task of a drawing process into its files (``<out>.svg``, ``<out>.png``); a task vl-convert
+    cannot draw writes nothing (the parent draws it again where it is embedded, and reports the error)."""
+    svg = task["svg"].encode("utf-8") if task["svg"] is not None else None
+    try:
+        drawn = _draw(task["spec"], task["kinds"], task["scale"], svg)
+    except Exception:
+        return
+    for kind, content in drawn.items():
+        Path(f"{task['out']}.{kind}").write_bytes(content)
+
+
 def _worker(job: Path) -> None:
     """The drawing process of :func:`_draw_elsewhere`: draws the job's tasks into their files."""
     from cufstudy.notebook.charts.vega import register_fonts
@@ -202,13 +218,30 @@ def _worker(job: Path) -> None:
     for folder in data["fonts"]:
         register_fonts(Path(folder))
     for task in data["tasks"]:
-        svg = task["svg"].encode("utf-8") if task["svg"] is not None else None
-        try:
-            drawn = _draw(task["spec"], task["kinds"], task["scale"], svg)
-        except Exception:  # the parent draws it again and reports vl-convert's error
-            continue
-        for kind, content in drawn.items():
-            Path(f"{task['out']}.{kind}").write_bytes(content)
+        _draw_task(task)
+
+
+def _serve() -> None:
+    """The drawing process of :class:`ChartDrawer`: the first line of its input names the font folders, each
+    next line is a task (a drawing, or the pages' Vega bundle), answered by an empty line once its files are
+    written; it ends with its input."""
+    from cufstudy.notebook.charts.vega import register_fonts
+
+    lines = iter(sys.stdin.buffer.readline, b"")
+    first = next(lines, b"")
+    for folder in json.loads(first or b"{}").get("fonts", []):
+        register_fonts(Path(folder))
+    for line in lines:
+        task = json.loads(line)
+        if "bundle" in task:
+            from cufstudy.render._vega import vega_bundle
+
+            with contextlib.suppress(Exception):  # the renderer makes it, and reports its error
+                vega_bundle(Path(task["bundle"]))
+        else:
+            _draw_task(task)
+        sys.stdout.write("\n")
+        sys.stdout.flush()
 
 
 class ChartImages:
@@ -282,21 +315,10 @@ class ChartImages:
         A spec vl-convert cannot draw is left out here: :meth:`get` raises its error where it is embedded,
         which names the cell.
         """
-        groups: dict[str, tuple[Mapping[str, Any], set[Kind]]] = {}
-        for spec, kind in requests:
-            if self.cached(spec, kind, scale) is not None:
-                continue
-            text = json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-            groups.setdefault(text, (spec, set()))[1].add(kind)
-        if not groups:
+        tasks = self.tasks(requests, scale)
+        if not tasks:
             return 0
         before = self.drawn
-        # the biggest first (the maps: one mark per point), so that no long drawing starts last
-        items = sorted(groups.items(), key=lambda item: -len(item[0]))
-        tasks: list[tuple[dict[str, Any], list[Kind], float, bytes | None]] = []
-        for _, (spec, wanted) in items:
-            svg = self.cached(spec, "svg", scale)
-            tasks.append((dict(spec), sorted(wanted), scale, svg.data if svg else None))
         if len(tasks) < 2 or self.workers < 2:
             for task in tasks:
                 with contextlib.suppress(Exception):
@@ -306,6 +328,135 @@ class ChartImages:
             if drawn:  # else get() draws it again where it is used, and reports vl-convert's error
                 self._store(task[0], drawn, scale)
         return self.drawn - before
+
+    def tasks(self, requests: Iterable[tuple[Mapping[str, Any], Kind]], scale: float = PNG_SCALE) -> list[_Task]:
+        """The drawings ``requests`` need: one per spec not cached as every kind asked for, the biggest first
+        (the maps: one mark per point), so that no long drawing starts last; with its SVG when it has one."""
+        groups: dict[str, tuple[Mapping[str, Any], set[Kind]]] = {}
+        for spec, kind in requests:
+            if self.cached(spec, kind, scale) is not None:
+                continue
+            text = json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            groups.setdefault(text, (spec, set()))[1].add(kind)
+        tasks: list[_Task] = []
+        for _, (spec, wanted) in sorted(groups.items(), key=lambda item: -len(item[0])):
+            svg = self.cached(spec, "svg", scale)
+            tasks.append((dict(spec), sorted(wanted), scale, svg.data if svg else None))
+        return tasks
+
+
+@dataclass(frozen=True)
+class _Bundle:
+    folder: Path
+
+
+class ChartDrawer:
+    """Charts drawn in the background while other work goes on (a build's runs), by one drawing process.
+
+    :meth:`add` queues requests (``(spec, kind)``, as :func:`chart_requests` gives them); each image drawn
+    is stored in ``images``' folder, where the renderer's :meth:`ChartImages.prepare` finds it. Nothing
+    depends on the drawer: a drawing that fails or is not reached is drawn, or reported, by the renderer.
+    :meth:`close` draws what is queued, then ends the drawing process; ``wait=False`` stops it at once (a
+    failed build).
+    """
+
+    def __init__(self, images: ChartImages) -> None:
+        self.images = images
+        self.drawn = 0
+        """Images drawn and stored by this drawer."""
+        self.error: Exception | None = None
+        """What stopped the drawing early, if anything (the renderer draws the rest)."""
+        self._queue: queue.SimpleQueue[Iterable[tuple[Mapping[str, Any], Kind]] | _Bundle | None] = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._thread = threading.Thread(target=self._work, name="cufstudy-charts", daemon=True)
+        self._thread.start()
+
+    def add(self, requests: Iterable[tuple[Mapping[str, Any], Kind]]) -> None:
+        """Queue the drawing of ``requests``, read in the drawing thread (a generator that reads a notebook
+        reads it there), each skipped if cached already when its turn comes."""
+        self._queue.put(requests)
+
+    def bundle(self, folder: Path) -> None:
+        """Queue the making of the script that draws the charts of an HTML page (about 1.5 s, once per
+        vl-convert version), into the cache ``folder`` where :func:`cufstudy.render._vega.vega_bundle` finds it."""
+        self._queue.put(_Bundle(folder))
+
+    def close(self, wait: bool = True) -> None:
+        """Draw what is queued (``wait``), or stop at once; the drawing process is gone on return."""
+        if not wait:
+            self._stop.set()
+            proc = self._proc
+            if proc is not None:
+                with contextlib.suppress(OSError):
+                    proc.kill()
+        self._queue.put(None)
+        self._thread.join()
+
+    def _work(self) -> None:
+        with tempfile.TemporaryDirectory(prefix="cufstudy-charts-") as tmp:
+            try:
+                while not self._stop.is_set():
+                    batch = self._queue.get()
+                    if batch is None:
+                        return
+                    if isinstance(batch, _Bundle):
+                        if not self._send({"bundle": str(batch.folder)}):
+                            return
+                        continue
+                    for n, task in enumerate(self.images.tasks(batch)):
+                        if self._stop.is_set() or not self._draw(task, f"{tmp}/{n}"):
+                            return
+            except Exception as exc:  # a notebook unread, a drawing process gone: only time is lost
+                self.error = exc
+                return
+            finally:
+                self._end()
+
+    def _send(self, item: Mapping[str, Any]) -> bool:
+        """``item`` done by the drawing process (started at the first item); False when that process is gone."""
+        proc = self._proc
+        if proc is None:
+            cmd = [sys.executable, "-m", "cufstudy.render.chart_images", "--serve"]
+            quiet = subprocess.DEVNULL
+            proc = self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=quiet)
+            assert proc.stdin is not None
+            fonts = {"fonts": [str(f) for f in _font_folders()]}
+            proc.stdin.write(json.dumps(fonts, ensure_ascii=False).encode("utf-8") + b"\n")
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(json.dumps(item, ensure_ascii=False).encode("utf-8") + b"\n")
+        proc.stdin.flush()
+        return bool(proc.stdout.readline())  # empty: the process died (or was stopped by close)
+
+    def _draw(self, task: _Task, out: str) -> bool:
+        spec, kinds, scale, svg = task
+        text = svg.decode("utf-8") if svg is not None else None
+        if not self._send({"spec": spec, "kinds": kinds, "scale": scale, "svg": text, "out": out}):
+            return False
+        drawn: dict[Kind, bytes] = {}
+        for kind in ("svg", *kinds):
+            path = Path(f"{out}.{kind}")
+            if path.is_file():
+                drawn[kind] = path.read_bytes()
+                path.unlink()
+        if drawn:
+            before = self.images.drawn
+            self.images._store(spec, drawn, scale)
+            self.drawn += self.images.drawn - before
+        return True
+
+    def _end(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        with contextlib.suppress(OSError):
+            if proc.stdin is not None:
+                proc.stdin.close()  # the drawing process ends at the end of its input
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def vegalite_outputs(notebook: Mapping[str, Any], labels: Sequence[str] | None = None) -> list[dict[str, Any]]:
@@ -400,6 +551,49 @@ def fill_notebooks(paths: Iterable[Path], kinds: Sequence[Kind], images: ChartIm
     return [p for p in notebooks if fill_notebook(p, kinds, images)]
 
 
+def chart_cells(todo: Iterable[Any], root: Path, engine: str = "pandoc") -> dict[Path, dict[str, tuple[Kind, ...]]]:
+    """The cells the deliverables ``todo`` embed, by executed notebook: each label with the images their
+    formats need of its charts (:func:`kinds_for`). The documents are read, not the notebooks."""
+    from cufstudy.render.shortcodes import embedded_cells
+
+    found: dict[Path, dict[str, tuple[Kind, ...]]] = {}
+    for deliverable in todo:
+        kinds = tuple(dict.fromkeys(k for fmt in deliverable.formats for k in kinds_for(fmt, engine)))
+        if not kinds:
+            continue
+        for source in deliverable.inputs:
+            for notebook, label in embedded_cells(source, root):
+                cells = found.setdefault(notebook, {})
+                cells[label] = tuple(dict.fromkeys((*cells.get(label, ()), *kinds)))
+    return found
+
+
+def notebook_requests(
+    notebook: Path, cells: Mapping[str, Sequence[Kind]], notebooks: Any = None
+) -> list[tuple[dict[str, Any], Kind]]:
+    """``(spec, kind)`` for every Vega-Lite output of the ``cells`` of ``notebook`` that carries no image of
+    its own, each in the kinds named for its cell. A notebook or cell that cannot be read gives nothing (the
+    renderer reports it where it is embedded). ``notebooks``: a :class:`~cufstudy.render._notebook.NotebookCache`."""
+    from cufstudy.render._notebook import NotebookCache
+
+    cache = notebooks if notebooks is not None else NotebookCache()
+    try:
+        found = cache.cells(notebook)
+    except ValueError:
+        return []
+    requests: list[tuple[dict[str, Any], Kind]] = []
+    for label, kinds in cells.items():
+        cell = found.get(label)
+        for output in cell.outputs if cell is not None else ():
+            data = output.get("data") or {}
+            if any(m.startswith("image/") for m in data):
+                continue
+            spec = spec_of(data)
+            if spec is not None:
+                requests += [(spec, kind) for kind in kinds]
+    return requests
+
+
 def chart_requests(
     todo: Iterable[Any], root: Path, notebooks: Any = None, engine: str = "pandoc"
 ) -> list[tuple[dict[str, Any], Kind]]:
@@ -410,28 +604,13 @@ def chart_requests(
     A notebook or cell that cannot be read is left to the renderer, which reports it where it is embedded.
     """
     from cufstudy.render._notebook import NotebookCache
-    from cufstudy.render.shortcodes import embedded_cells
 
     cache = notebooks if notebooks is not None else NotebookCache()
-    requests: list[tuple[dict[str, Any], Kind]] = []
-    for deliverable in todo:
-        kinds = tuple(dict.fromkeys(k for fmt in deliverable.formats for k in kinds_for(fmt, engine)))
-        if not kinds:
-            continue
-        for source in deliverable.inputs:
-            for notebook, label in embedded_cells(source, root):
-                try:
-                    cell = cache.cells(notebook).get(label)
-                except ValueError:
-                    continue
-                for output in cell.outputs if cell is not None else ():
-                    data = output.get("data") or {}
-                    if any(m.startswith("image/") for m in data):
-                        continue
-                    spec = spec_of(data)
-                    if spec is not None:
-                        requests += [(spec, kind) for kind in kinds]
-    return requests
+    return [
+        request
+        for notebook, cells in chart_cells(todo, root, engine).items()
+        for request in notebook_requests(notebook, cells, cache)
+    ]
 
 
 def fill_for_quarto(root: Path, todo: Iterable[Any], folder: Path | None) -> list[Path]:
@@ -452,7 +631,5 @@ def fill_for_quarto(root: Path, todo: Iterable[Any], folder: Path | None) -> lis
     return changed
 
 
-if __name__ == "__main__":  # a drawing process of _draw_elsewhere
-    import sys
-
-    _worker(Path(sys.argv[1]))
+if __name__ == "__main__":  # a drawing process of _draw_elsewhere, or of ChartDrawer (--serve)
+    _serve() if sys.argv[1:] == ["--serve"] else _worker(Path(sys.argv[1]))
