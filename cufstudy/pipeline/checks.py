@@ -263,6 +263,10 @@ def check_files(files: Iterable[Path], req: Requirements, notebooks: Sequence[Pa
             _check_html(path, req, report, texts)
         elif suffix == ".docx":
             _check_docx(path, req, report)
+    if req.secrets is not None and req.pairings is not None:  # both searches read every file: extracted once
+        for path in [*files, *(nb for nb in dict.fromkeys(notebooks) if nb.is_file())]:
+            if path not in texts and path.suffix.lower() not in (".html", ".htm"):
+                texts[path] = extract_pages(path)
     if req.secrets is not None:
         present = []
         for notebook in dict.fromkeys(notebooks):

@@ -435,7 +435,7 @@ def _segments(path: Path, texts: Mapping[Path, Sequence[str]] | None) -> Iterato
         body = _SCRIPT_STYLE.sub(lambda m: " " + m.group(0) + " ", raw)
         parts = [html.unescape(_TAG.sub(" ", body)), html.unescape(raw)]
     elif path.suffix.lower() == ".zip":  # each member apart: the end of one file is not beside the next
-        parts = extract_pages(path)
+        parts = list(texts[path]) if texts is not None and path in texts else extract_pages(path)
     else:
         pages = texts[path] if texts is not None and path in texts else extract_pages(path)
         parts = ["\n".join(pages)]
