@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import io
+import json
 import re
 import unicodedata
 from pathlib import Path
@@ -152,9 +153,9 @@ def test_any_spelling_is_found_in_a_typst_pdf_by_two_extractors(
     path.write_bytes(pdf)
     searched = [s for s, _ in pairs]
     expected = sorted(set(normalise(s) for s in searched))
-    by_pypdf = find_leaks([path], searched)
-    assert sorted({normalise(leak.value) for leak in by_pypdf}) == expected
-    assert {leak.page for leak in by_pypdf} == {1}
+    by_pdfium = find_leaks([path], searched)
+    assert sorted({normalise(leak.value) for leak in by_pdfium}) == expected
+    assert {leak.page for leak in by_pdfium} == {1}
     miner = pdfminer_text(io.BytesIO(pdf))
     by_pdfminer = find_leaks([path], searched, texts={path: [miner]})
     assert sorted({normalise(leak.value) for leak in by_pdfminer}) == expected
@@ -169,6 +170,50 @@ def test_a_name_broken_at_its_hyphen_in_a_narrow_column_is_found() -> None:
     assert name not in page.replace("\n", " ")  # the column really breaks the name
     assert normalise(name) in normalise(page)
     assert normalise(name) in normalise(pdfminer_text(io.BytesIO(pdf)))
+
+
+def test_a_pdf_is_searched_in_every_character_it_draws_visible_or_not(tmp_path: Path) -> None:
+    """White, tiny, turned, clipped text and text placed off the sheet are in the PDF for any tool to copy:
+    the extraction reads them all (PDFium's own page-bounded extraction drops the text off the sheet)."""
+    hidden = {
+        "Zébulon Quatrefages": "#text(fill: white)[{}]",
+        "Anaïs Le Goff-Ribeiro": "#text(size: 0.5pt)[{}]",
+        "Joséphine d’Arvieux": "#rotate(90deg)[{}]",
+        "Cunégonde Bellefleur": "#box(clip: true, width: 1pt, height: 1pt)[{}]",
+        "Théophraste Lévêque": "#place(dx: -8cm, dy: 2cm)[{}]",
+        "Ermengarde Saint-Yves": "#place(dx: 30cm, dy: 40cm)[{}]",
+    }
+    body = "\n\n".join(markup.format(name) for name, markup in hidden.items())
+    pdf = typst.compile(
+        f'#set page(paper: "a4")\nEntretiens.\n\n{body}\n'.encode(),
+        font_paths=[str(d) for d in font_dirs()],
+        ignore_system_fonts=True,
+    )
+    assert isinstance(pdf, bytes)
+    path = tmp_path / "cachee.pdf"
+    path.write_bytes(pdf)
+    assert {leak.value for leak in find_leaks([path], list(hidden))} == set(hidden)
+
+
+def test_a_space_the_pdf_only_shows_as_a_gap_is_told_apart() -> None:
+    """A chart's text is set glyph by glyph: PDFium infers its spaces from the gaps between glyphs, whatever
+    character the chart had (a no-break space before « : »). ``gap`` stands for them; the document's own
+    spaces are characters and stay what they are."""
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="300" height="40">'
+        '<text x="5" y="25" font-family="Inter" font-size="14">Base\u00a0: n\u00a0=\u00a018</text></svg>'
+    )
+    source = (
+        '#set page(paper: "a4")\n#set text(font: "Inter", lang: "fr")\nLa base\u00a0: 18 missions.\n\n'
+        f'#image(bytes({json.dumps(svg, ensure_ascii=False)}), format: "svg")\n'
+    )
+    pdf = typst.compile(source.encode(), font_paths=[str(d) for d in font_dirs()], ignore_system_fonts=True)
+    assert isinstance(pdf, bytes)
+    [plain] = pdf_page_texts(pdf)
+    [marked] = pdf_page_texts(pdf, gap="|")
+    assert "La base\u00a0: 18 missions." in plain and "La base\u00a0: 18 missions." in marked
+    assert "Base" in marked and "|:|" in marked.replace("\u00a0", "|")  # the chart's gaps, marked
+    assert marked.replace("|", " ") == plain
 
 
 def test_the_leak_message_masks_the_value(tmp_path: Path) -> None:

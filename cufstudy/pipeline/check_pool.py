@@ -1,6 +1,6 @@
 """The checks of each rendered file run beside the rendering, in fresh interpreters, as many at once as cores.
 
-The checks before publication (:func:`cufstudy.pipeline.checks.check_files`) are mostly Python (pypdf's text
+The checks before publication (:func:`cufstudy.pipeline.checks.check_files`) are mostly Python (PDFium's text
 extraction, text searches, the layout rules over PDFium's characters): run in the build's process they hold its
 one interpreter lock and the build renders nothing meanwhile, although the renderers (Pandoc, Typst, Quarto)
 are other processes. Here each file of a deliverable is checked in a ``python -P -c ...`` child (one per

@@ -96,6 +96,9 @@ RULES: tuple[Rule, ...] = (
     "pages", "a4", "notice", "offline", "leak", "embedded", "pairing", "preflight", "typography", "designer"
 )  # fmt: skip
 _TAG = re.compile(r"<[^>]+>")
+# where the PDF text extraction inferred a space from a gap between glyphs (a chart's): a control character
+# no text holds, told apart for the typography check (pdf_text_faults), a space for the searches
+_GAP = "\x1f"
 
 
 @dataclass(frozen=True)
@@ -196,10 +199,11 @@ def _check_pdf(path: Path, req: Requirements, report: CheckReport, texts: dict[P
         ):
             add(Violation(path, "preflight", str(problem)))
     wanted = req.notice or req.secrets is not None or req.pairings is not None or req.typography
-    page_texts = pdf_page_texts(data) if wanted else []
+    marked = pdf_page_texts(data, gap=_GAP) if wanted else []  # once, for the typography and the searches
+    page_texts = [text.replace(_GAP, " ") for text in marked]
     texts[path] = page_texts
     if req.typography:
-        for fault in pdf_text_faults(page_texts, path.name):
+        for fault in pdf_text_faults(marked, path.name, gap=_GAP):
             add(Violation(path, "typography", str(fault)))
     if req.notice:
         notice = normalise(req.notice)

@@ -168,22 +168,43 @@ def _docx_text(data: bytes) -> str:
     return "\n".join(parts)
 
 
-_MAX_PDF_FORMS = 10_000_000
+def pdf_page_texts(data: bytes, *, gap: str = " ") -> list[str]:
+    """The text of each page of a PDF: every character its content draws (PDFium's extraction), whether
+    visible or not (white, tiny, clipped, off the page), in the order of the page's content.
 
+    A word hyphenated at the end of a line is given as ``capi-`` and ``talisation`` on two lines, as
+    :func:`fold_words` expects it. ``gap`` stands where PDFium infers a space from the distance between two
+    glyphs (the text of a chart, set glyph by glyph), which is no character of the document: the typography
+    check does not judge these spaces as it judges the document's own. PDFium (pypdfium2, which the
+    preflight uses already) reads the study's PDF about twenty times faster than pypdf did."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
 
-def pdf_page_texts(data: bytes) -> list[str]:
-    """The text of each page of a PDF (pypdf's extraction)."""
     try:
-        from pypdf import PdfReader
-    except ImportError as exc:  # pragma: no cover - pypdf is a dependency
-        raise LeakError("the leak check of PDF files needs pypdf: pip install pypdf") from exc
-    from pypdf import apply_configuration
-
-    reader = PdfReader(io.BytesIO(data))
-    # Our own PDFs are trusted input; pypdf's default cap (5,000 form XObjects per page, reached by a
-    # chart of a few thousand points) would skip the rest of the page's text, and a leak with it.
-    with apply_configuration(xform_maximum_invocations_per_extraction=_MAX_PDF_FORMS):
-        return [page.extract_text() or "" for page in reader.pages]
+        doc = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        raise LeakError(f"cannot read the PDF to search it: {exc}") from exc
+    texts: list[str] = []
+    try:
+        for page in doc:
+            textpage = page.get_textpage()
+            chars: list[str] = []
+            try:
+                for k in range(textpage.count_chars()):
+                    code = pdfium_c.FPDFText_GetUnicode(textpage, k)
+                    if pdfium_c.FPDFText_IsHyphen(textpage, k) == 1 or code in (0x02, 0xFFFE):
+                        chars.append("-\n")
+                    elif code == 0x20 and pdfium_c.FPDFText_IsGenerated(textpage, k) == 1:
+                        chars.append(gap)
+                    elif 0 < code < 0x110000 and code != 0x0D:  # a line's end is \r\n: kept as \n
+                        chars.append(chr(code))
+            finally:
+                textpage.close()
+                page.close()
+            texts.append("".join(chars))
+    finally:
+        doc.close()
+    return texts
 
 
 def _notebook_text(raw: str) -> str:
@@ -341,9 +362,7 @@ def _contained(hay: str, needles: Sequence[str]) -> set[str]:
     return {n for n in candidates if n in hay}
 
 
-def check_no_leak(
-    files: Iterable[Path], secrets: Sequence[str | ConfidentialValue], deliverable: str
-) -> None:
+def check_no_leak(files: Iterable[Path], secrets: Sequence[str | ConfidentialValue], deliverable: str) -> None:
     """Raise :class:`LeakError` naming every leak found in a public deliverable's files (values masked)."""
     leaks = find_leaks(files, secrets)
     if leaks:

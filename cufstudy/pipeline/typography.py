@@ -6,7 +6,7 @@ The deliverables print French with French typography (:mod:`cufstudy.core.french
 the text a reader sees in each output and reports every place where one is missing, with the file, where in
 it (page, XML part and paragraph, HTML line and element, chart, sheet and cell) and the snippet:
 
-- PDF: the text of each page (pypdf);
+- PDF: the text of each page (PDFium, :func:`cufstudy.pipeline.leaks.pdf_page_texts`);
 - DOCX: the paragraphs of ``word/document.xml``, its headers, footers and notes (the runs of a paragraph
   joined, field codes left out);
 - HTML: the visible text and the ``alt``/``title``/``aria-label`` attributes, not ``<script>``, ``<style>``,
@@ -127,19 +127,24 @@ def text_faults(text: str, file: str, where: str, english: bool = False) -> list
 # PDF
 
 
-def pdf_text_faults(pages: Sequence[str], file: str) -> list[TypoFault]:
-    """The faults of the extracted text of each page of a PDF (the publish check reuses its extraction)."""
+def pdf_text_faults(pages: Sequence[str], file: str, gap: str | None = None) -> list[TypoFault]:
+    """The faults of the extracted text of each page of a PDF (the publish check reuses its extraction).
+
+    ``gap``: the character the extraction put where it inferred a space from the distance between two glyphs
+    (:func:`cufstudy.pipeline.leaks.pdf_page_texts`; a chart's text, set glyph by glyph): such a space is no
+    character of the document, whose kind (no-break or not) the PDF does not tell; it is not judged."""
     faults: list[TypoFault] = []
     for number, page in enumerate(pages, start=1):
-        faults += text_faults(_PDF_GAP.sub(r"\1", page), file, f"page {number}")
+        text = page if gap is None else page.replace(gap, "\u00a0")
+        faults += text_faults(_PDF_GAP.sub(r"\1", text), file, f"page {number}")
     return faults
 
 
 def pdf_faults(path: Path) -> list[TypoFault]:
     """The faults of the text of each page of a PDF."""
-    from pypdf import PdfReader
+    from cufstudy.pipeline.leaks import pdf_page_texts
 
-    return pdf_text_faults([page.extract_text() or "" for page in PdfReader(path).pages], path.name)
+    return pdf_text_faults(pdf_page_texts(path.read_bytes(), gap="\u00a0"), path.name)
 
 
 # ---------------------------------------------------------------------------------------------------------
