@@ -234,6 +234,24 @@ def test_layout_keeps_a_heading_and_its_lead_with_a_table_in_another_cell_output
     kept = _pandoc(tmp_path, quarto_node, "typst", "filters/layout.lua", meta={"cufstudy-variant": "guide"})
     assert "#block[" in kept.read_text(encoding="utf-8")
 
+def test_layout_sticks_a_short_chapter_tail_to_its_last_block_but_never_a_long_paragraph(tmp_path: Path) -> None:
+    """The text before a chapter's last block sticks to it, up to about six lines (TAIL_CHARS). Typst moves a
+    sticky block whole to the next page when it does not fit with the block after it: the paragraph naming the
+    missions that change group between the typologies, a page long at 200 authorities, left the page before
+    it 32.5 % full."""
+    long = "Cinquante-six missions changent de groupe : " + ", ".join(f"Commune synthétique {i:04d}" for i in range(120))
+    markdown = f"# Typologie\n\nUne phrase.\n\n{long}.\n\nL’indice de Rand vaut 0,05.\n\n# Actions\n\nTexte.\n"
+    text = _pandoc(tmp_path, markdown, "typst", "filters/layout.lua", meta={"cufstudy-variant": "study"}).read_text(
+        encoding="utf-8"
+    )
+    assert "]\nCinquante-six" in text, text  # the long paragraph is in no block: it flows and breaks
+    short = "# Typologie\n\nUne phrase.\n\nDeux phrases courtes.\n\nL’indice de Rand vaut 0,05.\n\n# Actions\n"
+    kept = _pandoc(tmp_path, short, "typst", "filters/layout.lua", meta={"cufstudy-variant": "study"}).read_text(
+        encoding="utf-8"
+    )
+    assert "#block(sticky: true)[\nDeux phrases courtes." in kept, kept  # a short tail goes with the last block
+
+
 # -- Quarto's messages ----------------------------------------------------------------------------------------
 
 TYPST_FAILURE = """\

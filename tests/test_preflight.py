@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -145,6 +146,58 @@ def test_an_under_filled_page_is_reported_unless_it_ends_a_chapter(tmp_path: Pat
     assert (3, "fill") in _found(_pdf(tmp_path, body), PreflightSettings(min_fill=0.95), chapter_breaks=False)
     # the threshold comes from the settings
     assert (2, "fill") not in _found(_pdf(tmp_path, body), PreflightSettings(min_fill=0.05))
+
+
+def test_the_fill_message_shows_the_share_precisely_enough_to_read_why_it_failed(tmp_path: Path) -> None:
+    from cufstudy.pipeline.preflight import _percent
+
+    body = FULL + "#pagebreak()\n#lorem(40)\n#pagebreak()\n" + FULL
+    (problem,) = [p for p in preflight(_pdf(tmp_path, body)) if p.field == "page 2: fill"]
+    assert re.match(r"page 2 is \d+\.\d% full; .* must be at least 45% full", problem.message), problem.message
+    # a page 44.7 % full is not « 45% » against 45 %, nor 44.96 % « 45.0% »: as many decimals as it takes
+    assert _percent(0.4468, 0.45) == "44.7%"
+    assert _percent(0.4496, 0.45) == "44.96%"
+    assert _percent(0.44999, 0.45) == "44.999%"
+    assert _percent(0.2, 0.3) == "20.0%"
+
+
+def _house(tmp_path: Path, body: str, name: str) -> Path:
+    """A study-variant document in the packaged Typst style (cufstudy-doc of typst-template.typ)."""
+    from cufstudy.resources import font_dirs, template_path
+
+    cover = template_path("typst/cufstudy-cover.typ").read_text(encoding="utf-8")
+    style = template_path("typst/typst-template.typ").read_text(encoding="utf-8")
+    src = tmp_path / f"{name}.typ"
+    src.write_text(
+        style.replace("$cufstudy-cover.typ()$", cover)
+        + '#show: doc => cufstudy-doc(variant: "study", notice: [Données illustratives~: codage d’exemple], doc)\n'
+        + body,
+        encoding="utf-8",
+    )
+    out = tmp_path / f"{name}.pdf"
+    typst.compile(str(src), output=str(out), root=str(tmp_path), font_paths=[str(d) for d in font_dirs()])
+    return out
+
+
+# a chart 12 cm wide and 15 cm high: at its natural size, 60 % of the study's text area (the map of the
+# cases at 100 authorities: the figure that left page 10 44.7 % full)
+TALL = '<svg xmlns="http://www.w3.org/2000/svg" width="400" height="500"><rect width="400" height="500" fill="#1f3a5f"/></svg>'
+
+
+def test_a_tall_figure_never_leaves_a_page_under_filled_wherever_it_falls(tmp_path: Path) -> None:
+    """A figure cannot break: one that does not fit the rest of a page goes to the next and leaves the page
+    short by its height. The house style keeps a figure within half the text area, so the page it leaves is
+    more than half full, whatever the amount of text before it (the data's)."""
+    (tmp_path / "carte.svg").write_text(TALL, encoding="utf-8")
+    figure = '#figure(image("carte.svg", width: 12cm), caption: [Les missions DCOL étudiées])\n'
+    faults = {}
+    for words in range(150, 400, 25):
+        body = f"= Panorama des cas\n#lorem({words})\n\n" + figure + "\n#lorem(300)\n"
+        house = _house(tmp_path, body, f"house-{words}")
+        assert not any(rule == "fill" for _, rule in _found(house)), (words, _found(house))
+        plain = _pdf(tmp_path, body, f"plain-{words}")  # the same document, the figure at its natural size
+        faults[words] = (1, "fill") in _found(plain)
+    assert any(faults.values()), "the plain page must show the fault the house style avoids"
 
 
 def test_a_one_line_page_ending_a_chapter_is_reported(tmp_path: Path) -> None:

@@ -808,10 +808,20 @@ def _check_fill(ctx: _Context, pages: Sequence[_Page], headings: Sequence[_Headi
                     ctx,
                     page.number,
                     "fill",
-                    f"page {page.number} is {fill:.0%} full; a page that {why} must be at least {need:.0%} full "
-                    "(cufstudy: preflight: min-fill / min-fill-end)",
+                    f"page {page.number} is {_percent(fill, need)} full; a page that {why} must be at least "
+                    f"{need * 100:g}% full (cufstudy: preflight: min-fill / min-fill-end)",
                 )
             )
+
+
+def _percent(share: float, threshold: float) -> str:
+    """``share`` as a percentage with one decimal, or as many more (up to four) as it takes to read that it is
+    below ``threshold``: 44.96 % is « 44.96% », not « 45.0% » against a threshold of 45 %."""
+    for digits in range(1, 5):
+        shown = f"{share:.{digits}%}"
+        if float(shown[:-1]) < threshold * 100 - 1e-9:
+            return shown
+    return f"{share:.4%}"
 
 
 def _opens(page: _Page, headings: Sequence[_Heading]) -> bool:

@@ -14,8 +14,9 @@ style (Quarto and the embedded engine run it alike; it does nothing for other fo
   title set as a bold paragraph (a portrait's name, `**Stratégie.**` over its list): Typst sees no heading
   there, the reader does.
 * A chapter never ends with a few lines alone on its last page: the text blocks before its last block
-  (up to about six lines of text: TAIL_CHARS) stick to it, so that when the last block does not fit, they
-  go to the next page with it (the preflight's fill rule for a page ending a chapter). Notebook outputs
+  (up to about six lines of text: TAIL_CHARS, a longer block never) stick to it, so that when the last
+  block does not fit, they go to the next page with it (the preflight's fill rule for a page ending a
+  chapter). Notebook outputs
   (Divs that are not a figure, a table or a callout) are looked into for their last blocks.
 * PDF: a table that fits the text width on one line per cell is sized by Typst to its content ("auto"); a
   wide one gets each column a share that follows its text, each at least its longest word and at most its
@@ -204,9 +205,16 @@ local function stick_tail(blocks)
   if TEXT[last.t] and gathered < TAIL_CHARS then
     options[n] = "breakable: false"  -- a short last block moves whole: no last line alone on a page
   end
+  -- a block joins the tail only if the tail stays within TAIL_CHARS: Typst moves a sticky block whole to the
+  -- next page when it does not fit with the block after it, so a long one (the paragraph naming the missions
+  -- that change group between the typologies, a page long at 200 authorities) left its page a third full
   local i = n - 1
-  while i > 0 and gathered < TAIL_CHARS and TEXT[blocks[i].t] do
-    gathered = gathered + #pandoc.utils.stringify(blocks[i])
+  while i > 0 and TEXT[blocks[i].t] do
+    local size = #pandoc.utils.stringify(blocks[i])
+    if gathered + size > TAIL_CHARS then
+      break
+    end
+    gathered = gathered + size
     options[i] = "sticky: true"
     i = i - 1
   end
