@@ -328,3 +328,36 @@ def test_one_file_is_checked_in_the_build_process(tmp_path: Path) -> None:
         pending = pool.submit([page], Requirements("guide", notice=ILLUSTRATIVE_NOTICE))
         assert pending.jobs[0].done()  # checked at submission, no child started
         assert [v.rule for v in pool.report(pending).violations] == ["notice"]
+
+
+def _chart_notebook(path: Path, subtitle: str) -> None:
+    """An executed notebook recording one Vega-Lite chart, its subtitle ``subtitle``."""
+    import json
+
+    spec = {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "title": {"text": "Les missions DCOL étudiées", "subtitle": subtitle},
+        "mark": "bar",
+        "data": {"values": [{"niveau": "Communes", "n": 10}]},
+    }
+    cell = {"cell_type": "code", "id": "carte-cas", "source": "chart", "metadata": {}, "execution_count": 1}
+    cell["outputs"] = [{"output_type": "display_data", "metadata": {}, "data": {"application/vnd.vegalite.v5+json": spec}}]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}), encoding="utf-8")
+
+
+def test_the_charts_of_a_pdf_deliverable_are_judged_in_their_specifications(tmp_path: Path) -> None:
+    """A PDF gives a chart's spaces as gaps between glyphs, of no known kind, and a DOCX shows a picture: the
+    typography of the charts a PDF or DOCX deliverable embeds is read in the notebooks' specifications."""
+    paper = tmp_path / "brochure.pdf"
+    paper.write_bytes(pdf(tmp_path, 1))
+    req = Requirements("brochure", notice=ILLUSTRATIVE_NOTICE)
+    plain, kept = tmp_path / "nb" / "plaquette.ipynb", tmp_path / "nb" / "panorama.ipynb"
+    _chart_notebook(plain, "Base : n = 18 missions DCOL")  # plain spaces: a fault in French
+    _chart_notebook(kept, "Base\u00a0: n\u00a0=\u00a018 missions DCOL")
+    found = check_files([paper], req, [plain, kept]).violations
+    assert [(v.file.name, v.rule) for v in found] == [("plaquette.ipynb", "typography")]
+    assert "space before :" in str(found[0]) and "Les missions DCOL étudiées" in str(found[0])
+    page = tmp_path / "brochure.html"  # an HTML page judges the charts it draws itself
+    page.write_text(html(), encoding="utf-8")
+    assert check_files([page], req, [plain]).violations == []

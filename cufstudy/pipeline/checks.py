@@ -69,7 +69,7 @@ from cufstudy.pipeline.leaks import (
     pdf_page_texts,
 )
 from cufstudy.pipeline.preflight import preflight
-from cufstudy.pipeline.typography import docx_faults, html_faults, pdf_text_faults
+from cufstudy.pipeline.typography import docx_faults, html_faults, notebook_chart_faults, pdf_text_faults
 from cufstudy.render.engine import external_urls
 from cufstudy.render.layout import pdf_page_count
 
@@ -283,6 +283,12 @@ def check_files(files: Iterable[Path], req: Requirements, notebooks: Sequence[Pa
         secrets = req.secrets()
         for leak in find_leaks([*files, *present], secrets, texts):
             report.violations.append(Violation(leak.file, "leak", str(leak)))
+    if req.typography and any(f.suffix.lower() in (".pdf", ".docx") for f in files):
+        # the charts' own texts, which a PDF gives without their kind of spaces and a DOCX as pictures
+        for notebook in dict.fromkeys(notebooks):
+            if notebook.is_file():
+                faults = notebook_chart_faults(notebook)
+                report.violations += [Violation(notebook, "typography", str(f)) for f in faults]
     if req.pairings is not None:
         _check_pairings(files, notebooks, req.pairings, report, texts)
     return report

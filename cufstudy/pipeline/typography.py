@@ -45,6 +45,7 @@ __all__ = [
     "docx_faults",
     "file_faults",
     "html_faults",
+    "notebook_chart_faults",
     "output_faults",
     "pdf_faults",
     "pdf_text_faults",
@@ -244,6 +245,27 @@ def svg_faults(svg: str, file: str, where: str = "svg") -> list[TypoFault]:
     for m in _SVG_TEXT.finditer(svg):
         text = html.unescape(re.sub(r"<[^>]+>", "", m.group(1)))
         faults += text_faults(text, file, f"{where} <text>")
+    return faults
+
+
+def notebook_chart_faults(path: Path) -> list[TypoFault]:
+    """The faults of the charts an executed notebook records (their Vega-Lite specifications).
+
+    The publish check reads them for a deliverable whose formats do not keep a chart's characters: its DOCX
+    shows a picture, its PDF the glyphs, whose spaces the PDF text gives as gaps of unknown kind
+    (:func:`pdf_text_faults`); the specification tells a no-break space from a plain one."""
+    try:
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []  # a notebook that cannot be read is reported by the checks that need it
+    faults: list[TypoFault] = []
+    for cell in notebook.get("cells", []) if isinstance(notebook, dict) else []:
+        for output in cell.get("outputs", []) or []:
+            for mime, value in (output.get("data") or {}).items():
+                if "vegalite" not in mime:
+                    continue
+                spec = json.loads(value) if isinstance(value, str) else value
+                faults += _spec_faults(spec, path.name, f"cell {cell.get('id', '?')}")
     return faults
 
 
