@@ -251,3 +251,26 @@ def test_the_lines_keep_pdfminer_boxes(tmp_path: Path) -> None:
     title = next(ln for ln in lines if "Quatrefages" in ln.text)
     assert title.bold and title.text.strip() == "Zébulon Quatrefages-Météyer"
     assert all(ln.x0 > 62 and ln.x1 < 538 for ln in pages[0].lines if ln.size == 10.0)
+
+
+def test_the_preflight_reads_the_text_of_each_page_as_the_leak_search_does(tmp_path: Path) -> None:
+    """The publish check takes each page's text from the preflight's pass over the characters: it must be
+    what :func:`~cufstudy.pipeline.leaks.pdf_page_texts` reads, hyphenated words, off-sheet text and a
+    chart's gaps included."""
+    from cufstudy.pipeline.leaks import pdf_page_texts
+
+    chart = '<svg xmlns="http://www.w3.org/2000/svg" width="300" height="40"><text x="5" y="25">Base\u00a0: n</text></svg>'
+    (tmp_path / "graphique.svg").write_text(chart, encoding="utf-8")
+    body = (
+        '#set text(lang: "fr", hyphenate: true)\n#set par(justify: true)\n'
+        + FULL
+        + "#place(dx: -6cm)[Théophraste Lévêque]\n"
+        + '#image("graphique.svg", width: 8cm)\n#pagebreak()\n'
+        + "Anticonstitutionnellement décentralisée, l’internationalisation des collectivités territoriales. " * 12
+    )
+    data = _pdf(tmp_path, body).read_bytes()
+    texts: list[str] = []
+    preflight(data, texts=texts, gap="|")
+    assert texts == pdf_page_texts(data, gap="|")
+    assert len(texts) == 2 and "Théophraste Lévêque" in texts[0] and "|:|" in texts[0]
+    assert "-\n" in texts[1]  # a word hyphenated at a line's end

@@ -188,6 +188,8 @@ def _check_pdf(path: Path, req: Requirements, report: CheckReport, texts: dict[P
                     )
                 )
                 break
+    wanted = req.notice or req.secrets is not None or req.pairings is not None or req.typography
+    marked: list[str] = []  # the text of each page, read once for the typography and the searches
     if req.preflight is not None:
         for problem in preflight(
             data,
@@ -196,10 +198,12 @@ def _check_pdf(path: Path, req: Requirements, report: CheckReport, texts: dict[P
             chapter_breaks=req.chapter_breaks,
             table_prefix=req.captions[0],
             figure_prefix=req.captions[1],
+            texts=marked if wanted else None,  # read in the preflight's pass over the characters
+            gap=_GAP,
         ):
             add(Violation(path, "preflight", str(problem)))
-    wanted = req.notice or req.secrets is not None or req.pairings is not None or req.typography
-    marked = pdf_page_texts(data, gap=_GAP) if wanted else []  # once, for the typography and the searches
+    elif wanted:
+        marked = pdf_page_texts(data, gap=_GAP)
     page_texts = [text.replace(_GAP, " ") for text in marked]
     texts[path] = page_texts
     if req.typography:

@@ -168,6 +168,20 @@ def _docx_text(data: bytes) -> str:
     return "\n".join(parts)
 
 
+def page_char(code: int, generated: bool, hyphen: bool, gap: str) -> str:
+    """What one character of PDFium's text of a page (its Unicode ``code``) adds to the page's text
+    (:func:`pdf_page_texts`): ``gap`` for a space PDFium ``generated`` from a gap between glyphs, ``-`` and a
+    line's end for the ``hyphen`` of a word broken at the end of a line, nothing for the carriage return of a
+    line's end (``\\r\\n``)."""
+    if generated and code == 0x20:
+        return gap
+    if hyphen or code in (0x02, 0xFFFE):
+        return "-\n"
+    if code == 0x0D or not 0 < code < 0x110000:
+        return ""
+    return chr(code)
+
+
 def pdf_page_texts(data: bytes, *, gap: str = " ") -> list[str]:
     """The text of each page of a PDF: every character its content draws (PDFium's extraction), whether
     visible or not (white, tiny, clipped, off the page), in the order of the page's content.
@@ -192,12 +206,8 @@ def pdf_page_texts(data: bytes, *, gap: str = " ") -> list[str]:
             try:
                 for k in range(textpage.count_chars()):
                     code = pdfium_c.FPDFText_GetUnicode(textpage, k)
-                    if pdfium_c.FPDFText_IsHyphen(textpage, k) == 1 or code in (0x02, 0xFFFE):
-                        chars.append("-\n")
-                    elif code == 0x20 and pdfium_c.FPDFText_IsGenerated(textpage, k) == 1:
-                        chars.append(gap)
-                    elif 0 < code < 0x110000 and code != 0x0D:  # a line's end is \r\n: kept as \n
-                        chars.append(chr(code))
+                    generated = pdfium_c.FPDFText_IsGenerated(textpage, k) == 1
+                    chars.append(page_char(code, generated, pdfium_c.FPDFText_IsHyphen(textpage, k) == 1, gap))
             finally:
                 textpage.close()
                 page.close()

@@ -231,7 +231,9 @@ def _apply(m: _Matrix, x: float, y: float) -> tuple[float, float]:
     return m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]
 
 
-def _read(data: bytes, file: str) -> tuple[list[_Page], list[_Heading]]:
+def _read(
+    data: bytes, file: str, texts: list[str] | None = None, gap: str = " "
+) -> tuple[list[_Page], list[_Heading]]:
     import pypdfium2 as pdfium
 
     try:
@@ -245,7 +247,7 @@ def _read(data: bytes, file: str) -> tuple[list[_Page], list[_Heading]]:
             try:
                 left, bottom, right, top = (float(v) for v in page.get_mediabox())
                 rules, boxes = _shapes(page.raw, left, top)
-                chars = _chars(page, top)
+                chars = _chars(page, top, texts, gap)
                 pages.append(_Page(index + 1, right - left, top - bottom, _lines(chars), rules, boxes, []))
             finally:
                 page.close()  # its text page too
@@ -257,7 +259,7 @@ def _read(data: bytes, file: str) -> tuple[list[_Page], list[_Heading]]:
     return pages, headings
 
 
-def _chars(page: Any, top: float) -> list[_Char]:
+def _chars(page: Any, top: float, texts: list[str] | None = None, gap: str = " ") -> list[_Char]:
     """The characters of a page with pdfminer's boxes, which the thresholds were set on: from the glyph's
     origin across its advance, and one font size high from the font's descent under the baseline (PDFium's
     loose box spans the font's ascent to its descent instead, its tight box the glyph's ink).
@@ -267,10 +269,15 @@ def _chars(page: Any, top: float) -> list[_Char]:
     the fractions dropped before it in its text object: a full justified line ends up to 0.07 em early (0.7
     pt at 10 pt). The rules' tolerances are wider, except a gap at the column split (three font sizes) that
     falls within that of the threshold.
+
+    ``texts``: the page's text is appended to it, as :func:`cufstudy.pipeline.leaks.pdf_page_texts` gives it
+    with ``gap``, read in the same pass over the characters.
     """
     import ctypes
 
     import pypdfium2.raw as pdfium_c
+
+    from cufstudy.pipeline.leaks import page_char
 
     textpage = page.get_textpage()
     try:
@@ -279,15 +286,19 @@ def _chars(page: Any, top: float) -> list[_Char]:
         x, y = ctypes.c_double(), ctypes.c_double()
         styles: dict[int | None, _Style] = {}
         chars: list[_Char] = []
+        text: list[str] = []
         for i in range(pdfium_c.FPDFText_CountChars(raw)):
-            if pdfium_c.FPDFText_IsGenerated(raw, i):
+            code = pdfium_c.FPDFText_GetUnicode(raw, i)
+            generated = pdfium_c.FPDFText_IsGenerated(raw, i) == 1
+            if texts is not None:
+                text.append(page_char(code, generated, pdfium_c.FPDFText_IsHyphen(raw, i) == 1, gap))
+            if generated:
                 continue  # a space or a line end PDFium inferred: the lines find the word gaps themselves
             obj = pdfium_c.FPDFText_GetTextObject(raw, i)
             key = ctypes.cast(obj, ctypes.c_void_p).value
             style = styles.get(key)
             if style is None:
                 style = styles[key] = _style(raw, i, obj)
-            code = pdfium_c.FPDFText_GetUnicode(raw, i)
             pdfium_c.FPDFText_GetCharOrigin(raw, i, x, y)
             if code == 2:  # a hyphen ending a line, which PDFium marks: its box is the glyph's ink
                 code, x0, x1 = 0x2D, x.value, x.value + style.hyphen
@@ -296,6 +307,8 @@ def _chars(page: Any, top: float) -> list[_Char]:
                 x0, x1 = box.left, box.right
             low = top - (y.value + style.descent * style.size)
             chars.append(_Char(chr(code), style.font, style.size, x0, x1, low - style.size, low, style.upright))
+        if texts is not None:
+            texts.append("".join(text))
         return chars
     finally:
         textpage.close()
@@ -875,6 +888,8 @@ def preflight(
     chapter_breaks: bool = True,
     table_prefix: str = "Tableau",
     figure_prefix: str = "Figure",
+    texts: list[str] | None = None,
+    gap: str = " ",
 ) -> list[Problem]:
     """Check the layout of a PDF; every fault found, in page order.
 
@@ -890,6 +905,10 @@ def preflight(
         Whether the profile starts each level-1 section on a new page (the page before may then be short).
     table_prefix, figure_prefix
         The caption labels (``crossref: tbl-title`` and ``fig-title``).
+    texts, gap
+        When ``texts`` is given, the text of each page is appended to it, read in the same pass over the
+        characters: what :func:`cufstudy.pipeline.leaks.pdf_page_texts` gives with ``gap`` (the publish
+        check reads a PDF once for the layout, the typography and the searches).
 
     Returns
     -------
@@ -899,7 +918,7 @@ def preflight(
     data = source if isinstance(source, bytes) else source.read_bytes()
     file = name or (source.name if isinstance(source, Path) else "document.pdf")
     ctx = _Context(file, settings or PreflightSettings(), chapter_breaks, table_prefix, figure_prefix)
-    pages, headings = _read(data, file)
+    pages, headings = _read(data, file, texts, gap)
     _bound(pages)
     out: list[Problem] = []
     _check_tables(ctx, pages, out)
