@@ -173,3 +173,36 @@ def test_an_import_that_starts_a_thread_means_cold_kernels(tmp_path: Path) -> No
         result, texts = _run(nb, "froid", key)
     assert result["status"] == "ok"
     assert int(texts[0].split()[0]) == os.getpid()  # launched by this process: a cold kernel
+
+
+_FACTS = (
+    "import os\n"
+    "from cufstudy.notebook.facts import get, record\n"
+    "record('cas.n', 18, 'Missions DCOL étudiées', display=False)\n"
+    "print(get('cas.n').text)\n"
+    "print(os.environ['CUFSTUDY_FACTS'])"
+)
+
+
+@pytest.mark.parametrize("warm", [True, False], ids=["forked", "cold"])
+def test_a_run_records_its_facts_in_a_store_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, warm: bool
+) -> None:
+    """The batch writes the project's store from the facts the outputs show: a run's kernel records into a
+    store of its own (no lock, no rewrite of the whole project's store at each fact), which the notebook can
+    read back, and which is gone after the run."""
+    project = tmp_path / "Étude d'Aude-Hauts"
+    project.mkdir()
+    shared = project / "_build" / "facts.json"
+    monkeypatch.setenv("CUFSTUDY_FACTS", str(shared))  # the store a kernel would otherwise write
+    nb = _notebook(project / "faits.ipynb", _FACTS)
+    if warm:
+        with warm_kernels(project, [nb]) as key:
+            result, texts = _run(nb, "sortie", key)
+    else:
+        result, texts = _run(nb, "sortie", None)
+    assert result["status"] == "ok", result
+    value, store = texts
+    assert value == "18"
+    assert Path(store) != shared and not Path(store).parent.exists()  # its own, removed after the run
+    assert not shared.exists()

@@ -272,3 +272,49 @@ def test_a_docx_part_that_is_not_well_formed_xml_is_still_read(tmp_path: Path) -
     with zipfile.ZipFile(path, "w") as zf:  # no namespace declared: ElementTree refuses the w: prefix
         zf.writestr("word/header1.xml", "<w:hdr><w:p><w:r><w:t>Données d&apos;exemple</w:t></w:r></w:p></w:hdr>")
     assert [(f.where, f.rule) for f in docx_faults(path)] == [("word/header1.xml paragraph 1", "straight apostrophe")]
+
+
+def _house_pdf(tmp_path: Path, title: str) -> bytes:
+    """A study-variant PDF in the packaged Typst style, with ``title`` as Pandoc's Typst writer passes it
+    (the source's straight apostrophe, which Typst's smart quotes print as ’)."""
+    import typst
+
+    from cufstudy.resources import font_dirs, template_path
+
+    cover = template_path("typst/cufstudy-cover.typ").read_text(encoding="utf-8")
+    style = template_path("typst/typst-template.typ").read_text(encoding="utf-8")
+    source = tmp_path / "doc.typ"
+    source.write_text(
+        style.replace("$cufstudy-cover.typ()$", cover)
+        + f'#show: doc => cufstudy-doc(variant: "study", title: [{title}], authors: ("Cités Unies France",), doc)\n'
+        + "= Objet\n\nLe texte.\n",
+        encoding="utf-8",
+    )
+    data = typst.compile(str(source), root=str(tmp_path), font_paths=[str(d) for d in font_dirs()])
+    assert isinstance(data, bytes)
+    return data
+
+
+def test_a_pdf_s_properties_are_in_french_typography(tmp_path: Path) -> None:
+    """A viewer shows the PDF's title in its title bar: the house style gives it the ’ the cover prints,
+    and the check reads the properties."""
+    from cufstudy.pipeline.typography import pdf_property_faults
+
+    data = _house_pdf(tmp_path, "Les stratégies d'action internationale")
+    assert pdf_property_faults(data, "etude.pdf") == []
+    import pypdfium2 as pdfium
+
+    assert pdfium.PdfDocument(data).get_metadata_dict()["Title"] == "Les stratégies d’action internationale"
+    plain = _plain_pdf_titled(tmp_path, "Les stratégies d'action")
+    [fault] = pdf_property_faults(plain, "etude.pdf")
+    assert (fault.where, fault.rule) == ("properties: Title", "straight apostrophe")
+
+
+def _plain_pdf_titled(tmp_path: Path, title: str) -> bytes:
+    import typst
+
+    source = tmp_path / "plain.typ"
+    source.write_text(f'#set document(title: "{title}")\nTexte.\n', encoding="utf-8")
+    data = typst.compile(str(source))
+    assert isinstance(data, bytes)
+    return data

@@ -6,7 +6,10 @@ store, ``_build/facts.json``. The prose cites it with ``{{< fact key >}}``, so e
 the same figure, formatted the same way (:func:`cufstudy.core.french.format_fr`).
 
 The store is a JSON object ``{"facts": {key: Fact}}``. Writes take a lock and replace the file
-atomically, so parallel kernels never corrupt it.
+atomically, so parallel kernels never corrupt it. In a batch (``cufstudy run``, ``cufstudy build``) each
+run's kernel records into a store of its own (``$CUFSTUDY_FACTS``, set by
+:func:`cufstudy.pipeline.execute.execute_notebook_run`), and the batch writes the project's store from the
+facts the outputs show (:func:`facts_from_notebook`, :func:`merge_facts`).
 """
 
 from __future__ import annotations

@@ -69,7 +69,13 @@ from cufstudy.pipeline.leaks import (
     pdf_page_texts,
 )
 from cufstudy.pipeline.preflight import preflight
-from cufstudy.pipeline.typography import docx_faults, html_faults, notebook_chart_faults, pdf_text_faults
+from cufstudy.pipeline.typography import (
+    docx_faults,
+    html_faults,
+    notebook_chart_faults,
+    pdf_property_faults,
+    pdf_text_faults,
+)
 from cufstudy.render.engine import external_urls
 from cufstudy.render.layout import pdf_page_count
 
@@ -207,7 +213,7 @@ def _check_pdf(path: Path, req: Requirements, report: CheckReport, texts: dict[P
     page_texts = [text.replace(_GAP, " ") for text in marked]
     texts[path] = page_texts
     if req.typography:
-        for fault in pdf_text_faults(marked, path.name, gap=_GAP):
+        for fault in [*pdf_property_faults(data, path.name), *pdf_text_faults(marked, path.name, gap=_GAP)]:
             add(Violation(path, "typography", str(fault)))
     if req.notice:
         notice = normalise(req.notice)

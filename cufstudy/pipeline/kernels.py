@@ -383,9 +383,11 @@ def _manager_class() -> type[Any]:
 
     class _WarmKernelManager(AsyncKernelManager):
         """An AsyncKernelManager whose kernels come from :attr:`fork_server` when it can, with a client that
-        does not wait for the kernel's output channel to fall silent (:func:`_client_class`)."""
+        does not wait for the kernel's output channel to fall silent (:func:`_client_class`), and
+        :attr:`environment` added to the kernel's environment."""
 
         fork_server: ClassVar[KernelForkServer | None] = None
+        environment: ClassVar[dict[str, str]] = {}
 
         @default("client_factory")
         def _client_factory_default(self) -> type[Any]:
@@ -397,14 +399,19 @@ def _manager_class() -> type[Any]:
                 self.provisioner = _provisioner_class()(
                     kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self
                 )
+            if self.environment:
+                kw["env"] = {**(kw.get("env") or os.environ), **self.environment}
             return await super()._async_pre_start_kernel(**kw)
 
     return _WarmKernelManager
 
 
-def WarmKernelManager(fork: KernelForkServer) -> type[Any]:  # noqa: N802 - a class factory
-    """The kernel manager class (for nbclient's ``kernel_manager_class``) launching from ``fork``."""
-    return type("WarmKernelManager", (_manager_class(),), {"fork_server": fork})
+def WarmKernelManager(  # noqa: N802 - a class factory
+    fork: KernelForkServer | None, environment: dict[str, str] | None = None
+) -> type[Any]:
+    """The kernel manager class (for nbclient's ``kernel_manager_class``) launching from ``fork`` (None: a
+    cold kernel), its kernels' environment that of this process with ``environment`` added."""
+    return type("WarmKernelManager", (_manager_class(),), {"fork_server": fork, "environment": dict(environment or {})})
 
 
 _SERVERS: dict[str, KernelForkServer] = {}

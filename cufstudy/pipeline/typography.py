@@ -48,6 +48,7 @@ __all__ = [
     "notebook_chart_faults",
     "output_faults",
     "pdf_faults",
+    "pdf_property_faults",
     "pdf_text_faults",
     "spec_texts",
     "svg_faults",
@@ -141,11 +142,36 @@ def pdf_text_faults(pages: Sequence[str], file: str, gap: str | None = None) -> 
     return faults
 
 
+#: the properties of a PDF a reader sees (a viewer's title bar, a library's record); Creator and Producer
+#: name the software
+_PDF_PROPERTIES: Final = ("Title", "Author", "Subject", "Keywords")
+
+
+def pdf_property_faults(data: bytes, file: str) -> list[TypoFault]:
+    """The faults of a PDF's properties (its title, author, subject and keywords)."""
+    import pypdfium2 as pdfium
+
+    try:
+        doc = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError:
+        return []  # a PDF that cannot be read is reported by the checks that need it
+    try:
+        properties = doc.get_metadata_dict(skip_empty=True)
+    finally:
+        doc.close()
+    faults: list[TypoFault] = []
+    for key in _PDF_PROPERTIES:
+        if properties.get(key):
+            faults += text_faults(str(properties[key]), file, f"properties: {key}")
+    return faults
+
+
 def pdf_faults(path: Path) -> list[TypoFault]:
-    """The faults of the text of each page of a PDF."""
+    """The faults of the text of each page of a PDF and of its properties."""
     from cufstudy.pipeline.leaks import pdf_page_texts
 
-    return pdf_text_faults(pdf_page_texts(path.read_bytes(), gap="\u00a0"), path.name)
+    data = path.read_bytes()
+    return pdf_property_faults(data, path.name) + pdf_text_faults(pdf_page_texts(data, gap="\u00a0"), path.name)
 
 
 # ---------------------------------------------------------------------------------------------------------
