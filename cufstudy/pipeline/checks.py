@@ -277,16 +277,15 @@ def check_files(files: Iterable[Path], req: Requirements, notebooks: Sequence[Pa
             _check_html(path, req, report, texts)
         elif suffix == ".docx":
             _check_docx(path, req, report)
+    embedded = list(dict.fromkeys(notebooks))
+    present = [nb for nb in embedded if nb.is_file()]  # the notebooks the searches and chart rules read
     if req.secrets is not None and req.pairings is not None:  # both searches read every file: extracted once
-        for path in [*files, *(nb for nb in dict.fromkeys(notebooks) if nb.is_file())]:
+        for path in [*files, *present]:
             if path not in texts and path.suffix.lower() not in (".html", ".htm"):
                 texts[path] = extract_pages(path)
     if req.secrets is not None:
-        present = []
-        for notebook in dict.fromkeys(notebooks):
-            if notebook.is_file():
-                present.append(notebook)
-            else:
+        for notebook in embedded:
+            if notebook not in present:
                 report.violations.append(
                     Violation(notebook, "embedded", f"{req.deliverable}: embedded notebook not found: {notebook}")
                 )
@@ -295,25 +294,22 @@ def check_files(files: Iterable[Path], req: Requirements, notebooks: Sequence[Pa
             report.violations.append(Violation(leak.file, "leak", str(leak)))
     if req.typography and any(f.suffix.lower() in (".pdf", ".docx") for f in files):
         # the charts' own texts, which a PDF gives without their kind of spaces and a DOCX as pictures
-        for notebook in dict.fromkeys(notebooks):
-            if notebook.is_file():
-                faults = notebook_chart_faults(notebook)
-                report.violations += [Violation(notebook, "typography", str(f)) for f in faults]
+        for notebook in present:
+            faults = notebook_chart_faults(notebook)
+            report.violations += [Violation(notebook, "typography", str(f)) for f in faults]
     if req.pairings is not None:
-        _check_pairings(files, notebooks, req.pairings, report, texts)
+        _check_pairings([*files, *present], req.pairings, report, texts)
     return report
 
 
 def _check_pairings(
-    files: Sequence[Path],
-    notebooks: Sequence[Path],
+    searched: Sequence[Path],
     pairings: Callable[[], Sequence[PairingLike]],
     report: CheckReport,
     texts: Mapping[Path, Sequence[str]],
 ) -> None:
     """The ``pairing`` rule: no real authority beside its illustrative coding, in the files or the notebooks."""
-    present = [nb for nb in dict.fromkeys(notebooks) if nb.is_file()]
-    for hit in find_pairings([*files, *present], pairings(), texts):
+    for hit in find_pairings(searched, pairings(), texts):
         report.violations.append(Violation(hit.file, "pairing", str(hit)))
 
 
