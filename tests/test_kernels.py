@@ -12,7 +12,7 @@ import pytest
 
 from cufstudy.pipeline import kernels
 from cufstudy.pipeline.execute import execute_notebook_run
-from cufstudy.pipeline.kernels import KernelForkServer, notebook_imports, warm_kernels
+from cufstudy.pipeline.kernels import KernelForkServer, ModuleImport, notebook_imports, warm_kernels
 
 
 def _notebook(path: Path, *cells: str) -> Path:
@@ -23,11 +23,11 @@ def _notebook(path: Path, *cells: str) -> Path:
 
 
 def _run(nb: Path, name: str, key: str | None) -> tuple[dict[str, object], list[str]]:
-    out = nb.parent / f"{name}.ipynb"
-    result = execute_notebook_run(str(nb), str(out), str(nb.parent / f"{name}.failed.ipynb"), {}, str(nb.parent), kernels=key)
+    out, failed = nb.parent / f"{name}.ipynb", nb.parent / f"{name}.failed.ipynb"
+    result = execute_notebook_run(str(nb), str(out), str(failed), {}, str(nb.parent), kernels=key)
     texts: list[str] = []
-    if out.exists():
-        for cell in json.loads(out.read_text(encoding="utf-8"))["cells"]:
+    for written in (p for p in (out, failed) if p.exists()):
+        for cell in json.loads(written.read_text(encoding="utf-8"))["cells"]:
             texts += [ln for o in cell.get("outputs", []) for ln in "".join(o.get("text", "")).splitlines()]
     return result, texts
 
@@ -99,6 +99,22 @@ def test_a_failing_cell_and_a_dying_kernel_are_reported_as_with_a_cold_kernel(tm
     assert warm[0]["ename"] == "ValueError" and warm[0]["cell_index"] == 1
 
 
+def test_what_a_package_loads_on_first_use_is_loaded_in_the_zygote(tmp_path: Path) -> None:
+    # cufstudy.notebook loads its charts (and Altair) on first use: the cell's from-import did it in every kernel
+    nb = _notebook(
+        tmp_path / "paresseux.ipynb",
+        "import sys\nprint('cufstudy.notebook.charts' in sys.modules, 'altair' in sys.modules)",
+        "from cufstudy.notebook import charts, facts\nprint(charts.cases_map.__name__)",
+        "from cufstudy.notebook import nom_absent_de_cufstudy",
+    )
+    _, cold = _run(nb, "froid", None)
+    with warm_kernels(tmp_path, [nb]) as key:
+        result, warm = _run(nb, "chaud", key)
+    assert cold[0] == "False False"
+    assert warm[0] == "True True"
+    assert result["status"] == "failed" and result["ename"] == "ImportError"  # a missing name fails in its run
+
+
 def test_a_module_that_does_not_import_fails_in_its_run_not_in_the_zygote(tmp_path: Path) -> None:
     nb = _notebook(tmp_path / "absent.ipynb", "import module_absent_de_cufstudy")
     with warm_kernels(tmp_path, [nb]) as key:
@@ -140,13 +156,18 @@ def test_notebook_imports_are_the_top_level_imports_of_code_cells(tmp_path: Path
         "import pandas as pd, numpy\nfrom cufstudy.notebook import record\nfrom . import voisin",
         "%matplotlib inline\nimport magique",
         "def f():\n    import dans_une_fonction\nif True:\n    import sous_condition\nimport altair",
+        "from cufstudy.notebook import charts, record\nfrom os.path import *\nimport cufstudy.notebook",
+        "def f(cases):\n    return charts.cases_map(cases), charts.theme.WIDTH, pd.DataFrame(), record.__doc__.x",
     )
     (tmp_path / "illisible.ipynb").write_text("{pas du json", encoding="utf-8")
     assert notebook_imports([nb, tmp_path / "illisible.ipynb", tmp_path / "absent.ipynb"]) == [
-        "pandas",
-        "numpy",
-        "cufstudy.notebook",
-        "altair",
+        ModuleImport("pandas", uses=(("", ("DataFrame",)),)),
+        ModuleImport("numpy"),
+        ModuleImport(
+            "cufstudy.notebook", ("record", "charts"), (("charts", ("cases_map", "theme")), ("record", ("__doc__",)))
+        ),
+        ModuleImport("altair"),
+        ModuleImport("os.path"),
     ]
 
 

@@ -30,7 +30,7 @@ from cufstudy.core.sentences import join
 from cufstudy.model.vocab import TierGroup, label
 from cufstudy.notebook.charts._parts import group_label, group_scale, groups_present, require, wrap
 from cufstudy.notebook.charts.figure import FigureSpec, finish
-from cufstudy.notebook.charts.maps import DATA_DIR, _geo_features, _read_json
+from cufstudy.notebook.charts.maps import DATA_DIR, SharedData, _geo_features, _read_json
 from cufstudy.notebook.charts.palette import ACCENT, PALE
 from cufstudy.notebook.charts.theme import INK, WIDTH
 from cufstudy.resources import data_path
@@ -328,8 +328,8 @@ def numbered_map(
 
 def _france(data: Path) -> tuple[alt.Chart, alt.Chart]:
     """The layers under the brochure's maps: the regions, and the frames of the overseas insets."""
-    regions = alt.Chart(alt.InlineData(values=_geo_features(data_path("geo/regions_composite.geojson", data), ["nom"])))
-    insets = alt.Chart(alt.InlineData(values=_geo_features(data_path("geo/drom_inset_frames.geojson", data), ["nom"])))
+    regions = alt.Chart(SharedData(values=_geo_features(data_path("geo/regions_composite.geojson", data), ["nom"])))
+    insets = alt.Chart(SharedData(values=_geo_features(data_path("geo/drom_inset_frames.geojson", data), ["nom"])))
     return (
         regions.mark_geoshape(fill="#EDEDED", stroke="white", strokeWidth=0.8),
         insets.mark_geoshape(filled=False, stroke="#A6A6A6", strokeWidth=0.6),

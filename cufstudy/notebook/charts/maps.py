@@ -43,6 +43,23 @@ DATA_DIR: Final = Path("data")
 """The project's data folder, relative to the working directory: its ``geo/`` files win over the packaged ones."""
 
 
+class SharedData(alt.InlineData):
+    """Inline data that Altair's copies share instead of copying: the maps' geometry.
+
+    Altair copies a chart deeply, its data values included, for every layer, ``properties()`` and ``title``:
+    a map's regions (tens of thousands of coordinates) were copied about ten times, 1.5 s of processor time a
+    build. The geometry is read once per process (:func:`_read_json`) and never changed, so sharing it is safe;
+    the specification written is the same (this is an ``InlineData``). It is not validated when it is made
+    (Altair's debug mode converted and validated every coordinate then: 0.2 s a map), only with the whole
+    chart's specification, as every chart is when it is displayed.
+    """
+
+    _class_is_valid_at_instantiation = False
+
+    def __deepcopy__(self, memo: object) -> SharedData:
+        return self
+
+
 @functools.cache
 def _read_json(path: str) -> Any:
     with Path(path).open(encoding="utf-8") as fh:
@@ -127,11 +144,11 @@ def cases_map(
     ).sort_values("population", ascending=False, kind="stable")
     pop_max = max(float(points["population"].max()) if len(points) else 1.0, 1.0)
     legend_values = [float(v) for v in (10_000, 100_000, 1_000_000, 5_000_000) if v <= pop_max][-3:] or [pop_max]
-    regions = alt.Chart(alt.InlineData(values=_geo_features(data_path("geo/regions_composite.geojson", data), ["nom"])))
+    regions = alt.Chart(SharedData(values=_geo_features(data_path("geo/regions_composite.geojson", data), ["nom"])))
     land = regions.mark_geoshape(fill="#EDEDED", stroke="white", strokeWidth=0.8).encode(
         tooltip=alt.Tooltip("properties.nom:N", title="Région")
     )
-    insets = alt.Chart(alt.InlineData(values=_geo_features(data_path("geo/drom_inset_frames.geojson", data), ["nom"])))
+    insets = alt.Chart(SharedData(values=_geo_features(data_path("geo/drom_inset_frames.geojson", data), ["nom"])))
     boxes = insets.mark_geoshape(filled=False, stroke="#A6A6A6", strokeWidth=0.6)
     dots = (
         alt.Chart(points)
@@ -225,7 +242,7 @@ def partner_countries_map(frame: pd.DataFrame, data: Path = DATA_DIR) -> FigureS
         legend=count_legend(1, n_max, gradientLength=200),
     )
     tooltip = tips(("pays:N", "Pays"), ("n:Q", "Collectivités partenaires", "d"))
-    world = alt.InlineData(values=topo, format=alt.TopoDataFormat(type="topojson", feature="countries"))
+    world = SharedData(values=topo, format=alt.TopoDataFormat(type="topojson", feature="countries"))
     base = (
         alt.Chart(world)
         .mark_geoshape(fill="#E6E6E6", stroke="white", strokeWidth=0.4)
