@@ -272,6 +272,39 @@ def test_build_writes_every_deliverable(built: tuple[Path, Any]) -> None:
     assert not any((root / "_build" / "render").glob("build-*")), "the work folder is removed"
 
 
+def test_while_the_next_deliverable_renders_the_first_one_s_failure_is_the_one_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the build expands the study while the brochure's formats render: the brochure failed first, it is reported
+    import time
+
+    from cufstudy.render import engine as engine_mod
+
+    root = make_project(tmp_path)
+    real_job, real_prepare = engine_mod.EmbeddedEngine._render_job, engine_mod.EmbeddedEngine.prepare
+    expanded: list[str] = []
+
+    def job(self: Any, deliverable: Any, one: Any, staging: Path) -> Any:
+        if deliverable.name == "brochure":
+            time.sleep(0.3)  # still rendering when the study is expanded
+            raise RenderError("brochure.typ: typst failed: la police « Inter » manque")
+        return real_job(self, deliverable, one, staging)
+
+    def prepare(self: Any, deliverable: Any, notice: str | None = None) -> Any:
+        expanded.append(deliverable.name)
+        if deliverable.name == "study":
+            raise RenderError("study: les sources ne peuvent pas être rendues")
+        return real_prepare(self, deliverable, notice)
+
+    monkeypatch.setattr(engine_mod.EmbeddedEngine, "_render_job", job)
+    monkeypatch.setattr(engine_mod.EmbeddedEngine, "prepare", prepare)
+    with pytest.raises(RenderError, match="police « Inter »"):
+        build(root, profiles=["brochure", "study"], engine="pandoc")
+    assert expanded == ["brochure", "study"]
+    assert not (root / "_output").exists() or not any((root / "_output").iterdir())  # nothing half published
+    assert not list((root / "_build" / "render").glob("build-*"))  # the work folder swept after the renders ended
+
+
 def test_an_unchanged_deliverable_is_kept_and_any_change_renders_it_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -281,14 +314,14 @@ def test_an_unchanged_deliverable_is_kept_and_any_change_renders_it_again(
     build(root, profiles=["brochure", "study"], engine="pandoc")
     out = root / "_output"
     published = {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.is_file()}
-    real_render = engine_mod.EmbeddedEngine.render
+    real_start = engine_mod.EmbeddedEngine.start  # what the build calls for each deliverable it renders
     rendered: list[str] = []
 
     def counting(self: Any, deliverable: Any, staging: Path, *args: Any) -> Any:
         rendered.append(deliverable.name)
-        return real_render(self, deliverable, staging, *args)
+        return real_start(self, deliverable, staging, *args)
 
-    monkeypatch.setattr(engine_mod.EmbeddedEngine, "render", counting)
+    monkeypatch.setattr(engine_mod.EmbeddedEngine, "start", counting)
     again = build(root, profiles=["brochure", "study"], engine="pandoc")
     assert rendered == [] and again.reused == ("brochure", "study")
     assert {o.path.name for o in again.outputs} == set(published)

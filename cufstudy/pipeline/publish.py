@@ -22,6 +22,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -44,7 +45,7 @@ from cufstudy.render._docx import finalize_docx
 from cufstudy.render._stamp import RenderStamp, deliverable_digest
 from cufstudy.render.chart_images import fill_for_quarto
 from cufstudy.render.config import OUTPUT_EXTENSIONS, Deliverable, deliverables
-from cufstudy.render.engine import EmbeddedEngine, RenderedFile
+from cufstudy.render.engine import FORMAT_WORKERS, EmbeddedEngine, RenderedFile
 from cufstudy.render.extension import install_extension
 from cufstudy.render.layout import preview_pdf
 from cufstudy.render.prose import check_captions, check_prose, raise_for_typed_numbers
@@ -338,33 +339,32 @@ def render_deliverables(
     warnings: list[str] = []
     # each deliverable's files are checked in other processes while the next one renders (check_pool)
     pool = CheckPool(inline=sum(len(_file_names(d)) for d in todo) <= 1)
+    settling = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cufstudy-verify")
     try:
         staged: list[_Staged] = []
         companions: list[tuple[Path, Companions]] = []
         embedded = EmbeddedEngine(root, workdir) if chosen == "pandoc" else None
         if embedded is not None:  # every deliverable's charts in one batch of drawing processes
             embedded.draw_charts(todo)
-        waiting: list[_Waiting] = []
-        for deliverable in todo:
-            staging = workdir / "staging" / deliverable.name
-            own = notice_for(notice, deliverable.name)
-            names = _file_names(deliverable)
+        # each deliverable, once its checks are started: its report awaited and its companions verified (the
+        # designer pack, the grids) in one thread, in order, while the next deliverables render
+        waiting: list[tuple[_Waiting, Future[_Settled]]] = []
+
+        def settle(item: _Waiting) -> _Settled:
+            began = time.perf_counter()
+            checked = _checked(item, pool, embedded, preview, paths)
+            extra = verify(item.deliverable, [one.file.staged for one in checked]) if verify is not None else None
+            return _Settled(checked, extra, time.perf_counter() - began)
+        # the embedded engine renders a deliverable's formats in threads, and starts the next deliverable
+        # (its expansion here) while they run: one deliverable in flight besides the one being expanded
+        rendering = ThreadPoolExecutor(max_workers=FORMAT_WORKERS) if embedded is not None else None
+        in_flight: _InFlight | None = None
+
+        def finish(flight: _InFlight) -> None:
+            """Its files rendered, its DOCX finalised, its checks started."""
+            deliverable = flight.deliverable
             try:
-                for name in names:
-                    show.file(deliverable.name, name, "rendering")
-                if embedded is not None:
-                    embedded.notice = own
-                    warnings += [n for n in deliverable.notes if n not in warnings]
-                    files = embedded.render(deliverable, staging, functools.partial(_rendered, show, deliverable.name))
-                else:
-                    # the files' dates from the configuration or SOURCE_DATE_EPOCH (Pandoc and Typst honour it)
-                    when = source_date(deliverable.config.get("date", default=None)).environment()
-                    quarto = render_with_quarto(deliverable, staging, env={**when, **(quarto_env or {})})
-                    files = list(quarto.files)
-                    timings[f"quarto {deliverable.name}"] = quarto.seconds
-                    warnings += [f"{deliverable.name}: quarto: {w}" for w in quarto.warnings]
-                    for file in files:
-                        show.file(deliverable.name, file.name, "rendered", quarto.seconds)
+                files = [f.result() for f in flight.futures] if flight.futures is not None else flight.files
                 epoch = source_date(deliverable.config.get("date", default=None)).epoch
                 for rendered in files:
                     if rendered.staged.suffix == ".docx":  # no machine path, TOC entries, updateFields, fixed times
@@ -372,32 +372,74 @@ def render_deliverables(
                 for file in files:
                     show.file(deliverable.name, file.name, "checking")
                 notebooks = list(dict.fromkeys(nb for file in files for nb in file.notebooks))
-                rules = requirements(deliverable, own, secrets, pairings)
+                rules = requirements(deliverable, flight.notice, secrets, pairings)
                 pending = pool.submit([file.staged for file in files], rules, notebooks)
             except BaseException as exc:
-                for name in names:
+                for name in _file_names(deliverable):
                     show.file(deliverable.name, name, "failed")
                 if isinstance(exc, Exception):  # an earlier deliverable's failed check is what stopped the build
-                    for earlier in waiting:
-                        _checked(earlier, pool, embedded, preview, paths)
+                    for _, earlier in waiting:
+                        earlier.result()
                 raise
-            waiting.append(_Waiting(deliverable, files, pending))
-        for item in waiting:
-            started_checks = time.perf_counter()
+            item = _Waiting(deliverable, files, pending)
+            waiting.append((item, settling.submit(settle, item)))
+
+        try:
+            for deliverable in todo:
+                staging = workdir / "staging" / deliverable.name
+                own = notice_for(notice, deliverable.name)
+                try:
+                    for name in _file_names(deliverable):
+                        show.file(deliverable.name, name, "rendering")
+                    if embedded is not None and rendering is not None:
+                        warnings += [n for n in deliverable.notes if n not in warnings]
+                        progress = functools.partial(_rendered, show, deliverable.name)
+                        futures = embedded.start(deliverable, staging, rendering, progress, own)
+                        flight = _InFlight(deliverable, own, futures)
+                    else:
+                        # the files' dates from the configuration or SOURCE_DATE_EPOCH (Pandoc and Typst honour it)
+                        when = source_date(deliverable.config.get("date", default=None)).environment()
+                        quarto = render_with_quarto(deliverable, staging, env={**when, **(quarto_env or {})})
+                        timings[f"quarto {deliverable.name}"] = quarto.seconds
+                        warnings += [f"{deliverable.name}: quarto: {w}" for w in quarto.warnings]
+                        for file in quarto.files:
+                            show.file(deliverable.name, file.name, "rendered", quarto.seconds)
+                        flight = _InFlight(deliverable, own, files=list(quarto.files))
+                except BaseException as exc:
+                    for name in _file_names(deliverable):
+                        show.file(deliverable.name, name, "failed")
+                    if in_flight is not None and isinstance(exc, Exception):
+                        previous, in_flight = in_flight, None
+                        finish(previous)  # the one before failed first, if it did (finish reports it)
+                    if isinstance(exc, Exception):  # an earlier deliverable's failed check stopped the build
+                        for _, earlier in waiting:
+                            earlier.result()
+                    raise
+                if in_flight is not None:
+                    previous, in_flight = in_flight, None
+                    finish(previous)
+                if flight.futures is None:  # rendered already (Quarto): checked at once
+                    finish(flight)
+                else:
+                    in_flight = flight
+            if in_flight is not None:
+                previous, in_flight = in_flight, None
+                finish(previous)
+        finally:
+            if rendering is not None:  # a failed build waits for the files still rendering, then sweeps them
+                rendering.shutdown(wait=True, cancel_futures=True)
+        for item, settled in waiting:
             try:
-                checked = _checked(item, pool, embedded, preview, paths)
-                if verify is not None:
-                    extra = verify(item.deliverable, [one.file.staged for one in checked])
-                    if extra is not None:
-                        companions.append((item.deliverable.output_dir, extra))
+                done = settled.result()
             except BaseException:
                 for name in _file_names(item.deliverable):
                     show.file(item.deliverable.name, name, "failed")
                 raise
-            took = time.perf_counter() - started_checks
-            for one in checked:
-                show.file(item.deliverable.name, one.file.name, "checked", took)
-            staged += checked
+            if done.companions is not None:
+                companions.append((item.deliverable.output_dir, done.companions))
+            for one in done.checked:
+                show.file(item.deliverable.name, one.file.name, "checked", done.seconds)
+            staged += done.checked
         timings["checks"] = pool.seconds
         if embedded is not None:
             timings.update(embedded.timings)
@@ -412,6 +454,7 @@ def render_deliverables(
         raise WriteError.from_os(exc, workdir) from exc
     finally:
         pool.close()  # the checks still running are stopped
+        settling.shutdown(wait=True, cancel_futures=True)  # what awaited them ends with them
         if not os.environ.get("CUFSTUDY_KEEP_BUILD"):
             shutil.rmtree(workdir, ignore_errors=True)
     return BuildReport(
@@ -504,6 +547,25 @@ def _alive(pid: int) -> bool:
     except PermissionError:  # someone else's process
         return True
     return True
+
+
+@dataclass(frozen=True)
+class _Settled:
+    """A deliverable whose checks passed: its staged files, its companions, the seconds it took."""
+
+    checked: list[_Staged]
+    companions: Companions | None
+    seconds: float
+
+
+@dataclass(frozen=True)
+class _InFlight:
+    """A deliverable whose files are being rendered (``futures``), or are rendered (``files``)."""
+
+    deliverable: Deliverable
+    notice: str | None
+    futures: list[Future[RenderedFile]] | None = None
+    files: list[RenderedFile] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

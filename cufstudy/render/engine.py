@@ -30,7 +30,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -59,6 +59,7 @@ from cufstudy.render.shortcodes import Expanded, expand
 from cufstudy.resources import font_dirs, template_path
 
 __all__ = [
+    "FORMAT_WORKERS",
     "NOTICE_PLACEHOLDER",
     "EmbeddedEngine",
     "RenderedFile",
@@ -97,6 +98,8 @@ _PARTIALS = ("typst-template.typ", "typst-show.typ", "cufstudy-cover.typ")
 #: metadata passed literally on the command line (paths), not through the metadata file
 _LITERAL_KEYS = ("cufstudy-root", "cufstudy-docdir", "bibliography", "csl")
 _PATH_KEYS = ("bibliography", "csl", "css", "reference-doc", "template-partials", "font-paths")
+FORMAT_WORKERS = 3
+"""Files rendered at once (threads: each waits on pandoc, then Typst or the DOCX rewrite)."""
 _WARNING = re.compile(r"^\[WARNING\] (.*)$", re.M)
 _CITE_MISSING = re.compile(r"Citeproc: citation (\S+) not found")
 _EXTERNAL = re.compile(
@@ -247,6 +250,8 @@ class _Job:
     expanded: Expanded
     options: dict[str, Any]
     name: str
+    notice: str | None = None
+    """The notice the engine prints on the deliverable (its data's provenance); None: the options' own."""
 
     @property
     def when(self) -> SourceDate:
@@ -347,8 +352,11 @@ class EmbeddedEngine:
         return merged
 
     # -- one document -----------------------------------------------------------------------------
-    def prepare(self, deliverable: Deliverable) -> list[_Job]:
-        """Expand every document of ``deliverable`` for every format; raise all problems at once."""
+    def prepare(self, deliverable: Deliverable, notice: str | None = None) -> list[_Job]:
+        """Expand every document of ``deliverable`` for every format; raise all problems at once.
+
+        ``notice``: the deliverable's notice (default: the engine's :attr:`notice`)."""
+        notice = self.notice if notice is None else notice
         problems = Problems(SourceError)
         jobs: list[_Job] = []
         self.draw_charts([deliverable])  # every chart image the expansion places, drawn at once (if not yet)
@@ -366,7 +374,7 @@ class EmbeddedEngine:
                     facts_file=self._display(self._facts_file),
                 )
                 options = self._options(deliverable, source, fmt, expanded.front_matter, problems)
-                jobs.append(_Job(source, fmt, expanded, options, deliverable.output_name(source, fmt)))
+                jobs.append(_Job(source, fmt, expanded, options, deliverable.output_name(source, fmt), notice))
         self.timings["expand"] = self.timings.get("expand", 0.0) + time.perf_counter() - started
         # one summary for every kind: a construct outside the subset, an unknown fact or embed, a bad encoding
         problems.raise_if_any(f"{deliverable.name}: the sources cannot be rendered")
@@ -396,7 +404,25 @@ class EmbeddedEngine:
         ``on_file`` is called with each file as soon as it is rendered, and the seconds it took (from the
         thread that rendered it): the caller's progress display follows the formats one by one.
         """
-        jobs = self.prepare(deliverable)
+        with ThreadPoolExecutor(max_workers=FORMAT_WORKERS) as pool:
+            return [future.result() for future in self.start(deliverable, staging, pool, on_file)]
+
+    def start(
+        self,
+        deliverable: Deliverable,
+        staging: Path,
+        pool: Executor,
+        on_file: Callable[[RenderedFile, float], None] | None = None,
+        notice: str | None = None,
+    ) -> list[Future[RenderedFile]]:
+        """Expand ``deliverable`` here (raising its problems), then render its formats in ``pool``: one future
+        per file, in the order :meth:`render` gives them. A build starts the next deliverable while the
+        formats of this one are still rendering (the expansion is Python, the rendering mostly pandoc and
+        Typst), so the processors are not left waiting on one document's slowest format.
+
+        ``notice``: the deliverable's notice (default: the engine's :attr:`notice`).
+        """
+        jobs = self.prepare(deliverable, notice)
         staging.mkdir(parents=True, exist_ok=True)
 
         def one(job: _Job) -> RenderedFile:
@@ -406,17 +432,15 @@ class EmbeddedEngine:
                 on_file(file, time.perf_counter() - started)
             return file
 
-        with ThreadPoolExecutor(max_workers=3) as pool:
-            results = list(pool.map(one, jobs))
-        return results
+        return [pool.submit(one, job) for job in jobs]
 
     def _metadata(self, job: _Job) -> dict[str, Any]:
         meta = {k: v for k, v in job.options.items() if k not in _ENGINE_KEYS}
         meta.setdefault("lang", "fr")
         meta["cufstudy-root"] = str(self.root)
         meta["cufstudy-docdir"] = str(job.source.resolve().parent)
-        if self.notice is not None:
-            meta["cufstudy-notice"] = self.notice
+        if job.notice is not None:
+            meta["cufstudy-notice"] = job.notice
         if not meta.get("cufstudy-notice"):
             meta.pop("cufstudy-notice", None)
         if job.options.get("bibliography") and not meta.get("csl"):
@@ -497,7 +521,7 @@ class EmbeddedEngine:
         return [self.root / p for p in paths if p and p not in skip and not p.startswith(EXTENSION_FILTERS)]
 
     def _notice(self, job: _Job) -> str | None:
-        value = self.notice if self.notice is not None else job.options.get("cufstudy-notice")
+        value = job.notice if job.notice is not None else job.options.get("cufstudy-notice")
         return str(value) if value else None
 
     def _write_inputs(self, job: _Job, base: Path) -> None:
