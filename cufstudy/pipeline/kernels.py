@@ -45,6 +45,7 @@ from typing import Any, ClassVar
 
 __all__ = ["KernelForkServer", "ModuleImport", "WarmKernelManager", "notebook_imports", "server", "warm_kernels"]
 
+
 @dataclass(frozen=True)
 class ModuleImport:
     """What the notebooks of a batch import from one module, for the zygote to do it once.

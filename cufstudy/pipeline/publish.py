@@ -355,16 +355,20 @@ def render_deliverables(
             checked = _checked(item, pool, embedded, preview, paths)
             extra = verify(item.deliverable, [one.file.staged for one in checked]) if verify is not None else None
             return _Settled(checked, extra, time.perf_counter() - began)
-        # the embedded engine renders a deliverable's formats in threads, and starts the next deliverable
-        # (its expansion here) while they run: one deliverable in flight besides the one being expanded
-        rendering = ThreadPoolExecutor(max_workers=FORMAT_WORKERS) if embedded is not None else None
-        in_flight: _InFlight | None = None
 
-        def finish(flight: _InFlight) -> None:
-            """Its files rendered, its DOCX finalised, its checks started."""
-            deliverable = flight.deliverable
+        def stopped(deliverable: Deliverable, exc: BaseException) -> None:
+            """``deliverable`` failed with ``exc``: what failed before it, if anything, is raised instead (the
+            deliverable in flight, then an earlier deliverable's check)."""
+            for name in _file_names(deliverable):
+                show.file(deliverable.name, name, "failed")
+            if isinstance(exc, Exception):
+                land()
+                for _, earlier in waiting:
+                    earlier.result()
+
+        def finish(deliverable: Deliverable, own: str | None, files: list[RenderedFile]) -> None:
+            """Its DOCX finalised, its checks started, their report awaited in the settling thread."""
             try:
-                files = [f.result() for f in flight.futures] if flight.futures is not None else flight.files
                 epoch = source_date(deliverable.config.get("date", default=None)).epoch
                 for rendered in files:
                     if rendered.staged.suffix == ".docx":  # no machine path, TOC entries, updateFields, fixed times
@@ -372,17 +376,30 @@ def render_deliverables(
                 for file in files:
                     show.file(deliverable.name, file.name, "checking")
                 notebooks = list(dict.fromkeys(nb for file in files for nb in file.notebooks))
-                rules = requirements(deliverable, flight.notice, secrets, pairings)
+                rules = requirements(deliverable, own, secrets, pairings)
                 pending = pool.submit([file.staged for file in files], rules, notebooks)
             except BaseException as exc:
-                for name in _file_names(deliverable):
-                    show.file(deliverable.name, name, "failed")
-                if isinstance(exc, Exception):  # an earlier deliverable's failed check is what stopped the build
-                    for _, earlier in waiting:
-                        earlier.result()
+                stopped(deliverable, exc)
                 raise
             item = _Waiting(deliverable, files, pending)
             waiting.append((item, settling.submit(settle, item)))
+
+        # the embedded engine renders a deliverable's formats in threads, and starts the next deliverable
+        # (its expansion here) while they run: one deliverable in flight besides the one being expanded
+        rendering = ThreadPoolExecutor(max_workers=FORMAT_WORKERS) if embedded is not None else None
+        in_flight: _InFlight | None = None
+
+        def land() -> None:
+            """The deliverable in flight, once its files are rendered, finished."""
+            nonlocal in_flight
+            if in_flight is not None:
+                flight, in_flight = in_flight, None
+                try:
+                    files = [future.result() for future in flight.futures]
+                except BaseException as exc:
+                    stopped(flight.deliverable, exc)
+                    raise
+                finish(flight.deliverable, flight.notice, files)
 
         try:
             for deliverable in todo:
@@ -395,7 +412,6 @@ def render_deliverables(
                         warnings += [n for n in deliverable.notes if n not in warnings]
                         progress = functools.partial(_rendered, show, deliverable.name)
                         futures = embedded.start(deliverable, staging, rendering, progress, own)
-                        flight = _InFlight(deliverable, own, futures)
                     else:
                         # the files' dates from the configuration or SOURCE_DATE_EPOCH (Pandoc and Typst honour it)
                         when = source_date(deliverable.config.get("date", default=None)).environment()
@@ -404,27 +420,15 @@ def render_deliverables(
                         warnings += [f"{deliverable.name}: quarto: {w}" for w in quarto.warnings]
                         for file in quarto.files:
                             show.file(deliverable.name, file.name, "rendered", quarto.seconds)
-                        flight = _InFlight(deliverable, own, files=list(quarto.files))
                 except BaseException as exc:
-                    for name in _file_names(deliverable):
-                        show.file(deliverable.name, name, "failed")
-                    if in_flight is not None and isinstance(exc, Exception):
-                        previous, in_flight = in_flight, None
-                        finish(previous)  # the one before failed first, if it did (finish reports it)
-                    if isinstance(exc, Exception):  # an earlier deliverable's failed check stopped the build
-                        for _, earlier in waiting:
-                            earlier.result()
+                    stopped(deliverable, exc)
                     raise
-                if in_flight is not None:
-                    previous, in_flight = in_flight, None
-                    finish(previous)
-                if flight.futures is None:  # rendered already (Quarto): checked at once
-                    finish(flight)
-                else:
-                    in_flight = flight
-            if in_flight is not None:
-                previous, in_flight = in_flight, None
-                finish(previous)
+                land()
+                if embedded is not None:
+                    in_flight = _InFlight(deliverable, own, futures)
+                else:  # rendered already (Quarto): checked at once
+                    finish(deliverable, own, list(quarto.files))
+            land()
         finally:
             if rendering is not None:  # a failed build waits for the files still rendering, then sweeps them
                 rendering.shutdown(wait=True, cancel_futures=True)
@@ -560,12 +564,11 @@ class _Settled:
 
 @dataclass(frozen=True)
 class _InFlight:
-    """A deliverable whose files are being rendered (``futures``), or are rendered (``files``)."""
+    """A deliverable whose files are being rendered, with its notice."""
 
     deliverable: Deliverable
     notice: str | None
-    futures: list[Future[RenderedFile]] | None = None
-    files: list[RenderedFile] = field(default_factory=list)
+    futures: list[Future[RenderedFile]]
 
 
 @dataclass(frozen=True)
