@@ -176,6 +176,24 @@ def test_the_drawer_draws_in_the_background_what_it_is_queued(tmp_path: Path) ->
     assert later.cached(bad, "svg") is None  # left to the renderer, which reports vl-convert's error
 
 
+def test_what_is_left_to_draw_at_close_is_shared_with_a_second_process_and_each_image_drawn_once(tmp_path: Path) -> None:
+    """The runs over, the drawings still queued are shared by two processes; a spec queued again in another
+    batch is not drawn again, only the kind it lacked."""
+    from cufstudy.render.chart_images import ChartDrawer
+
+    specs = [_spec(title=f"Réseau d'été n° {i}", values=(i, 2, 3)) for i in range(1, 7)]
+    drawer = ChartDrawer(ChartImages(tmp_path, workers=2))
+    drawer.add([(spec, "svg") for spec in specs])
+    drawer.add([(specs[0], "svg"), (specs[0], "png")])
+    drawer.close()
+    assert drawer.error is None and len(drawer._lanes) == 2
+    assert drawer.drawn == 7  # six SVG and one PNG
+    later = ChartImages(tmp_path)
+    assert later.prepare([(spec, "svg") for spec in specs] + [(specs[0], "png")]) == 0
+    assert later.get(specs[5], "svg").data.decode() == spec_to_svg(specs[5])
+    assert not any(lane.thread.is_alive() or lane.proc for lane in drawer._lanes)
+
+
 def test_a_drawer_stopped_at_once_leaves_no_process(tmp_path: Path) -> None:
     from cufstudy.render.chart_images import ChartDrawer
 

@@ -27,6 +27,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -190,6 +191,17 @@ def build(
         notices = project_notices(project, plan)  # each deliverable's, from its data's provenance markers
         packs: list[Path] = []
 
+        # the grids need not the toolbox's files: staged in a thread from the start of its rendering (1 s,
+        # openpyxl and pandas imported), not after its checks, when nothing else is left to do
+        grid_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cufstudy-grids")
+        staging: dict[str, Future[None]] = {}
+
+        def prepare(deliverable: Deliverable) -> None:
+            if deliverable.name == GRID_DELIVERABLE:
+                staging[deliverable.name] = grid_thread.submit(
+                    grids.check, deliverable.name, deliverable.output_dir, _grid_epoch(deliverable)
+                )
+
         def verify(deliverable: Deliverable, files: Sequence[Path]) -> Companions | None:
             if deliverable.name == PACK_DELIVERABLE:  # the designer pack, checked, in the brochure's own set
                 pack = stage_pack(
@@ -203,9 +215,11 @@ def build(
                 )
                 packs[:] = [deliverable.output_dir / pack.name] if pack is not None else []
                 return Companions((pack,)) if pack is not None else None
-            fmt = deliverable.formats[0] if deliverable.formats else "html"
-            when = source_date(deliverable.project_options(fmt).get("date"))  # the grids dated as the toolbox
-            grids.check(deliverable.name, deliverable.output_dir, epoch=when.epoch)
+            early = staging.pop(deliverable.name, None)
+            if early is not None:
+                early.result()
+            else:
+                grids.check(deliverable.name, deliverable.output_dir, epoch=_grid_epoch(deliverable))
             if deliverable.name != GRID_DELIVERABLE or not grids.staged:
                 return None
             # published in the toolbox's own set: a kill leaves the toolbox and its grids all old or all new
@@ -221,6 +235,7 @@ def build(
                 preview=preview,
                 notice=notices,
                 verify=verify,
+                prepare=prepare,
                 reuse=not force,
                 # another set of confidential values changes what the leak check must find: render again
                 reuse_key=cases.confidential_digest,
@@ -235,6 +250,7 @@ def build(
             if not packs:  # the brochure kept as it was, its pack missing beside it: written again from its DOCX
                 packs[:] = _repair_pack(project, rendered, notice_for(notices, PACK_DELIVERABLE), secrets, pairings)
         finally:
+            grid_thread.shutdown(wait=True, cancel_futures=True)
             grids.discard()  # staged grids of a failed build are never published
     rendered = replace(rendered, warnings=tuple(w for w in rendered.warnings if not _own_step(w)))
     return BuildResult(
@@ -300,6 +316,12 @@ class _EarlyCharts(Progress):
     def close(self, wait: bool) -> None:
         if self._drawer is not None:
             self._drawer.close(wait)
+
+
+def _grid_epoch(deliverable: Deliverable) -> int:
+    """The instant the toolbox's grids are stamped with: the toolbox's own (its configured date)."""
+    fmt = deliverable.formats[0] if deliverable.formats else "html"
+    return source_date(deliverable.project_options(fmt).get("date")).epoch
 
 
 def _read_later(notebook: Path, cells: dict[str, tuple[Kind, ...]]) -> Iterator[tuple[dict[str, Any], Kind]]:

@@ -205,6 +205,7 @@ def render_deliverables(
     quarto_env: Mapping[str, str] | None = None,
     pairings: Pairings | None = None,
     observer: Progress | None = None,
+    prepare: Callable[[Deliverable], None] | None = None,
 ) -> BuildReport:
     """Render the deliverables of a Quarto project, check them, and publish them into ``_output/``.
 
@@ -235,6 +236,9 @@ def render_deliverables(
     verify
         Extra check of each deliverable's rendered files before anything is published; an exception stops
         the build and nothing is published.
+    prepare
+        Called (in this thread) as each deliverable to render starts rendering: for the work of its
+        companions that needs not its files, started there in the background and awaited by ``verify``.
     reuse
         Keep a deliverable whose inputs have not changed since it was published (``_build/render-stamp.json``,
         see :mod:`cufstudy.render._stamp`) instead of rendering it again; ``False`` renders everything.
@@ -371,7 +375,8 @@ def render_deliverables(
             try:
                 epoch = source_date(deliverable.config.get("date", default=None)).epoch
                 for rendered in files:
-                    if rendered.staged.suffix == ".docx":  # no machine path, TOC entries, updateFields, fixed times
+                    # no machine path, TOC entries, updateFields, fixed times (the embedded engine's: done)
+                    if rendered.staged.suffix == ".docx" and not rendered.finalized:
                         finalize_docx(rendered.staged, epoch)
                 for file in files:
                     show.file(deliverable.name, file.name, "checking")
@@ -408,6 +413,8 @@ def render_deliverables(
                 try:
                     for name in _file_names(deliverable):
                         show.file(deliverable.name, name, "rendering")
+                    if prepare is not None:
+                        prepare(deliverable)
                     if embedded is not None and rendering is not None:
                         warnings += [n for n in deliverable.notes if n not in warnings]
                         progress = functools.partial(_rendered, show, deliverable.name)

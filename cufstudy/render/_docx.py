@@ -22,7 +22,10 @@ import datetime as dt
 import html
 import re
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
+
+from cufstudy.render._portable import portable_part
 
 __all__ = ["finalize_docx", "toc_entries"]
 
@@ -109,11 +112,13 @@ def _document(xml: str) -> str:
     return _fill_toc(xml)
 
 
-def finalize_docx(path: Path, epoch: int) -> None:
-    """Rewrite the DOCX at ``path`` in place (see the module docstring); ``epoch`` stamps its zip entries."""
+def finalize_docx(path: Path, epoch: int, *, source: Path | None = None, local: Sequence[str] = ()) -> None:
+    """Rewrite the DOCX at ``path`` (see the module docstring), or write it there from pandoc's ``source``;
+    ``epoch`` stamps its zip entries. ``local``: the build machine's folders, taken out of every part on the
+    way (:func:`cufstudy.render._portable.portable_part`): one pass over the zip for both."""
     stamp = dt.datetime.fromtimestamp(max(epoch, 315_532_800), dt.UTC).timetuple()[:6]
-    with zipfile.ZipFile(path) as zin:
-        items = [(info, zin.read(info.filename)) for info in zin.infolist()]
+    with zipfile.ZipFile(source or path) as zin:
+        items = [(info, portable_part(info.filename, zin.read(info.filename), local)) for info in zin.infolist()]
     tmp = path.with_name(path.name + ".tmp")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
         for info, data in items:

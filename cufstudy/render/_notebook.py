@@ -54,6 +54,19 @@ class NotebookCell:
     options: Mapping[str, Any]
     outputs: tuple[Mapping[str, Any], ...]
     index: int
+    _charts: dict[int, tuple[Any, bool]] = field(default_factory=dict, compare=False, repr=False)
+
+    def chart(self, position: int, raw: Any) -> tuple[Any, bool]:
+        """The Vega-Lite spec ``raw`` of output ``position``, as renderers draw it (French typography applied,
+        :func:`~cufstudy.notebook.charts.vega.typeset_spec`), and whether it loads data from a URL: worked out
+        once for every format and deliverable that embeds the cell (a map's spec holds thousands of values)."""
+        found = self._charts.get(position)
+        if found is None:
+            spec = json.loads(raw) if isinstance(raw, str) else raw
+            if isinstance(spec, dict):
+                spec = typeset_spec(spec)  # a chart not made with the toolkit gets its French typography too
+            found = self._charts[position] = (spec, _url_data(spec))
+        return found
 
 
 def cell_options(source: str) -> dict[str, Any]:
@@ -183,10 +196,12 @@ def _width_attr(px: float | None) -> str:
 
 
 def _url_data(spec: Any, parent: str = "") -> bool:
+    """Whether a Vega-Lite spec loads data from a URL (a ``data`` with a ``url``, at any level); the rows of
+    inline data (a ``data``'s values, the ``datasets``) are not specs, and not searched."""
     if isinstance(spec, dict):
-        if parent == "data" and "url" in spec:
-            return True
-        return any(_url_data(v, k) for k, v in spec.items())
+        if parent == "data":
+            return "url" in spec
+        return any(_url_data(v, k) for k, v in spec.items() if k != "datasets")
     if isinstance(spec, list):
         return any(_url_data(v, parent) for v in spec)
     return False
@@ -212,7 +227,7 @@ def _image(
             path = assets.write(text.encode("utf-8"), "svg")
             px = _meta_width(metadata, "image/svg+xml") or _svg_width_px(text)
         elif kind == "png" and png is not None:
-            raw = base64.b64decode(_text(png))
+            raw = png if isinstance(png, bytes) else base64.b64decode(_text(png))  # bytes: drawn in this build
             path = assets.write(raw, "png")
             natural = _png_width_px(raw)
             px = _meta_width(metadata, "image/png") or (natural / 2 if natural else None)
@@ -269,7 +284,7 @@ def embed_cell(
     body: list[str] = []
     label = cell.label
     alt = str(cell.options.get("fig-alt") or "")
-    for output in cell.outputs:
+    for position, output in enumerate(cell.outputs):
         kind = output.get("output_type")
         if kind == "error":
             report(
@@ -291,12 +306,8 @@ def embed_cell(
             continue
         vegalite = next((m for m in data if _VEGALITE.match(m)), None)
         if vegalite is not None:
-            spec = data[vegalite]
-            if isinstance(spec, str):
-                spec = json.loads(spec)
-            if isinstance(spec, dict):
-                spec = typeset_spec(spec)  # a chart not made with the toolkit gets its French typography too
-            if _url_data(spec):
+            spec, remote = cell.chart(position, data[vegalite])
+            if remote:
                 report(f"the chart of cell {label!r} loads its data from a URL; embed the data in the spec")
                 continue
             if fmt == "html":
@@ -321,7 +332,7 @@ def embed_cell(
                     report(f"cannot convert the chart of cell {label!r} to a static image: {exc}")
                     continue
                 key = "image/png" if drawn.kind == "png" else "image/svg+xml"
-                static = {key: base64.b64encode(drawn.data).decode() if drawn.kind == "png" else drawn.data.decode()}
+                static = {key: drawn.data if drawn.kind == "png" else drawn.data.decode()}
                 sizes = {key: {"width": drawn.width}} if drawn.width else {}  # placed at its natural size
                 image = _image(static, sizes, fmt, assets, alt)
             if image is not None:

@@ -4,19 +4,18 @@ Pandoc's DOCX writer copies two things of the machine into the document: every m
 know goes into ``docProps/custom.xml`` (the engine's ``cufstudy-root`` and ``cufstudy-docdir``, the
 ``bibliography`` and ``csl`` files, as absolute paths), and the source path of each image becomes its
 ``descr`` attribute (``/home/<user>/projet/_build/render/build-<pid>-.../assets/<hash>.png``). The brochure's
-DOCX goes to an outside designer: :func:`portable_docx` copies the file without them (the properties naming a
+DOCX goes to an outside designer: :func:`portable_part` gives each part without them (the properties naming a
 local path are dropped, an attribute holding one keeps only the file name).
 """
 
 from __future__ import annotations
 
 import re
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from xml.sax.saxutils import escape as xml_escape
 
-__all__ = ["local_prefixes", "portable_docx"]
+__all__ = ["local_prefixes", "portable_part"]
 
 _PROPERTY = re.compile(r"<property\b[^>]*>.*?</property>", re.S)
 _PID = re.compile(r'\bpid="\d+"')
@@ -48,16 +47,14 @@ def _strip_attributes(xml: str, local: Sequence[str]) -> str:
     return _ATTRIBUTE.sub(attribute, xml)
 
 
-def portable_docx(source: Path, target: Path, local: Sequence[str]) -> None:
-    """Copy the DOCX ``source`` to ``target`` without the local paths ``local`` (see the module docstring)."""
-    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
-        for item in zin.infolist():
-            data = zin.read(item.filename)
-            if item.filename.endswith((".xml", ".rels")):
-                text = data.decode("utf-8")
-                if any(prefix in text for prefix in local):
-                    if item.filename == "docProps/custom.xml":
-                        text = _strip_properties(text, local)
-                    text = _strip_attributes(text, local)
-                    data = text.encode("utf-8")
-            zout.writestr(item, data)
+def portable_part(name: str, data: bytes, local: Sequence[str]) -> bytes:
+    """The DOCX part ``name`` (its bytes) without the local paths ``local`` (see the module docstring)."""
+    if not name.endswith((".xml", ".rels")):
+        return data
+    text = data.decode("utf-8")
+    if not any(prefix in text for prefix in local):
+        return data
+    if name == "docProps/custom.xml":
+        text = _strip_properties(text, local)
+    return _strip_attributes(text, local).encode("utf-8")
+

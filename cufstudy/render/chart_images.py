@@ -20,6 +20,7 @@ cells' outputs itself and cannot put a Vega-Lite spec in a PDF).
 from __future__ import annotations
 
 import base64
+import collections
 import contextlib
 import hashlib
 import json
@@ -351,29 +352,46 @@ class _Bundle:
 
 
 class ChartDrawer:
-    """Charts drawn in the background while other work goes on (a build's runs), by one drawing process.
+    """Charts drawn in the background while other work goes on (a build's runs), by drawing processes.
 
     :meth:`add` queues requests (``(spec, kind)``, as :func:`chart_requests` gives them); each image drawn
     is stored in ``images``' folder, where the renderer's :meth:`ChartImages.prepare` finds it. Nothing
     depends on the drawer: a drawing that fails or is not reached is drawn, or reported, by the renderer.
-    :meth:`close` draws what is queued, then ends the drawing process; ``wait=False`` stops it at once (a
-    failed build).
+
+    While the runs go on, one process draws beside them (the kernels have the processors). :meth:`close`
+    draws what is queued, then ends the drawing processes: what is still to draw then (the last runs'
+    charts, the maps among them) is shared with up to ``workers - 1`` more processes, started there, the
+    runs being over. ``wait=False`` stops at once (a failed build). A spec queued twice is drawn once.
     """
 
-    def __init__(self, images: ChartImages) -> None:
+    def __init__(self, images: ChartImages, workers: int | None = None) -> None:
         self.images = images
         self.drawn = 0
         """Images drawn and stored by this drawer."""
         self.error: Exception | None = None
         """What stopped the drawing early, if anything (the renderer draws the rest)."""
+        self.workers = max(1, min(images.workers, workers or images.workers))
         self._queue: queue.SimpleQueue[Iterable[tuple[Mapping[str, Any], Kind]] | _Bundle | None] = queue.SimpleQueue()
         self._stop = threading.Event()
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._thread = threading.Thread(target=self._work, name="cufstudy-charts", daemon=True)
-        self._thread.start()
+        self._ready = threading.Condition()  # guards what follows, and the images' store
+        self._pending: collections.deque[_Task | _Bundle] = collections.deque()
+        self._claimed: set[tuple[str, Kind, float]] = set()  # (canonical JSON, kind, scale) queued already
+        self._reading = False  # a lane is reading the next batch
+        self._read_all = False  # every batch is read (close() queued its end)
+        self._lanes: list[_Lane] = []
+        self._tmp = tempfile.TemporaryDirectory(prefix="cufstudy-charts-")
+        self._add_lane()
+
+    @property
+    def _thread(self) -> threading.Thread:
+        return self._lanes[0].thread
+
+    @property
+    def _proc(self) -> subprocess.Popen[bytes] | None:
+        return next((lane.proc for lane in self._lanes if lane.proc is not None), None)
 
     def add(self, requests: Iterable[tuple[Mapping[str, Any], Kind]]) -> None:
-        """Queue the drawing of ``requests``, read in the drawing thread (a generator that reads a notebook
+        """Queue the drawing of ``requests``, read in a drawing thread (a generator that reads a notebook
         reads it there), each skipped if cached already when its turn comes."""
         self._queue.put(requests)
 
@@ -383,55 +401,88 @@ class ChartDrawer:
         self._queue.put(_Bundle(folder))
 
     def close(self, wait: bool = True) -> None:
-        """Draw what is queued (``wait``), or stop at once; the drawing process is gone on return."""
-        if not wait:
-            self._stop.set()
-            proc = self._proc
-            if proc is not None:
-                with contextlib.suppress(OSError):
-                    proc.kill()
+        """Draw what is queued (``wait``), with more processes if it is more than one drawing, or stop at
+        once; the drawing processes are gone on return."""
         self._queue.put(None)
-        self._thread.join()
+        if wait:
+            with self._ready:
+                todo = 0 if self._stop.is_set() else len(self._pending) + self._queue.qsize() - 1
+            while len(self._lanes) < min(self.workers, todo):
+                self._add_lane()
+        else:
+            self._stop.set()
+            for lane in self._lanes:
+                lane.kill()
+        with self._ready:
+            self._ready.notify_all()
+        for lane in self._lanes:
+            lane.thread.join()
+        self._tmp.cleanup()
 
-    def _work(self) -> None:
-        with tempfile.TemporaryDirectory(prefix="cufstudy-charts-") as tmp:
+    def _add_lane(self) -> None:
+        lane = _Lane(f"{self._tmp.name}/{len(self._lanes)}-")
+        lane.thread = threading.Thread(target=self._work, args=(lane,), name="cufstudy-charts", daemon=True)
+        self._lanes.append(lane)
+        lane.thread.start()
+
+    def _next(self) -> _Task | _Bundle | None:
+        """The next drawing (or bundle), reading the next batch when none is pending; None at the end."""
+        while True:
+            with self._ready:
+                while not self._stop.is_set() and not self._pending and not self._read_all and self._reading:
+                    self._ready.wait()
+                if self._stop.is_set():
+                    return None
+                if self._pending:
+                    return self._pending.popleft()
+                if self._read_all:
+                    return None
+                self._reading = True
+            batch = self._queue.get()
+            found: list[_Task | _Bundle] = []
             try:
-                while not self._stop.is_set():
-                    batch = self._queue.get()
-                    if batch is None:
-                        return
-                    if isinstance(batch, _Bundle):
-                        if not self._send({"bundle": str(batch.folder)}):
-                            return
-                        continue
-                    for n, task in enumerate(self.images.tasks(batch)):
-                        if self._stop.is_set() or not self._draw(task, f"{tmp}/{n}"):
-                            return
-            except Exception as exc:  # a notebook unread, a drawing process gone: only time is lost
-                self.error = exc
-                return
+                if isinstance(batch, _Bundle):
+                    found = [batch]
+                elif batch is not None:
+                    found = list(self.images.tasks(batch))
             finally:
-                self._end()
+                with self._ready:
+                    for task in found:
+                        kept = task if isinstance(task, _Bundle) else self._unclaimed(task)
+                        if kept is not None:
+                            self._pending.append(kept)
+                    self._read_all = batch is None
+                    self._reading = False
+                    self._ready.notify_all()
 
-    def _send(self, item: Mapping[str, Any]) -> bool:
-        """``item`` done by the drawing process (started at the first item); False when that process is gone."""
-        proc = self._proc
-        if proc is None:
-            cmd = [sys.executable, "-m", "cufstudy.render.chart_images", "--serve"]
-            quiet = subprocess.DEVNULL
-            proc = self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=quiet)
-            assert proc.stdin is not None
-            fonts = {"fonts": [str(f) for f in _font_folders()]}
-            proc.stdin.write(json.dumps(fonts, ensure_ascii=False).encode("utf-8") + b"\n")
-        assert proc.stdin is not None and proc.stdout is not None
-        proc.stdin.write(json.dumps(item, ensure_ascii=False).encode("utf-8") + b"\n")
-        proc.stdin.flush()
-        return bool(proc.stdout.readline())  # empty: the process died (or was stopped by close)
+    def _unclaimed(self, task: _Task) -> _Task | None:
+        """``task`` with only the kinds no lane has taken yet (None if none is left); those are now taken."""
+        spec, kinds, scale, svg = task
+        text = json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        left = [k for k in kinds if (text, k, scale) not in self._claimed]
+        self._claimed.update((text, k, scale) for k in left)
+        return (spec, left, scale, svg) if left else None
 
-    def _draw(self, task: _Task, out: str) -> bool:
+    def _work(self, lane: _Lane) -> None:
+        try:
+            n = 0
+            while (task := self._next()) is not None:
+                if isinstance(task, _Bundle):
+                    done = lane.send({"bundle": str(task.folder)})
+                else:
+                    done = self._draw(lane, task, f"{lane.prefix}{n}")
+                    n += 1
+                if not done:
+                    return
+        except Exception as exc:  # a notebook unread, a drawing process gone: only time is lost
+            self.error = exc
+        finally:
+            lane.end()
+
+    def _draw(self, lane: _Lane, task: _Task, out: str) -> bool:
         spec, kinds, scale, svg = task
         text = svg.decode("utf-8") if svg is not None else None
-        if not self._send({"spec": spec, "kinds": kinds, "scale": scale, "svg": text, "out": out}):
+        if not lane.send({"spec": spec, "kinds": kinds, "scale": scale, "svg": text, "out": out}):
             return False
         drawn: dict[Kind, bytes] = {}
         for kind in ("svg", *kinds):
@@ -440,13 +491,44 @@ class ChartDrawer:
                 drawn[kind] = path.read_bytes()
                 path.unlink()
         if drawn:
-            before = self.images.drawn
-            self.images._store(spec, drawn, scale)
-            self.drawn += self.images.drawn - before
+            with self._ready:
+                before = self.images.drawn
+                self.images._store(spec, drawn, scale)
+                self.drawn += self.images.drawn - before
         return True
 
-    def _end(self) -> None:
-        proc, self._proc = self._proc, None
+
+class _Lane:
+    """One drawing process of a :class:`ChartDrawer` and the thread that feeds it (started at its first item)."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.thread: threading.Thread
+
+    def send(self, item: Mapping[str, Any]) -> bool:
+        """``item`` done by the drawing process; False when that process is gone (or was stopped)."""
+        proc = self.proc
+        if proc is None:
+            cmd = [sys.executable, "-m", "cufstudy.render.chart_images", "--serve"]
+            quiet = subprocess.DEVNULL
+            proc = self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=quiet)
+            assert proc.stdin is not None
+            fonts = {"fonts": [str(f) for f in _font_folders()]}
+            proc.stdin.write(json.dumps(fonts, ensure_ascii=False).encode("utf-8") + b"\n")
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(json.dumps(item, ensure_ascii=False).encode("utf-8") + b"\n")
+        proc.stdin.flush()
+        return bool(proc.stdout.readline())  # empty: the process died (or was stopped by close)
+
+    def kill(self) -> None:
+        proc = self.proc
+        if proc is not None:
+            with contextlib.suppress(OSError):
+                proc.kill()
+
+    def end(self) -> None:
+        proc, self.proc = self.proc, None
         if proc is None:
             return
         with contextlib.suppress(OSError):

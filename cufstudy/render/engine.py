@@ -42,8 +42,9 @@ from cufstudy.core.project import SETTINGS_KEY, BuildPaths
 from cufstudy.core.reproducible import SourceDate, source_date
 from cufstudy.notebook.charts.vega import register_fonts
 from cufstudy.notebook.facts import Fact, FactStore, facts_path
+from cufstudy.render._docx import finalize_docx
 from cufstudy.render._notebook import Assets, NotebookCache
-from cufstudy.render._portable import local_prefixes, portable_docx
+from cufstudy.render._portable import local_prefixes
 from cufstudy.render._vega import BUNDLE_MARKER, inject_bundle
 from cufstudy.render.chart_images import ChartImages, chart_requests
 from cufstudy.render.config import (
@@ -241,6 +242,9 @@ class RenderedFile:
     typst_source: Path | None = None
     notebooks: tuple[Path, ...] = ()
     """The executed notebooks whose outputs the file embeds (absolute paths): the checks read them too."""
+    finalized: bool = False
+    """A DOCX given its last touches already (:func:`cufstudy.render._docx.finalize_docx`, in the render
+    thread); else the build does it before its checks."""
 
 
 @dataclass
@@ -613,8 +617,10 @@ class EmbeddedEngine:
             assert isinstance(pdf, bytes)
             target.write_bytes(pdf)
             return RenderedFile(deliverable.name, job.fmt, target, job.name, typst_source=typ, notebooks=notebooks)
-        portable_docx(Path(f"{base}.docx"), target, local_prefixes(self.root, self.workdir))
-        return RenderedFile(deliverable.name, job.fmt, target, job.name, notebooks=notebooks)
+        epoch = source_date(deliverable.config.get("date", default=None)).epoch  # as for Quarto's (publish)
+        local = local_prefixes(self.root, self.workdir)
+        finalize_docx(target, epoch, source=Path(f"{base}.docx"), local=local)
+        return RenderedFile(deliverable.name, job.fmt, target, job.name, notebooks=notebooks, finalized=True)
 
     # -- typst ----------------------------------------------------------------------------------------
     def font_paths(self, options: Mapping[str, Any] | None = None) -> list[str]:
