@@ -194,6 +194,22 @@ def test_what_is_left_to_draw_at_close_is_shared_with_a_second_process_and_each_
     assert not any(lane.thread.is_alive() or lane.proc for lane in drawer._lanes)
 
 
+def test_a_widened_drawer_has_its_processes_started_before_the_work_comes(tmp_path: Path) -> None:
+    """When the last run is the only one left, the drawer's other processes start (and load vl-convert)
+    ahead of the charts that run will bring; they draw their share and end with the drawer."""
+    from cufstudy.render.chart_images import ChartDrawer
+
+    drawer = ChartDrawer(ChartImages(tmp_path, workers=2))
+    drawer.widen()
+    assert len(drawer._lanes) == 2 and all(lane.proc is not None for lane in drawer._lanes)
+    specs = [_spec(title=f"Coopération n° {i}", values=(i, 1, 4)) for i in range(1, 5)]
+    drawer.add([(spec, "png") for spec in specs])
+    drawer.close()
+    assert drawer.error is None and drawer.drawn == 8  # each SVG and the PNG rasterised from it
+    assert ChartImages(tmp_path).prepare([(spec, "png") for spec in specs]) == 0
+    assert not any(lane.thread.is_alive() or lane.proc for lane in drawer._lanes)
+
+
 def test_a_drawer_stopped_at_once_leaves_no_process(tmp_path: Path) -> None:
     from cufstudy.render.chart_images import ChartDrawer
 

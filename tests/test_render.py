@@ -650,3 +650,36 @@ def test_a_table_cell_with_a_sentence_for_too_few_data_keeps_its_caption_and_num
     text = "\n".join(p.extract_text() for p in PdfReader(root / "_output" / "study.pdf").pages)
     flat = re.sub(r"\s+", " ", text.replace(NNBSP, " ").replace(NBSP, " "))
     assert "Tableau 2 : Classes issues des données" in flat and "(n = 3 ; il en faut au moins 5)" in flat
+
+
+def test_a_chart_loading_its_data_from_a_url_is_refused_in_every_format_its_rows_are_not_specs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A layer's ``data.url`` is reported, in each format; inline rows that hold a ``url`` field (a link of
+    the study) are data, not a spec. The French typography of a spec is applied once for all formats."""
+    from cufstudy.render import _notebook
+    from cufstudy.render._notebook import Assets, NotebookCell, embed_cell
+
+    mime = "application/vnd.vegalite.v5+json"
+    remote = {"layer": [{"mark": "bar", "data": {"url": "https://example.org/cas.csv"}}]}
+    rows = {"mark": "bar", "data": {"values": [{"nom": "Cités Unies France", "data": {"url": "https://cuf.fr"}}]}}
+    calls: list[int] = []
+    real = _notebook.typeset_spec
+
+    def counted(spec: dict[str, Any]) -> dict[str, Any]:
+        calls.append(1)
+        return real(spec)
+
+    monkeypatch.setattr(_notebook, "typeset_spec", counted)
+    cells = [
+        NotebookCell(label, {}, ({"output_type": "display_data", "data": {mime: spec}, "metadata": {}},), 0)
+        for label, spec in (("fig-distante", remote), ("fig-lignes", rows))
+    ]
+    for fmt in ("html", "typst", "docx"):
+        reported: list[str] = []
+        embed_cell(cells[0], fmt, Assets(tmp_path), "étude.qmd:3", reported.append, lambda: "c1")
+        assert reported[0] == "the chart of cell 'fig-distante' loads its data from a URL; embed the data in the spec"
+        reported.clear()
+        html = embed_cell(cells[1], "html", Assets(tmp_path), "étude.qmd:9", reported.append, lambda: "c2")
+        assert reported == [] and any("data-cufstudy-vega" in line for line in html.lines)
+    assert len(calls) == 2  # one per cell, not per format

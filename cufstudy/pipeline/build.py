@@ -262,9 +262,10 @@ def build(
 class _EarlyCharts(Progress):
     """The build's display during the runs, which also queues the charts of each run that ends, to be drawn
     beside the runs still going by one background process (:class:`~cufstudy.render.chart_images.ChartDrawer`,
-    into the cache of chart images). The rendering then finds them drawn; whatever the drawer did not reach or
-    could not draw, the rendering draws (and reports) as without it. Only the cells the deliverables being built
-    embed, in the kinds their formats need; a run skipped as unchanged drew its charts when it was executed."""
+    into the cache of chart images), and by more once only one run is left. The rendering then finds them
+    drawn; whatever the drawer did not reach or could not draw, the rendering draws (and reports) as without
+    it. Only the cells the deliverables being built embed, in the kinds their formats need; a run skipped as
+    unchanged drew its charts when it was executed."""
 
     def __init__(
         self,
@@ -280,18 +281,23 @@ class _EarlyCharts(Progress):
         self._cells: dict[Path, dict[str, tuple[Kind, ...]]] | None = None
         self._drawer: ChartDrawer | None = None
         self._pages = False
+        self._unfinished: set[str] = set()  # the runs queued and not over (their outputs)
 
     def note(self, message: str) -> None:
         self._display.note(message)
 
     def queued(self, run: Run) -> None:
         self._display.queued(run)
+        self._unfinished.add(run.output)
 
     def running(self, run: Run) -> None:
         self._display.running(run)
 
     def finished(self, result: RunResult) -> None:
         self._display.finished(result)
+        self._unfinished.discard(result.run.output)
+        if len(self._unfinished) == 1 and self._drawer is not None:  # one run left: a processor is free
+            self._drawer.widen()
         if result.status != "ok":
             return
         if self._cells is None:  # read at the first run that ends: a build with nothing to run reads nothing

@@ -360,9 +360,11 @@ def _provisioner_class() -> type[Any]:
     return ForkingProvisioner
 
 
-#: How long a kernel's output channel may take to bring the status of one ``kernel_info`` request before the
-#: request is sent again (a subscriber that connected after the kernel published misses its messages).
-_READY_WAIT = 0.5
+#: How long a kernel's output channel may take to bring the status of a ``kernel_info`` request before the
+#: request is sent again: a subscriber that connected after the kernel published misses its messages (7 of
+#: the 18 kernel starts of a cold build did, each waiting the whole wait: 0.5 s before). A late status of an
+#: earlier request counts as well, so a short wait only sends one more request on a slow machine.
+_READY_WAIT = 0.05
 
 
 def _client_class() -> type[Any]:
@@ -378,15 +380,17 @@ def _client_class() -> type[Any]:
 
         async def _ready(self, timeout: float | None = None) -> None:
             deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+            sent: set[str] = set()
+            reply: dict[str, Any] | None = None
             while True:
-                request = self.kernel_info()
+                sent.add(self.kernel_info())
                 try:
-                    reply = await self.shell_channel.get_msg(timeout=1)
+                    answer = await self.shell_channel.get_msg(timeout=1)
                 except Empty:
-                    reply = None
-                answered = reply is not None and reply["msg_type"] == "kernel_info_reply"
-                if answered and await self._idle_after(request, _READY_WAIT):
-                    assert reply is not None
+                    answer = None
+                if answer is not None and answer["msg_type"] == "kernel_info_reply":
+                    reply = answer
+                if reply is not None and await self._idle_after(sent, _READY_WAIT):
                     self._handle_kernel_info_reply(reply)
                     return
                 if not await self._async_is_alive():
@@ -394,16 +398,16 @@ def _client_class() -> type[Any]:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
 
-        async def _idle_after(self, request: str, wait: float) -> bool:
-            """True when the output channel brings the ``idle`` status of ``request`` within ``wait`` seconds
-            (the messages before it are dropped, as jupyter_client's flush drops them)."""
+        async def _idle_after(self, requests: set[str], wait: float) -> bool:
+            """True when the output channel brings the ``idle`` status of one of ``requests`` within ``wait``
+            seconds (the messages before it are dropped, as jupyter_client's flush drops them)."""
             end = time.monotonic() + wait
             while (left := end - time.monotonic()) > 0:
                 try:
                     msg = await self.iopub_channel.get_msg(timeout=left)
                 except Empty:
                     return False
-                ours = (msg.get("parent_header") or {}).get("msg_id") == request
+                ours = (msg.get("parent_header") or {}).get("msg_id") in requests
                 if ours and msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle":
                     return True
             return False

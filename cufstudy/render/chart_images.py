@@ -225,13 +225,17 @@ def _worker(job: Path) -> None:
 def _serve() -> None:
     """The drawing process of :class:`ChartDrawer`: the first line of its input names the font folders, each
     next line is a task (a drawing, or the pages' Vega bundle), answered by an empty line once its files are
-    written; it ends with its input."""
-    from cufstudy.notebook.charts.vega import register_fonts
+    written; it ends with its input. vl-convert's JavaScript runtime is started at once, by a drawing of one
+    point (0.3-0.8 s, which the first task would otherwise pay): a process started ahead of its work
+    (:meth:`ChartDrawer.widen`) is ready when it comes."""
+    from cufstudy.notebook.charts.vega import register_fonts, spec_to_svg
 
     lines = iter(sys.stdin.buffer.readline, b"")
     first = next(lines, b"")
     for folder in json.loads(first or b"{}").get("fonts", []):
         register_fonts(Path(folder))
+    with contextlib.suppress(Exception):  # a runtime that cannot start fails the first task, which says why
+        spec_to_svg({"mark": "point", "data": {"values": [{"x": 1}]}, "encoding": {"x": {"field": "x"}}})
     for line in lines:
         task = json.loads(line)
         if "bundle" in task:
@@ -400,6 +404,16 @@ class ChartDrawer:
         vl-convert version), into the cache ``folder`` where :func:`cufstudy.render._vega.vega_bundle` finds it."""
         self._queue.put(_Bundle(folder))
 
+    def widen(self) -> None:
+        """Draw with up to ``workers`` processes from now on (the caller's other work is ending: the last
+        run of a batch is the only one left), each started now, not when :meth:`close` waits."""
+        if self._stop.is_set():
+            return
+        for lane in self._lanes:
+            lane.start()
+        while len(self._lanes) < self.workers:
+            self._add_lane(warm=True)
+
     def close(self, wait: bool = True) -> None:
         """Draw what is queued (``wait``), with more processes if it is more than one drawing, or stop at
         once; the drawing processes are gone on return."""
@@ -419,8 +433,10 @@ class ChartDrawer:
             lane.thread.join()
         self._tmp.cleanup()
 
-    def _add_lane(self) -> None:
+    def _add_lane(self, warm: bool = False) -> None:
         lane = _Lane(f"{self._tmp.name}/{len(self._lanes)}-")
+        if warm:  # its interpreter and vl-convert loaded before its first drawing
+            lane.start()
         lane.thread = threading.Thread(target=self._work, args=(lane,), name="cufstudy-charts", daemon=True)
         self._lanes.append(lane)
         lane.thread.start()
@@ -499,23 +515,38 @@ class ChartDrawer:
 
 
 class _Lane:
-    """One drawing process of a :class:`ChartDrawer` and the thread that feeds it (started at its first item)."""
+    """One drawing process of a :class:`ChartDrawer` and the thread that feeds it (started at its first item,
+    or ahead of it)."""
 
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
         self.proc: subprocess.Popen[bytes] | None = None
         self.thread: threading.Thread
+        self._starting = threading.Lock()  # its thread, and ChartDrawer.widen, may start the process
+        self._ended = False
 
-    def send(self, item: Mapping[str, Any]) -> bool:
-        """``item`` done by the drawing process; False when that process is gone (or was stopped)."""
-        proc = self.proc
-        if proc is None:
+    def start(self) -> None:
+        """Start the drawing process ahead of its work (:meth:`ChartDrawer.widen`), unless it has ended."""
+        with self._starting:
+            if not self._ended:
+                self._start()
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        """The drawing process, started (with the fonts to register) if it was not."""
+        if self.proc is None:
             cmd = [sys.executable, "-m", "cufstudy.render.chart_images", "--serve"]
             quiet = subprocess.DEVNULL
             proc = self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=quiet)
             assert proc.stdin is not None
             fonts = {"fonts": [str(f) for f in _font_folders()]}
             proc.stdin.write(json.dumps(fonts, ensure_ascii=False).encode("utf-8") + b"\n")
+            proc.stdin.flush()
+        return self.proc
+
+    def send(self, item: Mapping[str, Any]) -> bool:
+        """``item`` done by the drawing process; False when that process is gone (or was stopped)."""
+        with self._starting:
+            proc = self._start()
         assert proc.stdin is not None and proc.stdout is not None
         proc.stdin.write(json.dumps(item, ensure_ascii=False).encode("utf-8") + b"\n")
         proc.stdin.flush()
@@ -528,7 +559,9 @@ class _Lane:
                 proc.kill()
 
     def end(self) -> None:
-        proc, self.proc = self.proc, None
+        with self._starting:
+            self._ended = True
+            proc, self.proc = self.proc, None
         if proc is None:
             return
         with contextlib.suppress(OSError):
