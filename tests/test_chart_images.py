@@ -264,6 +264,33 @@ def test_the_charts_of_a_run_that_ends_are_drawn_for_the_deliverables_that_embed
         assert typeset is not None and cache.cached(typeset, "svg") is None
 
 
+def test_a_build_makes_the_pages_bundle_from_its_first_run_s_start_and_widens_at_its_last(tmp_path: Path) -> None:
+    """An HTML deliverable with charts: the bundle is queued as the first run starts (before any chart is
+    drawn); the drawer has all its processes once the last run has started."""
+    from cufstudy.core.project import project_of
+    from cufstudy.pipeline.build import _EarlyCharts
+    from cufstudy.pipeline.plan import load_plan
+    from cufstudy.pipeline.progress import Progress
+    from cufstudy.render._vega import bundle_file
+
+    from .conftest import copy_project
+
+    project = project_of(copy_project(tmp_path / "projet d'été"))
+    runs = load_plan(project).runs[:3]
+    early = _EarlyCharts(Progress(), project, ["guide"], ["html", "pdf"], "pandoc")
+    for run in runs:
+        early.queued(run)
+    early.running(runs[0])
+    drawer = early._drawer
+    assert drawer is not None and len(drawer._lanes) == 1
+    early.running(runs[1])
+    assert len(drawer._lanes) == 1
+    early.running(runs[2])
+    assert len(drawer._lanes) == drawer.workers
+    early.close(wait=True)
+    assert drawer.error is None and bundle_file(project.paths.cache).is_file()
+
+
 def test_the_drawer_makes_the_pages_vega_bundle_where_the_renderer_finds_it(tmp_path: Path) -> None:
     from cufstudy.render._vega import vega_bundle
     from cufstudy.render.chart_images import ChartDrawer

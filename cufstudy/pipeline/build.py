@@ -56,6 +56,7 @@ from cufstudy.pipeline.publish import (
     render_deliverables,
 )
 from cufstudy.pipeline.runs import execute_plan
+from cufstudy.render._vega import bundle_file
 from cufstudy.render.chart_images import ChartDrawer, ChartImages, Kind, chart_cells, notebook_requests
 from cufstudy.render.config import Deliverable, deliverables
 from cufstudy.render.extension import ExtensionInstall, install_extension
@@ -262,7 +263,8 @@ def build(
 class _EarlyCharts(Progress):
     """The build's display during the runs, which also queues the charts of each run that ends, to be drawn
     beside the runs still going by one background process (:class:`~cufstudy.render.chart_images.ChartDrawer`,
-    into the cache of chart images), and by more once only one run is left. The rendering then finds them
+    into the cache of chart images), and by more once the last run has started; the pages' Vega bundle is
+    made from the first run's start. The rendering then finds them
     drawn; whatever the drawer did not reach or could not draw, the rendering draws (and reports) as without
     it. Only the cells the deliverables being built embed, in the kinds their formats need; a run skipped as
     unchanged drew its charts when it was executed."""
@@ -282,6 +284,7 @@ class _EarlyCharts(Progress):
         self._drawer: ChartDrawer | None = None
         self._pages = False
         self._unfinished: set[str] = set()  # the runs queued and not over (their outputs)
+        self._waiting: set[str] = set()  # the runs queued and not started
 
     def note(self, message: str) -> None:
         self._display.note(message)
@@ -289,30 +292,42 @@ class _EarlyCharts(Progress):
     def queued(self, run: Run) -> None:
         self._display.queued(run)
         self._unfinished.add(run.output)
+        self._waiting.add(run.output)
 
     def running(self, run: Run) -> None:
         self._display.running(run)
+        self._waiting.discard(run.output)
+        cells = self._embedded()
+        if self._pages and cells and self._drawer is None and not bundle_file(self._project.paths.cache).is_file():
+            # an HTML page with charts carries the script that draws them (1.5 s to make): made while the
+            # first kernels start (the zygote's imports leave a processor free), before any chart is drawn
+            self._drawer = ChartDrawer(ChartImages(self._project.paths.cache / "charts"))
+            self._drawer.bundle(self._project.paths.cache)
+        if not self._waiting and self._drawer is not None:  # the last run has started: a processor frees soon
+            self._drawer.widen()
 
     def finished(self, result: RunResult) -> None:
         self._display.finished(result)
         self._unfinished.discard(result.run.output)
-        if len(self._unfinished) == 1 and self._drawer is not None:  # one run left: a processor is free
-            self._drawer.widen()
         if result.status != "ok":
             return
-        if self._cells is None:  # read at the first run that ends: a build with nothing to run reads nothing
-            todo = deliverables(self._project, self._profiles, self._formats)
-            chosen = choose_engine(self._engine)
-            self._cells = chart_cells(todo, self._project.root, chosen)
-            self._pages = chosen == "pandoc" and any("html" in d.formats for d in todo)
-        notebook = self._project.root / result.run.output
-        cells = self._cells.get(notebook)
+        cells = self._embedded().get(self._project.root / result.run.output)
         if cells:
             if self._drawer is None:
                 self._drawer = ChartDrawer(ChartImages(self._project.paths.cache / "charts"))
                 if self._pages:  # an HTML page with charts carries the script that draws them
                     self._drawer.bundle(self._project.paths.cache)
-            self._drawer.add(_read_later(notebook, cells))
+            self._drawer.add(_read_later(self._project.root / result.run.output, cells))
+
+    def _embedded(self) -> dict[Path, dict[str, tuple[Kind, ...]]]:
+        """The cells the deliverables embed, read at the first run that starts or ends: a build with
+        nothing to run reads nothing."""
+        if self._cells is None:
+            todo = deliverables(self._project, self._profiles, self._formats)
+            chosen = choose_engine(self._engine)
+            self._cells = chart_cells(todo, self._project.root, chosen)
+            self._pages = chosen == "pandoc" and any("html" in d.formats for d in todo)
+        return self._cells
 
     def file(
         self, deliverable: str, name: str, state: FileState, seconds: float | None = None, detail: str = ""

@@ -54,14 +54,24 @@ def _snippet() -> str:
 _BUNDLES: dict[str, str] = {}
 
 
+def _bundle_key() -> str:
+    version = getattr(_vlc(), "__version__", "unknown")
+    return hashlib.sha256(f"{version}\n{_snippet()}".encode()).hexdigest()[:16]
+
+
+def bundle_file(cache_dir: Path) -> Path:
+    """Where :func:`vega_bundle` keeps the bundle in ``cache_dir`` (a function of vl-convert's version and
+    the snippet that draws the charts)."""
+    return cache_dir / f"vega-bundle-{_bundle_key()}.js"
+
+
 def _bundle_cached(cache_dir: str | None) -> str:
     vlc = _vlc()
     snippet = _snippet()
-    version = getattr(vlc, "__version__", "unknown")
-    key = hashlib.sha256(f"{version}\n{snippet}".encode()).hexdigest()[:16]
+    key = _bundle_key()
     if key in _BUNDLES:
         return _BUNDLES[key]
-    cache = Path(cache_dir) / f"vega-bundle-{key}.js" if cache_dir else None
+    cache = bundle_file(Path(cache_dir)) if cache_dir else None
     if cache is not None and cache.is_file():
         bundle = cache.read_text(encoding="utf-8")
     else:
