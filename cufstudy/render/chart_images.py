@@ -362,10 +362,11 @@ class ChartDrawer:
     is stored in ``images``' folder, where the renderer's :meth:`ChartImages.prepare` finds it. Nothing
     depends on the drawer: a drawing that fails or is not reached is drawn, or reported, by the renderer.
 
-    While the runs go on, one process draws beside them (the kernels have the processors). :meth:`close`
-    draws what is queued, then ends the drawing processes: what is still to draw then (the last runs'
-    charts, the maps among them) is shared with up to ``workers - 1`` more processes, started there, the
-    runs being over. ``wait=False`` stops at once (a failed build). A spec queued twice is drawn once.
+    While the runs go on, one process draws beside them (the kernels have the processors); once the last
+    run has started, :meth:`widen` starts up to ``workers - 1`` more, which share what is left (the last
+    runs' charts, the maps among them). :meth:`close` draws what is queued (with those processes, started
+    there if the drawer was not widened and more than one drawing is left), then ends the drawing
+    processes; ``wait=False`` stops at once (a failed build). A spec queued twice is drawn once.
     """
 
     def __init__(self, images: ChartImages, workers: int | None = None) -> None:
@@ -406,7 +407,7 @@ class ChartDrawer:
 
     def widen(self) -> None:
         """Draw with up to ``workers`` processes from now on (the caller's other work is ending: the last
-        run of a batch is the only one left), each started now, not when :meth:`close` waits."""
+        run of a batch has started), each started now, not when :meth:`close` waits."""
         if self._stop.is_set():
             return
         for lane in self._lanes:
