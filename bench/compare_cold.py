@@ -221,6 +221,22 @@ def main() -> None:
     print(f"\nraw figures: {path}")
 
 
+def _keep_selected(source: Path, data: Path) -> None:
+    """The cases the fieldwork selection of ``data`` names (the comparison candidates), copied from the side's
+    own ``source`` data when the synthetic base lacks them: an older ``generate.py`` (c24980c's) did not copy
+    them, and that side's ``terrain`` notebook then rejected the base."""
+    import yaml
+
+    selection = data / "fieldwork" / "selection.yaml"
+    if not selection.is_file():
+        return
+    named = yaml.safe_load(selection.read_text(encoding="utf-8")) or {}
+    for candidate in named.get("candidates") or []:
+        case = source / "cases" / f"{candidate.get('case')}.yaml"
+        if case.is_file() and not (data / "cases" / case.name).exists():
+            shutil.copy(case, data / "cases" / case.name)
+
+
 def _large(args: argparse.Namespace, base: Path, sides: dict[str, tuple[Path, dict[str, str]]]) -> dict[str, Any]:
     roots = {}
     res: dict[str, Any] = {"n": args.large, "cold": {}, "noop": {}}
@@ -235,6 +251,7 @@ def _large(args: argparse.Namespace, base: Path, sides: dict[str, tuple[Path, di
         root = copy_project(source, base / f"{side}-large")
         shutil.rmtree(root / "data")
         shutil.copytree(data / "data", root / "data")  # generate.py writes OUT/data
+        _keep_selected(source / "data", root / "data")
         roots[side] = root
         sample = build(root, env)
         sample.pop("stdout")
