@@ -264,10 +264,10 @@ class _EarlyCharts(Progress):
     """The build's display during the runs, which also queues the charts of each run that ends, to be drawn
     beside the runs still going by one background process (:class:`~cufstudy.render.chart_images.ChartDrawer`,
     into the cache of chart images), and by more once the last run has started; the pages' Vega bundle is
-    made from the first run's start. The rendering then finds them
-    drawn; whatever the drawer did not reach or could not draw, the rendering draws (and reports) as without
-    it. Only the cells the deliverables being built embed, in the kinds their formats need; a run skipped as
-    unchanged drew its charts when it was executed."""
+    made from the first run's start. The rendering then finds them drawn; whatever the drawer did not reach
+    or could not draw, the rendering draws (and reports) as without it. Only the cells the deliverables being
+    built embed, in the kinds their formats need; a run skipped as unchanged drew its charts when it was
+    executed."""
 
     def __init__(
         self,
@@ -283,7 +283,6 @@ class _EarlyCharts(Progress):
         self._cells: dict[Path, dict[str, tuple[Kind, ...]]] | None = None
         self._drawer: ChartDrawer | None = None
         self._pages = False
-        self._unfinished: set[str] = set()  # the runs queued and not over (their outputs)
         self._waiting: set[str] = set()  # the runs queued and not started
 
     def note(self, message: str) -> None:
@@ -291,7 +290,6 @@ class _EarlyCharts(Progress):
 
     def queued(self, run: Run) -> None:
         self._display.queued(run)
-        self._unfinished.add(run.output)
         self._waiting.add(run.output)
 
     def running(self, run: Run) -> None:
@@ -308,7 +306,6 @@ class _EarlyCharts(Progress):
 
     def finished(self, result: RunResult) -> None:
         self._display.finished(result)
-        self._unfinished.discard(result.run.output)
         if result.status != "ok":
             return
         cells = self._embedded().get(self._project.root / result.run.output)
