@@ -221,23 +221,9 @@ def main() -> None:
     print(f"\nraw figures: {path}")
 
 
-def _keep_selected(source: Path, data: Path) -> None:
-    """The cases the fieldwork selection of ``data`` names (the comparison candidates), copied from the side's
-    own ``source`` data when the synthetic base lacks them: an older ``generate.py`` (c24980c's) did not copy
-    them, and that side's ``terrain`` notebook then rejected the base."""
-    import yaml
-
-    selection = data / "fieldwork" / "selection.yaml"
-    if not selection.is_file():
-        return
-    named = yaml.safe_load(selection.read_text(encoding="utf-8")) or {}
-    for candidate in named.get("candidates") or []:
-        case = source / "cases" / f"{candidate.get('case')}.yaml"
-        if case.is_file() and not (data / "cases" / case.name).exists():
-            shutil.copy(case, data / "cases" / case.name)
-
-
 def _large(args: argparse.Namespace, base: Path, sides: dict[str, tuple[Path, dict[str, str]]]) -> dict[str, Any]:
+    from generate import keep_selected
+
     roots = {}
     res: dict[str, Any] = {"n": args.large, "cold": {}, "noop": {}}
     for side, (source, env) in sides.items():
@@ -251,7 +237,9 @@ def _large(args: argparse.Namespace, base: Path, sides: dict[str, tuple[Path, di
         root = copy_project(source, base / f"{side}-large")
         shutil.rmtree(root / "data")
         shutil.copytree(data / "data", root / "data")  # generate.py writes OUT/data
-        _keep_selected(source / "data", root / "data")
+        # the comparison cases the fieldwork selection names, which c24980c's generate.py did not copy (its
+        # terrain notebook then rejected the base): this checkout's helper, on the side's own data
+        keep_selected(source / "data", root / "data" / "cases")
         roots[side] = root
         sample = build(root, env)
         sample.pop("stdout")

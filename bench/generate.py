@@ -366,11 +366,11 @@ def generate(n: int, seed: int, out: Path, project: Path = REPO) -> Path:
             case = make_case(rng, spec, number, width)
             text = yaml.dump(case, Dumper=DUMPER, allow_unicode=True, sort_keys=False, width=120)
             (folder / f"{case['id']}.yaml").write_text(HEADER + text, encoding="utf-8")
-    _keep_selected(project / "data", folder)
+    keep_selected(project / "data", folder)
     return data
 
 
-def _keep_selected(source: Path, folder: Path) -> None:
+def keep_selected(source: Path, folder: Path) -> None:
     """Copy the project's cases that its fieldwork selection names (the comparison candidates, not DCOL
     missions) into the synthetic base: the selection copied with the reference data stays valid, and the
     ``terrain`` notebook builds."""

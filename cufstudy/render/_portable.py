@@ -57,4 +57,3 @@ def portable_part(name: str, data: bytes, local: Sequence[str]) -> bytes:
     if name == "docProps/custom.xml":
         text = _strip_properties(text, local)
     return _strip_attributes(text, local).encode("utf-8")
-

@@ -8,6 +8,7 @@ looks like one a notebook exported.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ def _snippet() -> str:
 _BUNDLES: dict[str, str] = {}
 
 
+@functools.cache
 def _bundle_key() -> str:
     version = getattr(_vlc(), "__version__", "unknown")
     return hashlib.sha256(f"{version}\n{_snippet()}".encode()).hexdigest()[:16]

@@ -387,14 +387,6 @@ class ChartDrawer:
         self._tmp = tempfile.TemporaryDirectory(prefix="cufstudy-charts-")
         self._add_lane()
 
-    @property
-    def _thread(self) -> threading.Thread:
-        return self._lanes[0].thread
-
-    @property
-    def _proc(self) -> subprocess.Popen[bytes] | None:
-        return next((lane.proc for lane in self._lanes if lane.proc is not None), None)
-
     def add(self, requests: Iterable[tuple[Mapping[str, Any], Kind]]) -> None:
         """Queue the drawing of ``requests``, read in a drawing thread (a generator that reads a notebook
         reads it there), each skipped if cached already when its turn comes."""
@@ -700,12 +692,18 @@ def notebook_requests(
     requests: list[tuple[dict[str, Any], Kind]] = []
     for label, kinds in cells.items():
         cell = found.get(label)
-        for output in cell.outputs if cell is not None else ():
+        if cell is None:
+            continue
+        for position, output in enumerate(cell.outputs):
             data = output.get("data") or {}
-            if any(m.startswith("image/") for m in data):
+            mime = next((m for m in data if _VEGALITE.match(m)), None)
+            if mime is None or any(m.startswith("image/") for m in data):
                 continue
-            spec = spec_of(data)
-            if spec is not None:
+            try:  # typeset once, for these requests and for the renderer that embeds the cell
+                spec, _ = cell.chart(position, data[mime])
+            except ValueError:
+                continue
+            if isinstance(spec, dict):
                 requests += [(spec, kind) for kind in kinds]
     return requests
 

@@ -50,9 +50,8 @@ class SharedData(alt.InlineData):
     1.8 million ``_deep_copy`` calls a build, most of them on the regions' coordinates (panorama's cells 3.8 s
     against 1.7 s shared, under cProfile). The geometry is read once per process (:func:`_read_json`) and never
     changed, so sharing it is safe; the specification written is the same (this is an ``InlineData``). It is
-    not validated when it is made
-    (Altair's debug mode converted and validated every coordinate then: 0.2 s a map), only with the whole
-    chart's specification, as every chart is when it is displayed.
+    not validated when it is made (Altair's debug mode converted and validated every coordinate then: 0.2 s a
+    map), only with the whole chart's specification, as every chart is when it is displayed.
     """
 
     _class_is_valid_at_instantiation = False
