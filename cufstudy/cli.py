@@ -494,6 +494,7 @@ def build_command(
     """
     from cufstudy.pipeline import uptodate
     from cufstudy.pipeline.build import build
+    from cufstudy.render.extension import extension_dir
 
     started = time.time_ns()
     result = build(
@@ -512,11 +513,20 @@ def build_command(
         console.print("\n".join(report), highlight=False)
     print(shown.get(), end="", flush=True)
     console.print(finished, highlight=False)
-    # nothing was done: the next `cufstudy build` like this one answers from file dates (pipeline.uptodate)
-    if result.project is not None and result.did_nothing and not force:  # its data may be outside the project
-        uptodate.record(sys.argv[1:], result.project.root, shown.get(), started, extra=[result.project.data_dir])
-    elif result.project is not None:
-        uptodate.forget(result.project.root)
+    # the next `cufstudy build` like this one, nothing changed, answers from file dates (pipeline.uptodate)
+    if result.project is not None:
+        *again, _ = result.settled().summary().split("\n")
+        with console.capture() as settled:  # printed as this build printed its report
+            console.print("\n".join(again), highlight=False)
+        root = result.project.root
+        uptodate.record(
+            sys.argv[1:],
+            root,
+            settled.get(),
+            started,
+            extra=[result.project.data_dir],  # its data may be outside the project
+            written=[result.project.paths.output, extension_dir(root)],
+        )
 
 
 @app.command(

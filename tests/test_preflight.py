@@ -9,6 +9,7 @@ import pytest
 
 from cufstudy.core.project import PreflightSettings
 from cufstudy.pipeline.checks import Requirements, check_files
+from cufstudy.pipeline.leaks import extract_pages
 from cufstudy.pipeline.preflight import preflight
 
 typst = pytest.importorskip("typst")
@@ -161,8 +162,9 @@ def test_the_fill_message_shows_the_share_precisely_enough_to_read_why_it_failed
     assert _percent(0.2, 0.3) == "20.0%"
 
 
-def _house(tmp_path: Path, body: str, name: str) -> Path:
-    """A study-variant document in the packaged Typst style (cufstudy-doc of typst-template.typ)."""
+def _house(tmp_path: Path, body: str, name: str, options: str = "") -> Path:
+    """A study-variant document in the packaged Typst style (cufstudy-doc of typst-template.typ); ``options``:
+    more arguments of cufstudy-doc (``title: [...],``)."""
     from cufstudy.resources import font_dirs, template_path
 
     cover = template_path("typst/cufstudy-cover.typ").read_text(encoding="utf-8")
@@ -170,7 +172,7 @@ def _house(tmp_path: Path, body: str, name: str) -> Path:
     src = tmp_path / f"{name}.typ"
     src.write_text(
         style.replace("$cufstudy-cover.typ()$", cover)
-        + '#show: doc => cufstudy-doc(variant: "study", notice: [Données illustratives~: codage d’exemple], doc)\n'
+        + f'#show: doc => cufstudy-doc(variant: "study", notice: [Données illustratives~: codage d’exemple], {options} doc)\n'
         + body,
         encoding="utf-8",
     )
@@ -198,6 +200,28 @@ def test_a_tall_figure_never_leaves_a_page_under_filled_wherever_it_falls(tmp_pa
         plain = _pdf(tmp_path, body, f"plain-{words}")  # the same document, the figure at its natural size
         faults[words] = (1, "fill") in _found(plain)
     assert any(faults.values()), "the plain page must show the fault the house style avoids"
+
+
+def test_the_study_never_ends_on_a_sliver_of_a_page_wherever_its_text_ends(tmp_path: Path) -> None:
+    """The study ends with the table of its cases: where its last page ends is the data's. The house style
+    closes it with its colophon at the foot of the last page, or of a page of its own (a back cover)."""
+    options = (
+        "title: [Les stratégies d’action internationale des collectivités], date: [1#super[er] décembre 2026], "
+        "publication: (kind: [Étude de capitalisation], commissioner: [Cités Unies France (CUF)], "
+        "funders: ([Agence française de développement (AFD)],), logos: ()),"
+    )
+    rules = PreflightSettings(min_fill=0.45, min_fill_end=0.3)  # the default project's (_quarto.yml)
+    faults, pages = {}, set()
+    for words in range(100, 1400, 90):
+        body = f"= Annexe : la base de cas de l’Aude-Hauts-Bassins\n#lorem({words})\n"
+        house = _house(tmp_path, body, f"end-{words}", options)
+        assert not any(rule == "fill" for _, rule in _found(house, rules)), (words, _found(house, rules))
+        text = extract_pages(house)
+        assert "Édition" in text[-1] and "Édition" not in " ".join(text[:-1])  # once, on the last page
+        pages.add(len(text))
+        faults[words] = any(rule == "fill" for _, rule in _found(_pdf(tmp_path, body, f"plain-end-{words}"), rules))
+    assert any(faults.values()), "the plain document must show the fault the house style avoids"
+    assert len(pages) > 2, "the text must end at several places of several pages"
 
 
 def test_a_one_line_page_ending_a_chapter_is_reported(tmp_path: Path) -> None:

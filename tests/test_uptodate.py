@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -14,6 +15,8 @@ from filelock import FileLock
 
 from cufstudy.pipeline import uptodate
 from cufstudy.pipeline.uptodate import RECORD_NAME, SETTLE_NS, answer, record
+
+from .conftest import copy_project
 
 ARGV = ["build", "--no-progress"]
 REPORT = "nothing to do: all 2 runs are up to date\n  _output/étude d’été.pdf (10 KiB, 4 pages, unchanged)\n"
@@ -164,3 +167,51 @@ def test_a_data_folder_outside_the_project_is_watched_too(project: Path) -> None
     assert _answer()[0]
     case.write_text("name: L’Haÿ-les-Roses (94)\n", encoding="utf-8")
     assert _answer() == (False, "", "")
+
+
+def test_what_the_build_wrote_is_trusted_and_what_it_read_is_not(project: Path) -> None:
+    started = time.time_ns()
+    # the build published its output and installed its extension a moment ago: its own dates
+    (project / "_extensions/cufstudy").mkdir(parents=True)
+    (project / "_extensions/cufstudy/_extension.yml").write_text("title: cufstudy\n", encoding="utf-8")
+    (project / "_output/study.pdf").write_text("%PDF-1.7 rendered again\n", encoding="utf-8")
+    written = [project / "_output", project / "_extensions/cufstudy"]
+    assert record(ARGV, project, REPORT, started, written=written)
+    assert _answer()[0]
+    # a case saved while the build ran: the build may have read it before, or in the middle of the edit
+    case = project / "data/cases/ville-d-aix.yaml"
+    os.utime(case, ns=(started + 1, started + 1))
+    assert not record(ARGV, project, REPORT, started, written=written)
+    assert not (project / "_build" / RECORD_NAME).exists()
+    assert _answer() == (False, "", "")
+
+
+def test_a_forced_build_records_for_the_next_plain_one(project: Path) -> None:
+    assert record(["build", "--force", "--no-progress"], project, REPORT, time.time_ns())
+    assert _answer(["build"])[0]
+    assert _answer(["build", "--force"]) == (False, "", "")  # --force always builds
+
+
+def _cli(root: Path, argv: list[str]) -> subprocess.CompletedProcess[str]:
+    code = "import sys; sys.argv[0] = 'cufstudy'; from cufstudy.cli import main; main()"
+    return subprocess.run([sys.executable, "-c", code, *argv], cwd=root, capture_output=True, text=True, check=True)
+
+
+def test_a_build_that_did_something_records_what_it_prints_when_run_again(tmp_path: Path) -> None:
+    root = copy_project(tmp_path / "Étude d’été")
+    old = time.time_ns() - 10 * SETTLE_NS
+    for path in root.rglob("*"):
+        os.utime(path, ns=(old, old))
+    argv = ["build", "brochure", "--to", "pdf", "--no-progress"]
+    built = _cli(root, argv)
+    assert "built 1 file(s) with the pandoc engine in" in built.stdout
+    recorded = json.loads((root / "_build" / RECORD_NAME).read_text(encoding="utf-8"))["stdout"]
+    assert "up to date" in recorded and "brochure.pdf" in recorded and "in 0." not in recorded
+    # the same build with the record removed checks contents: it prints what was recorded (and records it)
+    (root / "_build" / RECORD_NAME).unlink()
+    full = _cli(root, argv)
+    assert "nothing changed since the last build" not in full.stderr
+    assert full.stdout.startswith(recorded) and full.stdout.removeprefix(recorded).startswith("build finished in")
+    fast = _cli(root, argv)
+    assert "nothing changed since the last build" in fast.stderr
+    assert fast.stdout.startswith(recorded)

@@ -80,13 +80,15 @@ class BuildResult:
     project: Project | None = None
     """The project built (its folder, its data folder)."""
 
-    @property
-    def did_nothing(self) -> bool:
-        """Whether every run was up to date and every deliverable kept as published: nothing executed,
-        rendered or written."""
-        made = [o for o in self.render.outputs if o.deliverable not in self.render.reused]
-        wrote = made or self.render.previews or self.grids or self.designer
-        return not self.runs.executed and not self.runs.failed and not wrote
+    def settled(self) -> BuildResult:
+        """What the same build returns when run again with nothing changed: every run up to date, every
+        deliverable kept as published, nothing written (the report recorded for the fast answer of the next
+        ``cufstudy build``: :mod:`cufstudy.pipeline.uptodate`)."""
+        results = tuple(replace(r, status="skipped", reason="unchanged", failure=None) for r in self.runs.results)
+        kept = self.render.outputs
+        render = BuildReport(self.render.engine, kept, reused=tuple(dict.fromkeys(o.deliverable for o in kept)))
+        runs = replace(self.runs, results=results, warnings=())
+        return replace(self, runs=runs, render=render, grids=(), designer=())
 
     def summary(self) -> str:
         lines = [self.runs.summary(), self.render.summary()]

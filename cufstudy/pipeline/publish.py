@@ -119,6 +119,7 @@ class BuildReport:
 
     engine: str
     outputs: tuple[OutputFile, ...]
+    """Every file of the deliverables built, rendered or kept, in the order of the deliverables."""
     previews: tuple[Path, ...] = ()
     seconds: float = 0.0
     timings: Mapping[str, float] = field(default_factory=dict)
@@ -128,7 +129,10 @@ class BuildReport:
 
     def summary(self) -> str:
         made = [out for out in self.outputs if out.deliverable not in self.reused]
-        lines = [f"built {len(made)} file(s) with the {self.engine} engine in {self.seconds:.1f} s"]
+        # nothing rendered: no time to tell (and the line is the same every time, as the fast answer of a build
+        # with nothing to do prints it: cufstudy.pipeline.uptodate)
+        took = f" in {self.seconds:.1f} s" if made else ""
+        lines = [f"built {len(made)} file(s) with the {self.engine} engine{took}"]
         if self.reused:
             lines[0] += f"; up to date (inputs unchanged, not rendered again): {', '.join(self.reused)}"
         for out in self.outputs:
@@ -286,6 +290,7 @@ def render_deliverables(
     else:
         install_extension(root, notice)
     todo = deliverables(project, profiles, formats)
+    order = {d.name: n for n, d in enumerate(todo)}  # the report lists the files in this order, kept or made
     recover(root, paths.output)  # a publication a kill interrupted: finished before anything is compared
     if chosen == "quarto":  # Quarto reads the notebooks' outputs itself: their charts' images, drawn once
         fill_for_quarto(root, todo, paths.cache / "charts")
@@ -470,7 +475,7 @@ def render_deliverables(
             shutil.rmtree(workdir, ignore_errors=True)
     return BuildReport(
         engine=chosen,
-        outputs=(*reused, *outputs),
+        outputs=tuple(sorted((*reused, *outputs), key=lambda out: order[out.deliverable])),
         previews=tuple(previews),
         seconds=time.perf_counter() - started,
         timings=timings,

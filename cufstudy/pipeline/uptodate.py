@@ -1,19 +1,23 @@
 """The fast answer of a ``cufstudy build`` that has nothing to do, from file dates, before anything heavy loads.
 
 A build that changes nothing (every run skipped, every deliverable kept as published) still starts the
-library, reads the plan, hashes the data and the prose and compares the render stamps: about 0.8 s. Each such
-build records here (``_build/uptodate.json``) what it saw: the command line and the project's folder, the
-environment variables that steer a build, the interpreter and the packages installed beside it, Quarto, and
-the size and modification time (in ns) of every file of the project (the published outputs included) and of
-the library. The next ``cufstudy build`` with the same command line, from any folder of the project, compares
-them first, with nothing but the standard library loaded; when nothing differs, it prints the recorded
-report and stops.
+library, reads the plan, hashes the data and the prose and compares the render stamps: about 0.8 s. Every
+build that succeeds records here (``_build/uptodate.json``) what it leaves: the command line and the project's
+folder, the environment variables that steer a build, the interpreter and the packages installed beside it,
+Quarto, the size and modification time (in ns) of every file of the project (the published outputs included)
+and of the library, and the report the same build prints when run again with nothing changed
+(:meth:`cufstudy.pipeline.build.BuildResult.settled`). The next ``cufstudy build`` with the same command line
+(``--force`` aside), from any folder of the project, compares them first, with nothing but the standard
+library loaded; when nothing differs, it prints the recorded report and stops.
 
 Anything different and the full build runs as always: a file edited, added, removed or touched, an output
 deleted, another package version, another ``$PATH`` (another Quarto), ``--force``, another build holding the
-project lock. A file modified less than :data:`SETTLE_NS` before the recording build started is not trusted
-(within a file system's time resolution an edit may not change the date; the run cache's data digests follow
-the same rule): that build records nothing.
+project lock. A file the build only reads is trusted when it was last modified at least :data:`SETTLE_NS`
+before the build started: one modified later, during the build included, may hold an edit the build did not
+read (within a file system's time resolution an edit may not change the date; the run cache's data digests
+follow the same rule), and that build records nothing. The folders the build writes (its outputs, the Quarto
+extension it installs) are trusted whatever their dates: their dates are the build's own, and the render
+stamps compare the outputs by the same size and date.
 
 Only for the console script: :func:`answer` is called by :func:`cufstudy.cli.main` before the command line is
 parsed; the library's :func:`cufstudy.pipeline.build.build` always checks contents.
@@ -203,22 +207,33 @@ def answer(
     return True
 
 
-def record(argv: Sequence[str], root: Path, report: str, started_ns: int, extra: Sequence[Path] = ()) -> bool:
-    """Record that ``cufstudy build ARGV`` had nothing to do in the project ``root`` and printed ``report``.
+def record(
+    argv: Sequence[str],
+    root: Path,
+    report: str,
+    started_ns: int,
+    extra: Sequence[Path] = (),
+    written: Sequence[Path] = (),
+) -> bool:
+    """Record that ``cufstudy build ARGV`` (``--force`` aside), run again in the project ``root`` with nothing
+    changed, has nothing to do and prints ``report``.
 
     ``extra``: folders the build reads outside the project (its data folder, when ``cufstudy: data:`` names
-    one elsewhere), watched as the project is.
+    one elsewhere), watched as the project is. ``written``: the folders the build writes (its output folder,
+    the Quarto extension it installs), whose files are trusted whatever their dates.
 
-    Nothing is recorded (False) when a file was modified less than :data:`SETTLE_NS` before the build started
-    at ``started_ns`` (:func:`time.time_ns`), or when the record cannot be written; the next build then checks
-    contents, as without a record.
+    Nothing is recorded (False), and an earlier record is removed, when a file the build reads was modified
+    less than :data:`SETTLE_NS` before the build started at ``started_ns`` (:func:`time.time_ns`) or after,
+    or when the record cannot be written; the next build then checks contents, as without a record.
     """
     root = root.resolve()
     target = root / BUILD_DIR / RECORD_NAME
+    argv = [a for a in argv if a != "--force"]
     with_report = {**_state(argv, root, [str(Path(e).resolve()) for e in extra]), "stdout": report}
-    files = with_report["files"]
-    if any(stat is None or stat[1] >= started_ns - SETTLE_NS for stat in files.values()):
-        target.unlink(missing_ok=True)
+    own = tuple(str(Path(w).resolve()) + os.sep for w in written)
+    read = {path: stat for path, stat in with_report["files"].items() if not path.startswith(own)}
+    if any(stat is None or stat[1] >= started_ns - SETTLE_NS for stat in read.values()):
+        forget(root)
         return False
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -231,6 +246,6 @@ def record(argv: Sequence[str], root: Path, report: str, started_ns: int, extra:
 
 
 def forget(root: Path) -> None:
-    """Remove the record (a build that did something: the next one checks contents)."""
+    """Remove the record: the next build checks contents."""
     with contextlib.suppress(OSError):
         (root.resolve() / BUILD_DIR / RECORD_NAME).unlink(missing_ok=True)
