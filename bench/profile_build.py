@@ -49,10 +49,11 @@ CLI_CMD = [
 
 
 def copy_project(source: Path, dest: Path) -> Path:
-    """The project's configuration, sources and data at ``dest`` (no ``_build/``, no ``_output/``)."""
+    """The project's configuration, sources and data at ``dest`` (no ``_build/``, no ``_output/``), with their
+    dates: a project saved a while ago (a build trusts for its fast answer only files saved 2 s before it)."""
     dest.mkdir(parents=True, exist_ok=True)
     for path in source.glob("_quarto*.yml"):
-        shutil.copy(path, dest / path.name)
+        shutil.copy2(path, dest / path.name)
     for name in PROJECT_DIRS:
         if (source / name).is_dir():
             shutil.copytree(source / name, dest / name, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
