@@ -241,16 +241,21 @@ def _large(args: argparse.Namespace, base: Path, sides: dict[str, tuple[Path, di
         # the comparison cases the fieldwork selection names, which c24980c's generate.py did not copy (its
         # terrain notebook then rejected the base): this checkout's helper, on the side's own data
         keep_selected(source / "data", root / "data" / "cases")
-        roots[side] = root
         time.sleep(2.5)  # as an analyst's build comes, not within 2 s of the last save (pipeline.uptodate)
-        sample = build(root, env)
+        try:
+            sample = build(root, env)
+        except SystemExit as exc:  # that side's build fails at this size: said, and the other side measured
+            res["cold"][side] = {"failed": str(exc).strip().splitlines()[-1]}
+            log(f"{side} N={args.large} cold: failed: {res['cold'][side]['failed']}")
+            continue
         sample.pop("stdout")
         res["cold"][side] = sample
+        roots[side] = root
         log(f"{side} N={args.large} cold: {sample['seconds']:.1f} s (load {sample['load']:.1f})")
-    noop: dict[str, list[dict[str, Any]]] = {s: [] for s in sides}
+    noop: dict[str, list[dict[str, Any]]] = {s: [] for s in roots}
     time.sleep(2.5)  # the outputs settle: where the cold build recorded nothing, the first no-op checks contents
     for rep in range(max(3, args.repeat)):
-        for side in ("old", "new") if rep % 2 == 0 else ("new", "old"):
+        for side in [s for s in (("old", "new") if rep % 2 == 0 else ("new", "old")) if s in roots]:
             sample = build(roots[side], sides[side][1])
             if "built 0 file(s)" not in " ".join(sample["stdout"].split()):
                 log(f"{side} N={args.large} no-op rendered something; kept anyway")
@@ -258,6 +263,7 @@ def _large(args: argparse.Namespace, base: Path, sides: dict[str, tuple[Path, di
             noop[side].append(sample)
             log(f"{side} N={args.large} no-op: {sample['seconds']:.2f} s (load {sample['load']:.1f})")
     res["noop"] = {s: summary(v) for s, v in noop.items()}
+    res["first_noop"] = {s: v[0]["seconds"] for s, v in noop.items()}  # right after the cold build
     return res
 
 
@@ -286,9 +292,13 @@ def print_table(result: dict[str, Any]) -> None:
     print(f"\nprose edit re-rendered: old {result['prose_rendered']['old']}, new {result['prose_rendered']['new']}")
     if "large" in result:
         large = result["large"]
-        print(f"\nN = {large['n']}: cold old {large['cold']['old']['seconds']:.1f} s, "
-              f"new {large['cold']['new']['seconds']:.1f} s; no-op old {_cell(large['noop']['old'])}, "
-              f"new {_cell(large['noop']['new'])}")  # fmt: skip
+        for side in ("old", "new"):
+            cold = large["cold"].get(side, {})
+            if "failed" in cold:
+                print(f"\nN = {large['n']}, {side}: the cold build failed: {cold['failed']}")
+            elif side in large["noop"]:
+                print(f"\nN = {large['n']}, {side}: cold {cold['seconds']:.1f} s; first no-op "
+                      f"{large['first_noop'][side]:.2f} s; no-op {_cell(large['noop'][side])}")  # fmt: skip
     for profile, data in result.get("engines", {}).items():
         ratio = data["quarto"]["median"] / data["embedded"]["median"]
         print(
